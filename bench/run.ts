@@ -1,0 +1,25 @@
+/**
+ * `npm run bench [name...]`: runs the benchmarks and prints one table.
+ * Targets live here, never in timed unit tests.
+ */
+import { printTable, type BenchRow } from "./lib.ts";
+import { binaryBench, dashboardBench } from "./skeleton.bench.ts";
+
+const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
+  dashboard: dashboardBench,
+  binary: binaryBench,
+};
+
+const wanted = process.argv.slice(2);
+const names = wanted.length ? wanted : Object.keys(BENCHES);
+const rows: BenchRow[] = [];
+for (const name of names) {
+  const bench = BENCHES[name];
+  if (!bench) {
+    console.error(`unknown benchmark "${name}"; known: ${Object.keys(BENCHES).join(", ")}`);
+    process.exit(2);
+  }
+  process.stderr.write(`running ${name}…\n`);
+  rows.push(...(await bench()));
+}
+printTable(rows);

@@ -1,0 +1,76 @@
+// Page behaviour shared by every screen. No inline scripts anywhere: this file and
+// Alpine components are the only client code, so a strict CSP can apply.
+(() => {
+  "use strict";
+
+  // ConfirmDialog: any element with hx-confirm asks through the shared <dialog>.
+  document.addEventListener("htmx:confirm", (evt) => {
+    const question = evt.detail.question;
+    if (!question) return;
+    evt.preventDefault();
+    const dialog = document.getElementById("confirm-dialog");
+    if (!dialog || typeof dialog.showModal !== "function") {
+      if (window.confirm(question)) evt.detail.issueRequest(true);
+      return;
+    }
+    const source = evt.detail.elt;
+    dialog.querySelector("#confirm-dialog-message").textContent = question;
+    dialog.querySelector("#confirm-dialog-accept").textContent = source.getAttribute("data-confirm-label") || "Confirm";
+    dialog.returnValue = "";
+    dialog.addEventListener(
+      "close",
+      () => {
+        if (dialog.returnValue === "confirm") evt.detail.issueRequest(true);
+        else if (document.body.contains(source)) source.focus();
+      },
+      { once: true },
+    );
+    dialog.showModal();
+  });
+
+  // ErrorToast: dismiss on click, fade out on its own after a while.
+  const TOAST_MS = 10000;
+  document.addEventListener("click", (evt) => {
+    const close = evt.target.closest && evt.target.closest(".toast-close");
+    if (close) close.closest(".toast").remove();
+  });
+  const armToasts = () => {
+    document.querySelectorAll("#toasts .toast:not([data-armed])").forEach((t) => {
+      t.setAttribute("data-armed", "");
+      setTimeout(() => t.remove(), TOAST_MS);
+    });
+  };
+  const showToast = (message) => {
+    const region = document.getElementById("toasts");
+    if (!region) return;
+    const toast = document.createElement("div");
+    toast.className = "toast toast-error";
+    toast.setAttribute("role", "alert");
+    const text = document.createElement("span");
+    text.className = "toast-message";
+    text.textContent = message;
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "toast-close";
+    close.setAttribute("aria-label", "Dismiss");
+    close.textContent = "×";
+    toast.append(text, close);
+    region.append(toast);
+    armToasts();
+  };
+  document.addEventListener("htmx:afterSwap", armToasts);
+  // The server could not be reached at all: say so rather than doing nothing.
+  document.addEventListener("htmx:sendError", () =>
+    showToast("The server did not answer. Check that FineTuneFlow is still running, then try again."),
+  );
+
+  // After a wizard step swap, move focus to the new step's title for keyboard and
+  // screen-reader users (the swap replaced what had focus).
+  document.addEventListener("htmx:afterSettle", (evt) => {
+    const wizard = document.getElementById("wizard");
+    if (wizard && (evt.target === wizard || wizard.contains(evt.target))) {
+      const title = document.getElementById("step-title");
+      if (title) title.focus({ preventScroll: true });
+    }
+  });
+})();

@@ -1,0 +1,20 @@
+/**
+ * Release build: one executable embedding views, static assets and migrations.
+ * `npm run build` → dist/finetuneflow. Tests and benchmarks call buildBinary() too.
+ */
+import { join } from "node:path";
+
+export async function buildBinary(outfile = join(import.meta.dir, "../dist/finetuneflow")): Promise<string> {
+  const proc = Bun.spawn(
+    [process.execPath, "build", "--compile", "--minify", "--sourcemap", join(import.meta.dir, "../src/main.ts"), "--outfile", outfile],
+    { stdout: "pipe", stderr: "pipe" },
+  );
+  const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  if (code !== 0) throw new Error(`bun build --compile failed (${code}):\n${out}\n${err}`);
+  return outfile;
+}
+
+if (import.meta.main) {
+  const path = await buildBinary(process.argv[2]);
+  console.log(`built ${path}`);
+}

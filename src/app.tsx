@@ -1,0 +1,92 @@
+/**
+ * The app factory: every dependency comes in, nothing is read from the environment.
+ * main.ts and every test build the app through here.
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { Config } from "./config.ts";
+import type { Db } from "./db/client.ts";
+import { STATIC_ASSETS } from "./assets/static-assets.ts";
+import { AppError } from "./lib/errors.ts";
+import { renderError, routeNotFound, toAppError } from "./lib/http-errors.tsx";
+import type { Logger } from "./lib/logger.ts";
+import { jobApiRoutes, jobPageRoutes } from "./jobs/routes.tsx";
+import { createJobService } from "./jobs/service.ts";
+import { projectApiRoutes } from "./projects/api-routes.ts";
+import { projectPageRoutes } from "./projects/page-routes.tsx";
+import { createProjectService } from "./projects/service.ts";
+import { createProgressQuery } from "./wizard/progress-queries.ts";
+import { wizardRoutes } from "./wizard/routes.tsx";
+
+export type AppDeps = {
+  db: Db;
+  config: Pick<Config, "dataDir">;
+  logger: Logger;
+  now?: () => number;
+};
+
+export type AppEnv = { Variables: { requestId: string } };
+
+/** JSON bodies are small; uploads (multipart) get their own, larger limit on their route. */
+const JSON_BODY_LIMIT = 1024 * 1024;
+
+export function createApp(deps: AppDeps) {
+  const now = deps.now ?? Date.now;
+  const projects = createProjectService({ db: deps.db, dataDir: deps.config.dataDir, now });
+  const jobs = createJobService({ db: deps.db });
+  const progress = createProgressQuery(deps.db);
+
+  const app = new Hono<AppEnv>();
+
+  app.use(async (c, next) => {
+    const requestId = c.req.header("X-Request-Id")?.slice(0, 64) || crypto.randomUUID();
+    c.set("requestId", requestId);
+    c.header("X-Request-Id", requestId);
+    const started = performance.now();
+    await next();
+    if (!c.req.path.startsWith("/static/")) {
+      deps.logger.debug("request", {
+        request_id: requestId,
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      });
+    }
+  });
+
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: JSON_BODY_LIMIT,
+      onError: () => {
+        throw new AppError(413, "payload_too_large", "The request body is larger than 1 MB.");
+      },
+    }),
+  );
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+
+  app.get("/static/:name", (c) => {
+    const asset = STATIC_ASSETS[c.req.param("name")];
+    if (!asset) throw new AppError(404, "asset_not_found", "No such file.");
+    return new Response(Bun.file(asset.path), {
+      headers: {
+        "Content-Type": asset.contentType,
+        // URLs carry ?v=<release>, so a cached copy is never stale.
+        "Cache-Control": "public, max-age=31536000, immutable",
+      },
+    });
+  });
+
+  app.route("/api/projects", projectApiRoutes(projects));
+  app.route("/api", jobApiRoutes(jobs, projects));
+  app.route("/", projectPageRoutes(projects, now));
+  app.route("/", wizardRoutes({ projects, progress }));
+  app.route("/", jobPageRoutes(jobs));
+
+  app.notFound((c) => renderError(c, routeNotFound(c)));
+  app.onError((err, c) => renderError(c, toAppError(err, deps.logger, c)));
+
+  return app;
+}

@@ -1,0 +1,31 @@
+import { expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { ConfigError, parseConfig } from "./config.ts";
+
+test("defaults to 127.0.0.1:8000 and ./data", () => {
+  expect(parseConfig({})).toEqual({ port: 8000, host: "127.0.0.1", dataDir: resolve("./data"), logLevel: "info" });
+});
+
+test("reads PORT, HOST, FTF_DATA_DIR and LOG_LEVEL", () => {
+  const c = parseConfig({ PORT: "9001", HOST: "0.0.0.0", FTF_DATA_DIR: "/tmp/x", LOG_LEVEL: "debug" });
+  expect(c).toEqual({ port: 9001, host: "0.0.0.0", dataDir: "/tmp/x", logLevel: "debug" });
+});
+
+test("treats empty variables as unset", () => {
+  expect(parseConfig({ PORT: "", LOG_LEVEL: "" }).port).toBe(8000);
+});
+
+test.each([
+  [{ PORT: "eighty" }, "PORT"],
+  [{ PORT: "70000" }, "PORT"],
+  [{ PORT: "80.5" }, "PORT"],
+  [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+])("a bad value stops start-up with a sentence naming the variable: %j", (env, name) => {
+  expect(() => parseConfig(env)).toThrow(ConfigError);
+  try {
+    parseConfig(env);
+  } catch (e) {
+    expect((e as Error).message).toContain(`- ${name}:`);
+    expect((e as Error).message).toContain("Invalid configuration");
+  }
+});

@@ -1,0 +1,44 @@
+/**
+ * Configuration, parsed once from the environment. A bad value stops start-up with
+ * a sentence naming the variable; no other module reads process.env.
+ */
+import { resolve } from "node:path";
+import { z } from "zod";
+
+const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  FTF_DATA_DIR: z.string().min(1).default("./data"),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+});
+
+export type Config = {
+  port: number;
+  host: string;
+  /** Absolute path: the database, uploads and runs all live under it. */
+  dataDir: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+};
+
+export class ConfigError extends Error {}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings mean "unset", as in most shells' `VAR= cmd`.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `- ${String(i.path[0])}: ${describeIssue(i)} (got ${JSON.stringify(cleaned[String(i.path[0])])})`);
+    throw new ConfigError(`Invalid configuration, fix these environment variables:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  return { port: e.PORT, host: e.HOST, dataDir: resolve(e.FTF_DATA_DIR), logLevel: e.LOG_LEVEL };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_value") return `must be one of ${issue.values.join(", ")}`;
+  if (issue.code === "too_big" || issue.code === "too_small" || issue.code === "invalid_type")
+    return "must be a whole number between 0 and 65535";
+  return issue.message;
+}

@@ -1,0 +1,21 @@
+/** Reading jobs: the spec's JSON endpoints and the JobProgress polling fragment. */
+import { Hono } from "hono";
+import type { AppEnv } from "../app.tsx";
+import type { ProjectService } from "../projects/service.ts";
+import { JobProgress } from "../../views/components/JobProgress.tsx";
+import { toJobJson } from "./schemas.ts";
+import type { JobService } from "./service.ts";
+
+export function jobApiRoutes(jobs: JobService, projects: ProjectService) {
+  return new Hono<AppEnv>()
+    .get("/jobs/:id", (c) => c.json(toJobJson(jobs.get(c.req.param("id")))))
+    .get("/projects/:id/jobs", (c) => {
+      const id = c.req.param("id");
+      projects.get(id);
+      return c.json({ jobs: jobs.listForProject(id).map(toJobJson) });
+    });
+}
+
+export function jobPageRoutes(jobs: JobService) {
+  return new Hono<AppEnv>().get("/jobs/:id/progress", (c) => c.html(<JobProgress job={toJobJson(jobs.get(c.req.param("id")))} />));
+}

@@ -1,0 +1,68 @@
+/** The Project domain as zod schemas: the truth for forms, API bodies and responses. */
+import { z } from "zod";
+
+export const TASK_TYPES = ["instruction", "qa"] as const;
+export const PROJECT_STATUSES = [
+  "draft", "uploading", "chunking", "generating", "ready_to_train", "training", "evaluating", "completed", "failed",
+] as const;
+
+export type TaskType = (typeof TASK_TYPES)[number];
+export type ProjectStatus = (typeof PROJECT_STATUSES)[number];
+
+const name = z
+  .string({ error: "Name is required." })
+  .trim()
+  .min(1, "Name is required.")
+  .max(120, "Name must be 120 characters or fewer.");
+const description = z
+  .string()
+  .trim()
+  .max(2000, "Description must be 2,000 characters or fewer.")
+  .transform((d) => (d === "" ? null : d));
+
+export const createProjectInput = z.object({
+  name,
+  description: description.nullish().transform((d) => d ?? null),
+});
+
+export const updateProjectInput = z
+  .object({
+    name: name.optional(),
+    description: description.nullable().optional(),
+    task_type: z.enum(TASK_TYPES, { error: "Task type must be instruction or qa." }).optional(),
+  })
+  .strict();
+
+export type CreateProjectInput = z.infer<typeof createProjectInput>;
+export type UpdateProjectInput = z.infer<typeof updateProjectInput>;
+
+/** A project as the dashboard and the API see it. */
+export type ProjectSummary = {
+  id: string;
+  name: string;
+  description: string | null;
+  taskType: TaskType | null;
+  baseModelId: string | null;
+  modelInfo: unknown;
+  status: ProjectStatus;
+  config: Record<string, unknown>;
+  createdAt: number;
+  updatedAt: number;
+  fileCount: number;
+  exampleCount: number;
+};
+
+export const toProjectJson = (p: ProjectSummary) => ({
+  id: p.id,
+  name: p.name,
+  description: p.description,
+  task_type: p.taskType,
+  base_model_id: p.baseModelId,
+  model_info: p.modelInfo ?? null,
+  status: p.status,
+  config: p.config,
+  created_at: new Date(p.createdAt).toISOString(),
+  updated_at: new Date(p.updatedAt).toISOString(),
+  file_count: p.fileCount,
+  example_count: p.exampleCount,
+});

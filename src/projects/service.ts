@@ -1,0 +1,75 @@
+/** Projects: create, list, read, update, delete (rows and files on disk). No HTTP here. */
+import { rm } from "node:fs/promises";
+import { desc, eq, sql } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { projects } from "../db/schema.ts";
+import { projectDir } from "../lib/data-dir.ts";
+import { notFound } from "../lib/errors.ts";
+import type { CreateProjectInput, ProjectSummary, UpdateProjectInput } from "./schemas.ts";
+
+export type ProjectService = ReturnType<typeof createProjectService>;
+
+export function createProjectService(deps: { db: Db; dataDir: string; now?: () => number }) {
+  const { db, dataDir } = deps;
+  const now = deps.now ?? Date.now;
+
+  const summaryColumns = {
+    id: projects.id,
+    name: projects.name,
+    description: projects.description,
+    taskType: projects.taskType,
+    baseModelId: projects.baseModelId,
+    modelInfo: projects.modelInfo,
+    status: projects.status,
+    config: projects.config,
+    createdAt: projects.createdAt,
+    updatedAt: projects.updatedAt,
+    // Qualified by hand: drizzle drops table names in single-table selects, which would
+    // make "project_id = id" compare two columns of the subquery's own table.
+    fileCount: sql<number>`(select count(*) from files f where f.project_id = "projects"."id")`,
+    exampleCount: sql<number>`(select count(*) from examples e where e.project_id = "projects"."id")`,
+  };
+
+  const list = db.select(summaryColumns).from(projects).orderBy(desc(projects.createdAt), desc(projects.id)).prepare();
+  const byId = db.select(summaryColumns).from(projects).where(eq(projects.id, sql.placeholder("id"))).prepare();
+
+  function get(id: string): ProjectSummary {
+    const row = byId.get({ id });
+    if (!row) throw notFound("Project", "project_not_found");
+    return row as ProjectSummary;
+  }
+
+  return {
+    list(): ProjectSummary[] {
+      return list.all() as ProjectSummary[];
+    },
+
+    get,
+
+    create(input: CreateProjectInput): ProjectSummary {
+      const id = crypto.randomUUID();
+      const at = now();
+      db.insert(projects)
+        .values({ id, name: input.name, description: input.description, createdAt: at, updatedAt: at })
+        .run();
+      return get(id);
+    },
+
+    update(id: string, input: UpdateProjectInput): ProjectSummary {
+      get(id);
+      const changes: Partial<typeof projects.$inferInsert> = { updatedAt: now() };
+      if (input.name !== undefined) changes.name = input.name;
+      if (input.description !== undefined) changes.description = input.description;
+      if (input.task_type !== undefined) changes.taskType = input.task_type;
+      db.update(projects).set(changes).where(eq(projects.id, id)).run();
+      return get(id);
+    },
+
+    /** Rows go by cascade; the project's folder (uploads, runs, exports) goes after. */
+    async remove(id: string): Promise<void> {
+      get(id);
+      db.delete(projects).where(eq(projects.id, id)).run();
+      await rm(projectDir(dataDir, id), { recursive: true, force: true });
+    },
+  };
+}

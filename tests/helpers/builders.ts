@@ -1,0 +1,78 @@
+/**
+ * Small builders that put a project in a given state by writing rows directly, so
+ * wizard tests can reach any step before the features that create those rows exist.
+ */
+import type { Db } from "../../src/db/client.ts";
+import { artifacts, examples, files, jobs, projects, trainingRuns } from "../../src/db/schema.ts";
+import { eq } from "drizzle-orm";
+
+let seq = 0;
+const nextId = (p: string) => `${p}-${++seq}-${Math.random().toString(36).slice(2, 8)}`;
+
+export function insertProject(db: Db, values: Partial<typeof projects.$inferInsert> = {}) {
+  const id = values.id ?? nextId("proj");
+  db.insert(projects).values({ id, name: `Project ${id}`, ...values }).run();
+  return id;
+}
+
+export function resolveModel(db: Db, projectId: string, modelId = "HuggingFaceTB/SmolLM2-135M-Instruct") {
+  db.update(projects).set({ baseModelId: modelId, modelInfo: { model_id: modelId } }).where(eq(projects.id, projectId)).run();
+}
+
+export function chooseTask(db: Db, projectId: string, taskType: "instruction" | "qa" = "instruction") {
+  db.update(projects).set({ taskType }).where(eq(projects.id, projectId)).run();
+}
+
+export function insertFile(db: Db, projectId: string, values: Partial<typeof files.$inferInsert> = {}) {
+  const id = values.id ?? nextId("file");
+  db.insert(files)
+    .values({
+      id,
+      projectId,
+      filename: "manual.pdf",
+      storedName: `${id}.pdf`,
+      kind: "raw_doc",
+      status: "ready",
+      mimeType: "application/pdf",
+      sizeBytes: 1234,
+      sha256: id,
+      ...values,
+    })
+    .run();
+  return id;
+}
+
+export function insertExamples(db: Db, projectId: string, count: number, values: Partial<typeof examples.$inferInsert> = {}) {
+  const rows = Array.from({ length: count }, () => ({
+    id: nextId("ex"),
+    projectId,
+    split: "train" as const,
+    instruction: "What is the warranty period?",
+    output: "Two years from the date of purchase.",
+    isValid: true,
+    ...values,
+  }));
+  if (rows.length) db.insert(examples).values(rows).run();
+}
+
+export function checkHardware(db: Db, projectId: string) {
+  db.update(projects).set({ hardwareInfo: { cuda_available: false } }).where(eq(projects.id, projectId)).run();
+}
+
+export function insertRun(db: Db, projectId: string, status: "success" | "failed" | "running" = "success") {
+  const id = nextId("run");
+  db.insert(trainingRuns).values({ id, projectId, status, method: "lora", config: {}, outputDir: `runs/${id}` }).run();
+  return id;
+}
+
+export function insertJob(db: Db, projectId: string | null, values: Partial<typeof jobs.$inferInsert> = {}) {
+  const id = values.id ?? nextId("job");
+  db.insert(jobs).values({ id, projectId, type: "dataset_preview", ...values }).run();
+  return id;
+}
+
+export function insertArtifact(db: Db, projectId: string, runId: string) {
+  db.insert(artifacts)
+    .values({ id: nextId("art"), projectId, runId, filename: "report.md", relativePath: "exports/report.md", sizeBytes: 10 })
+    .run();
+}

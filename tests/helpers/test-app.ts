@@ -1,0 +1,44 @@
+/** A fresh app on a fresh temp-dir database, per test. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createApp } from "../../src/app.tsx";
+import { openDatabase, type Db } from "../../src/db/client.ts";
+import { databasePath } from "../../src/lib/data-dir.ts";
+import { silentLogger, type Logger } from "../../src/lib/logger.ts";
+
+export type TestApp = {
+  app: ReturnType<typeof createApp>;
+  db: Db;
+  dataDir: string;
+  request: (path: string, init?: RequestInit) => Promise<Response>;
+  json: (method: string, path: string, body?: unknown) => Promise<Response>;
+  close: () => void;
+};
+
+export function makeTempDir(prefix = "ftf-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function makeTestApp(opts: { now?: () => number; logger?: Logger } = {}): TestApp {
+  const dataDir = makeTempDir();
+  const db = openDatabase(databasePath(dataDir));
+  const app = createApp({ db, config: { dataDir }, logger: opts.logger ?? silentLogger, now: opts.now });
+  const request = (path: string, init?: RequestInit) => Promise.resolve(app.request(path, init));
+  return {
+    app,
+    db,
+    dataDir,
+    request,
+    json: (method, path, body) =>
+      request(path, {
+        method,
+        headers: { "Content-Type": "application/json" },
+        body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+      }),
+    close: () => {
+      db.$client.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import type { Child } from "hono/jsx";
+import type { ProjectSummary } from "../../src/projects/schemas.ts";
+import type { StepId, StepState } from "../../src/wizard/steps.ts";
+import { Layout } from "../layouts/Layout.tsx";
+import { StatusBadge } from "../components/StatusBadge.tsx";
+
+export type WizardProps = {
+  project: ProjectSummary;
+  steps: StepState[];
+  current: StepId;
+  /** Why the user landed here instead of the step they asked for. */
+  notice?: string;
+  body: Child;
+};
+
+export const stepUrl = (projectId: string, step: StepId) => `/projects/${projectId}/wizard?step=${step}`;
+
+export function WizardPage(props: WizardProps) {
+  const step = props.steps.find((s) => s.id === props.current)!;
+  return (
+    <Layout title={`${step.title} · ${props.project.name}`}>
+      <div class="page-head">
+        <div>
+          <p class="breadcrumb">
+            <a href="/">Projects</a> /
+          </p>
+          <h1>{props.project.name}</h1>
+        </div>
+        <StatusBadge status={props.project.status} />
+      </div>
+      <Wizard {...props} />
+    </Layout>
+  );
+}
+
+/** The part htmx swaps on a step change: progress bar, step content and Prev / Next. */
+export function Wizard(props: WizardProps) {
+  const index = props.steps.findIndex((s) => s.id === props.current);
+  const step = props.steps[index]!;
+  const prev = props.steps[index - 1];
+  const next = props.steps[index + 1];
+  return (
+    <div id="wizard" class="wizard" data-step={step.id}>
+      <nav aria-label="Wizard steps">
+        <ol class="stepper">
+          {props.steps.map((s) => (
+            <StepLink projectId={props.project.id} step={s} current={s.id === props.current} />
+          ))}
+        </ol>
+      </nav>
+      {props.notice ? (
+        <div class="notice" role="status">
+          {props.notice}
+        </div>
+      ) : null}
+      <section class="step-body card" aria-labelledby="step-title">
+        <h2 id="step-title" tabindex={-1}>
+          Step {step.number} · {step.title}
+        </h2>
+        {props.body}
+      </section>
+      <nav class="wizard-nav" aria-label="Previous and next step">
+        {prev ? <NavButton projectId={props.project.id} step={prev} label={`← Prev: ${prev.title}`} rel="prev" /> : <span />}
+        {next ? <NavButton projectId={props.project.id} step={next} label={`Next: ${next.title} →`} rel="next" /> : <span />}
+      </nav>
+    </div>
+  );
+}
+
+const swapAttrs = (url: string) => ({
+  href: url,
+  "hx-get": url,
+  "hx-target": "#wizard",
+  "hx-swap": "outerHTML show:window:top",
+  "hx-push-url": "true",
+});
+
+function StepLink(props: { projectId: string; step: StepState; current: boolean }) {
+  const { step } = props;
+  const state = props.current ? "current" : step.lockedReason ? "locked" : step.complete ? "complete" : "open";
+  const inner = (
+    <>
+      <span class="step-num" aria-hidden="true">
+        {step.complete && !props.current ? "✓" : step.number}
+      </span>
+      <span class="step-title">{step.title}</span>
+      <span class="visually-hidden">
+        {step.complete ? " (complete)" : ""}
+        {step.lockedReason ? ` (locked: ${step.lockedReason})` : ""}
+      </span>
+    </>
+  );
+  return (
+    <li class={`step step-${state}`} data-step={step.id}>
+      {step.lockedReason && !props.current ? (
+        <span class="step-link" aria-disabled="true" title={step.lockedReason}>
+          {inner}
+        </span>
+      ) : (
+        <a class="step-link" {...swapAttrs(stepUrl(props.projectId, step.id))} aria-current={props.current ? "step" : undefined}>
+          {inner}
+        </a>
+      )}
+    </li>
+  );
+}
+
+function NavButton(props: { projectId: string; step: StepState; label: string; rel: "prev" | "next" }) {
+  const cls = `btn ${props.rel === "next" ? "btn-primary" : ""}`;
+  if (props.step.lockedReason) {
+    return (
+      <span class={`${cls} disabled`} aria-disabled="true" title={props.step.lockedReason} data-nav={props.rel}>
+        {props.label}
+        <span class="visually-hidden"> (locked: {props.step.lockedReason})</span>
+      </span>
+    );
+  }
+  return (
+    <a class={cls} rel={props.rel} data-nav={props.rel} {...swapAttrs(stepUrl(props.projectId, props.step.id))}>
+      {props.label}
+    </a>
+  );
+}
