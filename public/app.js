@@ -66,7 +66,10 @@
 
   // After a wizard step swap, move focus to the new step's title for keyboard and
   // screen-reader users (the swap replaced what had focus).
+  // Only for step navigation (GET); a form inside a step keeps focus where the user was
+  // (htmx restores it by element id).
   document.addEventListener("htmx:afterSettle", (evt) => {
+    if (!evt.detail.requestConfig || evt.detail.requestConfig.verb !== "get") return;
     const wizard = document.getElementById("wizard");
     if (wizard && (evt.target === wizard || wizard.contains(evt.target))) {
       const title = document.getElementById("step-title");

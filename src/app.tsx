@@ -15,12 +15,16 @@ import { createJobService } from "./jobs/service.ts";
 import { projectApiRoutes } from "./projects/api-routes.ts";
 import { projectPageRoutes } from "./projects/page-routes.tsx";
 import { createProjectService } from "./projects/service.ts";
+import { createHubClient } from "./models/hub-client.ts";
+import { modelApiRoutes, modelPageRoutes } from "./models/routes.tsx";
+import { createModelService } from "./models/service.ts";
 import { createProgressQuery } from "./wizard/progress-queries.ts";
+import { createWizardRenderer } from "./wizard/render.tsx";
 import { wizardRoutes } from "./wizard/routes.tsx";
 
 export type AppDeps = {
   db: Db;
-  config: Pick<Config, "dataDir">;
+  config: Pick<Config, "dataDir" | "hub">;
   logger: Logger;
   now?: () => number;
 };
@@ -34,7 +38,8 @@ export function createApp(deps: AppDeps) {
   const now = deps.now ?? Date.now;
   const projects = createProjectService({ db: deps.db, dataDir: deps.config.dataDir, now });
   const jobs = createJobService({ db: deps.db });
-  const progress = createProgressQuery(deps.db);
+  const models = createModelService({ hub: createHubClient(deps.config.hub), dataDir: deps.config.dataDir, projects });
+  const wizard = createWizardRenderer({ projects, progress: createProgressQuery(deps.db) });
 
   const app = new Hono<AppEnv>();
 
@@ -81,8 +86,10 @@ export function createApp(deps: AppDeps) {
 
   app.route("/api/projects", projectApiRoutes(projects));
   app.route("/api", jobApiRoutes(jobs, projects));
+  app.route("/api", modelApiRoutes(models));
   app.route("/", projectPageRoutes(projects, now));
-  app.route("/", wizardRoutes({ projects, progress }));
+  app.route("/", wizardRoutes({ projects, wizard }));
+  app.route("/", modelPageRoutes(models, wizard));
   app.route("/", jobPageRoutes(jobs));
 
   app.notFound((c) => renderError(c, routeNotFound(c)));

@@ -12,6 +12,9 @@ const envSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   FTF_DATA_DIR: z.string().min(1).default("./data"),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  HF_ENDPOINT: z.url({ protocol: /^https?$/ }).default("https://huggingface.co"),
+  HF_TOKEN: z.string().optional(),
+  FTF_HUB_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
 });
 
 export type Config = {
@@ -20,6 +23,8 @@ export type Config = {
   /** Absolute path: the database, uploads and runs all live under it. */
   dataDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** Hugging Face Hub base URL (mirrors work), token and per-request timeout. */
+  hub: { endpoint: string; token?: string; timeoutMs: number };
 };
 
 export class ConfigError extends Error {}
@@ -33,12 +38,20 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`Invalid configuration, fix these environment variables:\n${lines.join("\n")}`);
   }
   const e = parsed.data;
-  return { port: e.PORT, host: e.HOST, dataDir: resolve(e.FTF_DATA_DIR), logLevel: e.LOG_LEVEL };
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: resolve(e.FTF_DATA_DIR),
+    logLevel: e.LOG_LEVEL,
+    hub: { endpoint: e.HF_ENDPOINT, token: e.HF_TOKEN, timeoutMs: e.FTF_HUB_TIMEOUT_MS },
+  };
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === "invalid_value") return `must be one of ${issue.values.join(", ")}`;
-  if (issue.code === "too_big" || issue.code === "too_small" || issue.code === "invalid_type")
-    return "must be a whole number between 0 and 65535";
+  const name = String(issue.path[0]);
+  if (name === "PORT") return "must be a whole number between 0 and 65535";
+  if (name === "FTF_HUB_TIMEOUT_MS") return "must be a whole number of milliseconds between 100 and 600000";
+  if (name === "HF_ENDPOINT") return "must be an http(s) URL such as https://huggingface.co";
   return issue.message;
 }

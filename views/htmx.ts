@@ -7,7 +7,9 @@ export const HTMX_CONFIG = {
   responseHandling: [
     { code: "204", swap: false },
     { code: "[23]..", swap: true },
-    { code: "[45]..", swap: true, error: true },
+    // 4xx are expected answers (a form's field errors, a refusal): swapped, not logged.
+    { code: "4..", swap: true, error: false },
+    { code: "5..", swap: true, error: true },
   ],
   // Back/forward always asks the server, so the wizard never shows a stale progress bar.
   historyCacheSize: 0,

@@ -65,6 +65,11 @@ export function createProjectService(deps: { db: Db; dataDir: string; now?: () =
       return get(id);
     },
 
+    setModel(id: string, modelId: string, modelInfo: unknown): ProjectSummary {
+      db.update(projects).set({ baseModelId: modelId, modelInfo, updatedAt: now() }).where(eq(projects.id, id)).run();
+      return get(id);
+    },
+
     /** Rows go by cascade; the project's folder (uploads, runs, exports) goes after. */
     async remove(id: string): Promise<void> {
       get(id);

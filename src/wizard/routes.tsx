@@ -1,64 +1,44 @@
-/**
- * The wizard pages. A full load renders the layout; an htmx step change renders only
- * #wizard. Asking for a locked step lands on the first incomplete one, with a notice.
- */
+/** The wizard pages, and the Task step's form (a project field, saved as it changes). */
 import { Hono } from "hono";
-import type { Child } from "hono/jsx";
+import { z } from "zod";
 import { AppError } from "../lib/errors.ts";
+import { readFormFields } from "../lib/validation.ts";
 import type { AppEnv } from "../app.tsx";
 import type { ProjectService } from "../projects/service.ts";
-import { Wizard, WizardPage, stepUrl, type WizardProps } from "../../views/wizard/WizardPage.tsx";
-import { StepPlaceholder } from "../../views/wizard/StepPlaceholder.tsx";
-import { firstIncompleteStep, isStepId, STEP_IDS, stepStates, type StepId } from "./steps.ts";
-import type { ProgressFacts } from "./steps.ts";
+import { TASK_TYPES } from "../projects/schemas.ts";
+import { stepUrl } from "../../views/wizard/WizardPage.tsx";
+import type { WizardRenderer } from "./render.tsx";
+import { isStepId, STEP_IDS } from "./steps.ts";
 
-export type StepBodyRenderer = (projectId: string, step: StepId) => Child;
+const taskForm = z.object({ task_type: z.enum(TASK_TYPES, { error: "Choose Instruction tuning or Q&A." }) });
 
-export function wizardRoutes(deps: {
-  projects: ProjectService;
-  progress: (projectId: string) => ProgressFacts | null;
-  renderStep?: StepBodyRenderer;
-}) {
-  const renderStep = deps.renderStep ?? ((_id, step) => <StepPlaceholder step={step} />);
-
+export function wizardRoutes(deps: { projects: ProjectService; wizard: WizardRenderer }) {
+  const { wizard } = deps;
   return new Hono<AppEnv>()
     .get("/projects/:id", (c) => {
       const id = c.req.param("id");
-      const { states } = load(id);
-      return c.redirect(stepUrl(id, firstIncompleteStep(states)), 302);
+      return c.redirect(stepUrl(id, wizard.firstIncomplete(id)), 302);
     })
     .get("/projects/:id/wizard", (c) => {
       const id = c.req.param("id");
-      const { project, states } = load(id);
-      const asked = c.req.query("step") ?? firstIncompleteStep(states);
+      const asked = c.req.query("step") ?? wizard.firstIncomplete(id);
       if (!isStepId(asked)) {
+        wizard.load(id);
         throw new AppError(400, "unknown_step", `There is no wizard step “${asked}”. Steps are: ${STEP_IDS.join(", ")}.`);
       }
-      let current: StepId = asked;
-      let notice: string | undefined;
-      const lockedReason = states.find((s) => s.id === asked)!.lockedReason;
-      if (lockedReason) {
-        current = firstIncompleteStep(states);
-        notice = `The ${states.find((s) => s.id === asked)!.title} step is locked: ${lockedReason}`;
+      const locked = c.req.query("locked");
+      let lockedNotice: string | undefined;
+      if (locked && isStepId(locked)) {
+        const state = wizard.load(id).states.find((s) => s.id === locked)!;
+        if (state.lockedReason) lockedNotice = `The ${state.title} step is locked: ${state.lockedReason}`;
       }
-      const props: WizardProps = { project, steps: states, current, notice, body: renderStep(id, current) };
-      const partial = c.req.header("HX-Request") === "true" && c.req.header("HX-History-Restore-Request") !== "true";
-      if (current !== asked) {
-        if (!partial) return c.redirect(`${stepUrl(id, current)}&locked=${asked}`, 302);
-        // htmx pushes the URL it asked for; point it at the step actually shown.
-        c.header("HX-Push-Url", stepUrl(id, current));
-      }
-      if (!partial && c.req.query("locked")) {
-        const locked = states.find((s) => s.id === c.req.query("locked"));
-        if (locked?.lockedReason) props.notice = `The ${locked.title} step is locked: ${locked.lockedReason}`;
-      }
-      return c.html(partial ? <Wizard {...props} /> : <WizardPage {...props} />);
+      return wizard.render(c, id, asked, { lockedNotice });
+    })
+    .post("/projects/:id/task", async (c) => {
+      const id = c.req.param("id");
+      const parsed = taskForm.safeParse(await readFormFields(c));
+      if (!parsed.success) throw new AppError(422, "validation_error", "Choose Instruction tuning or Q&A.");
+      deps.projects.update(id, { task_type: parsed.data.task_type });
+      return wizard.render(c, id, "task", { extras: { taskSaved: true } });
     });
-
-  function load(id: string) {
-    const project = deps.projects.get(id);
-    const facts = deps.progress(id);
-    if (!facts) throw new AppError(404, "project_not_found", "Project not found.");
-    return { project, states: stepStates(facts) };
-  }
 }

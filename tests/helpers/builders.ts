@@ -5,6 +5,7 @@
 import type { Db } from "../../src/db/client.ts";
 import { artifacts, examples, files, jobs, projects, trainingRuns } from "../../src/db/schema.ts";
 import { eq } from "drizzle-orm";
+import type { ModelInfo } from "../../src/models/schemas.ts";
 
 let seq = 0;
 const nextId = (p: string) => `${p}-${++seq}-${Math.random().toString(36).slice(2, 8)}`;
@@ -15,8 +16,32 @@ export function insertProject(db: Db, values: Partial<typeof projects.$inferInse
   return id;
 }
 
+export function modelInfoFor(modelId: string, values: Partial<ModelInfo> = {}): ModelInfo {
+  return {
+    model_id: modelId,
+    source: "hub",
+    model_type: "llama",
+    architecture: "LlamaForCausalLM",
+    num_parameters: 134_515_008,
+    parameter_source: "safetensors",
+    estimated_vram_fp16_gb: 0.9,
+    estimated_vram_4bit_gb: 0.7,
+    vocab_size: 49152,
+    context_length: 8192,
+    hidden_size: 576,
+    num_layers: 30,
+    license: "apache-2.0",
+    gated: false,
+    has_chat_template: true,
+    tokenizer_available: false,
+    warnings: [],
+    files_dir: "/nonexistent",
+    ...values,
+  };
+}
+
 export function resolveModel(db: Db, projectId: string, modelId = "HuggingFaceTB/SmolLM2-135M-Instruct") {
-  db.update(projects).set({ baseModelId: modelId, modelInfo: { model_id: modelId } }).where(eq(projects.id, projectId)).run();
+  db.update(projects).set({ baseModelId: modelId, modelInfo: modelInfoFor(modelId) }).where(eq(projects.id, projectId)).run();
 }
 
 export function chooseTask(db: Db, projectId: string, taskType: "instruction" | "qa" = "instruction") {

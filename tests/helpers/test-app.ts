@@ -6,6 +6,7 @@ import { createApp } from "../../src/app.tsx";
 import { openDatabase, type Db } from "../../src/db/client.ts";
 import { databasePath } from "../../src/lib/data-dir.ts";
 import { silentLogger, type Logger } from "../../src/lib/logger.ts";
+import type { Config } from "../../src/config.ts";
 
 export type TestApp = {
   app: ReturnType<typeof createApp>;
@@ -20,10 +21,14 @@ export function makeTempDir(prefix = "ftf-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export function makeTestApp(opts: { now?: () => number; logger?: Logger } = {}): TestApp {
+export function makeTestApp(
+  opts: { now?: () => number; logger?: Logger; hub?: Partial<Config["hub"]> } = {},
+): TestApp {
   const dataDir = makeTempDir();
   const db = openDatabase(databasePath(dataDir));
-  const app = createApp({ db, config: { dataDir }, logger: opts.logger ?? silentLogger, now: opts.now });
+  // No test may reach the internet: the Hub defaults to a closed loopback port.
+  const hub = { endpoint: "http://127.0.0.1:9", timeoutMs: 2000, ...opts.hub };
+  const app = createApp({ db, config: { dataDir, hub }, logger: opts.logger ?? silentLogger, now: opts.now });
   const request = (path: string, init?: RequestInit) => Promise.resolve(app.request(path, init));
   return {
     app,

@@ -91,7 +91,7 @@ function StepLink(props: { projectId: string; step: StepState; current: boolean 
     </>
   );
   return (
-    <li class={`step step-${state}`} data-step={step.id}>
+    <li class={`step step-${state}${props.current && step.complete ? " is-complete" : ""}`} data-step={step.id}>
       {step.lockedReason && !props.current ? (
         <span class="step-link" aria-disabled="true" title={step.lockedReason}>
           {inner}

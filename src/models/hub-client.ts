@@ -1,0 +1,94 @@
+/**
+ * The Hugging Face Hub over HTTP, as huggingface_hub speaks it: HF_ENDPOINT as the
+ * base URL (mirrors work), HF_TOKEN as a bearer token, and the Hub's X-Error-Code
+ * header (RepoNotFound, GatedRepo, EntryNotFound) to tell failures apart.
+ */
+import { AppError } from "../lib/errors.ts";
+
+export type HubDeps = { endpoint: string; token?: string; timeoutMs: number; fetch?: typeof fetch };
+
+export type HubModelInfo = {
+  gated: boolean;
+  license: string | null;
+  safetensorsTotal: number | null;
+  libraryName: string | null;
+};
+
+export type HubClient = ReturnType<typeof createHubClient>;
+
+export function createHubClient(deps: HubDeps) {
+  const base = deps.endpoint.replace(/\/+$/, "");
+  const doFetch = deps.fetch ?? fetch;
+  const pageUrl = (repoId: string) => `${base}/${repoId}`;
+
+  async function get(url: string, repoId: string): Promise<Response> {
+    const headers: Record<string, string> = { "User-Agent": "finetuneflow" };
+    if (deps.token) headers.Authorization = `Bearer ${deps.token}`;
+    let res: Response;
+    try {
+      res = await doFetch(url, { headers, signal: AbortSignal.timeout(deps.timeoutMs), redirect: "follow" });
+    } catch (err) {
+      const name = (err as Error).name;
+      if (name === "TimeoutError" || name === "AbortError") {
+        throw new AppError(
+          504,
+          "hub_timeout",
+          `The Hugging Face Hub at ${base} did not answer within ${Math.round(deps.timeoutMs / 1000)} s. Try again, set HF_ENDPOINT to a mirror, or use a local model folder.`,
+        );
+      }
+      throw new AppError(
+        502,
+        "hub_unreachable",
+        `Could not reach the Hugging Face Hub at ${base}. Check the network, set HF_ENDPOINT to a mirror, or enter the absolute path of a local model folder.`,
+      );
+    }
+    const code = res.headers.get("X-Error-Code");
+    if (code === "GatedRepo" || ((res.status === 401 || res.status === 403) && code !== "RepoNotFound" && url.includes("/resolve/"))) {
+      const why = deps.token ? "the token in HF_TOKEN has not been granted access" : "no HF_TOKEN is set";
+      throw new AppError(
+        403,
+        "model_gated",
+        `${repoId} is a gated model and ${why}. Accept its license at ${pageUrl(repoId)}, then set HF_TOKEN to a token with access and try again.`,
+      );
+    }
+    if (code === "RepoNotFound" || (res.status === 404 && !url.includes("/resolve/"))) {
+      throw new AppError(404, "model_not_found", `Model not found: no repository “${repoId}” on ${base}. Check the spelling (organisation/name).`);
+    }
+    if (res.status === 401) {
+      throw new AppError(401, "hub_unauthorized", `The Hub refused the request for ${repoId} (401). Check the token in HF_TOKEN.`);
+    }
+    if (res.status >= 500) {
+      throw new AppError(502, "hub_error", `The Hugging Face Hub answered with an error (${res.status}). Try again in a moment.`);
+    }
+    return res;
+  }
+
+  return {
+    pageUrl,
+
+    async modelInfo(repoId: string): Promise<HubModelInfo> {
+      const res = await get(`${base}/api/models/${repoId}`, repoId);
+      if (!res.ok) throw new AppError(502, "hub_error", `The Hub answered ${res.status} for ${repoId}.`);
+      const body = (await res.json().catch(() => null)) as Record<string, unknown> | null;
+      if (!body) throw new AppError(502, "hub_error", `The Hub's answer for ${repoId} was not JSON.`);
+      const card = (body.cardData ?? {}) as Record<string, unknown>;
+      const tags = Array.isArray(body.tags) ? (body.tags as unknown[]).filter((t): t is string => typeof t === "string") : [];
+      const licenseTag = tags.find((t) => t.startsWith("license:"))?.slice("license:".length) ?? null;
+      const safetensors = (body.safetensors ?? null) as { total?: unknown } | null;
+      return {
+        gated: body.gated !== undefined && body.gated !== false,
+        license: typeof card.license === "string" ? card.license : licenseTag,
+        safetensorsTotal: typeof safetensors?.total === "number" ? safetensors.total : null,
+        libraryName: typeof body.library_name === "string" ? body.library_name : null,
+      };
+    },
+
+    /** A file of the repo's main revision, or null when the repo has no such file. */
+    async file(repoId: string, filename: string): Promise<string | null> {
+      const res = await get(`${base}/${repoId}/resolve/main/${filename}`, repoId);
+      if (res.status === 404) return null;
+      if (!res.ok) throw new AppError(502, "hub_error", `The Hub answered ${res.status} for ${filename} of ${repoId}.`);
+      return await res.text();
+    },
+  };
+}

@@ -1,0 +1,296 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fixtureRepo, startFakeHub, type FakeHub } from "../../tests/fakes/fake-hub.ts";
+import { writeTinyModelFolder } from "../../tests/fakes/tiny-model-folder.ts";
+import { insertExamples } from "../../tests/helpers/builders.ts";
+import { makeTempDir, makeTestApp, type TestApp } from "../../tests/helpers/test-app.ts";
+import { MODEL_CHANGED_WARNING } from "./service.ts";
+
+const TOKEN = "hf_granted_token";
+let hub: FakeHub;
+let t: TestApp;
+
+beforeAll(() => {
+  hub = startFakeHub([
+    fixtureRepo("meta-llama__Llama-3.1-8B-Instruct", { license: "llama3.1", gated: "manual", safetensorsTotal: 8_030_261_248, grantedTokens: [TOKEN] }),
+    fixtureRepo("Qwen__Qwen2.5-7B-Instruct", { license: "apache-2.0", safetensorsTotal: 7_615_616_512 }),
+    fixtureRepo("microsoft__Phi-3-mini-4k-instruct", { license: "mit" }),
+    fixtureRepo("google-bert__bert-base-uncased", { license: "apache-2.0" }),
+    fixtureRepo("HuggingFaceTB__SmolLM2-135M-Instruct", { license: "apache-2.0", safetensorsTotal: 134_515_008 }),
+    { id: "acme/custom-arch", license: "other", files: { "config.json": JSON.stringify({ architectures: ["AcmeForCausalLM"], model_type: "acme", auto_map: { AutoModelForCausalLM: "modeling_acme.AcmeForCausalLM" }, vocab_size: 1000, hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 128 }) } },
+    { id: "acme/broken-config", files: { "config.json": "{ not json" } },
+    { id: "acme/slow", files: { "config.json": "{}" }, delayMs: 1500 },
+    { id: "acme/down", files: {}, failWith: 500 },
+  ]);
+});
+afterAll(() => hub.stop());
+afterEach(() => t?.close());
+
+function app(opts: { token?: string; endpoint?: string; timeoutMs?: number } = {}) {
+  t = makeTestApp({ hub: { endpoint: opts.endpoint ?? hub.url, token: opts.token, timeoutMs: opts.timeoutMs ?? 1000 } });
+  return t;
+}
+
+async function newProject() {
+  return (await (await t.json("POST", "/api/projects", { name: "p" })).json()).id as string;
+}
+
+const resolve = (id: string, model_id: unknown) => t.json("POST", `/api/projects/${id}/model/resolve`, { model_id });
+
+describe("resolving a Hub model", () => {
+  test("returns ModelInfo from the Hub's metadata and saves it on the project", async () => {
+    app({ token: TOKEN });
+    const id = await newProject();
+    const res = await resolve(id, "meta-llama/Llama-3.1-8B-Instruct");
+    expect(res.status).toBe(200);
+    const info = await res.json();
+    expect(info).toMatchObject({
+      model_id: "meta-llama/Llama-3.1-8B-Instruct",
+      model_type: "llama",
+      architecture: "LlamaForCausalLM",
+      num_parameters: 8_030_261_248,
+      parameter_source: "safetensors",
+      vocab_size: 128256,
+      context_length: 131072,
+      license: "llama3.1",
+      gated: true,
+      has_chat_template: true,
+      source: "hub",
+    });
+    expect(info.estimated_vram_fp16_gb).toBeGreaterThan(14);
+    expect(info.estimated_vram_4bit_gb).toBeLessThan(7);
+    expect(info.files_dir).toBeUndefined();
+    const project = await (await t.request(`/api/projects/${id}`)).json();
+    expect(project.base_model_id).toBe("meta-llama/Llama-3.1-8B-Instruct");
+    expect(project.model_info.num_parameters).toBe(8_030_261_248);
+    // The token went to the Hub as a bearer token; config and chat template are cached.
+    expect(hub.requests.some((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
+    const cache = join(t.dataDir, "models/hub/meta-llama--Llama-3.1-8B-Instruct");
+    expect(existsSync(join(cache, "config.json"))).toBe(true);
+    expect(existsSync(join(cache, "tokenizer_config.json"))).toBe(true);
+  });
+
+  test("computes the count from config.json when the Hub has no safetensors total", async () => {
+    app();
+    const info = await (await resolve(await newProject(), "microsoft/Phi-3-mini-4k-instruct")).json();
+    expect(info.parameter_source).toBe("config");
+    expect(info.num_parameters).toBe(3_821_079_552);
+    expect(info.warnings.join(" ")).toContain("transformers implements phi3 itself");
+  });
+
+  test("a gated model without a token says it is gated, links to it and names HF_TOKEN", async () => {
+    app();
+    const res = await resolve(await newProject(), "meta-llama/Llama-3.1-8B-Instruct");
+    expect(res.status).toBe(403);
+    const err = await res.json();
+    expect(err.error_code).toBe("model_gated");
+    expect(err.detail).toContain(`${hub.url}/meta-llama/Llama-3.1-8B-Instruct`);
+    expect(err.detail).toContain("no HF_TOKEN is set");
+  });
+
+  test("a gated model with a token lacking access says the token has no access", async () => {
+    app({ token: "hf_someone_else" });
+    const err = await (await resolve(await newProject(), "meta-llama/Llama-3.1-8B-Instruct")).json();
+    expect(err.error_code).toBe("model_gated");
+    expect(err.detail).toContain("has not been granted access");
+  });
+
+  test("an unknown repository is 'Model not found', with or without a token", async () => {
+    for (const token of [undefined, TOKEN]) {
+      app({ token });
+      const res = await resolve(await newProject(), "nobody/nothing-here");
+      expect(res.status).toBe(404);
+      const err = await res.json();
+      expect(err.error_code).toBe("model_not_found");
+      expect(err.detail).toStartWith("Model not found");
+      t.close();
+    }
+    t = undefined as unknown as TestApp;
+  });
+
+  test("refuses a model that is not a causal LM, saying why", async () => {
+    app();
+    const id = await newProject();
+    const res = await resolve(id, "google-bert/bert-base-uncased");
+    expect(res.status).toBe(422);
+    const err = await res.json();
+    expect(err.error_code).toBe("not_causal_lm");
+    expect(err.detail).toContain("BertForMaskedLM");
+    expect((await (await t.request(`/api/projects/${id}`)).json()).base_model_id).toBeNull();
+  });
+
+  test("warns when a model needs its own code (auto_map)", async () => {
+    app();
+    const info = await (await resolve(await newProject(), "acme/custom-arch")).json();
+    expect(info.warnings.join(" ")).toContain("trust_remote_code");
+  });
+
+  test("a config.json that is not JSON is a clear 422", async () => {
+    app();
+    const err = await (await resolve(await newProject(), "acme/broken-config")).json();
+    expect(err).toEqual({ error_code: "invalid_config", detail: "The config.json of acme/broken-config is not valid JSON." });
+  });
+
+  test("an unreachable Hub suggests a mirror or a local folder", async () => {
+    app({ endpoint: "http://127.0.0.1:9" });
+    const res = await resolve(await newProject(), "Qwen/Qwen2.5-7B-Instruct");
+    expect(res.status).toBe(502);
+    const err = await res.json();
+    expect(err.error_code).toBe("hub_unreachable");
+    expect(err.detail).toContain("HF_ENDPOINT");
+    expect(err.detail).toContain("local model folder");
+  });
+
+  test("a Hub slower than the timeout is a 504, not a hang", async () => {
+    app({ timeoutMs: 300 });
+    const started = performance.now();
+    const res = await resolve(await newProject(), "acme/slow");
+    expect(res.status).toBe(504);
+    expect((await res.json()).error_code).toBe("hub_timeout");
+    expect(performance.now() - started).toBeLessThan(1400);
+  });
+
+  test("a Hub error is a 502 with a sentence", async () => {
+    app();
+    const res = await resolve(await newProject(), "acme/down");
+    expect(res.status).toBe(502);
+    expect((await res.json()).error_code).toBe("hub_error");
+  });
+
+  test.each([
+    ["a/b/c", "invalid_model_id"],
+    ["../../etc/passwd", "invalid_model_id"],
+    ["org/..", "invalid_model_id"],
+    ["has space/model", "invalid_model_id"],
+    ["org--x/y", "invalid_model_id"],
+    ["x".repeat(200), "invalid_model_id"],
+    ["~/models/llama", "invalid_model_id"],
+  ])("refuses the malformed id %j before calling the Hub", async (modelId, code) => {
+    app();
+    const before = hub.requests.length;
+    const res = await resolve(await newProject(), modelId);
+    expect(res.status).toBe(422);
+    expect((await res.json()).error_code).toBe(code);
+    expect(hub.requests.length).toBe(before);
+  });
+
+  test("refuses an empty, missing or non-string model_id with 422", async () => {
+    app();
+    const id = await newProject();
+    for (const body of [{ model_id: "" }, { model_id: "   " }, {}, { model_id: 42 }]) {
+      const res = await t.json("POST", `/api/projects/${id}/model/resolve`, body);
+      expect(res.status).toBe(422);
+      expect((await res.json()).error_code).toBe("validation_error");
+    }
+  });
+
+  test("an unknown project is a 404 and the Hub is not asked", async () => {
+    app();
+    const res = await resolve("nope", "Qwen/Qwen2.5-7B-Instruct");
+    expect(res.status).toBe(404);
+  });
+
+  test("changing the model after a dataset exists warns that counts will be recomputed", async () => {
+    app();
+    const id = await newProject();
+    await resolve(id, "Qwen/Qwen2.5-7B-Instruct");
+    insertExamples(t.db, id, 3);
+    const again = await (await resolve(id, "Qwen/Qwen2.5-7B-Instruct")).json();
+    expect(again.warnings).not.toContain(MODEL_CHANGED_WARNING);
+    const changed = await (await resolve(id, "HuggingFaceTB/SmolLM2-135M-Instruct")).json();
+    expect(changed.warnings[0]).toBe(MODEL_CHANGED_WARNING);
+    const stored = (await (await t.request(`/api/projects/${id}`)).json()).model_info;
+    expect(stored.warnings).not.toContain(MODEL_CHANGED_WARNING);
+  });
+});
+
+describe("resolving a local model folder", () => {
+  test("counts parameters exactly from the safetensors headers and reads the license", async () => {
+    app();
+    const { dir, params } = writeTinyModelFolder(join(makeTempDir(), "tiny-llama"), { readme: "---\nlicense: apache-2.0\n---\n# Tiny" });
+    const info = await (await resolve(await newProject(), dir)).json();
+    expect(info).toMatchObject({ model_id: dir, source: "local", num_parameters: params, parameter_source: "safetensors", license: "apache-2.0", gated: false });
+    expect(info.warnings.join(" ")).toContain("No tokenizer.json");
+  });
+
+  test("sums sharded safetensors files", async () => {
+    app();
+    const { dir, params } = writeTinyModelFolder(join(makeTempDir(), "sharded"), { shards: 3 });
+    expect((await (await resolve(await newProject(), dir)).json()).num_parameters).toBe(params);
+  });
+
+  test("a missing folder, a folder without config.json and a corrupt safetensors file each say what is wrong", async () => {
+    app();
+    const id = await newProject();
+    const missing = await resolve(id, "/definitely/not/here");
+    expect(missing.status).toBe(404);
+    expect((await missing.json()).error_code).toBe("local_model_not_found");
+    const empty = makeTempDir();
+    const noConfig = await resolve(id, empty);
+    expect(noConfig.status).toBe(422);
+    expect((await noConfig.json()).error_code).toBe("missing_config");
+    const { dir } = writeTinyModelFolder(join(makeTempDir(), "corrupt"));
+    writeFileSync(join(dir, "model.safetensors"), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 1, 2, 3]));
+    const corrupt = await resolve(id, dir);
+    expect(corrupt.status).toBe(422);
+    expect((await corrupt.json()).error_code).toBe("invalid_safetensors");
+  });
+});
+
+describe("Model and Task step pages", () => {
+  test("resolving from the Model step renders the panel and marks the step complete", async () => {
+    app();
+    const id = await newProject();
+    const res = await t.request(`/projects/${id}/model`, {
+      method: "POST",
+      headers: { "HX-Request": "true" },
+      body: new URLSearchParams({ model_id: "Qwen/Qwen2.5-7B-Instruct" }),
+    });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toStartWith('<div id="wizard"');
+    expect(html).toContain("Model found");
+    expect(html).toContain("Qwen2ForCausalLM");
+    expect(html).toContain("7.62B");
+    expect(html).toMatch(/class="step step-current is-complete" data-step="model"/);
+  });
+
+  test("a resolution error is shown on the panel with its status, not as a toast", async () => {
+    app();
+    const id = await newProject();
+    const res = await t.request(`/projects/${id}/model`, {
+      method: "POST",
+      headers: { "HX-Request": "true" },
+      body: new URLSearchParams({ model_id: "nobody/nothing" }),
+    });
+    expect(res.status).toBe(404);
+    expect(res.headers.get("HX-Retarget")).toBeNull();
+    const html = await res.text();
+    expect(html).toContain('class="panel panel-error"');
+    expect(html).toContain("Model not found");
+    expect(html).toContain('value="nobody/nothing"');
+  });
+
+  test("choosing a task saves it and unlocks Data once a model is resolved", async () => {
+    app();
+    const id = await newProject();
+    await resolve(id, "Qwen/Qwen2.5-7B-Instruct");
+    const res = await t.request(`/projects/${id}/task`, { method: "POST", headers: { "HX-Request": "true" }, body: new URLSearchParams({ task_type: "qa" }) });
+    const html = await res.text();
+    expect(html).toMatch(/value="qa" checked=""/);
+    expect(html).toMatch(/class="step step-current is-complete" data-step="task"/);
+    expect(html).not.toMatch(/class="step step-locked" data-step="data"/);
+    expect((await (await t.request(`/api/projects/${id}`)).json()).task_type).toBe("qa");
+  });
+
+  test("an invalid task choice is refused with 422 and changes nothing", async () => {
+    app();
+    const id = await newProject();
+    for (const form of [{ task_type: "chat" }, {}] as Record<string, string>[]) {
+      const res = await t.request(`/projects/${id}/task`, { method: "POST", body: new URLSearchParams(form) });
+      expect(res.status).toBe(422);
+    }
+    expect((await (await t.request(`/api/projects/${id}`)).json()).task_type).toBeNull();
+  });
+});

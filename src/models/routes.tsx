@@ -1,0 +1,36 @@
+/** Resolving the base model: the API endpoint and the Model step's form share one service. */
+import { Hono } from "hono";
+import { AppError } from "../lib/errors.ts";
+import { parseJsonBody, readFormFields } from "../lib/validation.ts";
+import type { AppEnv } from "../app.tsx";
+import type { WizardRenderer } from "../wizard/render.tsx";
+import { resolveModelInput } from "./schemas.ts";
+import type { ModelService } from "./service.ts";
+
+/** What the API shows of ModelInfo: everything but where files live on this machine. */
+const publicInfo = ({ files_dir: _files, ...info }: { files_dir: string } & Record<string, unknown>) => info;
+
+export function modelApiRoutes(models: ModelService) {
+  return new Hono<AppEnv>().post("/projects/:id/model/resolve", async (c) => {
+    const { model_id } = await parseJsonBody(c, resolveModelInput);
+    return c.json(publicInfo(await models.resolveForProject(c.req.param("id"), model_id)));
+  });
+}
+
+export function modelPageRoutes(models: ModelService, wizard: WizardRenderer) {
+  return new Hono<AppEnv>().post("/projects/:id/model", async (c) => {
+    const id = c.req.param("id");
+    const form = await readFormFields(c);
+    const modelInput = (form.model_id ?? "").trim();
+    const parsed = resolveModelInput.safeParse({ model_id: modelInput });
+    try {
+      if (!parsed.success) throw new AppError(422, "validation_error", parsed.error.issues[0]!.message);
+      const info = await models.resolveForProject(id, parsed.data.model_id);
+      return wizard.render(c, id, "model", { extras: { modelWarnings: info.warnings } });
+    } catch (err) {
+      // Resolution failures belong on the Model panel, not in a toast.
+      if (!(err instanceof AppError) || err.code === "project_not_found") throw err;
+      return wizard.render(c, id, "model", { extras: { modelError: { code: err.code, message: err.message }, modelInput }, status: err.status });
+    }
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * Renders a wizard step for any route that ends on the wizard (the step pages, and
+ * the forms of the Model and Task steps). A full load gets the layout; an htmx
+ * request gets only #wizard. A locked step falls back to the first incomplete one.
+ */
+import type { Context } from "hono";
+import { AppError, type ErrorStatus } from "../lib/errors.ts";
+import type { ProjectService } from "../projects/service.ts";
+import { Wizard, WizardPage, stepUrl, type WizardProps } from "../../views/wizard/WizardPage.tsx";
+import { StepBody, type StepExtras } from "../../views/wizard/StepBody.tsx";
+import { firstIncompleteStep, stepStates, type ProgressFacts, type StepId } from "./steps.ts";
+
+export type WizardRenderer = ReturnType<typeof createWizardRenderer>;
+
+export const isPartial = (c: Context) => c.req.header("HX-Request") === "true" && c.req.header("HX-History-Restore-Request") !== "true";
+
+export function createWizardRenderer(deps: { projects: ProjectService; progress: (projectId: string) => ProgressFacts | null }) {
+  function load(id: string) {
+    const project = deps.projects.get(id);
+    const facts = deps.progress(id);
+    if (!facts) throw new AppError(404, "project_not_found", "Project not found.");
+    return { project, states: stepStates(facts) };
+  }
+
+  return {
+    load,
+
+    firstIncomplete(id: string): StepId {
+      return firstIncompleteStep(load(id).states);
+    },
+
+    render(c: Context, id: string, asked: StepId, opts: { extras?: StepExtras; status?: ErrorStatus | 200; lockedNotice?: string } = {}) {
+      const { project, states } = load(id);
+      let current = asked;
+      let notice = opts.lockedNotice;
+      const askedState = states.find((s) => s.id === asked)!;
+      if (askedState.lockedReason) {
+        current = firstIncompleteStep(states);
+        notice = `The ${askedState.title} step is locked: ${askedState.lockedReason}`;
+        if (!isPartial(c)) return c.redirect(`${stepUrl(id, current)}&locked=${asked}`, 302);
+        // htmx pushes the URL it asked for; point it at the step actually shown.
+        c.header("HX-Push-Url", stepUrl(id, current));
+      }
+      const props: WizardProps = {
+        project,
+        steps: states,
+        current,
+        notice,
+        body: <StepBody step={current} project={project} states={states} extras={opts.extras ?? {}} />,
+      };
+      return c.html(isPartial(c) ? <Wizard {...props} /> : <WizardPage {...props} />, opts.status ?? 200);
+    },
+  };
+}
