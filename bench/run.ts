@@ -4,10 +4,12 @@
  */
 import { printTable, type BenchRow } from "./lib.ts";
 import { binaryBench, dashboardBench } from "./skeleton.bench.ts";
+import { trainerOverheadBench } from "./trainer.bench.ts";
 
 const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   dashboard: dashboardBench,
   binary: binaryBench,
+  trainer: trainerOverheadBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -1,0 +1,97 @@
+"""`python -m finetuneflow_trainer <command>`: argument parsing, and turning every
+failure into one `error` event and a non-zero exit code (never a bare traceback)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+
+from . import events
+from .errors import TrainerError
+
+EXIT_OK, EXIT_ERROR, EXIT_CANCELLED, EXIT_OOM = 0, 2, 3, 4
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m finetuneflow_trainer", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    hw = sub.add_parser("hardware", help="describe the GPU and recommend LoRA or QLoRA")
+    hw.add_argument("--params", type=float, help="model parameter count")
+    hw.add_argument("--need-lora-gb", type=float, help="estimated VRAM for LoRA (from the server)")
+    hw.add_argument("--need-qlora-gb", type=float, help="estimated VRAM for QLoRA (from the server)")
+    tr = sub.add_parser("train", help="train an adapter from a JSON config")
+    tr.add_argument("--config", required=True)
+    tr.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
+    ev = sub.add_parser("evaluate", help="eval loss, perplexity and before/after samples")
+    ev.add_argument("--run", required=True)
+    ev.add_argument("--samples", type=int, default=5)
+    ev.add_argument("--max-new-tokens", type=int, default=128)
+    ex = sub.add_parser("export", help="adapter, metrics, report, Modelfile and one zip")
+    ex.add_argument("--run", required=True)
+    ex.add_argument("--out")
+    ex.add_argument("--merge", action="store_true", help="also save the base model merged with the adapter")
+    ex.add_argument("--provenance", help="JSON file of data provenance lines for the report")
+    tm = sub.add_parser("make-tiny-model", help="write a tiny random Llama model (tests, demos)")
+    tm.add_argument("dir")
+    return p
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    if args.command == "hardware":
+        from .hardware import check
+
+        events.emit("hardware", **check(args.params, args.need_lora_gb, args.need_qlora_gb))
+        return EXIT_OK
+    if args.command == "train":
+        from .config import load_config
+        from .train import run
+
+        return run(load_config(args.config), resume=args.resume)
+    if args.command == "evaluate":
+        from .evaluate import run
+
+        return run(args.run, samples=args.samples, max_new_tokens=args.max_new_tokens)
+    if args.command == "export":
+        from .export import run
+
+        return run(args.run, out_dir=args.out, merge=args.merge, provenance_file=args.provenance)
+    if args.command == "make-tiny-model":
+        from .tiny import build
+
+        path = build(args.dir)
+        events.emit("complete", adapter_path=None, metrics={"model_dir": str(path)})
+        return EXIT_OK
+    raise AssertionError(args.command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    # Keep the real stdout for events only. Anything else that writes to it, Python or
+    # native code (tokenizers' Rust progress bars), is sent to stderr at the fd level.
+    protocol = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    events.use_protocol_stream(protocol)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    try:
+        return dispatch(args)
+    except TrainerError as e:
+        events.emit_error(e.error_code, e.message, e.advice)
+        return e.exit_code
+    except MemoryError:
+        events.emit_error("out_of_memory", "The machine ran out of memory.", "Lower the batch size or max_seq_length.")
+        return EXIT_OOM
+    except KeyboardInterrupt:
+        events.emit("cancelled", step=0, checkpoint_path=None, adapter_path=None)
+        return EXIT_CANCELLED
+    except Exception as e:  # noqa: BLE001 - reported as an event, traceback on stderr
+        traceback.print_exc(file=sys.stderr)
+        events.emit_error("internal_error", f"The trainer failed: {type(e).__name__}: {e}"[:1000], "See the trainer log for details.")
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""The stdout protocol: one JSON object per line, flushed, snake_case keys.
+
+Nothing else may reach stdout. Human-readable logs go to stderr (see `log`).
+The schema lives in events.schema.json, generated from the server's zod source.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+SCHEMA_PATH = Path(__file__).with_name("events.schema.json")
+
+# The real stdout, kept before anything (a library's print) can write to it:
+# cli.main() points sys.stdout at stderr so stray prints cannot corrupt the protocol.
+_protocol_out: TextIO = sys.stdout
+
+
+def use_protocol_stream(stream: TextIO) -> None:
+    global _protocol_out
+    _protocol_out = stream
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def emit(event: str, **fields: Any) -> None:
+    line = json.dumps(_clean({"event": event, **fields}), ensure_ascii=False, separators=(",", ":"))
+    _protocol_out.write(line + "\n")
+    _protocol_out.flush()
+
+
+def log(message: str) -> None:
+    sys.stderr.write(message.rstrip("\n") + "\n")
+    sys.stderr.flush()
+
+
+def emit_error(error_code: str, message: str, advice: str | None = None) -> None:
+    emit("error", error_code=error_code, message=message, advice=advice)
+
+
+def debug_enabled() -> bool:
+    return os.environ.get("FTF_TRAINER_DEBUG") == "1"

@@ -1,0 +1,291 @@
+"""`train`: LoRA / QLoRA with transformers' Trainer and peft, reporting as JSON lines.
+
+Layout of a run directory (config.output_dir):
+  run_config.json      the validated config (evaluate/export read it)
+  checkpoints/         Trainer checkpoints (resumable)
+  adapter/             the trained adapter (PeftModel.from_pretrained loads it as is)
+  log_history.json     every logged metric, for export's report and curve
+  run_summary.json     final metrics, device, versions, timings
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import time
+from pathlib import Path
+
+from .config import TrainConfig
+from .data import PadCollator, encode_all, ensure_chat_template, read_examples
+from .errors import OOM_ADVICE, TrainerError
+from .events import emit, log
+
+
+class CancelFlag:
+    """Set by SIGTERM/SIGINT; the callback stops training cleanly at the next step."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def install(self) -> None:
+        def handler(signum, _frame):
+            self.requested = True
+            log(f"signal {signum} received: stopping at the next step and saving a checkpoint")
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+
+def latest_checkpoint(checkpoints: Path) -> Path | None:
+    found = [p for p in checkpoints.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()]
+    return max(found, key=lambda p: int(p.name.split("-")[-1]), default=None)
+
+
+def load_tokenizer(cfg: TrainConfig):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(cfg.base_model, trust_remote_code=cfg.trust_remote_code)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_model(cfg: TrainConfig, device: str, for_training: bool = True):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    cuda = device == "cuda"
+    dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if cuda else torch.float32
+    kwargs: dict = {"dtype": dtype, "trust_remote_code": cfg.trust_remote_code}
+    if cfg.method == "qlora":
+        if not cuda:
+            raise TrainerError("qlora_needs_gpu", "QLoRA needs a CUDA GPU; none was found.", "Use LoRA, or train on a machine with an NVIDIA GPU.")
+        try:
+            import bitsandbytes  # noqa: F401
+            from transformers import BitsAndBytesConfig
+        except ImportError as e:
+            raise TrainerError("bnb_missing", "bitsandbytes is not installed, so QLoRA cannot run.", "Install bitsandbytes or use LoRA.") from e
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=dtype
+        )
+    if cuda:
+        kwargs["device_map"] = {"": 0}
+    try:
+        model = AutoModelForCausalLM.from_pretrained(cfg.base_model, **kwargs)
+    except OSError as e:
+        raise TrainerError("model_load_failed", f"Could not load the base model {cfg.base_model}: {e}", "Check the path or id, and HF_TOKEN for gated models.") from e
+    if for_training and cfg.method == "qlora":
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=cfg.gradient_checkpointing)
+    elif for_training and cfg.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.enable_input_require_grads()
+    return model
+
+
+def _json_callback(cfg: TrainConfig, cancel: CancelFlag, collator: PadCollator, checkpoints: Path, started_at: float):
+    from transformers import TrainerCallback
+
+    class JsonLinesCallback(TrainerCallback):
+        """One `log`/`eval` event per logging step, `progress` as steps end, `checkpoint` on save."""
+
+        def __init__(self) -> None:
+            self.last_progress = 0.0
+            self.last_train_loss: float | None = None
+            self.last_eval: tuple[int, float] | None = None
+            self.first_step: int | None = None
+
+        def _rate(self, state) -> tuple[float, float | None, float | None]:
+            elapsed = time.monotonic() - started_at
+            done = state.global_step - (self.first_step or 0)
+            eta = (state.max_steps - state.global_step) * elapsed / done if done > 0 else None
+            tps = collator.tokens_seen / elapsed if elapsed > 0 else None
+            return elapsed, eta, tps
+
+        def on_train_begin(self, args, state, control, **kw):
+            self.first_step = state.global_step
+
+        def on_log(self, args, state, control, logs=None, **kw):
+            logs = logs or {}
+            elapsed, eta, tps = self._rate(state)
+            if "loss" in logs:
+                self.last_train_loss = float(logs["loss"])
+                emit(
+                    "log",
+                    step=state.global_step,
+                    total_steps=state.max_steps,
+                    epoch=round(float(logs.get("epoch", state.epoch or 0.0)), 4),
+                    train_loss=float(logs["loss"]),
+                    learning_rate=float(logs.get("learning_rate", 0.0)),
+                    grad_norm=float(logs["grad_norm"]) if logs.get("grad_norm") is not None else None,
+                    tokens_per_second=round(tps, 2) if tps else None,
+                    elapsed_seconds=round(elapsed, 2),
+                    eta_seconds=round(eta, 1) if eta is not None else None,
+                )
+            if "eval_loss" in logs:
+                loss = float(logs["eval_loss"])
+                self.last_eval = (state.global_step, loss)
+                emit("eval", step=state.global_step, eval_loss=loss, perplexity=_perplexity(loss))
+
+        def on_step_end(self, args, state, control, **kw):
+            now = time.monotonic()
+            if now - self.last_progress >= 0.5 or state.global_step == state.max_steps:
+                self.last_progress = now
+                pct = 100.0 * state.global_step / max(1, state.max_steps)
+                emit("progress", progress_pct=round(min(100.0, pct), 2), step=state.global_step, total_steps=state.max_steps)
+            if cancel.requested:
+                control.should_training_stop = True
+                control.should_save = True
+
+        def on_save(self, args, state, control, **kw):
+            emit("checkpoint", step=state.global_step, path=str(checkpoints / f"checkpoint-{state.global_step}"))
+
+    return JsonLinesCallback()
+
+
+def _perplexity(loss: float) -> float:
+    return math.exp(loss) if loss < 50 else float("inf")
+
+
+def run(cfg: TrainConfig, resume: bool = False) -> int:
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import Trainer, TrainingArguments, set_seed
+
+    cancel = CancelFlag()
+    cancel.install()
+    out = Path(cfg.output_dir)
+    checkpoints = out / "checkpoints"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "run_config.json").write_text(json.dumps(cfg.to_json(), indent=2))
+
+    resume_from = latest_checkpoint(checkpoints) if resume else None
+    if resume and resume_from is None:
+        raise TrainerError("no_checkpoint", f"No checkpoint to resume from in {checkpoints}.", "Start a new run instead.")
+
+    set_seed(cfg.seed)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    train_rows = read_examples(cfg.train_file)
+    eval_rows = read_examples(cfg.eval_file) if cfg.eval_file else []
+    tokenizer = load_tokenizer(cfg)
+    had_template = ensure_chat_template(tokenizer)
+    if not had_template:
+        log("the tokenizer has no chat template: using the generic instruction template")
+    train_ds, dropped = encode_all(tokenizer, train_rows, cfg.max_seq_length, cfg.system_prompt)
+    eval_ds, _ = encode_all(tokenizer, eval_rows, cfg.max_seq_length, cfg.system_prompt)
+    if dropped:
+        log(f"{dropped} example(s) dropped: their answer starts beyond max_seq_length={cfg.max_seq_length}")
+    if len(train_ds) == 0:
+        raise TrainerError("invalid_dataset", "No training example fits in max_seq_length.", "Raise max_seq_length or shorten the examples.")
+
+    model = load_model(cfg, device)
+    lora = LoraConfig(
+        r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, target_modules=cfg.target_modules, task_type="CAUSAL_LM"
+    )
+    model = get_peft_model(model, lora)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+    collator = PadCollator(tokenizer.pad_token_id)
+    cuda = device == "cuda"
+    bf16 = cuda and torch.cuda.is_bf16_supported()
+    steps_per_epoch = max(1, math.ceil(len(train_ds) / (cfg.per_device_batch_size * cfg.gradient_accumulation_steps)))
+    planned = cfg.max_steps if cfg.max_steps > 0 else math.ceil(steps_per_epoch * cfg.num_epochs)
+    eval_steps = cfg.eval_steps or max(1, planned // 10)
+    args = TrainingArguments(
+        output_dir=str(checkpoints),
+        num_train_epochs=cfg.num_epochs,
+        max_steps=cfg.max_steps,
+        per_device_train_batch_size=cfg.per_device_batch_size,
+        per_device_eval_batch_size=cfg.per_device_batch_size,
+        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+        learning_rate=cfg.learning_rate,
+        warmup_steps=cfg.warmup_ratio,
+        lr_scheduler_type="cosine",
+        logging_steps=cfg.logging_steps,
+        logging_first_step=True,
+        eval_strategy="steps" if len(eval_ds) else "no",
+        eval_steps=eval_steps,
+        save_strategy="steps",
+        save_steps=cfg.save_steps or max(1, planned // 5),
+        save_total_limit=2,
+        bf16=bf16,
+        fp16=cuda and not bf16,
+        use_cpu=not cuda,
+        optim="adamw_torch_fused" if cuda else "adamw_torch",
+        report_to="none",
+        disable_tqdm=True,
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        train_sampling_strategy="group_by_length",
+        remove_unused_columns=False,
+        dataloader_num_workers=0,
+    )
+    started_at = time.monotonic()
+    callback = _json_callback(cfg, cancel, collator, checkpoints, started_at)
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=train_ds,
+        eval_dataset=eval_ds if len(eval_ds) else None,
+        data_collator=collator,
+        processing_class=tokenizer,
+        callbacks=[callback],
+    )
+    resumed_step = int(resume_from.name.split("-")[-1]) if resume_from else None
+    emit(
+        "started",
+        total_steps=planned,
+        num_train_examples=len(train_ds),
+        num_eval_examples=len(eval_ds),
+        device=torch.cuda.get_device_name(0) if cuda else "cpu",
+        method=cfg.method,
+        trainable_params=trainable,
+        resumed_from_step=resumed_step,
+    )
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+    try:
+        trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    except torch.cuda.OutOfMemoryError as e:
+        raise TrainerError("cuda_oom", "The GPU ran out of memory during training.", OOM_ADVICE, exit_code=4) from e
+    except RuntimeError as e:
+        if "out of memory" in str(e).lower():
+            raise TrainerError("cuda_oom", "The GPU ran out of memory during training.", OOM_ADVICE, exit_code=4) from e
+        raise
+
+    adapter_dir = out / "adapter"
+    trainer.save_model(str(adapter_dir))
+    tokenizer.save_pretrained(str(adapter_dir))
+    (out / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1))
+
+    if cancel.requested:
+        last = latest_checkpoint(checkpoints)
+        emit("cancelled", step=trainer.state.global_step, checkpoint_path=str(last) if last else None, adapter_path=str(adapter_dir))
+        return 3
+
+    # A final evaluation, unless the schedule just made one at this step (it emits via on_log).
+    if len(eval_ds) and (callback.last_eval is None or callback.last_eval[0] != trainer.state.global_step):
+        trainer.evaluate()
+    eval_loss = callback.last_eval[1] if callback.last_eval else None
+    elapsed = time.monotonic() - started_at
+    metrics = {
+        "final_train_loss": callback.last_train_loss,
+        "eval_loss": eval_loss,
+        "perplexity": _perplexity(eval_loss) if eval_loss is not None else None,
+        "total_steps": trainer.state.global_step,
+        "epochs": round(float(trainer.state.epoch or 0), 4),
+        "duration_seconds": round(elapsed, 2),
+        "tokens_per_second": round(collator.tokens_seen / elapsed, 2) if elapsed > 0 else None,
+        "num_train_examples": len(train_ds),
+        "num_eval_examples": len(eval_ds),
+        "dropped_examples": dropped,
+        "trainable_params": trainable,
+        "peak_vram_gb": round(torch.cuda.max_memory_allocated() / 1024**3, 3) if cuda else None,
+        "device": torch.cuda.get_device_name(0) if cuda else "cpu",
+        "chat_template": "model" if had_template else "generic",
+    }
+    (out / "run_summary.json").write_text(json.dumps({"config": cfg.to_json(), "metrics": metrics}, indent=2))
+    emit("complete", adapter_path=str(adapter_dir), metrics=metrics)
+    return 0

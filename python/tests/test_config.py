@@ -1,0 +1,46 @@
+import json
+
+import pytest
+
+from finetuneflow_trainer.config import load_config, parse_config
+from finetuneflow_trainer.errors import TrainerError
+
+BASE = {"base_model": "/m", "output_dir": "/o", "train_file": "/t.jsonl"}
+
+
+def test_applies_the_spec_defaults():
+    cfg = parse_config(BASE)
+    assert (cfg.method, cfg.num_epochs, cfg.learning_rate, cfg.per_device_batch_size) == ("lora", 3.0, 2e-4, 4)
+    assert (cfg.gradient_accumulation_steps, cfg.max_seq_length, cfg.lora_r, cfg.lora_alpha, cfg.lora_dropout) == (4, 2048, 16, 32, 0.05)
+
+
+def test_lists_every_bad_field_at_once():
+    with pytest.raises(TrainerError) as e:
+        parse_config({**BASE, "method": "full", "learning_rate": 5, "lora_r": 0, "per_device_batch_size": 2.5, "typo": 1})
+    msg = e.value.message
+    assert e.value.error_code == "invalid_config"
+    for part in ("method", "learning_rate", "lora_r", "per_device_batch_size: must be a whole number", "unknown field(s): typo"):
+        assert part in msg
+
+
+def test_requires_paths_and_refuses_booleans_as_numbers():
+    with pytest.raises(TrainerError) as e:
+        parse_config({"base_model": "", "num_epochs": True})
+    assert "base_model: required" in e.value.message
+    assert "output_dir: required" in e.value.message
+    assert "num_epochs: must be a number" in e.value.message
+
+
+def test_a_config_file_that_is_not_json_says_where(tmp_path):
+    p = tmp_path / "c.json"
+    p.write_text('{"base_model": "x",\n oops}')
+    with pytest.raises(TrainerError) as e:
+        load_config(p)
+    assert "line 2" in e.value.message
+
+
+def test_a_config_that_is_not_an_object_is_refused(tmp_path):
+    p = tmp_path / "c.json"
+    p.write_text(json.dumps([1, 2]))
+    with pytest.raises(TrainerError):
+        load_config(p)

@@ -1,0 +1,85 @@
+/**
+ * The trainer's stdout protocol: one JSON object per line, snake_case keys. Written
+ * once here; scripts/gen-event-schema.ts writes the JSON Schema the Python side
+ * validates against (python/finetuneflow_trainer/events.schema.json).
+ */
+import { z } from "zod";
+
+const num = z.number();
+const nullableNum = z.number().nullable();
+const step = z.number().int().nonnegative();
+
+export const hardwareInfoSchema = z.object({
+  event: z.literal("hardware"),
+  gpu_name: z.string().nullable(),
+  gpu_count: z.number().int().nonnegative(),
+  vram_total_gb: nullableNum,
+  vram_free_gb: nullableNum,
+  cuda_available: z.boolean(),
+  cuda_version: z.string().nullable(),
+  torch_version: z.string().nullable(),
+  transformers_version: z.string().nullable(),
+  peft_version: z.string().nullable(),
+  bnb_available: z.boolean(),
+  bnb_error: z.string().nullable(),
+  bf16_supported: z.boolean(),
+  cpu_count: z.number().int().positive(),
+  ram_total_gb: nullableNum,
+  recommended_method: z.enum(["lora", "qlora"]).nullable(),
+  recommendation_reason: z.string(),
+  warnings: z.array(z.string()),
+});
+
+export const trainerEventSchema = z.discriminatedUnion("event", [
+  hardwareInfoSchema,
+  z.object({
+    event: z.literal("started"),
+    total_steps: step,
+    num_train_examples: z.number().int().nonnegative(),
+    num_eval_examples: z.number().int().nonnegative(),
+    device: z.string(),
+    method: z.enum(["lora", "qlora"]),
+    trainable_params: z.number().int().nonnegative(),
+    resumed_from_step: step.nullable(),
+  }),
+  z.object({
+    event: z.literal("log"),
+    step,
+    total_steps: step,
+    epoch: num,
+    train_loss: num,
+    learning_rate: num,
+    grad_norm: nullableNum,
+    tokens_per_second: nullableNum,
+    elapsed_seconds: num,
+    eta_seconds: nullableNum,
+  }),
+  z.object({ event: z.literal("eval"), step, eval_loss: num, perplexity: num }),
+  z.object({
+    event: z.literal("progress"),
+    progress_pct: z.number().min(0).max(100),
+    step: step.optional(),
+    total_steps: step.optional(),
+    message: z.string().optional(),
+  }),
+  z.object({ event: z.literal("checkpoint"), step, path: z.string() }),
+  z.object({
+    event: z.literal("complete"),
+    adapter_path: z.string().nullable(),
+    metrics: z.record(z.string(), z.unknown()),
+  }),
+  z.object({ event: z.literal("error"), error_code: z.string(), message: z.string(), advice: z.string().nullable() }),
+  z.object({ event: z.literal("cancelled"), step, checkpoint_path: z.string().nullable(), adapter_path: z.string().nullable() }),
+]);
+
+export type TrainerEvent = z.infer<typeof trainerEventSchema>;
+export type HardwareInfo = z.infer<typeof hardwareInfoSchema>;
+
+export function eventJsonSchema(): Record<string, unknown> {
+  return {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    title: "FineTuneFlow trainer event",
+    description: "One line of the trainer's stdout. Generated from src/training/events.ts; do not edit.",
+    ...(z.toJSONSchema(trainerEventSchema, { target: "draft-2020-12" }) as Record<string, unknown>),
+  };
+}
