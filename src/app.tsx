@@ -11,6 +11,11 @@ import { AppError } from "./lib/errors.ts";
 import { renderError, routeNotFound, toAppError } from "./lib/http-errors.tsx";
 import type { Logger } from "./lib/logger.ts";
 import { jobApiRoutes, jobPageRoutes } from "./jobs/routes.tsx";
+import type { JobQueue } from "./jobs/queue.ts";
+import { createImportService } from "./datasets/import-service.ts";
+import { documentApiRoutes, documentPageRoutes } from "./documents/routes.tsx";
+import { toFileJson } from "./documents/schemas.ts";
+import { createDocumentService } from "./documents/service.ts";
 import { createJobService } from "./jobs/service.ts";
 import { projectApiRoutes } from "./projects/api-routes.ts";
 import { projectPageRoutes } from "./projects/page-routes.tsx";
@@ -24,6 +29,8 @@ import { wizardRoutes } from "./wizard/routes.tsx";
 
 export type AppDeps = {
   db: Db;
+  /** The job queue; main starts it, tests drain it with runUntilEmpty(). */
+  queue: JobQueue;
   config: Pick<Config, "dataDir" | "hub">;
   logger: Logger;
   now?: () => number;
@@ -39,7 +46,13 @@ export function createApp(deps: AppDeps) {
   const projects = createProjectService({ db: deps.db, dataDir: deps.config.dataDir, now });
   const jobs = createJobService({ db: deps.db });
   const models = createModelService({ hub: createHubClient(deps.config.hub), dataDir: deps.config.dataDir, projects });
-  const wizard = createWizardRenderer({ projects, progress: createProgressQuery(deps.db) });
+  const documents = createDocumentService({ db: deps.db, dataDir: deps.config.dataDir, queue: deps.queue, projects, now });
+  const imports = createImportService({ db: deps.db, queue: deps.queue, documents, projects });
+  const wizard = createWizardRenderer({
+    projects,
+    progress: createProgressQuery(deps.db),
+    loaders: { data: (id) => ({ files: documents.list(id).map(toFileJson) }) },
+  });
 
   const app = new Hono<AppEnv>();
 
@@ -60,15 +73,17 @@ export function createApp(deps: AppDeps) {
     }
   });
 
-  app.use(
-    "/api/*",
-    bodyLimit({
-      maxSize: JSON_BODY_LIMIT,
-      onError: () => {
-        throw new AppError(413, "payload_too_large", "The request body is larger than 1 MB.");
-      },
-    }),
-  );
+  const jsonBodyLimit = bodyLimit({
+    maxSize: JSON_BODY_LIMIT,
+    onError: () => {
+      throw new AppError(413, "payload_too_large", "The request body is larger than 1 MB.");
+    },
+  });
+  app.use("/api/*", async (c, next) => {
+    // Uploads stream to disk with their own per-file limit (src/documents/upload.ts).
+    if (c.req.header("content-type")?.toLowerCase().startsWith("multipart/form-data")) return next();
+    return jsonBodyLimit(c, next);
+  });
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
 
@@ -85,12 +100,14 @@ export function createApp(deps: AppDeps) {
   });
 
   app.route("/api/projects", projectApiRoutes(projects));
-  app.route("/api", jobApiRoutes(jobs, projects));
+  app.route("/api", jobApiRoutes(jobs, projects, deps.queue));
   app.route("/api", modelApiRoutes(models));
+  app.route("/api", documentApiRoutes(documents, imports));
   app.route("/", projectPageRoutes(projects, now));
   app.route("/", wizardRoutes({ projects, wizard }));
   app.route("/", modelPageRoutes(models, wizard));
-  app.route("/", jobPageRoutes(jobs));
+  app.route("/", documentPageRoutes(documents, imports, wizard));
+  app.route("/", jobPageRoutes(jobs, deps.queue));
 
   app.notFound((c) => renderError(c, routeNotFound(c)));
   app.onError((err, c) => renderError(c, toAppError(err, deps.logger, c)));

@@ -5,6 +5,7 @@ import { ConfigError, parseConfig } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { databasePath } from "./lib/data-dir.ts";
 import { createLogger } from "./lib/logger.ts";
+import { createJobQueue } from "./jobs/queue.ts";
 
 function start() {
   let config;
@@ -20,14 +21,26 @@ function start() {
   const logger = createLogger(config.logLevel);
   mkdirSync(config.dataDir, { recursive: true });
   const db = openDatabase(databasePath(config.dataDir));
-  const app = createApp({ db, config, logger });
-  const server = Bun.serve({ port: config.port, hostname: config.host, fetch: app.fetch, idleTimeout: 60 });
+  const queue = createJobQueue({ db, logger });
+  const app = createApp({ db, queue, config, logger });
+  const recovered = queue.recover();
+  if (recovered) logger.info("jobs resumed after a restart", { count: recovered });
+  queue.start();
+  const server = Bun.serve({
+    port: config.port,
+    hostname: config.host,
+    fetch: app.fetch,
+    idleTimeout: 60,
+    // Uploads are streamed to disk and limited per file; this only bounds one request.
+    maxRequestBodySize: 1024 * 1024 * 1024 + 10 * 1024 * 1024,
+  });
   const host = server.hostname ?? config.host;
   const shownHost = host.includes(":") ? `[${host}]` : host;
   console.log(`FineTuneFlow is running at http://${shownHost}:${server.port}/ (data in ${config.dataDir})`);
 
-  const stop = () => {
+  const stop = async () => {
     server.stop();
+    await queue.stop();
     db.$client.close();
     process.exit(0);
   };

@@ -46,7 +46,7 @@ export const files = sqliteTable(
     /** Generated name under the project's folder in the data dir. */
     storedName: text("stored_name").notNull(),
     kind: text("kind", { enum: ["raw_doc", "dataset_upload"] }).notNull(),
-    status: text("status", { enum: ["uploading", "extracting", "ready", "failed"] }).notNull().default("uploading"),
+    status: text("status", { enum: ["uploading", "extracting", "needs_mapping", "ready", "failed"] }).notNull().default("uploading"),
     mimeType: text("mime_type").notNull(),
     sizeBytes: integer("size_bytes").notNull(),
     sha256: text("sha256").notNull(),
@@ -54,6 +54,8 @@ export const files = sqliteTable(
     charCount: integer("char_count"),
     errorCode: text("error_code"),
     errorMessage: text("error_message"),
+    /** What extraction or import found: encoding, chunk count, imported/invalid rows, first errors. */
+    details: text("details", { mode: "json" }),
     createdAt: createdAt(),
   },
   (t) => [index("files_project_idx").on(t.projectId), uniqueIndex("files_project_sha_kind_idx").on(t.projectId, t.kind, t.sha256)],

@@ -5,10 +5,12 @@ import type { ProjectService } from "../projects/service.ts";
 import { JobProgress } from "../../views/components/JobProgress.tsx";
 import { toJobJson } from "./schemas.ts";
 import type { JobService } from "./service.ts";
+import type { JobQueue } from "./queue.ts";
 
-export function jobApiRoutes(jobs: JobService, projects: ProjectService) {
+export function jobApiRoutes(jobs: JobService, projects: ProjectService, queue: JobQueue) {
   return new Hono<AppEnv>()
     .get("/jobs/:id", (c) => c.json(toJobJson(jobs.get(c.req.param("id")))))
+    .post("/jobs/:id/cancel", (c) => c.json(toJobJson(queue.cancel(c.req.param("id")))))
     .get("/projects/:id/jobs", (c) => {
       const id = c.req.param("id");
       projects.get(id);
@@ -16,6 +18,8 @@ export function jobApiRoutes(jobs: JobService, projects: ProjectService) {
     });
 }
 
-export function jobPageRoutes(jobs: JobService) {
-  return new Hono<AppEnv>().get("/jobs/:id/progress", (c) => c.html(<JobProgress job={toJobJson(jobs.get(c.req.param("id")))} />));
+export function jobPageRoutes(jobs: JobService, queue: JobQueue) {
+  return new Hono<AppEnv>()
+    .get("/jobs/:id/progress", (c) => c.html(<JobProgress job={toJobJson(jobs.get(c.req.param("id")))} />))
+    .post("/jobs/:id/cancel", (c) => c.html(<JobProgress job={toJobJson(queue.cancel(c.req.param("id")))} />));
 }

@@ -31,3 +31,6 @@ export function formatBytes(bytes: number): string {
 }
 
 export const formatCount = (n: number) => n.toLocaleString("en-US");
+
+/** "1 page", "2 pages", "1,204 chunks". */
+export const plural = (n: number, one: string, many = `${one}s`) => `${formatCount(n)} ${n === 1 ? one : many}`;

@@ -5,7 +5,7 @@ import type { Db } from "../db/client.ts";
 import { projects } from "../db/schema.ts";
 import { projectDir } from "../lib/data-dir.ts";
 import { notFound } from "../lib/errors.ts";
-import type { CreateProjectInput, ProjectSummary, UpdateProjectInput } from "./schemas.ts";
+import type { CreateProjectInput, ProjectStatus, ProjectSummary, UpdateProjectInput } from "./schemas.ts";
 
 export type ProjectService = ReturnType<typeof createProjectService>;
 
@@ -68,6 +68,10 @@ export function createProjectService(deps: { db: Db; dataDir: string; now?: () =
     setModel(id: string, modelId: string, modelInfo: unknown): ProjectSummary {
       db.update(projects).set({ baseModelId: modelId, modelInfo, updatedAt: now() }).where(eq(projects.id, id)).run();
       return get(id);
+    },
+
+    setStatus(id: string, status: ProjectStatus): void {
+      db.update(projects).set({ status, updatedAt: now() }).where(eq(projects.id, id)).run();
     },
 
     /** Rows go by cascade; the project's folder (uploads, runs, exports) goes after. */

@@ -14,7 +14,14 @@ export type WizardRenderer = ReturnType<typeof createWizardRenderer>;
 
 export const isPartial = (c: Context) => c.req.header("HX-Request") === "true" && c.req.header("HX-History-Restore-Request") !== "true";
 
-export function createWizardRenderer(deps: { projects: ProjectService; progress: (projectId: string) => ProgressFacts | null }) {
+/** What a step's screen needs beyond the project, loaded by the capability that owns it. */
+export type StepLoaders = Partial<Record<StepId, (projectId: string) => Record<string, unknown>>>;
+
+export function createWizardRenderer(deps: {
+  projects: ProjectService;
+  progress: (projectId: string) => ProgressFacts | null;
+  loaders?: StepLoaders;
+}) {
   function load(id: string) {
     const project = deps.projects.get(id);
     const facts = deps.progress(id);
@@ -46,7 +53,7 @@ export function createWizardRenderer(deps: { projects: ProjectService; progress:
         steps: states,
         current,
         notice,
-        body: <StepBody step={current} project={project} states={states} extras={opts.extras ?? {}} />,
+        body: <StepBody step={current} project={project} states={states} extras={opts.extras ?? {}} data={deps.loaders?.[current]?.(id) ?? {}} />,
       };
       return c.html(isPartial(c) ? <Wizard {...props} /> : <WizardPage {...props} />, opts.status ?? 200);
     },

@@ -7,10 +7,12 @@ import { openDatabase, type Db } from "../../src/db/client.ts";
 import { databasePath } from "../../src/lib/data-dir.ts";
 import { silentLogger, type Logger } from "../../src/lib/logger.ts";
 import type { Config } from "../../src/config.ts";
+import { createJobQueue, type JobQueue } from "../../src/jobs/queue.ts";
 
 export type TestApp = {
   app: ReturnType<typeof createApp>;
   db: Db;
+  queue: JobQueue;
   dataDir: string;
   request: (path: string, init?: RequestInit) => Promise<Response>;
   json: (method: string, path: string, body?: unknown) => Promise<Response>;
@@ -28,11 +30,14 @@ export function makeTestApp(
   const db = openDatabase(databasePath(dataDir));
   // No test may reach the internet: the Hub defaults to a closed loopback port.
   const hub = { endpoint: "http://127.0.0.1:9", timeoutMs: 2000, ...opts.hub };
-  const app = createApp({ db, config: { dataDir, hub }, logger: opts.logger ?? silentLogger, now: opts.now });
+  const logger = opts.logger ?? silentLogger;
+  const queue = createJobQueue({ db, logger, backoffMs: 1, pollMs: 20 });
+  const app = createApp({ db, queue, config: { dataDir, hub }, logger, now: opts.now });
   const request = (path: string, init?: RequestInit) => Promise.resolve(app.request(path, init));
   return {
     app,
     db,
+    queue,
     dataDir,
     request,
     json: (method, path, body) =>
@@ -42,6 +47,7 @@ export function makeTestApp(
         body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
       }),
     close: () => {
+      void queue.stop();
       db.$client.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -8,7 +8,7 @@ const FINISHED = new Set(["success", "failed", "cancelled"]);
  * re-fetches itself every 2 s; once finished it stops polling (the returned
  * fragment has no trigger) and announces the outcome to screen readers.
  */
-export function JobProgress(props: { job: JobView; label?: string }) {
+export function JobProgress(props: { job: JobView; label?: string; cancellable?: boolean }) {
   const { job } = props;
   const finished = FINISHED.has(job.status);
   const pct = Math.round(job.progress_pct);
@@ -27,6 +27,19 @@ export function JobProgress(props: { job: JobView; label?: string }) {
         {job.progress_message ? <span> · {job.progress_message}</span> : null}
         {job.error_message ? <span class="error-text"> · {job.error_message}</span> : null}
       </div>
+      {finished || props.cancellable === false ? null : (
+        <button
+          type="button"
+          class="btn btn-small"
+          hx-post={`/jobs/${job.id}/cancel`}
+          hx-target={`#job-${job.id}`}
+          hx-swap="outerHTML"
+          hx-confirm="Cancel this job? Work done so far is kept."
+          data-confirm-label="Cancel job"
+        >
+          Cancel
+        </button>
+      )}
     </div>
   );
 }

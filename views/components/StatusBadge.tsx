@@ -17,7 +17,8 @@ const LABELS: Record<string, string> = {
   cancelled: "Cancelled",
   interrupted: "Interrupted",
   ready: "Ready",
-  extracting: "Extracting",
+  extracting: "Processing",
+  needs_mapping: "Needs mapping",
 };
 
 export const statusLabel = (status: string) => LABELS[status] ?? status;

@@ -3,6 +3,8 @@ import type { StepId, StepState } from "../../src/wizard/steps.ts";
 import { StepPlaceholder } from "./StepPlaceholder.tsx";
 import { ModelStep } from "./steps/ModelStep.tsx";
 import { TaskStep } from "./steps/TaskStep.tsx";
+import { DataStep } from "./steps/DataStep.tsx";
+import type { FileJson } from "../../src/documents/schemas.ts";
 
 /** What a form's answer adds to the step it re-renders. */
 export type StepExtras = {
@@ -12,7 +14,7 @@ export type StepExtras = {
   taskSaved?: boolean;
 };
 
-export type StepProps = { project: ProjectSummary; states: StepState[]; extras: StepExtras };
+export type StepProps = { project: ProjectSummary; states: StepState[]; extras: StepExtras; data: Record<string, unknown> };
 
 export function StepBody(props: StepProps & { step: StepId }) {
   switch (props.step) {
@@ -20,6 +22,8 @@ export function StepBody(props: StepProps & { step: StepId }) {
       return <ModelStep {...props} />;
     case "task":
       return <TaskStep {...props} />;
+    case "data":
+      return <DataStep project={props.project} states={props.states} files={(props.data.files ?? []) as FileJson[]} />;
     default:
       return <StepPlaceholder step={props.step} />;
   }

@@ -35,19 +35,10 @@ export function WizardPage(props: WizardProps) {
 
 /** The part htmx swaps on a step change: progress bar, step content and Prev / Next. */
 export function Wizard(props: WizardProps) {
-  const index = props.steps.findIndex((s) => s.id === props.current);
-  const step = props.steps[index]!;
-  const prev = props.steps[index - 1];
-  const next = props.steps[index + 1];
+  const step = props.steps.find((s) => s.id === props.current)!;
   return (
     <div id="wizard" class="wizard" data-step={step.id}>
-      <nav aria-label="Wizard steps">
-        <ol class="stepper">
-          {props.steps.map((s) => (
-            <StepLink projectId={props.project.id} step={s} current={s.id === props.current} />
-          ))}
-        </ol>
-      </nav>
+      <Stepper projectId={props.project.id} steps={props.steps} current={props.current} />
       {props.notice ? (
         <div class="notice" role="status">
           {props.notice}
@@ -59,11 +50,38 @@ export function Wizard(props: WizardProps) {
         </h2>
         {props.body}
       </section>
-      <nav class="wizard-nav" aria-label="Previous and next step">
-        {prev ? <NavButton projectId={props.project.id} step={prev} label={`← Prev: ${prev.title}`} rel="prev" /> : <span />}
-        {next ? <NavButton projectId={props.project.id} step={next} label={`Next: ${next.title} →`} rel="next" /> : <span />}
-      </nav>
+      <StepNav projectId={props.project.id} steps={props.steps} current={props.current} />
     </div>
+  );
+}
+
+type ChromeProps = { projectId: string; steps: StepState[]; current: StepId; oob?: boolean };
+
+/**
+ * The progress bar. `oob` renders it for an out-of-band swap, so a fragment that
+ * changes what is complete (a file finished extracting) refreshes it too.
+ */
+export function Stepper(props: ChromeProps) {
+  return (
+    <nav id="wizard-steps" aria-label="Wizard steps" {...(props.oob ? { "hx-swap-oob": "true" } : {})}>
+      <ol class="stepper">
+        {props.steps.map((s) => (
+          <StepLink projectId={props.projectId} step={s} current={s.id === props.current} />
+        ))}
+      </ol>
+    </nav>
+  );
+}
+
+export function StepNav(props: ChromeProps) {
+  const index = props.steps.findIndex((s) => s.id === props.current);
+  const prev = props.steps[index - 1];
+  const next = props.steps[index + 1];
+  return (
+    <nav id="wizard-nav" class="wizard-nav" aria-label="Previous and next step" {...(props.oob ? { "hx-swap-oob": "true" } : {})}>
+      {prev ? <NavButton projectId={props.projectId} step={prev} label={`← Prev: ${prev.title}`} rel="prev" /> : <span />}
+      {next ? <NavButton projectId={props.projectId} step={next} label={`Next: ${next.title} →`} rel="next" /> : <span />}
+    </nav>
   );
 }
 

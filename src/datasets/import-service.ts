@@ -1,0 +1,131 @@
+/**
+ * Importing a ready dataset (JSONL, JSON, CSV): every row is validated; valid rows
+ * become examples, invalid ones are kept as invalid examples with their reason and
+ * line, and the file gets a one-line summary ("1,942 imported, 58 invalid (…)").
+ * When the columns are not recognised, the file waits for the user's mapping.
+ */
+import { readFileSync } from "node:fs";
+import { eq } from "drizzle-orm";
+import { z } from "zod";
+import type { Db } from "../db/client.ts";
+import { examples, files, type FileRow } from "../db/schema.ts";
+import { approxTokens } from "../documents/chunker.ts";
+import type { FileDetails } from "../documents/schemas.ts";
+import { IMPORT_JOB, type DocumentService } from "../documents/service.ts";
+import { decodeText } from "../documents/text-decode.ts";
+import { AppError } from "../lib/errors.ts";
+import { formatCount } from "../lib/format.ts";
+import { JobError, type JobQueue } from "../jobs/queue.ts";
+import { parseDataset } from "./parse.ts";
+import type { ProjectService } from "../projects/service.ts";
+import { MIN_VALID_EXAMPLES } from "../wizard/steps.ts";
+import { columnMappingSchema, detectShape, rowToFields, type ColumnMapping, type Shape } from "./shapes.ts";
+import { contentHash, splitFor, validateFields } from "./validate.ts";
+
+export type ImportSummary = { imported: number; invalid: number; first_errors: string[]; summary: string; shape: string };
+
+const INSERT_BATCH = 500;
+
+export function createImportService(deps: { db: Db; queue: JobQueue; documents: DocumentService; projects: ProjectService }) {
+  const { db } = deps;
+
+  function importFile(file: FileRow, mapping?: ColumnMapping): ImportSummary | { needs_mapping: true } {
+    const type = (file.details as FileDetails | null)?.type as "jsonl" | "json" | "csv";
+    const bytes = readFileSync(deps.documents.pathOf(file));
+    const { text, encoding } = decodeText(bytes, file.filename);
+    const parsed = parseDataset(type, text, file.filename);
+    const valid = parsed.records.filter((r) => r.value !== undefined).map((r) => r.value);
+    if (valid.length === 0 && parsed.records.length === 0) throw new AppError(422, "empty_file", `${file.filename} holds no rows.`);
+    const shape: Shape | null = mapping ? { name: "mapped", mapping } : detectShape(valid.slice(0, 50));
+    if (!shape) {
+      const sample = valid.find((v) => typeof v === "object" && v !== null && !Array.isArray(v)) as Record<string, unknown> | undefined;
+      db.update(files)
+        .set({ status: "needs_mapping", details: { type, encoding, columns: parsed.columns, sample: sample ?? {} } })
+        .where(eq(files.id, file.id))
+        .run();
+      return { needs_mapping: true };
+    }
+    if (mapping) {
+      const missing = [mapping.instruction, mapping.output, mapping.input].filter((c): c is string => !!c && !parsed.columns.includes(c));
+      if (missing.length) throw new AppError(422, "unknown_column", `${file.filename} has no column ${missing.map((m) => `“${m}”`).join(", ")}.`);
+    }
+    const errors: string[] = [];
+    const seen = new Map<string, number>();
+    const rows: (typeof examples.$inferInsert)[] = [];
+    for (const record of parsed.records) {
+      const where = `${parsed.unit} ${record.line}`;
+      const fields = record.error ?? rowToFields(record.value, shape);
+      let reason = typeof fields === "string" ? fields : validateFields(fields);
+      const f = typeof fields === "string" ? { instruction: "", input: "", output: "" } : fields;
+      const hash = typeof fields === "string" ? null : contentHash(f);
+      if (!reason && hash && seen.has(hash)) reason = `duplicate of ${parsed.unit} ${seen.get(hash)}`;
+      if (hash && !seen.has(hash)) seen.set(hash, record.line);
+      if (reason && errors.length < 5) errors.push(`${where}: ${reason}`);
+      rows.push({
+        id: crypto.randomUUID(),
+        projectId: file.projectId,
+        fileId: file.id,
+        sourceLine: record.line,
+        split: splitFor(`${file.id}:${record.line}`),
+        instruction: f.instruction,
+        input: f.input,
+        output: f.output,
+        isValid: reason === null,
+        validationError: reason,
+        tokenCount: approxTokens(`${f.instruction} ${f.input} ${f.output}`),
+        tokenCountApprox: true,
+        contentHash: hash,
+      });
+    }
+    const invalid = rows.filter((r) => !r.isValid).length;
+    const imported = rows.length - invalid;
+    const summary = `${formatCount(imported)} imported, ${formatCount(invalid)} invalid${errors.length ? ` (first errors: ${errors.join("; ")})` : ""}`;
+    db.transaction((tx) => {
+      tx.delete(examples).where(eq(examples.fileId, file.id)).run();
+      for (let i = 0; i < rows.length; i += INSERT_BATCH) tx.insert(examples).values(rows.slice(i, i + INSERT_BATCH)).run();
+      tx.update(files)
+        .set({
+          status: "ready",
+          errorCode: null,
+          errorMessage: null,
+          details: { type, encoding, shape: shape.name, imported, invalid, first_errors: errors, summary, columns: parsed.columns },
+        })
+        .where(eq(files.id, file.id))
+        .run();
+    });
+    if (imported >= MIN_VALID_EXAMPLES) deps.projects.setStatus(file.projectId, "ready_to_train");
+    return { imported, invalid, first_errors: errors, summary, shape: shape.name };
+  }
+
+  deps.queue.register(IMPORT_JOB, {
+    payload: z.object({ fileId: z.string(), mapping: columnMappingSchema.optional() }),
+    group: "cpu",
+    maxAttempts: 1,
+    run: async ({ payload, progress }) => {
+      const file = db.select().from(files).where(eq(files.id, payload.fileId)).get();
+      if (!file) return { skipped: "file deleted" };
+      progress(10, `Importing ${file.filename}`);
+      try {
+        return importFile(file, payload.mapping);
+      } catch (err) {
+        const e = err instanceof AppError ? err : new AppError(422, "import_failed", `${file.filename} could not be imported.`);
+        db.update(files).set({ status: "failed", errorCode: e.code, errorMessage: e.message }).where(eq(files.id, file.id)).run();
+        throw new JobError(e.message);
+      }
+    },
+  });
+
+  return {
+    /** The user said which column is which: import again with that mapping. */
+    applyMapping(projectId: string, fileId: string, mapping: ColumnMapping): FileRow {
+      const file = deps.documents.get(projectId, fileId);
+      if (file.kind !== "dataset_upload") throw new AppError(409, "not_a_dataset", "Column mapping applies to dataset files only.");
+      const columns = (file.details as FileDetails | null)?.columns ?? [];
+      const missing = [mapping.instruction, mapping.output, mapping.input].filter((c): c is string => !!c && !columns.includes(c));
+      if (missing.length) throw new AppError(422, "unknown_column", `${file.filename} has no column ${missing.map((m) => `“${m}”`).join(", ")}; its columns are ${columns.join(", ")}.`);
+      db.update(files).set({ status: "extracting" }).where(eq(files.id, fileId)).run();
+      deps.queue.enqueue(IMPORT_JOB, projectId, { fileId, mapping });
+      return deps.documents.get(projectId, fileId);
+    },
+  };
+}

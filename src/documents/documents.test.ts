@@ -1,0 +1,196 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { strToU8 } from "fflate";
+import { buildDocx, buildPlainZip } from "../../tests/fakes/docx.ts";
+import { buildPdf } from "../../tests/fakes/pdf.ts";
+import { makeTestApp, type TestApp } from "../../tests/helpers/test-app.ts";
+import { projectDir } from "../lib/data-dir.ts";
+
+let t: TestApp;
+let pid: string;
+
+beforeEach(async () => {
+  t = makeTestApp();
+  pid = (await (await t.json("POST", "/api/projects", { name: "docs" })).json()).id;
+});
+afterEach(() => t.close());
+
+type Upload = { name: string; data: Uint8Array | string };
+
+async function upload(files: Upload[], kind = "raw_doc", project = pid) {
+  const form = new FormData();
+  form.append("kind", kind);
+  for (const f of files) form.append("files", new File([f.data as BlobPart], f.name));
+  return t.request(`/api/projects/${project}/files/upload`, { method: "POST", body: form });
+}
+
+async function filesAfterProcessing() {
+  await t.queue.runUntilEmpty();
+  return (await (await t.request(`/api/projects/${pid}/files`)).json()).files as Record<string, any>[];
+}
+
+const chunksOf = (fileId: string) =>
+  t.db.$client.query("select * from chunks where file_id = ? order by ordinal").all(fileId) as Record<string, any>[];
+
+const GOOD_PDF = { name: "manual.pdf", data: buildPdf([{ lines: ["Warranty terms", "The warranty lasts two years."] }, { lines: ["Returns are accepted within 30 days."] }]) };
+
+describe("uploading documents", () => {
+  test("a PDF is stored under a generated name, extracted page by page and chunked with provenance", async () => {
+    const res = await upload([GOOD_PDF]);
+    expect(res.status).toBe(201);
+    const body = await res.json();
+    expect(body.files[0]).toMatchObject({ filename: "manual.pdf", kind: "raw_doc", status: "extracting", mime_type: "application/pdf" });
+    expect(body.files[0].sha256).toHaveLength(64);
+    const [file] = await filesAfterProcessing();
+    expect(file).toMatchObject({ status: "ready", page_count: 2 });
+    expect(file!.char_count).toBeGreaterThan(40);
+    const stored = readdirSync(join(projectDir(t.dataDir, pid), "uploads")).filter((n) => !n.startsWith("."));
+    expect(stored).toEqual([`${file!.id}.pdf`]);
+    const chunks = chunksOf(file!.id);
+    expect(chunks.length).toBe(1);
+    expect(chunks[0]).toMatchObject({ page_start: 1, page_end: 2, char_start: 0 });
+    expect(chunks[0]!.text).toContain("Returns are accepted within 30 days.");
+  });
+
+  test("a CJK PDF (CID font, predefined CMap) comes out as text", async () => {
+    await upload([{ name: "日本語.pdf", data: buildPdf([{ cjk: ["保証期間は二年間です", "東京都千代田区"] }]) }]);
+    const [file] = await filesAfterProcessing();
+    expect(file).toMatchObject({ status: "ready", filename: "日本語.pdf" });
+    expect(chunksOf(file!.id)[0]!.text).toContain("保証期間は二年間です");
+  });
+
+  test("a DOCX keeps its headings as the chunk's heading path, and its table text", async () => {
+    const docx = buildDocx([
+      { heading: { level: 1, text: "Warranty" } },
+      { para: "The warranty lasts two years." },
+      { heading: { level: 2, text: "Claims" } },
+      { table: [["Model", "Years"], ["X1", "2"]] },
+    ]);
+    await upload([{ name: "policy.docx", data: docx }]);
+    const [file] = await filesAfterProcessing();
+    expect(file!.status).toBe("ready");
+    const text = chunksOf(file!.id).map((c) => c.text).join("\n");
+    expect(text).toContain("Model | Years");
+    expect(chunksOf(file!.id).at(-1)!.heading_path).toBe("Warranty › Claims");
+  });
+
+  test("TXT and MD in UTF-8, UTF-8 with BOM, UTF-16 and Windows-1252 all come out right", async () => {
+    const utf16 = new Uint8Array([0xff, 0xfe, ...Buffer.from("Café au lait\r\n", "utf16le")]);
+    const cp1252 = new Uint8Array([0x43, 0x61, 0x66, 0xe9, 0x20, 0x6e, 0x6f, 0x69, 0x72]); // "Café noir" in Windows-1252
+    await upload([
+      { name: "a.md", data: "# Title\n\nBody text\r\n" },
+      { name: "b.txt", data: new Uint8Array([0xef, 0xbb, 0xbf, ...strToU8("Bom text")]) },
+      { name: "c.txt", data: utf16 },
+      { name: "d.txt", data: cp1252 },
+    ]);
+    const files = await filesAfterProcessing();
+    const byName = Object.fromEntries(files.map((f) => [f.filename, f]));
+    expect(files.every((f) => f.status === "ready")).toBe(true);
+    expect(chunksOf(byName["a.md"].id)[0]).toMatchObject({ heading_path: "Title" });
+    expect(chunksOf(byName["c.txt"].id)[0]!.text).toBe("Café au lait");
+    expect(chunksOf(byName["d.txt"].id)[0]!.text).toBe("Café noir");
+    expect(byName["d.txt"].details.encoding).toBe("windows-1252");
+    expect(byName["c.txt"].details.encoding).toBe("utf-16le");
+  });
+
+  test("uploading the same file twice is detected and said", async () => {
+    await upload([GOOD_PDF]);
+    const res = await upload([{ ...GOOD_PDF, name: "copy.pdf" }]);
+    expect(res.status).toBe(409);
+    const body = await res.json();
+    expect(body.error_code).toBe("duplicate_file");
+    expect(body.detail).toBe("copy.pdf was already uploaded (as “manual.pdf”).");
+  });
+
+  test("file names are display text only: no path traversal, any Unicode kept", async () => {
+    const res = await upload([{ name: "../../etc/passwd.txt", data: "hello" }, { name: "données 📄.md", data: "# Hi\n\nText" }]);
+    const names = (await res.json()).files.map((f: { filename: string }) => f.filename);
+    expect(names).toEqual(["passwd.txt", "données 📄.md"]);
+    expect(existsSync(join(t.dataDir, "etc"))).toBe(false);
+  });
+
+  test("deleting a file removes its chunks, its examples and the stored file", async () => {
+    await upload([GOOD_PDF]);
+    const [file] = await filesAfterProcessing();
+    const chunkId = chunksOf(file!.id)[0]!.id;
+    t.db.$client.run(
+      "insert into examples (id, project_id, split, instruction, output, is_valid, chunk_id) values ('e1', ?, 'train', 'q', 'a', 1, ?)",
+      [pid, chunkId],
+    );
+    const res = await t.request(`/api/projects/${pid}/files/${file!.id}`, { method: "DELETE" });
+    expect(res.status).toBe(204);
+    expect(chunksOf(file!.id)).toHaveLength(0);
+    expect(t.db.$client.query("select count(*) as n from examples").get()).toEqual({ n: 0 });
+    expect(readdirSync(join(projectDir(t.dataDir, pid), "uploads")).filter((n) => !n.startsWith("."))).toEqual([]);
+    expect((await t.request(`/api/projects/${pid}/files/${file!.id}`, { method: "DELETE" })).status).toBe(404);
+  });
+});
+
+describe("hostile and broken documents: a specific outcome each, nothing else affected", () => {
+  const cases: [string, Upload, string, string][] = [
+    ["an encrypted PDF", { name: "locked.pdf", data: buildPdf([{ lines: ["secret"] }], { encrypted: true }) }, "pdf_encrypted", "password-protected PDFs are not supported"],
+    ["a PDF without a text layer", { name: "scan.pdf", data: buildPdf([{ imageOnly: true }]) }, "pdf_no_text", "no extractable text — is it a scan? Run OCR"],
+    ["a corrupt PDF", { name: "broken.pdf", data: "%PDF-1.4\n1 0 obj garbage that never ends" }, "pdf_corrupt", "damaged or truncated"],
+    ["a truncated PDF", { name: "cut.pdf", data: buildPdf([{ lines: ["text"] }]).subarray(0, 120) }, "pdf_corrupt", "damaged or truncated"],
+    ["a DOCX that is a plain zip", { name: "notes.docx", data: buildPlainZip() }, "invalid_docx", "not a valid Word document"],
+    ["a DOCX zip bomb (too many entries)", { name: "bomb.docx", data: buildDocx([{ para: "x" }], Object.fromEntries(Array.from({ length: 2100 }, (_, i) => [`f${i}.xml`, strToU8("x")]))) }, "zip_bomb", "zip bomb"],
+  ];
+
+  test.each(cases)("%s fails with its own message while the good file beside it is extracted", async (_label, bad, code, message) => {
+    const res = await upload([GOOD_PDF, bad]);
+    expect(res.status).toBe(201);
+    const files = await filesAfterProcessing();
+    const good = files.find((f) => f.filename === "manual.pdf")!;
+    const failed = files.find((f) => f.filename === bad.name)!;
+    expect(good.status).toBe("ready");
+    expect(chunksOf(good.id).length).toBeGreaterThan(0);
+    expect(failed).toMatchObject({ status: "failed", error_code: code });
+    expect(failed.error_message).toContain(message);
+    expect(chunksOf(failed.id)).toHaveLength(0);
+    expect((await (await t.request(`/api/projects/${pid}`)).json()).name).toBe("docs");
+  });
+
+  const refusedAtUpload: [string, Upload, number, string, string][] = [
+    ["an empty file", { name: "empty.txt", data: "" }, 422, "empty_file", "empty.txt is empty."],
+    ["a .pdf that is really an executable", { name: "invoice.pdf", data: new Uint8Array([0x4d, 0x5a, 0x90, 0, 3, 0, 0, 0]) }, 415, "executable_file", "invoice.pdf is a program, not a document"],
+    ["a .docx that is not a zip", { name: "fake.docx", data: "plain text pretending" }, 422, "invalid_docx", "not a valid Word document"],
+    ["a .txt that is a PDF", { name: "sneaky.txt", data: GOOD_PDF.data }, 415, "type_mismatch", "its content is a PDF"],
+    ["an unsupported extension", { name: "photo.png", data: "x" }, 415, "unsupported_type", "only PDF, DOCX, TXT and MD"],
+    ["binary data named .txt", { name: "blob.txt", data: new Uint8Array([1, 0, 2, 0, 3]) }, 415, "not_text", "not a text file"],
+  ];
+
+  test.each(refusedAtUpload)("%s is refused at upload with a clear reason", async (_label, bad, status, code, message) => {
+    const res = await upload([bad]);
+    expect(res.status).toBe(status);
+    const body = await res.json();
+    expect(body.error_code).toBe(code);
+    expect(body.detail).toContain(message);
+    expect((await filesAfterProcessing()).length).toBe(0);
+  });
+
+  test("a file over 50 MB is refused with 413 and the smaller file of the same upload is kept", async () => {
+    const big = new Uint8Array(51 * 1024 * 1024).fill(0x61);
+    const res = await upload([{ name: "huge.txt", data: big }, { name: "small.txt", data: "small file" }]);
+    expect(res.status).toBe(201);
+    const body = await res.json();
+    expect(body.errors).toEqual([{ filename: "huge.txt", error_code: "file_too_large", detail: "huge.txt is larger than 50 MB, the limit per file." }]);
+    expect(body.files.map((f: { filename: string }) => f.filename)).toEqual(["small.txt"]);
+    const alone = await upload([{ name: "huge2.txt", data: big }]);
+    expect(alone.status).toBe(413);
+    expect(readdirSync(join(projectDir(t.dataDir, pid), "uploads", ".incoming"))).toEqual([]);
+  });
+
+  test("malformed requests get 4xx with a sentence, never a 500", async () => {
+    const notMultipart = await t.request(`/api/projects/${pid}/files/upload`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+    expect(notMultipart.status).toBe(415);
+    const noBoundary = await t.request(`/api/projects/${pid}/files/upload`, { method: "POST", headers: { "Content-Type": "multipart/form-data" }, body: "x" });
+    expect(noBoundary.status).toBe(400);
+    const noFiles = await upload([]);
+    expect(noFiles.status).toBe(422);
+    expect((await noFiles.json()).error_code).toBe("no_files");
+    const badKind = await upload([GOOD_PDF], "weights");
+    expect(badKind.status).toBe(422);
+    expect((await upload([GOOD_PDF], "raw_doc", "nope")).status).toBe(404);
+  });
+});

@@ -1,0 +1,156 @@
+/**
+ * Documents and dataset files of a project: receiving uploads (streamed to disk,
+ * typed by content, de-duplicated by SHA-256), listing, deleting with everything
+ * derived from them, and extracting documents into chunks as a job.
+ */
+import { rename, rm } from "node:fs/promises";
+import { extname, join } from "node:path";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { z } from "zod";
+import type { Db } from "../db/client.ts";
+import { chunks, examples, files, type FileRow } from "../db/schema.ts";
+import { projectDir } from "../lib/data-dir.ts";
+import { AppError, notFound } from "../lib/errors.ts";
+import type { JobQueue } from "../jobs/queue.ts";
+import { JobError } from "../jobs/queue.ts";
+import type { ProjectService } from "../projects/service.ts";
+import { chunkBlocks } from "./chunker.ts";
+import { extractDocument } from "./extract.ts";
+import { fileKindSchema, MAX_FILE_BYTES, type FileDetails, type FileKind } from "./schemas.ts";
+import { MIME, sniffType, type SniffedType } from "./sniff.ts";
+import { receiveMultipart } from "./upload.ts";
+
+export type UploadError = { filename: string; error_code: string; detail: string; status: number };
+export type DocumentService = ReturnType<typeof createDocumentService>;
+
+export const EXTRACT_JOB = "document_extract";
+export const IMPORT_JOB = "dataset_import";
+
+export function createDocumentService(deps: { db: Db; dataDir: string; queue: JobQueue; projects: ProjectService; maxFileBytes?: number; now?: () => number }) {
+  const { db, dataDir, queue } = deps;
+  const now = deps.now ?? Date.now;
+  const uploadsDir = (projectId: string) => join(projectDir(dataDir, projectId), "uploads");
+
+  function get(projectId: string, fileId: string): FileRow {
+    const row = db.select().from(files).where(and(eq(files.id, fileId), eq(files.projectId, projectId))).get();
+    if (!row) throw notFound("File", "file_not_found");
+    return row;
+  }
+
+  const pathOf = (f: FileRow) => join(uploadsDir(f.projectId), f.storedName);
+
+  function setFile(id: string, changes: Partial<typeof files.$inferInsert>) {
+    db.update(files).set(changes).where(eq(files.id, id)).run();
+  }
+
+  queue.register(EXTRACT_JOB, {
+    payload: z.object({ fileId: z.string() }),
+    group: "cpu",
+    maxAttempts: 1,
+    run: async ({ payload, progress }) => {
+      const file = db.select().from(files).where(eq(files.id, payload.fileId)).get();
+      if (!file) return { skipped: "file deleted" };
+      try {
+        progress(5, `Reading ${file.filename}`);
+        const bytes = await Bun.file(pathOf(file)).bytes();
+        const type = (file.details as FileDetails | null)?.type as SniffedType;
+        const extracted = await extractDocument(type, bytes, file.filename);
+        progress(70, "Chunking");
+        const made = chunkBlocks(extracted.blocks);
+        const charCount = extracted.blocks.reduce((n, b) => n + b.text.length, 0);
+        db.transaction((tx) => {
+          // Idempotent: a rerun (after a crash) replaces the chunks it had written.
+          tx.delete(chunks).where(eq(chunks.fileId, file.id)).run();
+          if (made.length) {
+            tx.insert(chunks)
+              .values(made.map((c, i) => ({ id: crypto.randomUUID(), projectId: file.projectId, fileId: file.id, ordinal: i, ...c })))
+              .run();
+          }
+          tx.update(files)
+            .set({
+              status: "ready",
+              pageCount: extracted.pageCount,
+              charCount,
+              errorCode: null,
+              errorMessage: null,
+              details: { type, encoding: extracted.encoding, chunks: made.length, warnings: extracted.warnings },
+            })
+            .where(eq(files.id, file.id))
+            .run();
+        });
+        return { chunks: made.length, pages: extracted.pageCount, chars: charCount };
+      } catch (err) {
+        const e = err instanceof AppError ? err : new AppError(422, "extraction_failed", `${file.filename} could not be read.`);
+        setFile(file.id, { status: "failed", errorCode: e.code, errorMessage: e.message });
+        throw new JobError(e.message);
+      }
+    },
+  });
+
+  async function accept(projectId: string, kind: FileKind, f: Awaited<ReturnType<typeof receiveMultipart>>["files"][number]) {
+    if (f.tooLarge) throw new AppError(413, "file_too_large", `${f.filename} is larger than ${Math.round((deps.maxFileBytes ?? MAX_FILE_BYTES) / 1024 / 1024)} MB, the limit per file.`);
+    const type = sniffType(f.head, f.filename, kind);
+    const existing = db.select().from(files).where(and(eq(files.projectId, projectId), eq(files.kind, kind), eq(files.sha256, f.sha256))).get();
+    if (existing) throw new AppError(409, "duplicate_file", `${f.filename} was already uploaded (as “${existing.filename}”).`);
+    const id = crypto.randomUUID();
+    const storedName = `${id}${extname(f.filename).toLowerCase()}`;
+    await rename(f.tempPath, join(uploadsDir(projectId), storedName));
+    db.insert(files)
+      .values({ id, projectId, filename: f.filename, storedName, kind, status: "extracting", mimeType: MIME[type], sizeBytes: f.size, sha256: f.sha256, details: { type }, createdAt: now() })
+      .run();
+    queue.enqueue(kind === "raw_doc" ? EXTRACT_JOB : IMPORT_JOB, projectId, { fileId: id });
+    return get(projectId, id);
+  }
+
+  return {
+    get,
+    pathOf,
+
+    list(projectId: string): FileRow[] {
+      deps.projects.get(projectId);
+      return db.select().from(files).where(eq(files.projectId, projectId)).orderBy(asc(files.createdAt)).all();
+    },
+
+    async upload(projectId: string, request: Request): Promise<{ accepted: FileRow[]; errors: UploadError[] }> {
+      deps.projects.get(projectId);
+      const received = await receiveMultipart(request, join(uploadsDir(projectId), ".incoming"), deps.maxFileBytes);
+      const cleanup = () => Promise.all(received.files.map((f) => rm(f.tempPath, { force: true })));
+      const kind = fileKindSchema.safeParse(received.fields.kind ?? "raw_doc");
+      if (!kind.success) {
+        await cleanup();
+        throw new AppError(422, "validation_error", "kind must be raw_doc (documents) or dataset_upload (a ready dataset).");
+      }
+      if (received.files.length === 0) throw new AppError(422, "no_files", "No file was sent: attach one or more files in the `files` field.");
+      const accepted: FileRow[] = [];
+      const errors: UploadError[] = [];
+      for (const f of received.files) {
+        try {
+          accepted.push(await accept(projectId, kind.data, f));
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err;
+          errors.push({ filename: f.filename, error_code: err.code, detail: err.message, status: err.status });
+        }
+      }
+      await cleanup();
+      return { accepted, errors };
+    },
+
+    /** The file, its chunks and every example made from them or imported from it. */
+    async remove(projectId: string, fileId: string): Promise<void> {
+      const file = get(projectId, fileId);
+      db.transaction((tx) => {
+        const chunkIds = tx.select({ id: chunks.id }).from(chunks).where(eq(chunks.fileId, fileId)).all().map((c) => c.id);
+        for (let i = 0; i < chunkIds.length; i += 500) {
+          tx.delete(examples).where(inArray(examples.chunkId, chunkIds.slice(i, i + 500))).run();
+        }
+        tx.delete(files).where(eq(files.id, fileId)).run();
+      });
+      for (const jobId of queue.activeWithPayload("fileId", fileId)) queue.cancel(jobId);
+      await rm(pathOf(file), { force: true });
+    },
+
+    chunkCount(projectId: string): number {
+      return db.select({ n: sql<number>`count(*)` }).from(chunks).where(eq(chunks.projectId, projectId)).get()!.n;
+    },
+  };
+}
