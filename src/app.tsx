@@ -16,6 +16,10 @@ import { createImportService } from "./datasets/import-service.ts";
 import { documentApiRoutes, documentPageRoutes } from "./documents/routes.tsx";
 import { toFileJson } from "./documents/schemas.ts";
 import { createDocumentService } from "./documents/service.ts";
+import { createBackends } from "./generation/backends.ts";
+import { generationApiRoutes, generationPageRoutes } from "./generation/routes.tsx";
+import { createGenerationService, GENERATE_JOB, PREVIEW_JOB } from "./generation/service.ts";
+import { toJobJson } from "./jobs/schemas.ts";
 import { createJobService } from "./jobs/service.ts";
 import { projectApiRoutes } from "./projects/api-routes.ts";
 import { projectPageRoutes } from "./projects/page-routes.tsx";
@@ -31,7 +35,7 @@ export type AppDeps = {
   db: Db;
   /** The job queue; main starts it, tests drain it with runUntilEmpty(). */
   queue: JobQueue;
-  config: Pick<Config, "dataDir" | "hub">;
+  config: Pick<Config, "dataDir" | "hub" | "generation">;
   logger: Logger;
   now?: () => number;
 };
@@ -48,10 +52,28 @@ export function createApp(deps: AppDeps) {
   const models = createModelService({ hub: createHubClient(deps.config.hub), dataDir: deps.config.dataDir, projects });
   const documents = createDocumentService({ db: deps.db, dataDir: deps.config.dataDir, queue: deps.queue, projects, now });
   const imports = createImportService({ db: deps.db, queue: deps.queue, documents, projects });
+  const generation = createGenerationService({
+    db: deps.db,
+    queue: deps.queue,
+    backends: createBackends(deps.config.generation),
+    config: deps.config.generation,
+    projects,
+    logger: deps.logger,
+    now,
+  });
+  const previewData = (id: string) => {
+    const withResult = (j: ReturnType<typeof generation.latestJob>) => (j ? { ...toJobJson(j), result: j.result } : undefined);
+    return {
+      previewJob: withResult(generation.latestJob(id, PREVIEW_JOB)),
+      fullJob: withResult(generation.latestJob(id, GENERATE_JOB)),
+      previewExamples: generation.previewExamples(id),
+      chunkCount: generation.chunkCount(id),
+    };
+  };
   const wizard = createWizardRenderer({
     projects,
     progress: createProgressQuery(deps.db),
-    loaders: { data: (id) => ({ files: documents.list(id).map(toFileJson) }) },
+    loaders: { data: (id) => ({ files: documents.list(id).map(toFileJson) }), preview: previewData },
   });
 
   const app = new Hono<AppEnv>();
@@ -103,10 +125,12 @@ export function createApp(deps: AppDeps) {
   app.route("/api", jobApiRoutes(jobs, projects, deps.queue));
   app.route("/api", modelApiRoutes(models));
   app.route("/api", documentApiRoutes(documents, imports));
+  app.route("/api", generationApiRoutes(generation));
   app.route("/", projectPageRoutes(projects, now));
   app.route("/", wizardRoutes({ projects, wizard }));
   app.route("/", modelPageRoutes(models, wizard));
   app.route("/", documentPageRoutes(documents, imports, wizard));
+  app.route("/", generationPageRoutes(generation, wizard, previewData));
   app.route("/", jobPageRoutes(jobs, deps.queue));
 
   app.notFound((c) => renderError(c, routeNotFound(c)));

@@ -15,6 +15,12 @@ const envSchema = z.object({
   HF_ENDPOINT: z.url({ protocol: /^https?$/ }).default("https://huggingface.co"),
   HF_TOKEN: z.string().optional(),
   FTF_HUB_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  OLLAMA_HOST: z.string().default("http://127.0.0.1:11434"),
+  FTF_OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  FTF_OPENAI_API_KEY: z.string().optional(),
+  FTF_GENERATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  FTF_GENERATION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(300_000),
+  FTF_GROUNDING_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
 });
 
 export type Config = {
@@ -25,7 +31,26 @@ export type Config = {
   logLevel: (typeof LOG_LEVELS)[number];
   /** Hugging Face Hub base URL (mirrors work), token and per-request timeout. */
   hub: { endpoint: string; token?: string; timeoutMs: number };
+  generation: GenerationSettings;
 };
+
+export type GenerationSettings = {
+  ollamaHosts: string[];
+  openaiBaseUrl?: string;
+  openaiApiKey?: string;
+  concurrency: number;
+  timeoutMs: number;
+  groundingThreshold: number;
+};
+
+/** OLLAMA_HOST as Ollama reads it ("host:port" or a URL), with several hosts comma-separated. */
+export function parseOllamaHosts(value: string): string[] {
+  return value
+    .split(",")
+    .map((h) => h.trim())
+    .filter(Boolean)
+    .map((h) => (/^https?:\/\//.test(h) ? h : `http://${h}`).replace(/\/+$/, ""));
+}
 
 export class ConfigError extends Error {}
 
@@ -44,6 +69,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     dataDir: resolve(e.FTF_DATA_DIR),
     logLevel: e.LOG_LEVEL,
     hub: { endpoint: e.HF_ENDPOINT, token: e.HF_TOKEN, timeoutMs: e.FTF_HUB_TIMEOUT_MS },
+    generation: {
+      ollamaHosts: parseOllamaHosts(e.OLLAMA_HOST),
+      openaiBaseUrl: e.FTF_OPENAI_BASE_URL,
+      openaiApiKey: e.FTF_OPENAI_API_KEY,
+      concurrency: e.FTF_GENERATION_CONCURRENCY,
+      timeoutMs: e.FTF_GENERATION_TIMEOUT_MS,
+      groundingThreshold: e.FTF_GROUNDING_THRESHOLD,
+    },
   };
 }
 
@@ -53,5 +86,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (name === "PORT") return "must be a whole number between 0 and 65535";
   if (name === "FTF_HUB_TIMEOUT_MS") return "must be a whole number of milliseconds between 100 and 600000";
   if (name === "HF_ENDPOINT") return "must be an http(s) URL such as https://huggingface.co";
+  if (name === "FTF_OPENAI_BASE_URL") return "must be an http(s) URL such as http://127.0.0.1:8000/v1";
+  if (name === "FTF_GROUNDING_THRESHOLD") return "must be a number between 0 and 1";
+  if (name.startsWith("FTF_GENERATION")) return "must be a whole number in range";
   return issue.message;
 }

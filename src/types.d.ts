@@ -23,3 +23,7 @@ declare module "*/public/upload.js" {
   const path: string;
   export default path;
 }
+declare module "*.txt" {
+  const text: string;
+  export default text;
+}

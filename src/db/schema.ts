@@ -105,6 +105,8 @@ export const examples = sqliteTable(
     chunkId: text("chunk_id").references(() => chunks.id, { onDelete: "set null" }),
     fileId: text("file_id").references(() => files.id, { onDelete: "cascade" }),
     sourceLine: integer("source_line"),
+    /** The generation job that wrote it: how a resumed job knows what it already made. */
+    jobId: text("job_id"),
     generatorModel: text("generator_model"),
     promptVersion: text("prompt_version"),
     contentHash: text("content_hash"),
@@ -116,6 +118,7 @@ export const examples = sqliteTable(
     index("examples_project_tokens_idx").on(t.projectId, t.tokenCount),
     index("examples_file_idx").on(t.fileId),
     index("examples_chunk_idx").on(t.chunkId),
+    index("examples_job_idx").on(t.jobId),
   ],
 );
 

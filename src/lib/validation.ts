@@ -50,6 +50,22 @@ export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S):
   return parseWith(schema, value);
 }
 
+/** Like parseJsonBody, for endpoints whose body may be left out entirely ({} is assumed). */
+export async function parseOptionalJsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  const text = await c.req.text();
+  if (text.trim() === "") return parseWith(schema, {});
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new AppError(400, "invalid_json", "The request body is not valid JSON.");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new AppError(400, "invalid_json", "The request body must be a JSON object.");
+  }
+  return parseWith(schema, value);
+}
+
 /** Reads an url-encoded or multipart form into plain strings (files are ignored here). */
 export async function readFormFields(c: Context): Promise<Record<string, string>> {
   const body = await c.req.parseBody();

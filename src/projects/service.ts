@@ -70,6 +70,12 @@ export function createProjectService(deps: { db: Db; dataDir: string; now?: () =
       return get(id);
     },
 
+    /** Merges keys into the project's settings (generation model, training config…). */
+    updateConfig(id: string, changes: Record<string, unknown>): void {
+      const current = get(id).config;
+      db.update(projects).set({ config: { ...current, ...changes }, updatedAt: now() }).where(eq(projects.id, id)).run();
+    },
+
     setStatus(id: string, status: ProjectStatus): void {
       db.update(projects).set({ status, updatedAt: now() }).where(eq(projects.id, id)).run();
     },

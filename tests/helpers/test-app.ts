@@ -24,7 +24,7 @@ export function makeTempDir(prefix = "ftf-test-"): string {
 }
 
 export function makeTestApp(
-  opts: { now?: () => number; logger?: Logger; hub?: Partial<Config["hub"]> } = {},
+  opts: { now?: () => number; logger?: Logger; hub?: Partial<Config["hub"]>; generation?: Partial<Config["generation"]> } = {},
 ): TestApp {
   const dataDir = makeTempDir();
   const db = openDatabase(databasePath(dataDir));
@@ -32,7 +32,8 @@ export function makeTestApp(
   const hub = { endpoint: "http://127.0.0.1:9", timeoutMs: 2000, ...opts.hub };
   const logger = opts.logger ?? silentLogger;
   const queue = createJobQueue({ db, logger, backoffMs: 1, pollMs: 20 });
-  const app = createApp({ db, queue, config: { dataDir, hub }, logger, now: opts.now });
+  const generation = { ollamaHosts: ["http://127.0.0.1:9"], concurrency: 4, timeoutMs: 5000, groundingThreshold: 0.5, ...opts.generation };
+  const app = createApp({ db, queue, config: { dataDir, hub, generation }, logger, now: opts.now });
   const request = (path: string, init?: RequestInit) => Promise.resolve(app.request(path, init));
   return {
     app,

@@ -8,11 +8,11 @@ const FINISHED = new Set(["success", "failed", "cancelled"]);
  * re-fetches itself every 2 s; once finished it stops polling (the returned
  * fragment has no trigger) and announces the outcome to screen readers.
  */
-export function JobProgress(props: { job: JobView; label?: string; cancellable?: boolean }) {
+export function JobProgress(props: { job: JobView; label?: string; cancellable?: boolean; poll?: boolean }) {
   const { job } = props;
   const finished = FINISHED.has(job.status);
   const pct = Math.round(job.progress_pct);
-  const polling = finished ? {} : { "hx-get": `/jobs/${job.id}/progress`, "hx-trigger": "every 2s", "hx-swap": "outerHTML" };
+  const polling = finished || props.poll === false ? {} : { "hx-get": `/jobs/${job.id}/progress`, "hx-trigger": "every 2s", "hx-swap": "outerHTML" };
   return (
     <div class="job-progress" id={`job-${job.id}`} data-status={job.status} {...polling}>
       <div class="job-progress-head">

@@ -4,6 +4,7 @@ import { StepPlaceholder } from "./StepPlaceholder.tsx";
 import { ModelStep } from "./steps/ModelStep.tsx";
 import { TaskStep } from "./steps/TaskStep.tsx";
 import { DataStep } from "./steps/DataStep.tsx";
+import { PreviewStep, type PreviewData } from "./steps/PreviewStep.tsx";
 import type { FileJson } from "../../src/documents/schemas.ts";
 
 /** What a form's answer adds to the step it re-renders. */
@@ -22,6 +23,8 @@ export function StepBody(props: StepProps & { step: StepId }) {
       return <ModelStep {...props} />;
     case "task":
       return <TaskStep {...props} />;
+    case "preview":
+      return <PreviewStep project={props.project} data={props.data as PreviewData} />;
     case "data":
       return <DataStep project={props.project} states={props.states} files={(props.data.files ?? []) as FileJson[]} />;
     default:

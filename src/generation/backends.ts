@@ -1,0 +1,126 @@
+/**
+ * Where examples are generated: one or more Ollama hosts (the `ollama` client,
+ * structured outputs via `format`), or an OpenAI-compatible server (vLLM, llama.cpp:
+ * /v1/chat/completions with a json_schema response_format). Requests are spread over
+ * the endpoints round-robin; each has a generous timeout for slow local models.
+ */
+import { Ollama } from "ollama";
+import { AppError } from "../lib/errors.ts";
+import { JobError } from "../jobs/queue.ts";
+
+export type GenerationConfig = {
+  ollamaHosts: string[];
+  openaiBaseUrl?: string;
+  openaiApiKey?: string;
+  timeoutMs: number;
+  concurrency: number;
+};
+
+export type ChatRequest = { model: string; system?: string; prompt: string; schema: Record<string, unknown>; numCtx: number; signal?: AbortSignal };
+
+export interface Backend {
+  label: string;
+  listModels(): Promise<string[]>;
+  chat(req: ChatRequest): Promise<string>;
+}
+
+const unreachable = (where: string) =>
+  new AppError(
+    502,
+    "llm_unreachable",
+    `Ollama is not reachable at ${where}. Start it with \`ollama serve\` (or set OLLAMA_HOST to where it runs), then try again.`,
+  );
+
+function timedFetch(timeoutMs: number, outer?: AbortSignal): typeof fetch {
+  return ((input: RequestInfo | URL, init?: RequestInit) => {
+    const signals = [AbortSignal.timeout(timeoutMs), ...(outer ? [outer] : []), ...(init?.signal ? [init.signal] : [])];
+    return fetch(input, { ...init, signal: AbortSignal.any(signals) });
+  }) as typeof fetch;
+}
+
+/** Maps transport and HTTP failures to what the job should do: retry, or fail with a sentence. */
+function classify(err: unknown, where: string, model: string): Error {
+  const e = err as { name?: string; status_code?: number; status?: number; message?: string };
+  if (e?.name === "TimeoutError") return new JobError(`The model at ${where} did not answer in time.`, true);
+  if (e?.name === "AbortError") return err as Error;
+  const status = e?.status_code ?? e?.status;
+  if (status === 404) return new JobError(`The model “${model}” is not installed at ${where}. Run \`ollama pull ${model}\`.`);
+  if (status && status >= 500) return new JobError(`The model server at ${where} answered ${status}: ${e.message ?? "error"}.`, true);
+  if (status) return new JobError(`The model server at ${where} refused the request (${status}): ${e.message ?? "error"}.`);
+  return new JobError(`The connection to ${where} failed: ${e?.message ?? String(err)}.`, true);
+}
+
+function ollamaBackend(host: string, timeoutMs: number): Backend {
+  return {
+    label: host,
+    async listModels() {
+      try {
+        const client = new Ollama({ host, fetch: timedFetch(5_000) });
+        return (await client.list()).models.map((m) => m.name).sort();
+      } catch {
+        throw unreachable(host);
+      }
+    },
+    async chat(req) {
+      const client = new Ollama({ host, fetch: timedFetch(timeoutMs, req.signal) });
+      try {
+        const res = await client.chat({
+          model: req.model,
+          stream: false,
+          format: req.schema,
+          messages: [...(req.system ? [{ role: "system", content: req.system }] : []), { role: "user", content: req.prompt }],
+          options: { num_ctx: req.numCtx, temperature: 0.7 },
+        });
+        return res.message.content;
+      } catch (err) {
+        throw classify(err, host, req.model);
+      }
+    },
+  };
+}
+
+function openaiBackend(base: string, apiKey: string | undefined, timeoutMs: number): Backend {
+  const url = base.replace(/\/+$/, "");
+  const headers = { "Content-Type": "application/json", ...(apiKey ? { Authorization: `Bearer ${apiKey}` } : {}) };
+  return {
+    label: url,
+    async listModels() {
+      try {
+        const res = await timedFetch(5_000)(`${url}/models`, { headers });
+        if (!res.ok) throw new Error(String(res.status));
+        return ((await res.json()) as { data: { id: string }[] }).data.map((m) => m.id).sort();
+      } catch {
+        throw new AppError(502, "llm_unreachable", `The OpenAI-compatible server at ${url} is not reachable. Check FTF_OPENAI_BASE_URL and that the server runs.`);
+      }
+    },
+    async chat(req) {
+      let res: Response;
+      try {
+        res = await timedFetch(timeoutMs, req.signal)(`${url}/chat/completions`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({
+            model: req.model,
+            temperature: 0.7,
+            messages: [...(req.system ? [{ role: "system", content: req.system }] : []), { role: "user", content: req.prompt }],
+            response_format: { type: "json_schema", json_schema: { name: "examples", schema: req.schema, strict: true } },
+          }),
+        });
+      } catch (err) {
+        throw classify(err, url, req.model);
+      }
+      if (!res.ok) {
+        const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } | string };
+        const message = typeof body.error === "string" ? body.error : body.error?.message;
+        throw classify({ status: res.status, message }, url, req.model);
+      }
+      const body = (await res.json()) as { choices?: { message?: { content?: string } }[] };
+      return body.choices?.[0]?.message?.content ?? "";
+    },
+  };
+}
+
+export function createBackends(config: GenerationConfig): Backend[] {
+  if (config.openaiBaseUrl) return [openaiBackend(config.openaiBaseUrl, config.openaiApiKey, config.timeoutMs)];
+  return config.ollamaHosts.map((h) => ollamaBackend(h, config.timeoutMs));
+}

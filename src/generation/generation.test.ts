@@ -1,0 +1,192 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { corpusText } from "../../tests/fakes/corpus.ts";
+import { groundedResponder, startFakeOllama, type FakeOllama, type Responder } from "../../tests/fakes/fake-ollama.ts";
+import { resolveModel } from "../../tests/helpers/builders.ts";
+import { makeTestApp, type TestApp } from "../../tests/helpers/test-app.ts";
+
+let t: TestApp;
+let fakes: FakeOllama[] = [];
+
+afterEach(() => {
+  t?.close();
+  for (const f of fakes) f.stop();
+  fakes = [];
+});
+
+function fake(opts: Parameters<typeof startFakeOllama>[0] = {}) {
+  const f = startFakeOllama(opts);
+  fakes.push(f);
+  return f;
+}
+
+async function setup(opts: { hosts?: string[]; openai?: string; timeoutMs?: number; task?: "instruction" | "qa"; words?: number; concurrency?: number } = {}) {
+  t = makeTestApp({ generation: { ollamaHosts: opts.hosts ?? [], openaiBaseUrl: opts.openai, timeoutMs: opts.timeoutMs ?? 5000, concurrency: opts.concurrency ?? 4 } });
+  const pid = (await (await t.json("POST", "/api/projects", { name: "gen" })).json()).id as string;
+  resolveModel(t.db, pid);
+  await t.json("PATCH", `/api/projects/${pid}`, { task_type: opts.task ?? "instruction" });
+  const form = new FormData();
+  form.append("kind", "raw_doc");
+  form.append("files", new File([corpusText(opts.words ?? 3000)], "manual.txt"));
+  await t.request(`/api/projects/${pid}/files/upload`, { method: "POST", body: form });
+  await t.queue.runUntilEmpty();
+  return pid;
+}
+
+const rows = (pid: string) => t.db.$client.query("select * from examples where project_id = ? order by created_at").all(pid) as Record<string, any>[];
+const job = async (id: string) => (await t.request(`/api/jobs/${id}`)).json();
+
+async function run(pid: string, kind: "preview" | "generate", body?: unknown) {
+  const res = await t.json("POST", `/api/projects/${pid}/dataset/${kind}`, body);
+  expect(res.status).toBe(202);
+  const { job_id } = await res.json();
+  await t.queue.runUntilEmpty(60_000);
+  return job(job_id);
+}
+
+describe("preview and full generation against Ollama's API", () => {
+  test("a preview writes 10 examples with provenance and opens the Review step", async () => {
+    const ollama = fake();
+    const pid = await setup({ hosts: [ollama.url] });
+    const j = await run(pid, "preview");
+    expect(j.status).toBe("success");
+    const ex = rows(pid);
+    expect(ex).toHaveLength(10);
+    expect(ex.every((e) => e.split === "preview" && e.is_valid === 1 && e.chunk_id && e.file_id)).toBe(true);
+    expect(ex[0]).toMatchObject({ generator_model: "llama3.1:8b", prompt_version: "instruction.v1", token_count_approx: 1 });
+    expect(ex[0].grounding_score).toBeGreaterThan(0.9);
+    // Structured output and a context window large enough for the prompt.
+    expect((ollama.calls[0]!.format as { required: string[] }).required).toEqual(["examples"]);
+    expect(ollama.calls[0]!.numCtx).toBeGreaterThanOrEqual(8192);
+    expect((await t.request(`/projects/${pid}/wizard?step=review`)).status).toBe(200);
+  });
+
+  test("full generation reaches exactly the target, split 90/10, and marks the project ready", async () => {
+    const pid = await setup({ hosts: [fake().url] });
+    const j = await run(pid, "generate", { target: 40, model: "qwen2.5:7b" });
+    expect(j.status).toBe("success");
+    const ex = rows(pid).filter((e) => e.split !== "preview");
+    expect(ex.filter((e) => e.is_valid)).toHaveLength(40);
+    expect(new Set(ex.map((e) => e.content_hash)).size).toBe(ex.length);
+    expect(new Set(ex.map((e) => e.split))).toEqual(new Set(["train", "eval"]));
+    expect((await (await t.request(`/api/projects/${pid}`)).json()).status).toBe("ready_to_train");
+    expect(ex[0].generator_model).toBe("qwen2.5:7b");
+  });
+
+  test("Q&A projects get question / answer with the chunk as context", async () => {
+    fake({ responder: groundedResponder("qa") });
+    const pid = await setup({ hosts: [fakes[0]!.url], task: "qa" });
+    await run(pid, "preview");
+    const e = rows(pid)[0]!;
+    expect(e.instruction).toStartWith("What is said about");
+    expect(e.input.length).toBeGreaterThan(100);
+    expect(e.prompt_version).toBe("qa.v1");
+  });
+
+  const scripted = (fn: (n: number, call: Parameters<Responder>[0]) => ReturnType<Responder> | null): Responder => {
+    const good = groundedResponder();
+    return (call, n) => fn(n, call) ?? good(call, n);
+  };
+
+  test("fenced JSON is repaired; malformed JSON is retried, then counted as filtered with its reason", async () => {
+    const ollama = fake({
+      responder: scripted((n, call) =>
+        n === 0 ? { content: "```json\n" + (groundedResponder()(call, 100) as { content: string }).content + "\n```" } : n >= 1 && n <= 3 ? { content: "{not json" } : null,
+      ),
+    });
+    const pid = await setup({ hosts: [ollama.url], concurrency: 1 });
+    const j = await run(pid, "preview");
+    expect(j.status).toBe("success");
+    expect(rows(pid)).toHaveLength(10);
+    const result = t.db.$client.query("select result from jobs where id = ?").get(j.id) as { result: string };
+    expect(JSON.parse(result.result).filtered["the model's answer is not valid JSON"]).toBe(1);
+  });
+
+  test("refusals and ungrounded answers are stored as invalid with their reason; duplicates are removed and counted", async () => {
+    const ollama = fake({
+      responder: scripted((n) => {
+        if (n === 0) return { content: JSON.stringify({ examples: [{ instruction: "What is covered?", input: "", output: "As an AI language model, I cannot know." }] }) };
+        if (n === 1) return { content: JSON.stringify({ examples: [{ instruction: "What colour is the sky?", input: "", output: "Lavender elephants dance gracefully beneath purple moons tonight." }] }) };
+        if (n === 2 || n === 3) return { content: JSON.stringify({ examples: [{ instruction: "Repeat me", input: "", output: "warranty battery charger screen device support repair." }] }) };
+        return null;
+      }),
+      capacity: 1,
+    });
+    const pid = await setup({ hosts: [ollama.url] });
+    const j = await run(pid, "generate", { target: 12 });
+    const ex = rows(pid);
+    expect(ex.filter((e) => e.is_valid)).toHaveLength(12);
+    expect(ex.find((e) => e.output.startsWith("As an AI"))!.validation_error).toContain("refusal or meta text");
+    expect(ex.find((e) => e.output.startsWith("Lavender"))!.validation_error).toContain("not grounded in its source");
+    expect(ex.filter((e) => e.instruction === "Repeat me")).toHaveLength(1);
+    expect(JSON.parse((t.db.$client.query("select result from jobs where id = ?").get(j.id) as { result: string }).result).duplicates_removed).toBe(1);
+  });
+
+  test("HTTP 500s, dropped connections and slow answers are retried", async () => {
+    const ollama = fake({
+      responder: scripted((n) => (n === 0 ? { status: 500, error: "CUDA error: out of memory" } : n === 1 ? { drop: true } : null)),
+    });
+    const slow = fake({ latencyMs: 600 });
+    const pid = await setup({ hosts: [ollama.url] });
+    expect((await run(pid, "preview")).status).toBe("success");
+    expect(rows(pid)).toHaveLength(10);
+    const pid2 = await setup({ hosts: [slow.url], timeoutMs: 300 });
+    const j2 = await run(pid2, "preview");
+    expect(j2.status).toBe("failed");
+    expect(j2.error_message).toContain("did not answer in time");
+  });
+
+  test("an unknown model fails the job with the `ollama pull` command", async () => {
+    const pid = await setup({ hosts: [fake().url] });
+    const j = await run(pid, "preview", { model: "mistral:7b" });
+    expect(j.status).toBe("failed");
+    expect(j.error_message).toContain("ollama pull mistral:7b");
+  });
+
+  test("spreads requests over several Ollama hosts", async () => {
+    const a = fake({ latencyMs: 20 });
+    const b = fake({ latencyMs: 20 });
+    const pid = await setup({ hosts: [a.url, b.url] });
+    await run(pid, "generate", { target: 30 });
+    expect(a.calls.length).toBeGreaterThan(2);
+    expect(b.calls.length).toBeGreaterThan(2);
+  });
+
+  test("an OpenAI-compatible server (vLLM, llama.cpp) works as the backend", async () => {
+    const server = fake({ openai: true });
+    const pid = await setup({ openai: server.url });
+    expect((await (await t.request("/api/generation/models")).json()).models).toEqual(["llama3.1:8b", "qwen2.5:7b"]);
+    expect((await run(pid, "preview")).status).toBe("success");
+    expect((server.calls[0]!.format as { type: string }).type).toBe("json_schema");
+  });
+});
+
+describe("refusing to start, with a sentence", () => {
+  test("Ollama unreachable: how to start it", async () => {
+    const pid = await setup({ hosts: ["http://127.0.0.1:9"] });
+    const res = await t.json("POST", `/api/projects/${pid}/dataset/preview`);
+    expect(res.status).toBe(502);
+    expect((await res.json()).detail).toContain("ollama serve");
+  });
+
+  test("no model installed: how to pull one", async () => {
+    const pid = await setup({ hosts: [fake({ models: [] }).url] });
+    const res = await t.json("POST", `/api/projects/${pid}/dataset/preview`);
+    expect(res.status).toBe(409);
+    expect((await res.json()).detail).toContain("ollama pull");
+  });
+
+  test("no extracted document, a generation already running, bad bodies", async () => {
+    t = makeTestApp({ generation: { ollamaHosts: [fake().url] } });
+    const empty = (await (await t.json("POST", "/api/projects", { name: "empty" })).json()).id;
+    expect((await (await t.json("POST", `/api/projects/${empty}/dataset/preview`)).json()).error_code).toBe("no_documents");
+    t.close();
+    const pid = await setup({ hosts: [fakes[0]!.url] });
+    expect((await t.json("POST", `/api/projects/${pid}/dataset/generate`, { target: 5 })).status).toBe(422);
+    expect((await t.json("POST", `/api/projects/${pid}/dataset/generate`, "{bad")).status).toBe(400);
+    expect((await t.json("POST", `/api/projects/${pid}/dataset/generate`, { tarrget: 50 })).status).toBe(422);
+    expect((await t.json("POST", `/api/projects/${pid}/dataset/generate`, { target: 50 })).status).toBe(202);
+    const again = await t.json("POST", `/api/projects/${pid}/dataset/preview`);
+    expect(again.status).toBe(409);
+    expect((await again.json()).error_code).toBe("generation_running");
+  });
+});

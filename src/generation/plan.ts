@@ -1,0 +1,30 @@
+/**
+ * How many examples to ask of each chunk: the target spread over all documents in
+ * proportion to their content (largest remainders), or, when there are more chunks
+ * than examples wanted (a preview), one example from chunks evenly spaced through them.
+ */
+export type PlannedChunk = { id: string; tokenCount: number };
+
+export function planQuotas(chunks: PlannedChunk[], target: number): Map<string, number> {
+  const quotas = new Map<string, number>();
+  if (chunks.length === 0 || target <= 0) return quotas;
+  if (chunks.length >= target) {
+    const stride = chunks.length / target;
+    for (let i = 0; i < target; i++) quotas.set(chunks[Math.floor(i * stride)]!.id, 1);
+    return quotas;
+  }
+  const total = chunks.reduce((n, c) => n + Math.max(1, c.tokenCount), 0);
+  const exact = chunks.map((c) => (target * Math.max(1, c.tokenCount)) / total);
+  const floors = exact.map((x) => Math.max(1, Math.floor(x)));
+  let left = target - floors.reduce((a, b) => a + b, 0);
+  const order = exact.map((x, i) => [x - Math.floor(x), i] as const).sort((a, b) => b[0] - a[0]);
+  for (let k = 0; left > 0; k = (k + 1) % order.length, left--) floors[order[k]![1]]!++;
+  // Minimum of one per chunk can overshoot on tiny targets: trim from the largest.
+  while (left < 0) {
+    const i = floors.indexOf(Math.max(...floors));
+    floors[i]!--;
+    left++;
+  }
+  chunks.forEach((c, i) => floors[i]! > 0 && quotas.set(c.id, floors[i]!));
+  return quotas;
+}

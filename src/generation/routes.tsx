@@ -1,0 +1,52 @@
+/** Dataset generation: the spec's API, and the Preview step's forms and self-refreshing panel. */
+import { Hono } from "hono";
+import { AppError } from "../lib/errors.ts";
+import { parseOptionalJsonBody, parseWith, readFormFields } from "../lib/validation.ts";
+import type { AppEnv } from "../app.tsx";
+import type { WizardRenderer } from "../wizard/render.tsx";
+import { ModelPicker, PreviewPanelFragment } from "../../views/wizard/steps/PreviewStep.tsx";
+import { generateInput, type GenerationService } from "./service.ts";
+
+export function generationApiRoutes(generation: GenerationService) {
+  return new Hono<AppEnv>()
+    .get("/generation/models", async (c) => c.json({ models: await generation.listModels() }))
+    .post("/projects/:id/dataset/preview", async (c) => {
+      const input = await parseOptionalJsonBody(c, generateInput);
+      const job = await generation.start(c.req.param("id"), "preview", input);
+      return c.json({ job_id: job.id }, 202);
+    })
+    .post("/projects/:id/dataset/generate", async (c) => {
+      const input = await parseOptionalJsonBody(c, generateInput);
+      const job = await generation.start(c.req.param("id"), "full", input);
+      return c.json({ job_id: job.id }, 202);
+    });
+}
+
+export function generationPageRoutes(generation: GenerationService, wizard: WizardRenderer, loadPanel: (projectId: string) => Record<string, unknown>) {
+  const panel = (projectId: string) => {
+    const { project, states } = wizard.load(projectId);
+    return <PreviewPanelFragment project={project} states={states} data={loadPanel(projectId)} />;
+  };
+  return new Hono<AppEnv>()
+    .get("/projects/:id/generation/models", async (c) => {
+      const project = wizard.load(c.req.param("id")).project;
+      try {
+        return c.html(<ModelPicker models={await generation.listModels()} selected={(project.config as { generation_model?: string }).generation_model} />);
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        return c.html(<ModelPicker models={[]} error={err.message} />);
+      }
+    })
+    .get("/projects/:id/preview/panel", (c) => c.html(panel(c.req.param("id"))))
+    .post("/projects/:id/preview", async (c) => {
+      const form = await readFormFields(c);
+      await generation.start(c.req.param("id"), "preview", parseWith(generateInput, { model: form.model || undefined }));
+      return c.html(panel(c.req.param("id")));
+    })
+    .post("/projects/:id/generate", async (c) => {
+      const form = await readFormFields(c);
+      const input = parseWith(generateInput, { model: form.model || undefined, target: form.target || undefined });
+      await generation.start(c.req.param("id"), "full", input);
+      return c.html(panel(c.req.param("id")));
+    });
+}

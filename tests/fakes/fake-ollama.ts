@@ -1,0 +1,131 @@
+/**
+ * A loopback Ollama speaking its HTTP API with the real JSON shapes: /api/tags,
+ * /api/version, /api/chat (non-streaming, `format` = JSON schema), and its errors
+ * ({"error": "..."} with 404 for an unknown model). Scriptable per test; `capacity`
+ * queues requests beyond N in flight as Ollama's OLLAMA_NUM_PARALLEL does. An
+ * OpenAI-compatible mode serves /v1/models and /v1/chat/completions instead.
+ */
+export type ChatCall = { model: string; prompt: string; count: number; chunk: string; format: unknown; numCtx?: number };
+export type Reply = { content: string } | { status: number; error: string } | { drop: true };
+export type Responder = (call: ChatCall, n: number) => Reply | Promise<Reply>;
+
+export type FakeOllama = { url: string; calls: ChatCall[]; setResponder: (r: Responder) => void; inFlightMax: () => number; stop: () => void };
+
+const WORDS = (text: string) => text.match(/[\p{L}\p{N}]+/gu) ?? [];
+
+/** Grounded, distinct examples: each answer is a different window of the chunk's own words. */
+export const groundedResponder = (kind: "instruction" | "qa" = "instruction"): Responder => (call, n) => {
+  const words = WORDS(call.chunk);
+  const examples = Array.from({ length: call.count }, (_, i) => {
+    const k = n * call.count + i;
+    const start = words.length > 14 ? (k * 7) % (words.length - 12) : 0;
+    const window = words.slice(start, start + 12).join(" ");
+    const topic = words[(start + 3) % Math.max(1, words.length)] ?? "it";
+    return kind === "qa"
+      ? { question: `What is said about ${topic} in part ${k}?`, answer: `${window}.` }
+      : { instruction: `Explain point ${k} about ${topic}.`, input: "", output: `${window}.` };
+  });
+  return { content: JSON.stringify({ examples }) };
+};
+
+export function startFakeOllama(opts: { models?: string[]; responder?: Responder; latencyMs?: number; capacity?: number; openai?: boolean } = {}): FakeOllama {
+  const models = opts.models ?? ["llama3.1:8b", "qwen2.5:7b"];
+  let responder = opts.responder ?? groundedResponder();
+  const calls: ChatCall[] = [];
+  let inFlight = 0;
+  let inFlightMax = 0;
+  const waiting: (() => void)[] = [];
+  const acquire = async () => {
+    if (opts.capacity && inFlight >= opts.capacity) await new Promise<void>((r) => waiting.push(r));
+    inFlight++;
+    inFlightMax = Math.max(inFlightMax, inFlight);
+  };
+  const release = () => {
+    inFlight--;
+    waiting.shift()?.();
+  };
+  const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json; charset=utf-8" } });
+
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    idleTimeout: 0,
+    async fetch(req) {
+      const url = new URL(req.url);
+      if (!opts.openai && url.pathname === "/api/version") return json({ version: "0.12.3" });
+      if (!opts.openai && url.pathname === "/api/tags") {
+        return json({
+          models: models.map((name) => ({
+            name,
+            model: name,
+            modified_at: "2026-10-01T12:00:00.000000000Z",
+            size: 4_920_753_328,
+            digest: "a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72",
+            details: { parent_model: "", format: "gguf", family: "llama", families: ["llama"], parameter_size: "8.0B", quantization_level: "Q4_K_M" },
+          })),
+        });
+      }
+      if (opts.openai && url.pathname === "/v1/models") return json({ object: "list", data: models.map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: "local" })) });
+      const isChat = opts.openai ? url.pathname === "/v1/chat/completions" : url.pathname === "/api/chat";
+      if (!isChat) return json({ error: "404 page not found" }, 404);
+      const body = (await req.json()) as { model: string; messages: { role: string; content: string }[]; format?: unknown; response_format?: unknown; options?: { num_ctx?: number } };
+      const prompt = body.messages.at(-1)?.content ?? "";
+      const call: ChatCall = {
+        model: body.model,
+        prompt,
+        count: Number(prompt.match(/write (\d+)/)?.[1] ?? 1),
+        chunk: prompt.match(/"""\n([\s\S]*?)\n"""/)?.[1] ?? "",
+        format: body.format ?? body.response_format,
+        numCtx: body.options?.num_ctx,
+      };
+      if (!models.includes(body.model)) {
+        return opts.openai
+          ? json({ error: { message: `The model \`${body.model}\` does not exist.`, type: "invalid_request_error", code: "model_not_found" } }, 404)
+          : json({ error: `model "${body.model}" not found, try pulling it first` }, 404);
+      }
+      await acquire();
+      try {
+        const n = calls.push(call) - 1;
+        if (opts.latencyMs) await Bun.sleep(opts.latencyMs);
+        const reply = await responder(call, n);
+        if ("drop" in reply) {
+          // The connection breaks mid-answer: headers sent, then the body fails.
+          return new Response(new ReadableStream({ start: (c) => c.error(new Error("connection dropped")) }), { headers: { "Content-Type": "application/json" } });
+        }
+        if ("status" in reply) return opts.openai ? json({ error: { message: reply.error, type: "server_error" } }, reply.status) : json({ error: reply.error }, reply.status);
+        if (opts.openai) {
+          return json({
+            id: `chatcmpl-${n}`,
+            object: "chat.completion",
+            created: Math.floor(Date.now() / 1000),
+            model: body.model,
+            choices: [{ index: 0, message: { role: "assistant", content: reply.content }, finish_reason: "stop" }],
+            usage: { prompt_tokens: 500, completion_tokens: 120, total_tokens: 620 },
+          });
+        }
+        return json({
+          model: body.model,
+          created_at: new Date().toISOString(),
+          message: { role: "assistant", content: reply.content },
+          done_reason: "stop",
+          done: true,
+          total_duration: 1_200_000_000,
+          load_duration: 20_000_000,
+          prompt_eval_count: 512,
+          prompt_eval_duration: 300_000_000,
+          eval_count: 120,
+          eval_duration: 880_000_000,
+        });
+      } finally {
+        release();
+      }
+    },
+  });
+  return {
+    url: `http://127.0.0.1:${server.port}${opts.openai ? "/v1" : ""}`,
+    calls,
+    setResponder: (r) => (responder = r),
+    inFlightMax: () => inFlightMax,
+    stop: () => server.stop(true),
+  };
+}
