@@ -53,7 +53,7 @@ describe("preview and full generation against Ollama's API", () => {
     expect(ex).toHaveLength(10);
     expect(ex.every((e) => e.split === "preview" && e.is_valid === 1 && e.chunk_id && e.file_id)).toBe(true);
     expect(ex[0]).toMatchObject({ generator_model: "llama3.1:8b", prompt_version: "instruction.v1", token_count_approx: 1 });
-    expect(ex[0].grounding_score).toBeGreaterThan(0.9);
+    expect(ex[0]!.grounding_score).toBeGreaterThan(0.9);
     // Structured output and a context window large enough for the prompt.
     expect((ollama.calls[0]!.format as { required: string[] }).required).toEqual(["examples"]);
     expect(ollama.calls[0]!.numCtx).toBeGreaterThanOrEqual(8192);
@@ -69,7 +69,7 @@ describe("preview and full generation against Ollama's API", () => {
     expect(new Set(ex.map((e) => e.content_hash)).size).toBe(ex.length);
     expect(new Set(ex.map((e) => e.split))).toEqual(new Set(["train", "eval"]));
     expect((await (await t.request(`/api/projects/${pid}`)).json()).status).toBe("ready_to_train");
-    expect(ex[0].generator_model).toBe("qwen2.5:7b");
+    expect(ex[0]!.generator_model).toBe("qwen2.5:7b");
   });
 
   test("Q&A projects get question / answer with the chunk as context", async () => {
