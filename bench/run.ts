@@ -5,11 +5,13 @@
 import { printTable, type BenchRow } from "./lib.ts";
 import { binaryBench, dashboardBench } from "./skeleton.bench.ts";
 import { trainerOverheadBench } from "./trainer.bench.ts";
+import { generationBench } from "./generation.bench.ts";
 
 const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   dashboard: dashboardBench,
   binary: binaryBench,
   trainer: trainerOverheadBench,
+  generation: generationBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -5,9 +5,23 @@
  */
 export type PlannedChunk = { id: string; tokenCount: number };
 
-export function planQuotas(chunks: PlannedChunk[], target: number): Map<string, number> {
+export function planQuotas(chunks: PlannedChunk[], target: number, perCall = 1): Map<string, number> {
   const quotas = new Map<string, number>();
   if (chunks.length === 0 || target <= 0) return quotas;
+  if (perCall > 1 && chunks.length * perCall < target) {
+    // Plan whole calls (perCall examples each) so no request asks for a leftover 1 or 2;
+    // only the last chunk planned absorbs the rounding.
+    const calls = planQuotas(chunks, Math.ceil(target / perCall));
+    let excess = [...calls.values()].reduce((a, b) => a + b, 0) * perCall - target;
+    for (const [id, n] of calls) quotas.set(id, n * perCall);
+    for (const id of [...quotas.keys()].reverse()) {
+      if (excess <= 0) break;
+      const cut = Math.min(excess, quotas.get(id)! - 1);
+      quotas.set(id, quotas.get(id)! - cut);
+      excess -= cut;
+    }
+    return quotas;
+  }
   if (chunks.length >= target) {
     const stride = chunks.length / target;
     for (let i = 0; i < target; i++) quotas.set(chunks[Math.floor(i * stride)]!.id, 1);

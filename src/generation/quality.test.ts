@@ -93,3 +93,10 @@ describe("planning examples per chunk", () => {
     expect([...q.keys()]).toEqual(["c0", "c10", "c20", "c30", "c40", "c50", "c60", "c70", "c80", "c90"]);
   });
 });
+
+test("plans whole calls of three so no request asks for a leftover", () => {
+  const chunks = Array.from({ length: 7 }, (_, i) => ({ id: `c${i}`, tokenCount: 400 + i * 50 }));
+  const q = planQuotas(chunks, 100, 3);
+  expect([...q.values()].reduce((a, b) => a + b, 0)).toBe(100);
+  expect([...q.values()].filter((n) => n % 3 !== 0).length).toBeLessThanOrEqual(1);
+});

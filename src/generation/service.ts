@@ -99,7 +99,7 @@ export function createGenerationService(deps: {
       dedup.check(e);
       if (e.hash) hashes.add(e.hash);
     }
-    const quotas = planQuotas(all, payload.target);
+    const quotas = planQuotas(all, payload.target, PER_REQUEST);
     const chunkById = new Map(all.map((c) => [c.id, c]));
     // Eval examples come from whole documents (or, with few documents, whole chunks) that
     // train never sees, chosen by a seeded hash so a resumed run picks the same ones.
