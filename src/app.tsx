@@ -13,6 +13,9 @@ import type { Logger } from "./lib/logger.ts";
 import { jobApiRoutes, jobPageRoutes } from "./jobs/routes.tsx";
 import type { JobQueue } from "./jobs/queue.ts";
 import { createImportService } from "./datasets/import-service.ts";
+import { reviewApiRoutes, reviewPageRoutes } from "./datasets/review-routes.tsx";
+import { reviewFilterSchema } from "./datasets/review-schemas.ts";
+import { createReviewService } from "./datasets/review-service.ts";
 import { documentApiRoutes, documentPageRoutes } from "./documents/routes.tsx";
 import { toFileJson } from "./documents/schemas.ts";
 import { createDocumentService } from "./documents/service.ts";
@@ -61,6 +64,7 @@ export function createApp(deps: AppDeps) {
     logger: deps.logger,
     now,
   });
+  const review = createReviewService({ db: deps.db, projects, now });
   const previewData = (id: string) => {
     const withResult = (j: ReturnType<typeof generation.latestJob>) => (j ? { ...toJobJson(j), result: j.result } : undefined);
     return {
@@ -73,7 +77,14 @@ export function createApp(deps: AppDeps) {
   const wizard = createWizardRenderer({
     projects,
     progress: createProgressQuery(deps.db),
-    loaders: { data: (id) => ({ files: documents.list(id).map(toFileJson) }), preview: previewData },
+    loaders: {
+      data: (id) => ({ files: documents.list(id).map(toFileJson) }),
+      preview: previewData,
+      review: (id, query) => {
+        const filter = reviewFilterSchema.parse(query);
+        return { stats: review.stats(id), page: review.page(id, filter), filter };
+      },
+    },
   });
 
   const app = new Hono<AppEnv>();
@@ -126,11 +137,13 @@ export function createApp(deps: AppDeps) {
   app.route("/api", modelApiRoutes(models));
   app.route("/api", documentApiRoutes(documents, imports));
   app.route("/api", generationApiRoutes(generation));
+  app.route("/api", reviewApiRoutes(review, projects));
   app.route("/", projectPageRoutes(projects, now));
   app.route("/", wizardRoutes({ projects, wizard }));
   app.route("/", modelPageRoutes(models, wizard));
   app.route("/", documentPageRoutes(documents, imports, wizard));
   app.route("/", generationPageRoutes(generation, wizard, previewData));
+  app.route("/", reviewPageRoutes(review, wizard));
   app.route("/", jobPageRoutes(jobs, deps.queue));
 
   app.notFound((c) => renderError(c, routeNotFound(c)));

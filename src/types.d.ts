@@ -23,6 +23,10 @@ declare module "*/public/upload.js" {
   const path: string;
   export default path;
 }
+declare module "*/public/review.js" {
+  const path: string;
+  export default path;
+}
 declare module "*.txt" {
   const text: string;
   export default text;

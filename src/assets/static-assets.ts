@@ -10,6 +10,7 @@ import uplotPath from "uplot/dist/uPlot.iife.min.js" with { type: "file" };
 import appCssPath from "../../public/app.css" with { type: "file" };
 import appJsPath from "../../public/app.js" with { type: "file" };
 import uploadJsPath from "../../public/upload.js" with { type: "file" };
+import reviewJsPath from "../../public/review.js" with { type: "file" };
 import faviconPath from "../../public/favicon.svg" with { type: "file" };
 import pkg from "../../package.json" with { type: "json" };
 
@@ -26,6 +27,7 @@ export const STATIC_ASSETS: Record<string, Asset> = {
   "app.css": { path: appCssPath, contentType: CSS },
   "app.js": { path: appJsPath, contentType: JS },
   "upload.js": { path: uploadJsPath, contentType: JS },
+  "review.js": { path: reviewJsPath, contentType: JS },
   "favicon.svg": { path: faviconPath, contentType: "image/svg+xml" },
 };
 

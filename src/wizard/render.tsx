@@ -15,7 +15,7 @@ export type WizardRenderer = ReturnType<typeof createWizardRenderer>;
 export const isPartial = (c: Context) => c.req.header("HX-Request") === "true" && c.req.header("HX-History-Restore-Request") !== "true";
 
 /** What a step's screen needs beyond the project, loaded by the capability that owns it. */
-export type StepLoaders = Partial<Record<StepId, (projectId: string) => Record<string, unknown>>>;
+export type StepLoaders = Partial<Record<StepId, (projectId: string, query: Record<string, string>) => Record<string, unknown>>>;
 
 export function createWizardRenderer(deps: {
   projects: ProjectService;
@@ -36,7 +36,12 @@ export function createWizardRenderer(deps: {
       return firstIncompleteStep(load(id).states);
     },
 
-    render(c: Context, id: string, asked: StepId, opts: { extras?: StepExtras; status?: ErrorStatus | 200; lockedNotice?: string } = {}) {
+    render(
+      c: Context,
+      id: string,
+      asked: StepId,
+      opts: { extras?: StepExtras; status?: ErrorStatus | 200; lockedNotice?: string; query?: Record<string, string> } = {},
+    ) {
       const { project, states } = load(id);
       let current = asked;
       let notice = opts.lockedNotice;
@@ -53,7 +58,7 @@ export function createWizardRenderer(deps: {
         steps: states,
         current,
         notice,
-        body: <StepBody step={current} project={project} states={states} extras={opts.extras ?? {}} data={deps.loaders?.[current]?.(id) ?? {}} />,
+        body: <StepBody step={current} project={project} states={states} extras={opts.extras ?? {}} data={deps.loaders?.[current]?.(id, opts.query ?? c.req.query()) ?? {}} />,
       };
       return c.html(isPartial(c) ? <Wizard {...props} /> : <WizardPage {...props} />, opts.status ?? 200);
     },

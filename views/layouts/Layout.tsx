@@ -21,6 +21,7 @@ export function Layout(props: { title: string; children: Child; extraHead?: Chil
         <script src={assetUrl("htmx.min.js")} defer></script>
         <script src={assetUrl("app.js")} defer></script>
         <script src={assetUrl("upload.js")} defer></script>
+        <script src={assetUrl("review.js")} defer></script>
         <script src={assetUrl("alpine.min.js")} defer></script>
       </head>
       <body>

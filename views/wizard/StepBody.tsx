@@ -5,6 +5,7 @@ import { ModelStep } from "./steps/ModelStep.tsx";
 import { TaskStep } from "./steps/TaskStep.tsx";
 import { DataStep } from "./steps/DataStep.tsx";
 import { PreviewStep, type PreviewData } from "./steps/PreviewStep.tsx";
+import { ReviewStep, type ReviewData } from "./steps/ReviewStep.tsx";
 import type { FileJson } from "../../src/documents/schemas.ts";
 
 /** What a form's answer adds to the step it re-renders. */
@@ -25,6 +26,8 @@ export function StepBody(props: StepProps & { step: StepId }) {
       return <TaskStep {...props} />;
     case "preview":
       return <PreviewStep project={props.project} data={props.data as PreviewData} />;
+    case "review":
+      return <ReviewStep project={props.project} data={props.data as ReviewData} />;
     case "data":
       return <DataStep project={props.project} states={props.states} files={(props.data.files ?? []) as FileJson[]} />;
     default:

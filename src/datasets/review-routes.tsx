@@ -1,0 +1,106 @@
+/** The Review step: the spec's dataset API, and the page's fragments (modal, delete). */
+import { Hono } from "hono";
+import { stream } from "hono/streaming";
+import { z } from "zod";
+import { AppError } from "../lib/errors.ts";
+import { parseJsonBody, parseWith, readFormFields } from "../lib/validation.ts";
+import type { AppEnv } from "../app.tsx";
+import type { ProjectService } from "../projects/service.ts";
+import type { WizardRenderer } from "../wizard/render.tsx";
+import { ExampleModal } from "../../views/wizard/steps/ExampleModal.tsx";
+import { EXPORT_FORMATS, exportFilename, exportHeader, exportLine, toExampleJson } from "./export.ts";
+import { batchDeleteSchema, examplePatchSchema, reviewFilterSchema, type ReviewFilter } from "./review-schemas.ts";
+import type { ReviewService } from "./review-service.ts";
+
+const exportQuery = z.object({ format: z.enum(EXPORT_FORMATS).default("alpaca"), split: z.enum(["train", "eval", "all"]).default("train") });
+
+export function reviewApiRoutes(review: ReviewService, projects: ProjectService) {
+  return new Hono<AppEnv>()
+    .get("/projects/:id/dataset/stats", (c) => c.json(review.stats(c.req.param("id"))))
+    .get("/projects/:id/dataset/examples", (c) => {
+      const filter = reviewFilterSchema.parse(c.req.query());
+      const page = review.page(c.req.param("id"), filter);
+      return c.json({ ...page, items: page.items.map(toExampleJson) });
+    })
+    .post("/projects/:id/dataset/examples/delete", async (c) => {
+      const body = await parseJsonBody(c, batchDeleteSchema);
+      const id = c.req.param("id");
+      const deleted = "ids" in body ? review.deleteIds(id, body.ids) : review.deleteMatching(id, { split: body.filter.split, valid: body.filter.valid, q: body.filter.q });
+      return c.json({ deleted });
+    })
+    .get("/projects/:id/dataset/examples/:exampleId", (c) => {
+      const id = c.req.param("id");
+      const e = review.get(id, c.req.param("exampleId"));
+      return c.json({ ...toExampleJson(e), provenance: review.chunkOf(e.id) ?? { source_file: review.sourceFile(e.id), source_line: e.sourceLine } });
+    })
+    .patch("/projects/:id/dataset/examples/:exampleId", async (c) => {
+      const patch = await parseJsonBody(c, examplePatchSchema);
+      return c.json(toExampleJson(review.update(c.req.param("id"), c.req.param("exampleId"), patch)));
+    })
+    .get("/projects/:id/dataset/export", (c) => {
+      const id = c.req.param("id");
+      const q = parseWith(exportQuery, c.req.query());
+      const project = projects.get(id);
+      c.header("Content-Type", q.format === "csv" ? "text/csv; charset=utf-8" : "application/jsonl; charset=utf-8");
+      c.header("Content-Disposition", `attachment; filename="${exportFilename(project.name, q.format, q.split)}"`);
+      return stream(c, async (s) => {
+        await s.write(exportHeader(q.format));
+        for (const batch of review.exportRows(id, q.split)) await s.write(batch.map((e) => exportLine(q.format, e)).join(""));
+      });
+    });
+}
+
+export function reviewPageRoutes(review: ReviewService, wizard: WizardRenderer) {
+  const modal = (projectId: string, exampleId: string, filter: ReviewFilter, extra: { error?: string; saved?: boolean } = {}) => {
+    const e = review.get(projectId, exampleId);
+    return (
+      <ExampleModal
+        projectId={projectId}
+        example={e}
+        provenance={{ chunk: review.chunkOf(e.id), sourceFile: review.sourceFile(e.id) }}
+        neighbours={review.neighbours(projectId, e.id, filter)}
+        filter={filter}
+        {...extra}
+      />
+    );
+  };
+  return new Hono<AppEnv>()
+    .get("/projects/:id/examples/:exampleId", (c) => {
+      const filter = reviewFilterSchema.parse(c.req.query());
+      return c.html(modal(c.req.param("id"), c.req.param("exampleId"), filter));
+    })
+    .post("/projects/:id/examples/:exampleId", async (c) => {
+      const id = c.req.param("id");
+      const exampleId = c.req.param("exampleId");
+      const filter = reviewFilterSchema.parse(c.req.query());
+      const form = await readFormFields(c);
+      const patch = parseWith(examplePatchSchema, {
+        instruction: form.instruction,
+        input: form.input ?? "",
+        output: form.output,
+        ...(form.split === "train" || form.split === "eval" ? { split: form.split } : {}),
+        is_valid: form.is_valid === "true",
+      });
+      try {
+        review.update(id, exampleId, patch);
+      } catch (err) {
+        if (!(err instanceof AppError) || err.status !== 422) throw err;
+        return c.html(modal(id, exampleId, filter, { error: err.message }), 422);
+      }
+      c.header("HX-Trigger", "dataset-changed");
+      return c.html(modal(id, exampleId, filter, { saved: true }));
+    })
+    .post("/projects/:id/review/delete", async (c) => {
+      const id = c.req.param("id");
+      const body = await c.req.parseBody({ all: true });
+      const ids = ([] as unknown[]).concat(body.ids ?? []).filter((x): x is string => typeof x === "string");
+      const filter = reviewFilterSchema.parse(Object.fromEntries(Object.entries(body).filter(([, v]) => typeof v === "string")));
+      if (body.all_matching === "1") review.deleteMatching(id, filter);
+      else if (ids.length) review.deleteIds(id, ids);
+      else throw new AppError(422, "validation_error", "Select at least one example to delete.");
+      const page = review.page(id, filter);
+      return wizard.render(c, id, "review", { query: { ...filterToQuery(filter), page: String(Math.min(filter.page, page.pages)) } });
+    });
+}
+
+const filterToQuery = (f: ReviewFilter): Record<string, string> => ({ split: f.split, valid: f.valid, q: f.q, sort: f.sort, page: String(f.page) });
