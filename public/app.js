@@ -72,8 +72,8 @@
     if (!evt.detail.requestConfig || evt.detail.requestConfig.verb !== "get") return;
     const wizard = document.getElementById("wizard");
     if (wizard && (evt.target === wizard || wizard.contains(evt.target))) {
-      const title = document.getElementById("step-title");
-      if (title) title.focus({ preventScroll: true });
+      // After htmx's own settle work (scroll, focus restore), so ours is the last word.
+      setTimeout(() => document.getElementById("step-title")?.focus({ preventScroll: true }), 0);
     }
   });
 })();

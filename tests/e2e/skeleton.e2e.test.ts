@@ -49,7 +49,7 @@ test("a user creates a project, walks the wizard and deletes the project", async
   await page.waitForURL(/step=task$/);
   await page.locator('.step-current[data-step="task"]').waitFor();
   expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
-  expect(await page.evaluate(() => document.activeElement?.id)).toBe("step-title");
+  await page.waitForFunction(() => document.activeElement?.id === "step-title");
   // Next from Task is locked until a model is resolved and a task is chosen.
   expect(await page.locator('[data-nav="next"]').getAttribute("aria-disabled")).toBe("true");
   await screenshot(page, "skeleton-04-wizard-task");
