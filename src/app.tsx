@@ -23,6 +23,13 @@ import { createBackends } from "./generation/backends.ts";
 import { generationApiRoutes, generationPageRoutes } from "./generation/routes.tsx";
 import { createGenerationService, GENERATE_JOB, PREVIEW_JOB } from "./generation/service.ts";
 import { toJobJson } from "./jobs/schemas.ts";
+import { createRunHub } from "./training/hub.ts";
+import { createTrainingService } from "./training/service.ts";
+import { createHardwareService, HARDWARE_JOB } from "./training/hardware-service.ts";
+import { trainingApiRoutes, trainingPageRoutes } from "./training/routes.tsx";
+import { TRAINING_DEFAULTS, trainingConfigSchema } from "./training/schemas.ts";
+import { createExportService, EXPORT_JOB } from "./exports/service.ts";
+import { exportApiRoutes, exportPageRoutes } from "./exports/routes.tsx";
 import { createJobService } from "./jobs/service.ts";
 import { projectApiRoutes } from "./projects/api-routes.ts";
 import { projectPageRoutes } from "./projects/page-routes.tsx";
@@ -38,7 +45,7 @@ export type AppDeps = {
   db: Db;
   /** The job queue; main starts it, tests drain it with runUntilEmpty(). */
   queue: JobQueue;
-  config: Pick<Config, "dataDir" | "hub" | "generation">;
+  config: Pick<Config, "dataDir" | "hub" | "generation"> & { trainer: Config["trainer"] & { command?: string[]; env?: Record<string, string> } };
   logger: Logger;
   now?: () => number;
 };
@@ -74,6 +81,20 @@ export function createApp(deps: AppDeps) {
       chunkCount: generation.chunkCount(id),
     };
   };
+  const hub = createRunHub();
+  const trainer = {
+    command: deps.config.trainer.command ?? [deps.config.trainer.python, "-m", "finetuneflow_trainer"],
+    cwd: deps.config.trainer.dir,
+    graceMs: deps.config.trainer.graceMs,
+    env: deps.config.trainer.env,
+  };
+  const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now });
+  const hardware = createHardwareService({ db: deps.db, queue: deps.queue, projects, trainer, logger: deps.logger });
+  const exportsService = createExportService({ db: deps.db, queue: deps.queue, projects, training, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now });
+  const latestJob = (id: string, type: string) => {
+    const j = jobs.listForProject(id).find((x) => x.type === type);
+    return j ? toJobJson(j) : undefined;
+  };
   const wizard = createWizardRenderer({
     projects,
     progress: createProgressQuery(deps.db),
@@ -84,6 +105,16 @@ export function createApp(deps: AppDeps) {
         const filter = reviewFilterSchema.parse(query);
         return { stats: review.stats(id), page: review.page(id, filter), filter };
       },
+      hardware: (id) => ({ job: latestJob(id, HARDWARE_JOB), hw: projects.get(id).hardwareInfo }),
+      train: (id) => {
+        const project = projects.get(id);
+        const hw = project.hardwareInfo as { recommended_method?: "lora" | "qlora" | null } | null;
+        const saved = (project.config as { training?: Record<string, number | string> }).training;
+        const values = { ...TRAINING_DEFAULTS, method: hw?.recommended_method ?? "lora", ...saved };
+        const parsed = trainingConfigSchema.safeParse(Object.fromEntries(Object.entries(values).filter(([k]) => k !== "max_steps")));
+        return { values, plan: parsed.success ? hardware.plan(id, parsed.data) : null, status: training.status(id), runs: training.runs(id) };
+      },
+      export: (id) => ({ summary: exportsService.summary(id), files: exportsService.files(id), job: latestJob(id, EXPORT_JOB) }),
     },
   });
 
@@ -138,12 +169,16 @@ export function createApp(deps: AppDeps) {
   app.route("/api", documentApiRoutes(documents, imports));
   app.route("/api", generationApiRoutes(generation));
   app.route("/api", reviewApiRoutes(review, projects));
+  app.route("/api", trainingApiRoutes(training, hardware, hub));
+  app.route("/api", exportApiRoutes(exportsService));
   app.route("/", projectPageRoutes(projects, now));
   app.route("/", wizardRoutes({ projects, wizard }));
   app.route("/", modelPageRoutes(models, wizard));
   app.route("/", documentPageRoutes(documents, imports, wizard));
   app.route("/", generationPageRoutes(generation, wizard, previewData));
   app.route("/", reviewPageRoutes(review, wizard));
+  app.route("/", trainingPageRoutes(training, hardware, wizard));
+  app.route("/", exportPageRoutes(exportsService, wizard));
   app.route("/", jobPageRoutes(jobs, deps.queue));
 
   app.notFound((c) => renderError(c, routeNotFound(c)));

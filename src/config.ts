@@ -2,7 +2,8 @@
  * Configuration, parsed once from the environment. A bad value stops start-up with
  * a sentence naming the variable; no other module reads process.env.
  */
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { appRoot } from "./lib/app-root.ts";
 import { z } from "zod";
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -21,6 +22,9 @@ const envSchema = z.object({
   FTF_GENERATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   FTF_GENERATION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(300_000),
   FTF_GROUNDING_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
+  FTF_PYTHON: z.string().optional(),
+  FTF_TRAINER_DIR: z.string().optional(),
+  FTF_TRAINER_GRACE_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
 });
 
 export type Config = {
@@ -32,6 +36,8 @@ export type Config = {
   /** Hugging Face Hub base URL (mirrors work), token and per-request timeout. */
   hub: { endpoint: string; token?: string; timeoutMs: number };
   generation: GenerationSettings;
+  /** How to run the Python trainer: interpreter, package folder, SIGTERM grace period. */
+  trainer: { python: string; dir: string; graceMs: number };
 };
 
 export type GenerationSettings = {
@@ -77,6 +83,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       timeoutMs: e.FTF_GENERATION_TIMEOUT_MS,
       groundingThreshold: e.FTF_GROUNDING_THRESHOLD,
     },
+    trainer: {
+      python: e.FTF_PYTHON ?? join(appRoot(), "python", ".venv", "bin", "python"),
+      dir: resolve(e.FTF_TRAINER_DIR ?? join(appRoot(), "python")),
+      graceMs: e.FTF_TRAINER_GRACE_MS,
+    },
   };
 }
 
@@ -88,6 +99,6 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (name === "HF_ENDPOINT") return "must be an http(s) URL such as https://huggingface.co";
   if (name === "FTF_OPENAI_BASE_URL") return "must be an http(s) URL such as http://127.0.0.1:8000/v1";
   if (name === "FTF_GROUNDING_THRESHOLD") return "must be a number between 0 and 1";
-  if (name.startsWith("FTF_GENERATION")) return "must be a whole number in range";
+  if (name.startsWith("FTF_GENERATION") || name === "FTF_TRAINER_GRACE_MS") return "must be a whole number in range";
   return issue.message;
 }

@@ -27,6 +27,10 @@ declare module "*/public/review.js" {
   const path: string;
   export default path;
 }
+declare module "*/public/train.js" {
+  const path: string;
+  export default path;
+}
 declare module "*.txt" {
   const text: string;
   export default text;

@@ -214,3 +214,4 @@ export type FileRow = typeof files.$inferSelect;
 export type ExampleRow = typeof examples.$inferSelect;
 export type JobRow = typeof jobs.$inferSelect;
 export type TrainingRunRow = typeof trainingRuns.$inferSelect;
+export type ArtifactRow = typeof artifacts.$inferSelect;

@@ -115,8 +115,12 @@ export function createJobQueue(opts: QueueOptions) {
   function finish(job: JobRow, def: JobDefinition<z.ZodType>, error: unknown, signal: AbortSignal) {
     const at = now();
     if (signal.aborted && signal.reason === "shutdown") {
-      // Left for the next start: not the job's fault.
-      update(job.id, { status: "queued", leaseExpiresAt: null, progressMessage: "Waiting: the server restarted." });
+      if (def.onRestart === "fail") {
+        update(job.id, { status: "failed", finishedAt: at, leaseExpiresAt: null, errorMessage: "Interrupted: the server stopped while this job was running." });
+      } else {
+        // Left for the next start: not the job's fault.
+        update(job.id, { status: "queued", leaseExpiresAt: null, progressMessage: "Waiting: the server restarted." });
+      }
       return;
     }
     if (signal.aborted || (error instanceof DOMException && error.name === "AbortError")) {
@@ -301,6 +305,17 @@ export function createJobQueue(opts: QueueOptions) {
 
     isActive(status: string) {
       return (ACTIVE as readonly string[]).includes(status);
+    },
+
+    /** 1-based place of a queued job among the queued jobs of its group (0 when not queued). */
+    queuePosition(jobId: string): number {
+      const job = get(jobId);
+      if (!job || (job.status !== "queued" && job.status !== "retrying")) return 0;
+      const types = typesOf(definitions.get(job.type)?.group ?? "");
+      const ahead = db.$client
+        .query(`select count(*) as n from jobs where status in ('queued', 'retrying', 'running') and type in (${types.map(() => "?").join(",")}) and (created_at < ? or status = 'running') and id != ?`)
+        .get(...types, job.createdAt, jobId) as { n: number };
+      return ahead.n + 1;
     },
   };
 }

@@ -36,6 +36,8 @@ export type ModelInfo = {
   has_chat_template: boolean;
   tokenizer_available: boolean;
   warnings: string[];
+  /** The shape the VRAM estimator needs (heads, GQA, MLP width…). */
+  dims: import("./architecture.ts").ModelDims;
   /** Where config.json / tokenizer files are cached (hub) or live (local). */
   files_dir: string;
 };

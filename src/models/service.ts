@@ -147,6 +147,7 @@ export function createModelService(deps: { hub: HubClient; dataDir: string; proj
       has_chat_template: hasChatTemplate,
       tokenizer_available: tokenizerAvailable,
       warnings,
+      dims,
       files_dir: s.filesDir,
     };
   }

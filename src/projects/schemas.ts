@@ -44,6 +44,7 @@ export type ProjectSummary = {
   taskType: TaskType | null;
   baseModelId: string | null;
   modelInfo: unknown;
+  hardwareInfo: unknown;
   status: ProjectStatus;
   config: Record<string, unknown>;
   createdAt: number;

@@ -20,6 +20,7 @@ export function createProjectService(deps: { db: Db; dataDir: string; now?: () =
     taskType: projects.taskType,
     baseModelId: projects.baseModelId,
     modelInfo: projects.modelInfo,
+    hardwareInfo: projects.hardwareInfo,
     status: projects.status,
     config: projects.config,
     createdAt: projects.createdAt,
@@ -74,6 +75,10 @@ export function createProjectService(deps: { db: Db; dataDir: string; now?: () =
     updateConfig(id: string, changes: Record<string, unknown>): void {
       const current = get(id).config;
       db.update(projects).set({ config: { ...current, ...changes }, updatedAt: now() }).where(eq(projects.id, id)).run();
+    },
+
+    setHardware(id: string, info: unknown): void {
+      db.update(projects).set({ hardwareInfo: info, updatedAt: now() }).where(eq(projects.id, id)).run();
     },
 
     setStatus(id: string, status: ProjectStatus): void {

@@ -35,6 +35,7 @@ export function modelInfoFor(modelId: string, values: Partial<ModelInfo> = {}): 
     has_chat_template: true,
     tokenizer_available: false,
     warnings: [],
+    dims: { vocabSize: 49152, hidden: 576, intermediate: 1536, layers: 30, heads: 9, kvHeads: 3, headDim: 64, tiedEmbeddings: true, experts: 1, contextLength: 8192 },
     files_dir: "/nonexistent",
     ...values,
   };

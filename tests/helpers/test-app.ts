@@ -19,12 +19,24 @@ export type TestApp = {
   close: () => void;
 };
 
+const ROOT = join(import.meta.dir, "../..");
+export const PYTHON = join(ROOT, "python/.venv/bin/python");
+export const TRAINER_DIR = join(ROOT, "python");
+/** The fake trainer (tests/fakes/fake-trainer.ts) as a trainer command, for supervisor tests. */
+export const FAKE_TRAINER = [process.execPath, join(ROOT, "tests/fakes/fake-trainer.ts")];
+
 export function makeTempDir(prefix = "ftf-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
 export function makeTestApp(
-  opts: { now?: () => number; logger?: Logger; hub?: Partial<Config["hub"]>; generation?: Partial<Config["generation"]> } = {},
+  opts: {
+    now?: () => number;
+    logger?: Logger;
+    hub?: Partial<Config["hub"]>;
+    generation?: Partial<Config["generation"]>;
+    trainer?: { command?: string[]; env?: Record<string, string>; graceMs?: number };
+  } = {},
 ): TestApp {
   const dataDir = makeTempDir();
   const db = openDatabase(databasePath(dataDir));
@@ -33,7 +45,8 @@ export function makeTestApp(
   const logger = opts.logger ?? silentLogger;
   const queue = createJobQueue({ db, logger, backoffMs: 1, pollMs: 20 });
   const generation = { ollamaHosts: ["http://127.0.0.1:9"], concurrency: 4, timeoutMs: 5000, groundingThreshold: 0.5, ...opts.generation };
-  const app = createApp({ db, queue, config: { dataDir, hub, generation }, logger, now: opts.now });
+  const trainer = { python: PYTHON, dir: TRAINER_DIR, graceMs: 2000, ...opts.trainer };
+  const app = createApp({ db, queue, config: { dataDir, hub, generation, trainer }, logger, now: opts.now });
   const request = (path: string, init?: RequestInit) => Promise.resolve(app.request(path, init));
   return {
     app,

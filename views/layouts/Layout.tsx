@@ -16,12 +16,15 @@ export function Layout(props: { title: string; children: Child; extraHead?: Chil
         <meta name="htmx-config" content={JSON.stringify(HTMX_CONFIG)} />
         <title>{`${props.title} · FineTuneFlow`}</title>
         <link rel="icon" href={assetUrl("favicon.svg")} type="image/svg+xml" />
+        <link rel="stylesheet" href={assetUrl("uplot.min.css")} />
         <link rel="stylesheet" href={assetUrl("app.css")} />
         {props.extraHead}
         <script src={assetUrl("htmx.min.js")} defer></script>
         <script src={assetUrl("app.js")} defer></script>
         <script src={assetUrl("upload.js")} defer></script>
         <script src={assetUrl("review.js")} defer></script>
+        <script src={assetUrl("uplot.min.js")} defer></script>
+        <script src={assetUrl("train.js")} defer></script>
         <script src={assetUrl("alpine.min.js")} defer></script>
       </head>
       <body>

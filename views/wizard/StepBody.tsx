@@ -6,10 +6,15 @@ import { TaskStep } from "./steps/TaskStep.tsx";
 import { DataStep } from "./steps/DataStep.tsx";
 import { PreviewStep, type PreviewData } from "./steps/PreviewStep.tsx";
 import { ReviewStep, type ReviewData } from "./steps/ReviewStep.tsx";
+import { HardwareStep, type HardwareData } from "./steps/HardwareStep.tsx";
+import { TrainStep, type TrainData } from "./steps/TrainStep.tsx";
+import { ExportStep, type ExportData } from "./steps/ExportStep.tsx";
 import type { FileJson } from "../../src/documents/schemas.ts";
 
 /** What a form's answer adds to the step it re-renders. */
 export type StepExtras = {
+  trainErrors?: Record<string, string>;
+  trainValues?: Record<string, string>;
   modelError?: { code: string; message: string };
   modelInput?: string;
   modelWarnings?: string[];
@@ -28,6 +33,12 @@ export function StepBody(props: StepProps & { step: StepId }) {
       return <PreviewStep project={props.project} data={props.data as PreviewData} />;
     case "review":
       return <ReviewStep project={props.project} data={props.data as ReviewData} />;
+    case "hardware":
+      return <HardwareStep project={props.project} data={props.data as HardwareData} />;
+    case "train":
+      return <TrainStep project={props.project} data={{ ...(props.data as TrainData), ...(props.extras.trainValues ? { values: props.extras.trainValues } : {}), errors: props.extras.trainErrors }} />;
+    case "export":
+      return <ExportStep project={props.project} data={props.data as ExportData} />;
     case "data":
       return <DataStep project={props.project} states={props.states} files={(props.data.files ?? []) as FileJson[]} />;
     default:

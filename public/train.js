@@ -1,0 +1,101 @@
+// Train step: the live run over SSE (EventSource reconnects and resumes from the last
+// event id, so a reload or a dropped connection redraws the whole curve), the uPlot
+// loss chart with a log-scale toggle, the LogStream, and "Reset to defaults".
+(() => {
+  "use strict";
+  const fmt = (v, d = 4) => (typeof v === "number" ? (Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(2) : v.toFixed(d)) : "—");
+  const dur = (s) => (typeof s !== "number" ? "—" : s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
+
+  function chart(el, logScale) {
+    const width = Math.max(300, el.clientWidth || 600);
+    return new uPlot(
+      {
+        width,
+        height: 260,
+        scales: { x: { time: false }, y: { distr: logScale ? 3 : 1 } },
+        axes: [{ label: "step" }, { label: "loss" }],
+        series: [{ label: "step" }, { label: "train loss", stroke: "#4f46e5", width: 2, spanGaps: true }, { label: "eval loss", stroke: "#d97706", width: 2, spanGaps: true, points: { show: true } }],
+      },
+      [[], [], []],
+      el,
+    );
+  }
+
+  function start(section) {
+    if (section.dataset.wired) return;
+    section.dataset.wired = "1";
+    const points = new Map(); // step -> [train, eval]
+    const el = section.querySelector("[data-loss-chart]");
+    let plot = typeof uPlot === "function" ? chart(el, false) : null;
+    const logBox = section.querySelector("[data-log-scale]");
+    let pending = false;
+    const redraw = () => {
+      if (pending || !plot) return;
+      pending = true;
+      requestAnimationFrame(() => {
+        pending = false;
+        const steps = [...points.keys()].sort((a, b) => a - b);
+        plot.setData([steps, steps.map((s) => points.get(s)[0]), steps.map((s) => points.get(s)[1])]);
+      });
+    };
+    logBox?.addEventListener("change", () => {
+      plot?.destroy();
+      plot = chart(el, logBox.checked);
+      redraw();
+    });
+    const set = (k, v) => {
+      const dd = section.querySelector(`[data-metric="${k}"]`);
+      if (dd) dd.textContent = v;
+    };
+    const log = section.querySelector("[data-log-stream]");
+    const bar = section.querySelector("[data-progress]");
+    const source = new EventSource(section.dataset.streamUrl);
+    const point = (step) => points.get(step) || (points.set(step, [null, null]), points.get(step));
+    source.addEventListener("log", (e) => {
+      const d = JSON.parse(e.data);
+      point(d.step)[0] = d.train_loss;
+      set("step", `${d.step} / ${d.total_steps}`);
+      set("train_loss", fmt(d.train_loss));
+      set("learning_rate", fmt(d.learning_rate, 6));
+      set("epoch", fmt(d.epoch, 2));
+      set("tokens_per_second", d.tokens_per_second ? Math.round(d.tokens_per_second).toLocaleString("en-US") : "—");
+      set("elapsed", dur(d.elapsed_seconds));
+      set("eta", dur(d.eta_seconds));
+      redraw();
+    });
+    source.addEventListener("eval", (e) => {
+      const d = JSON.parse(e.data);
+      point(d.step)[1] = d.eval_loss;
+      set("eval_loss", fmt(d.eval_loss));
+      redraw();
+    });
+    source.addEventListener("progress", (e) => {
+      const d = JSON.parse(e.data);
+      if (bar) bar.value = Math.round(d.progress_pct);
+    });
+    source.addEventListener("stderr", (e) => {
+      if (!log) return;
+      log.textContent += `${JSON.parse(e.data).line}\n`;
+      if (log.textContent.length > 200000) log.textContent = log.textContent.slice(-150000);
+    });
+    const end = () => {
+      source.close();
+      // The run ended: re-render the step (final status, Export unlocked).
+      if (section.dataset.active) htmx.ajax("GET", section.dataset.refreshUrl, { target: "#wizard", swap: "outerHTML" });
+    };
+    for (const name of ["complete", "error", "cancelled"]) source.addEventListener(name, end);
+    window.__ftfChart = { points, redraw, get plot() { return plot; } };
+  }
+
+  const wire = (root) => root.querySelectorAll("[data-live-run]").forEach(start);
+  document.addEventListener("DOMContentLoaded", () => wire(document));
+  document.addEventListener("htmx:load", (e) => wire(e.target));
+
+  document.addEventListener("click", (e) => {
+    const reset = e.target.closest && e.target.closest(".reset-defaults");
+    if (!reset) return;
+    const form = reset.closest("form");
+    form.querySelectorAll("input[data-default]").forEach((i) => (i.value = i.dataset.default));
+    form.querySelector(".hp-grid").dispatchEvent(new Event("change", { bubbles: true }));
+  });
+})();

@@ -1,0 +1,104 @@
+/**
+ * The Export step: runs the trainer's `export` on the latest successful run (adapter,
+ * adapter_config, metrics, report, loss curve, Modelfile, one zip), registers each
+ * file, and serves only registered files — no path from a request reaches the disk.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { and, eq } from "drizzle-orm";
+import { z } from "zod";
+import type { Db } from "../db/client.ts";
+import { artifacts, trainingRuns } from "../db/schema.ts";
+import { projectDir } from "../lib/data-dir.ts";
+import { AppError } from "../lib/errors.ts";
+import type { Logger } from "../lib/logger.ts";
+import { JobError, type JobQueue } from "../jobs/queue.ts";
+import type { ProjectService } from "../projects/service.ts";
+import { runTrainer } from "../training/supervisor.ts";
+import type { TrainerSettings, TrainingService } from "../training/service.ts";
+
+export const EXPORT_JOB = "export";
+export const ZIP_NAME = "finetuneflow_export.zip";
+
+export function createExportService(deps: { db: Db; queue: JobQueue; projects: ProjectService; training: TrainingService; dataDir: string; trainer: TrainerSettings; logger: Logger; now?: () => number }) {
+  const { db } = deps;
+  const now = deps.now ?? Date.now;
+
+  function successfulRun(projectId: string) {
+    deps.projects.get(projectId);
+    const run = deps.training.runs(projectId).find((r) => r.status === "success");
+    if (!run) throw new AppError(409, "no_trained_run", "No training run finished successfully yet.");
+    return run;
+  }
+
+  deps.queue.register(EXPORT_JOB, {
+    payload: z.object({ runId: z.string() }),
+    group: "cpu",
+    maxAttempts: 1,
+    run: async ({ payload, progress, signal }) => {
+      const run = db.select().from(trainingRuns).where(eq(trainingRuns.id, payload.runId)).get();
+      if (!run) return { skipped: "run deleted" };
+      let files: { name: string; path: string; size_bytes: number }[] = [];
+      const result = await runTrainer({
+        command: deps.trainer.command,
+        args: ["export", "--run", run.outputDir, "--provenance", join(run.outputDir, "provenance.json")],
+        cwd: deps.trainer.cwd,
+        env: deps.trainer.env,
+        signal,
+        graceMs: deps.trainer.graceMs,
+        logger: deps.logger,
+        handlers: {
+          onEvent: (e) => {
+            if (e.event === "progress") progress(e.progress_pct, e.message);
+            if (e.event === "complete") files = (e.metrics.files as typeof files) ?? [];
+          },
+          onStderr: () => {},
+        },
+      });
+      if (result.exitCode !== 0) throw new JobError(result.lastError?.message ?? `The export failed (exit code ${result.exitCode}).`);
+      const base = projectDir(deps.dataDir, run.projectId);
+      db.transaction((tx) => {
+        tx.delete(artifacts).where(eq(artifacts.runId, run.id)).run();
+        for (const f of files) {
+          const rel = relative(base, f.path);
+          if (rel.startsWith("..")) continue;
+          tx.insert(artifacts).values({ id: crypto.randomUUID(), projectId: run.projectId, runId: run.id, filename: f.name, relativePath: rel, sizeBytes: f.size_bytes, createdAt: now() }).run();
+        }
+      });
+      return { files: files.length };
+    },
+  });
+
+  return {
+    start(projectId: string) {
+      const run = successfulRun(projectId);
+      return deps.queue.enqueue(EXPORT_JOB, projectId, { runId: run.id });
+    },
+
+    files(projectId: string) {
+      deps.projects.get(projectId);
+      return db.select().from(artifacts).where(eq(artifacts.projectId, projectId)).all();
+    },
+
+    /** A registered artifact's path; anything else is a 404, whatever the name holds. */
+    pathOf(projectId: string, filename: string): { path: string; filename: string } {
+      const row = db.select().from(artifacts).where(and(eq(artifacts.projectId, projectId), eq(artifacts.filename, filename))).get();
+      const path = row ? join(projectDir(deps.dataDir, projectId), row.relativePath) : null;
+      if (!row || !path || !existsSync(path)) throw new AppError(404, "artifact_not_found", `No exported file named “${filename}”. Export the artifacts first.`);
+      return { path, filename: row.filename };
+    },
+
+    /** What the Export step shows: the run, its metrics and the before/after samples. */
+    summary(projectId: string) {
+      const run = deps.training.runs(projectId).find((r) => r.status === "success");
+      if (!run) return null;
+      const read = (name: string) => {
+        const p = join(run.outputDir, name);
+        return existsSync(p) ? JSON.parse(readFileSync(p, "utf8")) : null;
+      };
+      return { run, summary: read("run_summary.json") as { metrics: Record<string, unknown> } | null, evaluation: read("evaluation.json") as { eval_loss: number | null; perplexity: number | null; samples: { question: string; expected: string; fine_tuned: string; base: string }[] } | null };
+    },
+  };
+}
+
+export type ExportService = ReturnType<typeof createExportService>;

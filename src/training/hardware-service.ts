@@ -1,0 +1,134 @@
+/**
+ * The Hardware step: runs the trainer's `hardware` command (GPU, VRAM, CUDA, PyTorch,
+ * a real bitsandbytes 4-bit probe) with this project's VRAM needs, estimated from the
+ * model's shape and the dataset's real token lengths (p95), not only max_seq_length.
+ */
+import { z } from "zod";
+import type { Db } from "../db/client.ts";
+import { AppError } from "../lib/errors.ts";
+import type { Logger } from "../lib/logger.ts";
+import { JobError, type JobQueue } from "../jobs/queue.ts";
+import type { ModelInfo } from "../models/schemas.ts";
+import { estimateVram, type VramEstimate } from "../models/vram.ts";
+import type { ProjectService } from "../projects/service.ts";
+import { hardwareInfoSchema, type HardwareInfo } from "./events.ts";
+import { TRAINING_DEFAULTS, type TrainingConfig } from "./schemas.ts";
+import { runTrainer } from "./supervisor.ts";
+import type { TrainerSettings } from "./service.ts";
+
+export const HARDWARE_JOB = "hardware_check";
+
+export type ProjectHardware = HardwareInfo & { estimate: { seq_len: number; p95_tokens: number | null; lora: VramEstimate; qlora: VramEstimate } | null; checked_at: string };
+
+export function createHardwareService(deps: { db: Db; queue: JobQueue; projects: ProjectService; trainer: TrainerSettings; logger: Logger }) {
+  function p95Tokens(projectId: string): number | null {
+    const sqlite = deps.db.$client;
+    const { n } = sqlite.query("select count(*) as n from examples where project_id = ? and is_valid = 1 and split in ('train', 'eval')").get(projectId) as { n: number };
+    if (n === 0) return null;
+    const row = sqlite
+      .query("select token_count as t from examples where project_id = ? and is_valid = 1 and split in ('train', 'eval') order by token_count limit 1 offset ?")
+      .get(projectId, Math.min(n - 1, Math.floor(n * 0.95))) as { t: number };
+    return row.t;
+  }
+
+  /** VRAM for this project's model and data, at the planned batch size, LoRA and QLoRA. */
+  function estimate(projectId: string, config: Partial<TrainingConfig> = {}) {
+    const project = deps.projects.get(projectId);
+    const info = project.modelInfo as ModelInfo | null;
+    if (!info?.dims) return null;
+    const p95 = p95Tokens(projectId);
+    const maxSeq = config.max_seq_length ?? TRAINING_DEFAULTS.max_seq_length;
+    // The chat template adds a few dozen tokens around each example.
+    const seqLen = Math.min(maxSeq, p95 !== null ? Math.ceil(p95 * 1.1 + 32) : maxSeq);
+    const base = { dims: info.dims, numParameters: info.num_parameters, batchSize: config.per_device_batch_size ?? TRAINING_DEFAULTS.per_device_batch_size, seqLen, loraR: config.lora_r ?? TRAINING_DEFAULTS.lora_r, gradientCheckpointing: true };
+    return { seq_len: seqLen, p95_tokens: p95, lora: estimateVram({ ...base, mode: "lora" }), qlora: estimateVram({ ...base, mode: "qlora" }), params: info.num_parameters };
+  }
+
+  async function check(projectId?: string): Promise<ProjectHardware> {
+    const est = projectId ? estimate(projectId) : null;
+    const args = ["hardware", ...(est ? ["--params", String(est.params), "--need-lora-gb", String(est.lora.total_gb), "--need-qlora-gb", String(est.qlora.total_gb)] : [])];
+    let info: HardwareInfo | null = null;
+    let result;
+    try {
+      result = await runTrainer({
+        command: deps.trainer.command,
+        args,
+        cwd: deps.trainer.cwd,
+        env: deps.trainer.env,
+        graceMs: 5000,
+        logger: deps.logger,
+        handlers: { onEvent: (e) => e.event === "hardware" && (info = hardwareInfoSchema.parse(e)), onStderr: () => {} },
+      });
+    } catch (err) {
+      throw pythonMissing(deps.trainer.command[0]!, (err as Error).message);
+    }
+    if (result.exitCode !== 0 || !info) {
+      if (result.exitCode === 1 && !result.lastError) throw pythonMissing(deps.trainer.command[0]!, `exit code ${result.exitCode}`);
+      throw new AppError(502, "hardware_check_failed", result.lastError?.message ?? `The hardware check failed (exit code ${result.exitCode}).`);
+    }
+    const full: ProjectHardware = { ...(info as HardwareInfo), estimate: est ? { seq_len: est.seq_len, p95_tokens: est.p95_tokens, lora: est.lora, qlora: est.qlora } : null, checked_at: new Date().toISOString() };
+    if (projectId) deps.projects.setHardware(projectId, full);
+    return full;
+  }
+
+  deps.queue.register(HARDWARE_JOB, {
+    payload: z.object({ projectId: z.string() }),
+    group: "cpu",
+    maxAttempts: 1,
+    run: async ({ payload }) => {
+      try {
+        const hw = await check(payload.projectId);
+        return { recommended_method: hw.recommended_method };
+      } catch (err) {
+        throw new JobError(err instanceof Error ? err.message : String(err));
+      }
+    },
+  });
+
+  /** The Train form's live plan: peak VRAM vs free, optimizer steps, a rough ETA, warnings. */
+  function plan(projectId: string, config: TrainingConfig) {
+    const project = deps.projects.get(projectId);
+    const hw = project.hardwareInfo as ProjectHardware | null;
+    const method = config.method ?? hw?.recommended_method ?? "lora";
+    const est = estimate(projectId, config);
+    const peak = est ? est[method].total_gb : null;
+    const free = hw?.vram_free_gb ?? null;
+    const fit = !hw?.cuda_available ? "cpu" : peak === null || free === null ? "unknown" : peak <= free * 0.85 ? "fits" : peak <= free ? "tight" : "no_fit";
+    const sqlite = deps.db.$client;
+    const { n: train, avg } = sqlite.query("select count(*) as n, coalesce(avg(token_count), 0) as avg from examples where project_id = ? and split = 'train' and is_valid = 1").get(projectId) as { n: number; avg: number };
+    const { n: over } = sqlite.query("select count(*) as n from examples where project_id = ? and is_valid = 1 and split in ('train', 'eval') and token_count > ?").get(projectId, config.max_seq_length) as { n: number };
+    const perStep = config.per_device_batch_size * config.gradient_accumulation_steps;
+    const steps = config.max_steps ?? Math.ceil(Math.ceil(train / perStep) * config.num_epochs);
+    // Training costs ~6·N FLOPs per token: a GPU sustains ~1e14 of them (less with 4-bit
+    // dequantisation), a CPU ~5e10. Rough on purpose: the live view measures the real rate.
+    const flops = hw?.cuda_available ? (method === "qlora" ? 6e13 : 1e14) : 5e10;
+    const params = (project.modelInfo as ModelInfo | null)?.num_parameters ?? 0;
+    const tokens = steps * perStep * Math.min(avg + 32, config.max_seq_length);
+    const etaSeconds = params ? Math.round((tokens * 6 * params) / flops) : null;
+    const warnings: string[] = [];
+    if (steps < 20) warnings.push(`Only ${steps} optimizer step${steps === 1 ? "" : "s"}: too few to learn much. Add epochs or examples, or lower gradient accumulation.`);
+    if (over > 0) warnings.push(`${over} example${over === 1 ? " is" : "s are"} longer than max_seq_length (${config.max_seq_length} tokens) and will be cut.`);
+    if (fit === "no_fit") warnings.push(`This needs ~${peak} GB but only ${free} GB of GPU memory are free: lower the batch size or sequence length${method === "lora" ? ", or use QLoRA" : ""}.`);
+    if (fit === "cpu") warnings.push("No GPU: training runs on the CPU, which is only practical for tiny models.");
+    return { method, peak_gb: peak, free_gb: free, fit, optimizer_steps: steps, train_examples: train, eta_seconds: etaSeconds, warnings };
+  }
+
+  return {
+    check,
+    estimate,
+    plan,
+    start(projectId: string) {
+      deps.projects.get(projectId);
+      return deps.queue.enqueue(HARDWARE_JOB, projectId, { projectId });
+    },
+  };
+}
+
+const pythonMissing = (python: string, why: string) =>
+  new AppError(
+    503,
+    "python_env_missing",
+    `The trainer's Python environment is missing or broken (${python}: ${why}). Run \`npm start\` once (it creates python/.venv), or set FTF_PYTHON to a Python with torch, transformers and peft.`,
+  );
+
+export type HardwareService = ReturnType<typeof createHardwareService>;

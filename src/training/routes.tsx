@@ -1,0 +1,120 @@
+/** Hardware check, training (start, status, cancel, resume, SSE stream) and their page fragments. */
+import { Hono } from "hono";
+import { streamSSE } from "hono/streaming";
+import { AppError } from "../lib/errors.ts";
+import { parseJsonBody, parseOptionalJsonBody, parseWith, readFormFields } from "../lib/validation.ts";
+import type { AppEnv } from "../app.tsx";
+import type { WizardRenderer } from "../wizard/render.tsx";
+import type { RunEvent, RunHub } from "./hub.ts";
+import type { HardwareService } from "./hardware-service.ts";
+import { toRunJson, trainingConfigSchema } from "./schemas.ts";
+import type { TrainingService } from "./service.ts";
+import { TrainPlan } from "../../views/wizard/steps/TrainStep.tsx";
+import { z } from "zod";
+
+const FINAL_EVENTS = new Set(["complete", "error", "cancelled"]);
+
+export function trainingApiRoutes(training: TrainingService, hardware: HardwareService, hub: RunHub) {
+  return new Hono<AppEnv>()
+    .get("/hardware/check", async (c) => c.json(await hardware.check(c.req.query("project_id") || undefined)))
+    .post("/projects/:id/train/start", async (c) => {
+      const config = await parseJsonBody(c, trainingConfigSchema);
+      const { run, jobId } = training.start(c.req.param("id"), config);
+      return c.json({ job_id: jobId, run_id: run.id }, 202);
+    })
+    .get("/projects/:id/train/status", (c) => {
+      const status = training.status(c.req.param("id"));
+      if (!status) throw new AppError(404, "no_training_run", "This project has no training run yet.");
+      return c.json(status);
+    })
+    .get("/projects/:id/train/runs", (c) => c.json({ runs: training.runs(c.req.param("id")).map(toRunJson) }))
+    .post("/projects/:id/train/cancel", (c) => c.json(toRunJson(training.cancel(c.req.param("id")))))
+    .post("/projects/:id/train/resume", async (c) => {
+      const body = await parseOptionalJsonBody(c, z.object({ run_id: z.string().optional() }).strict());
+      const { run, jobId } = training.resume(c.req.param("id"), body.run_id);
+      return c.json({ job_id: jobId, run_id: run.id }, 202);
+    })
+    .get("/projects/:id/train/logs/stream", (c) => {
+      const projectId = c.req.param("id");
+      const run = c.req.query("run_id") ? training.getRun(c.req.query("run_id")!) : training.latestRun(projectId);
+      if (!run || run.projectId !== projectId) throw new AppError(404, "no_training_run", "This project has no training run yet.");
+      const after = Number(c.req.header("Last-Event-ID") ?? c.req.query("last_event_id") ?? 0) || 0;
+      return streamSSE(c, async (stream) => {
+        let last = after;
+        let done = false;
+        let chain = Promise.resolve();
+        const buffered: RunEvent[] = [];
+        let live = false;
+        let finish!: () => void;
+        const finished = new Promise<void>((r) => (finish = r));
+        const send = (e: RunEvent) => {
+          if (e.seq <= last) return;
+          last = e.seq;
+          chain = chain.then(() => stream.writeSSE({ id: String(e.seq), event: e.event, data: JSON.stringify(e.data) }));
+          if (FINAL_EVENTS.has(e.event)) chain.then(finish);
+        };
+        // Subscribe before replaying, so nothing published meanwhile is lost.
+        const unsubscribe = hub.subscribe(run.id, (e) => (live ? send(e) : buffered.push(e)));
+        stream.onAbort(() => {
+          done = true;
+          unsubscribe();
+          finish();
+        });
+        for (const e of training.eventsAfter(run.id, after)) send(e);
+        for (const e of buffered) send(e);
+        live = true;
+        const current = training.getRun(run.id);
+        if (current && ["success", "failed", "cancelled", "interrupted"].includes(current.status)) chain.then(finish);
+        const heartbeat = setInterval(() => !done && void stream.write(": keep-alive\n\n"), 15_000);
+        await finished;
+        await chain;
+        clearInterval(heartbeat);
+        unsubscribe();
+      });
+    });
+}
+
+export function trainingPageRoutes(training: TrainingService, hardware: HardwareService, wizard: WizardRenderer) {
+  return new Hono<AppEnv>()
+    .post("/projects/:id/hardware", (c) => {
+      hardware.start(c.req.param("id"));
+      return wizard.render(c, c.req.param("id"), "hardware");
+    })
+    .post("/projects/:id/train", async (c) => {
+      const id = c.req.param("id");
+      const form = await readFormFields(c);
+      const parsed = trainingConfigSchema.safeParse(Object.fromEntries(Object.entries(form).filter(([k, v]) => v !== "" && k !== "max_steps")));
+      if (!parsed.success) {
+        return wizard.render(c, id, "train", { status: 422, extras: { trainErrors: Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.message])), trainValues: form } });
+      }
+      try {
+        training.start(id, parsed.data);
+      } catch (err) {
+        if (!(err instanceof AppError) || err.status === 404) throw err;
+        return wizard.render(c, id, "train", { status: err.status, extras: { trainErrors: { _: err.message }, trainValues: form } });
+      }
+      return wizard.render(c, id, "train");
+    })
+    .post("/projects/:id/train/plan", async (c) => {
+      const id = c.req.param("id");
+      const form = await readFormFields(c);
+      const parsed = trainingConfigSchema.safeParse(Object.fromEntries(Object.entries(form).filter(([, v]) => v !== "")));
+      const { project } = wizard.load(id);
+      return c.html(<TrainPlan project={project} plan={parsed.success ? planFor(hardware, id, parsed.data) : null} error={parsed.success ? undefined : parsed.error.issues[0]?.message} />);
+    })
+    .post("/projects/:id/train/cancel", (c) => {
+      training.cancel(c.req.param("id"));
+      return wizard.render(c, c.req.param("id"), "train");
+    })
+    .post("/projects/:id/train/resume", (c) => {
+      training.resume(c.req.param("id"));
+      return wizard.render(c, c.req.param("id"), "train");
+    })
+    .get("/projects/:id/step/:step", (c) => {
+      // Re-render a step in place (after a live run ends, a job finishes…).
+      const step = parseWith(z.enum(["hardware", "train", "export"]), c.req.param("step"));
+      return wizard.render(c, c.req.param("id"), step);
+    });
+}
+
+const planFor = (hardware: HardwareService, projectId: string, config: z.infer<typeof trainingConfigSchema>) => hardware.plan(projectId, config);

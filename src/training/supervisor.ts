@@ -1,0 +1,89 @@
+/**
+ * Runs the Python trainer as a child process: argv array (never a shell string),
+ * every stdout line parsed and checked against the event schema, stderr kept as the
+ * human log. Stop = SIGTERM, a grace period for the trainer to checkpoint, then
+ * SIGKILL. The exit code, not the presence of a file, decides success.
+ */
+import type { Logger } from "../lib/logger.ts";
+import { trainerEventSchema, type TrainerEvent } from "./events.ts";
+
+export type SupervisorResult = { exitCode: number; signal: string | null; stopped: boolean; lastError: Extract<TrainerEvent, { event: "error" }> | null };
+
+export type RunHandlers = {
+  onEvent: (e: TrainerEvent) => void;
+  onStderr: (line: string) => void;
+  onRejected?: (line: string, reason: string) => void;
+};
+
+async function eachLine(stream: ReadableStream<Uint8Array>, fn: (line: string) => void) {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const chunk of stream) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, nl).replace(/\r$/, "");
+      buffer = buffer.slice(nl + 1);
+      if (line.trim()) fn(line);
+    }
+  }
+  if (buffer.trim()) fn(buffer);
+}
+
+export function runTrainer(opts: {
+  command: string[];
+  args: string[];
+  cwd: string;
+  env?: Record<string, string>;
+  signal?: AbortSignal;
+  graceMs: number;
+  handlers: RunHandlers;
+  logger: Logger;
+}): Promise<SupervisorResult> {
+  const proc = Bun.spawn([...opts.command, ...opts.args], {
+    cwd: opts.cwd,
+    env: { ...process.env, PYTHONUNBUFFERED: "1", ...opts.env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let stopped = false;
+  let lastError: SupervisorResult["lastError"] = null;
+  let killTimer: ReturnType<typeof setTimeout> | null = null;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    proc.kill("SIGTERM");
+    killTimer = setTimeout(() => {
+      opts.logger.warn("trainer did not stop after SIGTERM: killing it", { pid: proc.pid });
+      proc.kill("SIGKILL");
+    }, opts.graceMs);
+  };
+  if (opts.signal?.aborted) stop();
+  opts.signal?.addEventListener("abort", stop, { once: true });
+
+  const out = eachLine(proc.stdout, (line) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      opts.handlers.onRejected?.(line, "not JSON");
+      return;
+    }
+    const parsed = trainerEventSchema.safeParse(value);
+    if (!parsed.success) {
+      opts.handlers.onRejected?.(line, parsed.error.issues[0]?.message ?? "schema");
+      return;
+    }
+    if (parsed.data.event === "error") lastError = parsed.data;
+    opts.handlers.onEvent(parsed.data);
+  });
+  const err = eachLine(proc.stderr, opts.handlers.onStderr);
+  return (async () => {
+    const exitCode = await proc.exited;
+    await Promise.allSettled([out, err]);
+    if (killTimer) clearTimeout(killTimer);
+    opts.signal?.removeEventListener("abort", stop);
+    return { exitCode, signal: proc.signalCode ? String(proc.signalCode) : null, stopped, lastError };
+  })();
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bun
+// A stand-in for `python -m finetuneflow_trainer` in supervisor tests: prints canned
+// JSON lines per scenario (FAKE_TRAINER env), can crash, hang, ignore SIGTERM or
+// print garbage. The real trainer is tested in python/tests and the full journey.
+const mode = process.env.FAKE_TRAINER ?? "ok";
+const steps = Number(process.env.FAKE_STEPS ?? 10);
+const delay = Number(process.env.FAKE_DELAY_MS ?? 5);
+const out = (e: object) => process.stdout.write(`${JSON.stringify(e)}\n`);
+let stopping = false;
+process.on("SIGTERM", () => {
+  if (mode === "ignore-sigterm") return;
+  stopping = true;
+});
+
+const command = process.argv[2];
+if (command === "hardware") {
+  out({ event: "hardware", gpu_name: null, gpu_count: 0, vram_total_gb: null, vram_free_gb: null, cuda_available: false, cuda_version: null, torch_version: "2.15.0+cpu", transformers_version: "5.24.0", peft_version: "0.21.2", bnb_available: false, bnb_error: "bitsandbytes 4-bit needs a CUDA GPU.", bf16_supported: false, cpu_count: 2, ram_total_gb: 23.5, recommended_method: "lora", recommendation_reason: "No GPU was found; LoRA on the CPU works for tiny models only.", warnings: ["No CUDA GPU: very slow."] });
+  process.exit(0);
+}
+if (command === "export") {
+  const { mkdirSync, writeFileSync } = await import("node:fs");
+  const run = process.argv[process.argv.indexOf("--run") + 1]!;
+  mkdirSync(`${run}/export`, { recursive: true });
+  const files = ["adapter_model.safetensors", "adapter_config.json", "report.md", "finetuneflow_export.zip"].map((name) => {
+    writeFileSync(`${run}/export/${name}`, `fake ${name}`);
+    return { name, path: `${run}/export/${name}`, size_bytes: 5 + name.length };
+  });
+  out({ event: "progress", progress_pct: 50, message: "writing" });
+  out({ event: "complete", adapter_path: `${run}/export/adapter_model.safetensors`, metrics: { files } });
+  process.exit(0);
+}
+out({ event: "started", total_steps: steps, num_train_examples: 40, num_eval_examples: 4, device: "cpu", method: "lora", trainable_params: 16384, resumed_from_step: process.argv.includes("--resume") ? 3 : null });
+process.stderr.write("loading the model\n");
+if (mode === "garbage") {
+  process.stdout.write("this is not json\n");
+  out({ event: "log", step: "one" });
+  out({ event: "teleport" });
+}
+const first = process.argv.includes("--resume") ? 4 : 1;
+for (let step = first; step <= steps; step++) {
+  if (stopping) {
+    out({ event: "checkpoint", step: step - 1, path: "/tmp/ckpt" });
+    out({ event: "cancelled", step: step - 1, checkpoint_path: `/tmp/checkpoint-${step - 1}`, adapter_path: "/tmp/adapter" });
+    process.exit(3);
+  }
+  await Bun.sleep(delay);
+  out({ event: "log", step, total_steps: steps, epoch: step / steps, train_loss: 3 - step * 0.1, learning_rate: 2e-4, grad_norm: 0.5, tokens_per_second: 1000, elapsed_seconds: step * 0.01, eta_seconds: (steps - step) * 0.01 });
+  out({ event: "progress", progress_pct: (100 * step) / steps, step, total_steps: steps });
+  if (step % 5 === 0) out({ event: "eval", step, eval_loss: 3 - step * 0.08, perplexity: Math.exp(3 - step * 0.08) });
+  if (mode === "crash" && step === 3) {
+    process.stderr.write("Traceback (most recent call last):\nRuntimeError: boom\n");
+    process.exit(1);
+  }
+  if (mode === "oom" && step === 2) {
+    out({ event: "error", error_code: "cuda_oom", message: "The GPU ran out of memory during training.", advice: "Lower per_device_batch_size." });
+    process.exit(4);
+  }
+  if ((mode === "hang" || mode === "ignore-sigterm") && step === 2) await new Promise(() => {});
+}
+out({ event: "complete", adapter_path: "/tmp/adapter", metrics: { final_train_loss: 3 - steps * 0.1, eval_loss: 2.2, perplexity: 9.0, total_steps: steps, duration_seconds: 0.1 } });
+export {};

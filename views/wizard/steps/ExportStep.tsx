@@ -1,0 +1,108 @@
+import type { ArtifactRow } from "../../../src/db/schema.ts";
+import type { ExportService } from "../../../src/exports/service.ts";
+import type { JobView } from "../../../src/jobs/schemas.ts";
+import { formatBytes } from "../../../src/lib/format.ts";
+import type { ProjectSummary } from "../../../src/projects/schemas.ts";
+import { JobProgress } from "../../components/JobProgress.tsx";
+
+export type ExportData = { summary: ReturnType<ExportService["summary"]>; files: ArtifactRow[]; job?: JobView };
+const ACTIVE = new Set(["queued", "running", "retrying"]);
+const num = (v: unknown, digits = 4) => (typeof v === "number" ? v.toFixed(digits) : "—");
+
+export function ExportStep(props: { project: ProjectSummary; data: ExportData }) {
+  const { summary, files, job } = props.data;
+  const id = props.project.id;
+  const active = job && ACTIVE.has(job.status);
+  if (!summary) return <p>No successful training run yet.</p>;
+  const m = (summary.summary?.metrics ?? {}) as Record<string, unknown>;
+  const ev = summary.evaluation;
+  const duration = typeof m.duration_seconds === "number" ? `${Math.round(m.duration_seconds)} s` : "—";
+  return (
+    <div class="export-step" {...(active ? { "hx-get": `/projects/${id}/step/export`, "hx-trigger": "every 2s", "hx-target": "#wizard", "hx-swap": "outerHTML" } : {})}>
+      <dl class="facts-grid">
+        <div>
+          <dt>Base model</dt>
+          <dd class="mono">{props.project.baseModelId}</dd>
+        </div>
+        <div>
+          <dt>Method</dt>
+          <dd>{summary.run.method.toUpperCase()}</dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd>{duration}</dd>
+        </div>
+        <div>
+          <dt>Final train loss</dt>
+          <dd>{num(m.final_train_loss)}</dd>
+        </div>
+        <div>
+          <dt>Eval loss</dt>
+          <dd>{num(ev?.eval_loss ?? m.eval_loss)}</dd>
+        </div>
+        <div>
+          <dt>Perplexity</dt>
+          <dd>{num(ev?.perplexity ?? m.perplexity, 2)}</dd>
+        </div>
+      </dl>
+      {ev?.samples?.length ? (
+        <section aria-labelledby="samples-title">
+          <h3 id="samples-title">Sample outputs</h3>
+          <table class="table samples-table">
+            <thead>
+              <tr>
+                <th scope="col">Question</th>
+                <th scope="col">Expected</th>
+                <th scope="col">Fine-tuned</th>
+                <th scope="col">Base model</th>
+              </tr>
+            </thead>
+            <tbody>
+              {ev.samples.map((s) => (
+                <tr>
+                  <td>{s.question}</td>
+                  <td>{s.expected}</td>
+                  <td>{s.fine_tuned}</td>
+                  <td>{s.base}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      ) : null}
+      <form hx-post={`/projects/${id}/export`} hx-target="#wizard" hx-swap="outerHTML" hx-disinherit="*">
+        <button type="submit" class="btn btn-primary" disabled={active}>
+          {files.length ? "Export again" : "Export Artifacts"}
+        </button>
+      </form>
+      {active ? <JobProgress job={job} label="Exporting" poll={false} cancellable={false} /> : null}
+      {job?.status === "failed" ? (
+        <div class="panel panel-error" role="alert">
+          <strong>The export failed</strong>
+          <p>{job.error_message}</p>
+        </div>
+      ) : null}
+      {files.length ? (
+        <section aria-labelledby="files-title">
+          <h3 id="files-title">Files</h3>
+          <ul class="artifact-list">
+            {files.map((f) => (
+              <li>
+                <a href={`/api/projects/${id}/export/download?file=${encodeURIComponent(f.filename)}`} download>
+                  {f.filename}
+                </a>{" "}
+                <span class="muted">{formatBytes(f.sizeBytes)}</span>
+              </li>
+            ))}
+          </ul>
+          <p class="muted">Run it in Ollama: unzip, then <code>ollama create my-model -f Modelfile</code> in that folder (Llama, Mistral and Gemma families). In Python: <code>PeftModel.from_pretrained(base, folder)</code>.</p>
+        </section>
+      ) : null}
+      <p>
+        <a class="btn" href="/">
+          Home
+        </a>
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,191 @@
+import type { TrainingRunRow } from "../../../src/db/schema.ts";
+import type { ProjectSummary } from "../../../src/projects/schemas.ts";
+import { TRAINING_DEFAULTS } from "../../../src/training/schemas.ts";
+
+type Plan = { method: string; peak_gb: number | null; free_gb: number | null; fit: string; optimizer_steps: number; train_examples: number; eta_seconds: number | null; warnings: string[] };
+type Status = { run_id: string; status: string; progress_pct: number; queue_position: number; error_message: string | null; current_metrics: { step: number; total_steps: number } } | null;
+export type TrainData = { values: Record<string, string | number>; plan: Plan | null; status: Status; runs: TrainingRunRow[]; errors?: Record<string, string> };
+
+const FIELDS: { name: keyof typeof TRAINING_DEFAULTS; label: string; step: string; min: number; max: number; hint: string }[] = [
+  { name: "num_epochs", label: "Epochs", step: "0.1", min: 0.1, max: 100, hint: "Passes over the training set." },
+  { name: "learning_rate", label: "Learning rate", step: "any", min: 1e-7, max: 0.1, hint: "2e-4 suits LoRA." },
+  { name: "per_device_batch_size", label: "Batch size", step: "1", min: 1, max: 512, hint: "Examples per step on the GPU." },
+  { name: "gradient_accumulation_steps", label: "Gradient accumulation", step: "1", min: 1, max: 1024, hint: "Effective batch = batch × this." },
+  { name: "max_seq_length", label: "Max sequence length", step: "1", min: 64, max: 131072, hint: "Longer examples are cut." },
+  { name: "lora_r", label: "LoRA rank (r)", step: "1", min: 1, max: 512, hint: "Adapter capacity." },
+  { name: "lora_alpha", label: "LoRA alpha", step: "1", min: 1, max: 4096, hint: "Usually 2 × r." },
+  { name: "lora_dropout", label: "LoRA dropout", step: "0.01", min: 0, max: 0.5, hint: "Regularisation." },
+];
+
+const ACTIVE = new Set(["queued", "running"]);
+const minutes = (s: number) => (s < 90 ? `${Math.max(1, Math.round(s))} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
+
+export function TrainStep(props: { project: ProjectSummary; data: TrainData }) {
+  const { status } = props.data;
+  const id = props.project.id;
+  const live = status && (ACTIVE.has(status.status) || status.status === "success" || status.status === "cancelled" || status.status === "failed" || status.status === "interrupted");
+  return (
+    <div class="train-step">
+      {status && ACTIVE.has(status.status) ? null : <HyperparamForm project={props.project} data={props.data} />}
+      {live ? <LiveRun projectId={id} status={status!} /> : null}
+      {props.data.runs.length > 1 ? <PastRuns runs={props.data.runs} /> : null}
+    </div>
+  );
+}
+
+function HyperparamForm({ project, data }: { project: ProjectSummary; data: TrainData }) {
+  const v = data.values;
+  const errors = data.errors ?? {};
+  const id = project.id;
+  return (
+    <form class="hyperparams" method="post" action={`/projects/${id}/train`} hx-post={`/projects/${id}/train`} hx-target="#wizard" hx-swap="outerHTML" novalidate>
+      {errors._ ? (
+        <div class="form-error" role="alert">
+          {errors._}
+        </div>
+      ) : null}
+      <div class="hp-grid" hx-post={`/projects/${id}/train/plan`} hx-trigger="input changed delay:300ms, change" hx-target="#train-plan" hx-swap="outerHTML" hx-include="closest form">
+        <label class="hp-field">
+          Method
+          <select name="method">
+            <option value="lora" selected={v.method === "lora"}>
+              LoRA (16-bit)
+            </option>
+            <option value="qlora" selected={v.method === "qlora"}>
+              QLoRA (4-bit)
+            </option>
+          </select>
+        </label>
+        {FIELDS.map((f) => (
+          <label class="hp-field">
+            {f.label}
+            <input type="number" name={f.name} value={String(v[f.name] ?? TRAINING_DEFAULTS[f.name])} step={f.step} min={f.min} max={f.max} data-default={String(TRAINING_DEFAULTS[f.name])} aria-invalid={errors[f.name] ? "true" : undefined} aria-describedby={`${f.name}-hint`} />
+            <span id={`${f.name}-hint`} class={errors[f.name] ? "field-error" : "field-hint"}>
+              {errors[f.name] ?? f.hint}
+            </span>
+          </label>
+        ))}
+      </div>
+      <TrainPlan project={project} plan={data.plan} />
+      <div class="form-actions">
+        <button type="button" class="btn reset-defaults">
+          Reset to defaults
+        </button>
+        <button type="submit" class="btn btn-primary">
+          Start training
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export function TrainPlan(props: { project: ProjectSummary; plan: Plan | null; error?: string }) {
+  const p = props.plan;
+  if (!p) return <div id="train-plan" class="panel plan">{props.error ? <p class="error-text">{props.error}</p> : <p class="muted">Fill in the form to see the plan.</p>}</div>;
+  const fitText: Record<string, string> = { fits: "fits", tight: "tight", no_fit: "will not fit", cpu: "CPU only", unknown: "unknown" };
+  return (
+    <div id="train-plan" class={`panel plan plan-${p.fit}`} aria-live="polite">
+      <div class="plan-facts">
+        <span class="stat">
+          <span class="stat-label">Peak VRAM</span> <strong>{p.peak_gb !== null ? `~${p.peak_gb} GB` : "—"}</strong>
+          {p.free_gb !== null ? ` of ${p.free_gb} GB free` : ""} · <strong class="fit">{fitText[p.fit]}</strong>
+        </span>
+        <span class="stat">
+          <span class="stat-label">Optimizer steps</span> <strong>{p.optimizer_steps}</strong> ({p.train_examples} training examples)
+        </span>
+        <span class="stat">
+          <span class="stat-label">ETA</span> <strong>{p.eta_seconds !== null ? `≈ ${minutes(p.eta_seconds)}` : "—"}</strong> (rough; measured live)
+        </span>
+      </div>
+      {p.warnings.length ? (
+        <ul class="warnings">
+          {p.warnings.map((w) => (
+            <li>⚠ {w}</li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
+function LiveRun({ projectId, status }: { projectId: string; status: NonNullable<Status> }) {
+  const active = ACTIVE.has(status.status);
+  return (
+    <section class="live-run" aria-labelledby="live-title" data-live-run data-stream-url={`/api/projects/${projectId}/train/logs/stream?run_id=${status.run_id}`} data-refresh-url={`/projects/${projectId}/step/train`} data-active={active ? "1" : ""}>
+      <div class="live-head">
+        <h3 id="live-title">Training run</h3>
+        <span class={`badge status-${status.status}`} data-run-status>
+          {status.status === "queued" && status.queue_position > 1 ? `Queued (position ${status.queue_position})` : status.status}
+        </span>
+      </div>
+      {status.error_message ? (
+        <div class="panel panel-error" role="alert">
+          <strong>The training failed</strong>
+          <p>{status.error_message}</p>
+        </div>
+      ) : null}
+      <progress class="progress" max={100} value={Math.round(status.progress_pct)} data-progress aria-label="Training progress"></progress>
+      <dl class="facts-grid live-metrics">
+        {(["step", "train_loss", "eval_loss", "learning_rate", "epoch", "tokens_per_second", "elapsed", "eta"] as const).map((k) => (
+          <div>
+            <dt>{{ step: "Step", train_loss: "Train loss", eval_loss: "Eval loss", learning_rate: "LR", epoch: "Epoch", tokens_per_second: "Tokens/s", elapsed: "Elapsed", eta: "ETA" }[k]}</dt>
+            <dd data-metric={k}>—</dd>
+          </div>
+        ))}
+      </dl>
+      <div class="chart-head">
+        <span>Loss</span>
+        <label class="checkbox">
+          <input type="checkbox" data-log-scale /> Log scale
+        </label>
+      </div>
+      <div class="loss-chart" data-loss-chart role="img" aria-label="Train and eval loss by step"></div>
+      <details class="log-stream">
+        <summary>Trainer log</summary>
+        <pre data-log-stream aria-live="off"></pre>
+      </details>
+      <div class="form-actions">
+        {active ? (
+          <button type="button" class="btn btn-danger-outline" hx-post={`/projects/${projectId}/train/cancel`} hx-target="#wizard" hx-swap="outerHTML" hx-confirm="Cancel the training? The last checkpoint is kept and you can resume." data-confirm-label="Cancel training">
+            Cancel
+          </button>
+        ) : null}
+        {status.status === "interrupted" || status.status === "cancelled" ? (
+          <button type="button" class="btn btn-primary" hx-post={`/projects/${projectId}/train/resume`} hx-target="#wizard" hx-swap="outerHTML">
+            Resume from step {status.current_metrics.step}
+          </button>
+        ) : null}
+      </div>
+    </section>
+  );
+}
+
+function PastRuns({ runs }: { runs: TrainingRunRow[] }) {
+  return (
+    <section class="past-runs" aria-labelledby="runs-title">
+      <h3 id="runs-title">Runs of this project</h3>
+      <table class="table">
+        <thead>
+          <tr>
+            <th scope="col">Started</th>
+            <th scope="col">Method</th>
+            <th scope="col">Status</th>
+            <th scope="col">Final train loss</th>
+            <th scope="col">Final eval loss</th>
+          </tr>
+        </thead>
+        <tbody>
+          {runs.map((r) => (
+            <tr>
+              <td>{new Date(r.createdAt).toISOString().slice(0, 16).replace("T", " ")}</td>
+              <td>{r.method}</td>
+              <td>{r.status}</td>
+              <td>{r.finalTrainLoss?.toFixed(4) ?? "—"}</td>
+              <td>{r.finalEvalLoss?.toFixed(4) ?? "—"}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
