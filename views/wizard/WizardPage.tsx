@@ -26,7 +26,6 @@ export function WizardPage(props: WizardProps) {
           </p>
           <h1>{props.project.name}</h1>
         </div>
-        <StatusBadge status={props.project.status} />
       </div>
       <Wizard {...props} />
     </Layout>
@@ -38,6 +37,9 @@ export function Wizard(props: WizardProps) {
   const step = props.steps.find((s) => s.id === props.current)!;
   return (
     <div id="wizard" class="wizard" data-step={step.id}>
+      <p class="wizard-status">
+        Project status: <StatusBadge status={props.project.status} />
+      </p>
       <Stepper projectId={props.project.id} steps={props.steps} current={props.current} />
       {props.notice ? (
         <div class="notice" role="status">

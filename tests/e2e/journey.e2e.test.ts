@@ -1,0 +1,138 @@
+// The whole wizard in Chromium, with the real Python trainer on a tiny random Llama
+// built for the test, a loopback Ollama, and a local model folder: project → model →
+// task → document → preview → full dataset → review → hardware → train → export, and
+// the downloaded zip loads with PeftModel.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { corpusText } from "../fakes/corpus.ts";
+import { startFakeOllama } from "../fakes/fake-ollama.ts";
+import { launchBrowser, screenshot, watchPage } from "../helpers/browser.ts";
+import { startServer, type RunningServer } from "../helpers/server-process.ts";
+import { makeTempDir, PYTHON, TRAINER_DIR } from "../helpers/test-app.ts";
+
+const ollama = startFakeOllama({ latencyMs: 20 });
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+let problems: string[];
+let modelDir: string;
+
+async function python(args: string[]): Promise<string> {
+  const proc = Bun.spawn([PYTHON, ...args], { cwd: TRAINER_DIR, stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (code !== 0) throw new Error(`python ${args.join(" ")} failed:\n${err.slice(-2000)}`);
+  return out;
+}
+
+beforeAll(async () => {
+  modelDir = join(makeTempDir("ftf-journey-model-"), "tiny-llama");
+  await python(["-m", "finetuneflow_trainer", "make-tiny-model", modelDir]);
+  server = await startServer({ env: { OLLAMA_HOST: ollama.url, FTF_TRAINER_GRACE_MS: "5000" } });
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  problems = watchPage(page);
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  ollama.stop();
+});
+
+const next = async (step: string) => {
+  await page.locator('[data-nav="next"]').click();
+  await page.waitForURL(new RegExp(`step=${step}`));
+  await page.locator(`.step-current[data-step="${step}"]`).waitFor();
+};
+
+test("the whole wizard, from a new project to a downloaded adapter that loads", async () => {
+  await page.goto(server.url + "/projects/new");
+  await page.getByLabel("Name").fill("Journey");
+  await page.getByRole("button", { name: "Create project" }).click();
+  await page.waitForURL(/step=model$/);
+
+  await page.getByLabel("Hugging Face model id or local folder").fill(modelDir);
+  await page.getByRole("button", { name: "Resolve" }).click();
+  await page.locator(".panel-success").waitFor();
+  await screenshot(page, "journey-01-model");
+  await next("task");
+  await page.getByRole("radio", { name: /Instruction tuning/ }).check();
+  await page.locator(".radio-card-selected").waitFor();
+  await screenshot(page, "journey-02-task");
+  await next("data");
+
+  await page.locator("#raw_doc-input").setInputFiles({ name: "manual.txt", mimeType: "text/plain", buffer: Buffer.from(corpusText(2500, 5)) });
+  await page.waitForFunction(() => document.querySelectorAll("#file-list .status-ready").length === 1, null, { timeout: 20_000 });
+  await screenshot(page, "journey-03-data");
+  await next("preview");
+
+  await page.locator("#gen-model").waitFor();
+  await page.getByRole("button", { name: "Generate Preview (10 examples)" }).click();
+  await page.locator(".preview-table").waitFor({ timeout: 30_000 });
+  await page.getByLabel("Target examples").fill("48");
+  await page.getByRole("button", { name: "Generate Full Dataset" }).click();
+  await page.locator(".full-generation .panel-success").waitFor({ timeout: 60_000 });
+  await screenshot(page, "journey-04-preview");
+  await next("review");
+
+  await page.getByLabel("Split").selectOption("train");
+  await page.waitForURL(/split=train/);
+  const boxes = page.locator('input[name="ids"]');
+  for (let i = 0; i < 3; i++) await boxes.nth(i).check();
+  await page.getByRole("button", { name: "Delete selected (3)" }).click();
+  await page.locator("#confirm-dialog").getByRole("button", { name: "Delete examples" }).click();
+  await page.waitForFunction(() => document.querySelector(".stats-bar")?.textContent?.includes("Duplicates removed"));
+  await screenshot(page, "journey-05-review");
+  await next("hardware");
+
+  await page.getByRole("button", { name: "Check Hardware" }).click();
+  await page.locator(".recommendation").waitFor({ timeout: 60_000 });
+  expect(await page.locator(".recommendation").textContent()).toContain("LoRA");
+  await screenshot(page, "journey-06-hardware");
+  await next("train");
+
+  // A short CPU run: a few dozen steps of LoRA on the tiny model.
+  await page.getByLabel("Epochs").fill("3");
+  await page.getByLabel("Batch size").fill("4");
+  await page.getByLabel("Gradient accumulation").fill("1");
+  await page.getByLabel("Max sequence length").fill("256");
+  await page.getByLabel("Learning rate").fill("0.005");
+  await page.locator("#train-plan").getByText("Optimizer steps").waitFor();
+  await page.getByRole("button", { name: "Start training" }).click();
+  await page.locator("[data-live-run]").waitFor();
+  await page.waitForFunction(() => ((window as unknown as { __ftfChart?: { points: Map<number, unknown> } }).__ftfChart?.points.size ?? 0) >= 3, null, { timeout: 120_000 });
+  await screenshot(page, "journey-07-training");
+  await page.locator('[data-run-status]', { hasText: "success" }).waitFor({ timeout: 180_000 });
+  await screenshot(page, "journey-08-trained");
+  const status = await (await fetch(page.url().replace(/\/projects\/([^/]+)\/wizard.*/, "/api/projects/$1/train/status"))).json();
+  expect(status.status).toBe("success");
+  await next("export");
+
+  expect(await page.locator(".samples-table tbody tr").count()).toBeGreaterThan(0);
+  await page.getByRole("button", { name: "Export Artifacts" }).click();
+  await page.locator(".artifact-list").waitFor({ timeout: 120_000 });
+  const names = await page.locator(".artifact-list a").allTextContents();
+  for (const n of ["adapter_model.safetensors", "adapter_config.json", "report.md", "metrics.json", "loss_curve.svg", "Modelfile", "finetuneflow_export.zip"]) expect(names).toContain(n);
+  await screenshot(page, "journey-09-export");
+
+  const zipUrl = await page.locator(".artifact-list a", { hasText: "finetuneflow_export.zip" }).getAttribute("href");
+  const zip = await fetch(server.url + zipUrl);
+  expect(zip.headers.get("content-disposition")).toContain("attachment");
+  const dir = makeTempDir("ftf-journey-zip-");
+  await Bun.write(join(dir, "export.zip"), await zip.arrayBuffer());
+  const check = await python([
+    "-c",
+    `import zipfile,sys; from peft import PeftModel; from transformers import AutoModelForCausalLM
+z=zipfile.ZipFile(sys.argv[1]); z.extractall(sys.argv[2])
+m=PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(sys.argv[3]), sys.argv[2]); print("LOADED", type(m).__name__)`,
+    join(dir, "export.zip"),
+    join(dir, "unzipped"),
+    modelDir,
+  ]);
+  expect(check).toContain("LOADED PeftModelForCausalLM");
+
+  await page.goto(server.url + "/");
+  expect(await page.locator(".project-card", { hasText: "Journey" }).locator(".badge.status-completed").count()).toBe(1);
+  expect(problems).toEqual([]);
+}, 600_000);
