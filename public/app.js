@@ -3,6 +3,12 @@
 (() => {
   "use strict";
 
+  // Every htmx request carries the page's CSRF token (the server refuses state changes without it).
+  document.addEventListener("htmx:configRequest", (evt) => {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) evt.detail.headers["X-CSRF-Token"] = meta.content;
+  });
+
   // ConfirmDialog: any element with hx-confirm asks through the shared <dialog>.
   document.addEventListener("htmx:confirm", (evt) => {
     const question = evt.detail.question;

@@ -34,6 +34,13 @@ import { createJobService } from "./jobs/service.ts";
 import { projectApiRoutes } from "./projects/api-routes.ts";
 import { projectPageRoutes } from "./projects/page-routes.tsx";
 import { createProjectService } from "./projects/service.ts";
+import { healthRoutes } from "./ops/health.ts";
+import { createDiskGuard } from "./ops/disk.ts";
+import { requireAuth } from "./security/auth.ts";
+import { csrfProtection } from "./security/csrf.ts";
+import { securityHeaders } from "./security/headers.ts";
+import { CSRF_TOKEN } from "./security/page-token.ts";
+import { loginRoutes } from "./security/routes.tsx";
 import { createHubClient } from "./models/hub-client.ts";
 import { modelApiRoutes, modelPageRoutes } from "./models/routes.tsx";
 import { createModelService } from "./models/service.ts";
@@ -45,7 +52,10 @@ export type AppDeps = {
   db: Db;
   /** The job queue; main starts it, tests drain it with runUntilEmpty(). */
   queue: JobQueue;
-  config: Pick<Config, "dataDir" | "hub" | "generation"> & { trainer: Config["trainer"] & { command?: string[]; env?: Record<string, string> } };
+  config: Pick<Config, "dataDir" | "hub" | "generation"> &
+    Partial<Pick<Config, "authToken" | "minFreeMb">> & { trainer: Config["trainer"] & { command?: string[]; env?: Record<string, string> } };
+  /** The client's address, for rate limits (from Bun.serve's requestIP). */
+  clientAddress?: (req: Request) => string;
   logger: Logger;
   now?: () => number;
 };
@@ -60,7 +70,8 @@ export function createApp(deps: AppDeps) {
   const projects = createProjectService({ db: deps.db, dataDir: deps.config.dataDir, now });
   const jobs = createJobService({ db: deps.db });
   const models = createModelService({ hub: createHubClient(deps.config.hub), dataDir: deps.config.dataDir, projects });
-  const documents = createDocumentService({ db: deps.db, dataDir: deps.config.dataDir, queue: deps.queue, projects, now });
+  const diskGuard = createDiskGuard(deps.config.dataDir, deps.config.minFreeMb ?? 0);
+  const documents = createDocumentService({ db: deps.db, dataDir: deps.config.dataDir, queue: deps.queue, projects, now, diskGuard });
   const imports = createImportService({ db: deps.db, queue: deps.queue, documents, projects });
   const generation = createGenerationService({
     db: deps.db,
@@ -88,7 +99,7 @@ export function createApp(deps: AppDeps) {
     graceMs: deps.config.trainer.graceMs,
     env: deps.config.trainer.env,
   };
-  const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now });
+  const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, diskGuard });
   const hardware = createHardwareService({ db: deps.db, queue: deps.queue, projects, trainer, logger: deps.logger });
   const exportsService = createExportService({ db: deps.db, queue: deps.queue, projects, training, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now });
   const latestJob = (id: string, type: string) => {
@@ -137,6 +148,9 @@ export function createApp(deps: AppDeps) {
     }
   });
 
+  app.use(securityHeaders);
+  app.use(requireAuth(deps.config.authToken));
+  app.use(csrfProtection(CSRF_TOKEN));
   const jsonBodyLimit = bodyLimit({
     maxSize: JSON_BODY_LIMIT,
     onError: () => {
@@ -149,7 +163,7 @@ export function createApp(deps: AppDeps) {
     return jsonBodyLimit(c, next);
   });
 
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.route("/", healthRoutes(deps.db, deps.config.trainer.python));
 
   app.get("/static/:name", (c) => {
     const asset = STATIC_ASSETS[c.req.param("name")];
@@ -163,6 +177,7 @@ export function createApp(deps: AppDeps) {
     });
   });
 
+  app.route("/", loginRoutes(deps.config.authToken, deps.clientAddress ?? (() => "local")));
   app.route("/api/projects", projectApiRoutes(projects));
   app.route("/api", jobApiRoutes(jobs, projects, deps.queue));
   app.route("/api", modelApiRoutes(models));

@@ -8,8 +8,8 @@ test("defaults to 127.0.0.1:8000 and ./data", () => {
 });
 
 test("reads PORT, HOST, FTF_DATA_DIR and LOG_LEVEL", () => {
-  const c = parseConfig({ PORT: "9001", HOST: "0.0.0.0", FTF_DATA_DIR: "/tmp/x", LOG_LEVEL: "debug" });
-  expect(c).toMatchObject({ port: 9001, host: "0.0.0.0", dataDir: "/tmp/x", logLevel: "debug" });
+  const c = parseConfig({ PORT: "9001", HOST: "0.0.0.0", FTF_DATA_DIR: "/tmp/x", LOG_LEVEL: "debug", FTF_AUTH_TOKEN: "a-long-random-token-123" });
+  expect(c).toMatchObject({ port: 9001, host: "0.0.0.0", dataDir: "/tmp/x", logLevel: "debug", authToken: "a-long-random-token-123" });
 });
 
 test("treats empty variables as unset", () => {
@@ -37,4 +37,13 @@ test.each([
 test("reads the Hub endpoint, token and timeout", () => {
   const c = parseConfig({ HF_ENDPOINT: "http://127.0.0.1:9999", HF_TOKEN: "hf_abc", FTF_HUB_TIMEOUT_MS: "2500" });
   expect(c.hub).toEqual({ endpoint: "http://127.0.0.1:9999", token: "hf_abc", timeoutMs: 2500 });
+});
+
+test("refuses to bind beyond loopback without an access token, saying why", () => {
+  for (const HOST of ["0.0.0.0", "192.168.1.20", "::"]) {
+    expect(() => parseConfig({ HOST })).toThrow(/Refusing to listen on .* without an access token.*FTF_AUTH_TOKEN/);
+  }
+  expect(parseConfig({ HOST: "127.0.0.1" }).authToken).toBeUndefined();
+  expect(parseConfig({ HOST: "::1" }).host).toBe("::1");
+  expect(() => parseConfig({ HOST: "0.0.0.0", FTF_AUTH_TOKEN: "short" })).toThrow("FTF_AUTH_TOKEN: must be at least 16 characters");
 });

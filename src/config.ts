@@ -25,6 +25,8 @@ const envSchema = z.object({
   FTF_PYTHON: z.string().optional(),
   FTF_TRAINER_DIR: z.string().optional(),
   FTF_TRAINER_GRACE_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  FTF_AUTH_TOKEN: z.string().min(16).optional(),
+  FTF_MIN_FREE_MB: z.coerce.number().int().min(0).max(10_000_000).default(1024),
 });
 
 export type Config = {
@@ -38,7 +40,14 @@ export type Config = {
   generation: GenerationSettings;
   /** How to run the Python trainer: interpreter, package folder, SIGTERM grace period. */
   trainer: { python: string; dir: string; graceMs: number };
+  /** Required when bound to anything but loopback. */
+  authToken?: string;
+  /** Uploads and training are refused below this much free space in the data dir. */
+  minFreeMb: number;
 };
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+export const isLoopback = (host: string) => LOOPBACK.has(host) || host.startsWith("127.");
 
 export type GenerationSettings = {
   ollamaHosts: string[];
@@ -69,6 +78,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`Invalid configuration, fix these environment variables:\n${lines.join("\n")}`);
   }
   const e = parsed.data;
+  if (!isLoopback(e.HOST) && !e.FTF_AUTH_TOKEN) {
+    throw new ConfigError(
+      `Refusing to listen on ${e.HOST} without an access token: anyone on the network could use this machine's GPU and read your documents. Set FTF_AUTH_TOKEN (16+ characters), or keep HOST=127.0.0.1.`,
+    );
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -88,6 +102,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       dir: resolve(e.FTF_TRAINER_DIR ?? join(appRoot(), "python")),
       graceMs: e.FTF_TRAINER_GRACE_MS,
     },
+    authToken: e.FTF_AUTH_TOKEN,
+    minFreeMb: e.FTF_MIN_FREE_MB,
   };
 }
 
@@ -99,6 +115,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (name === "HF_ENDPOINT") return "must be an http(s) URL such as https://huggingface.co";
   if (name === "FTF_OPENAI_BASE_URL") return "must be an http(s) URL such as http://127.0.0.1:8000/v1";
   if (name === "FTF_GROUNDING_THRESHOLD") return "must be a number between 0 and 1";
+  if (name === "FTF_AUTH_TOKEN") return "must be at least 16 characters (use a long random string)";
   if (name.startsWith("FTF_GENERATION") || name === "FTF_TRAINER_GRACE_MS") return "must be a whole number in range";
   return issue.message;
 }

@@ -7,13 +7,15 @@ import { join } from "node:path";
 import mammoth from "mammoth";
 import { extractText, getDocumentProxy } from "unpdf";
 import { AppError } from "../lib/errors.ts";
+import { appRoot } from "../lib/app-root.ts";
 import { blocksFromPlainText, type Block, type Extracted } from "./blocks.ts";
 import { cleanBlocks, removeRunningHeaders } from "./clean.ts";
 import { decodeText } from "./text-decode.ts";
 import { checkDocx } from "./zip-inspect.ts";
 import type { SniffedType } from "./sniff.ts";
 
-const PDFJS_DIR = join(import.meta.dir, "../../node_modules/pdfjs-dist");
+// Beside the repository's node_modules, or beside the compiled binary (scripts/build.ts copies them).
+const PDFJS_DIR = join(appRoot(), "node_modules/pdfjs-dist");
 const DATA_DIRS: Record<string, string> = { cMapUrl: join(PDFJS_DIR, "cmaps"), standardFontDataUrl: join(PDFJS_DIR, "standard_fonts") };
 
 /**

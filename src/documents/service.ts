@@ -26,7 +26,15 @@ export type DocumentService = ReturnType<typeof createDocumentService>;
 export const EXTRACT_JOB = "document_extract";
 export const IMPORT_JOB = "dataset_import";
 
-export function createDocumentService(deps: { db: Db; dataDir: string; queue: JobQueue; projects: ProjectService; maxFileBytes?: number; now?: () => number }) {
+export function createDocumentService(deps: {
+  db: Db;
+  dataDir: string;
+  queue: JobQueue;
+  projects: ProjectService;
+  maxFileBytes?: number;
+  now?: () => number;
+  diskGuard?: () => void;
+}) {
   const { db, dataDir, queue } = deps;
   const now = deps.now ?? Date.now;
   const uploadsDir = (projectId: string) => join(projectDir(dataDir, projectId), "uploads");
@@ -113,6 +121,7 @@ export function createDocumentService(deps: { db: Db; dataDir: string; queue: Jo
 
     async upload(projectId: string, request: Request): Promise<{ accepted: FileRow[]; errors: UploadError[] }> {
       deps.projects.get(projectId);
+      deps.diskGuard?.();
       const received = await receiveMultipart(request, join(uploadsDir(projectId), ".incoming"), deps.maxFileBytes);
       const cleanup = () => Promise.all(received.files.map((f) => rm(f.tempPath, { force: true })));
       const kind = fileKindSchema.safeParse(received.fields.kind ?? "raw_doc");

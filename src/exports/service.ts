@@ -3,8 +3,8 @@
  * adapter_config, metrics, report, loss curve, Modelfile, one zip), registers each
  * file, and serves only registered files — no path from a request reaches the disk.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { join, relative, sep } from "node:path";
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client.ts";
@@ -84,8 +84,12 @@ export function createExportService(deps: { db: Db; queue: JobQueue; projects: P
     pathOf(projectId: string, filename: string): { path: string; filename: string } {
       const row = db.select().from(artifacts).where(and(eq(artifacts.projectId, projectId), eq(artifacts.filename, filename))).get();
       const path = row ? join(projectDir(deps.dataDir, projectId), row.relativePath) : null;
-      if (!row || !path || !existsSync(path)) throw new AppError(404, "artifact_not_found", `No exported file named “${filename}”. Export the artifacts first.`);
-      return { path, filename: row.filename };
+      // A symlink planted in the export folder must not lead outside the data dir.
+      const real = path && existsSync(path) ? realpathSync(path) : null;
+      if (!row || !real || !real.startsWith(realpathSync(deps.dataDir) + sep)) {
+        throw new AppError(404, "artifact_not_found", `No exported file named “${filename}”. Export the artifacts first.`);
+      }
+      return { path: real, filename: row.filename };
     },
 
     /** What the Export step shows: the run, its metrics and the before/after samples. */

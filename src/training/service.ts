@@ -39,6 +39,7 @@ export function createTrainingService(deps: {
   trainer: TrainerSettings;
   logger: Logger;
   now?: () => number;
+  diskGuard?: () => void;
 }) {
   const { db, hub } = deps;
   const now = deps.now ?? Date.now;
@@ -164,6 +165,7 @@ export function createTrainingService(deps: {
 
     start(projectId: string, config: TrainingConfig): { run: TrainingRunRow; jobId: string } {
       const project = deps.projects.get(projectId);
+      deps.diskGuard?.();
       const stats = deps.review.stats(projectId);
       if (stats.by_split.train.count + stats.by_split.eval.count < MIN_VALID_EXAMPLES) {
         throw new AppError(409, "dataset_not_ready", `The dataset needs at least ${MIN_VALID_EXAMPLES} valid train/eval examples first.`);

@@ -3,6 +3,7 @@ import { raw } from "hono/html";
 import { assetUrl } from "../../src/assets/static-assets.ts";
 import { ConfirmDialog } from "../components/ConfirmDialog.tsx";
 import { HTMX_CONFIG } from "../htmx.ts";
+import { CSRF_TOKEN } from "../../src/security/page-token.ts";
 
 /** The one page shell: header, main landmark, toast region and the shared confirm dialog. */
 export function Layout(props: { title: string; children: Child; extraHead?: Child }) {
@@ -14,6 +15,7 @@ export function Layout(props: { title: string; children: Child; extraHead?: Chil
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="htmx-config" content={JSON.stringify(HTMX_CONFIG)} />
+        <meta name="csrf-token" content={CSRF_TOKEN} />
         <title>{`${props.title} · FineTuneFlow`}</title>
         <link rel="icon" href={assetUrl("favicon.svg")} type="image/svg+xml" />
         <link rel="stylesheet" href={assetUrl("uplot.min.css")} />

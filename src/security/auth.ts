@@ -1,0 +1,60 @@
+/**
+ * LAN access control. Without FTF_AUTH_TOKEN (loopback only) nothing is required.
+ * With it, every page and API route needs either `Authorization: Bearer <token>` or
+ * the session cookie the login page sets (HttpOnly, SameSite=Strict, a value derived
+ * from the token, never the token itself). Comparisons are constant-time; login
+ * attempts are rate-limited per client address.
+ */
+import { timingSafeEqual } from "node:crypto";
+import type { Context, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
+import { AppError } from "../lib/errors.ts";
+
+export const SESSION_COOKIE = "ftf_session";
+/** Reachable without a token: health checks, the login page, its assets. */
+const PUBLIC = [/^\/healthz$/, /^\/login$/, /^\/static\//];
+
+const digest = (s: string) => new Bun.CryptoHasher("sha256").update(s).digest();
+
+export function safeEqual(a: string, b: string): boolean {
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+export function sessionValue(token: string): string {
+  return new Bun.CryptoHasher("sha256", token).update("finetuneflow-session-v1").digest("hex");
+}
+
+export const isPublicPath = (path: string) => PUBLIC.some((re) => re.test(path));
+
+export function isAuthenticated(c: Context, token: string): boolean {
+  const auth = c.req.header("Authorization");
+  if (auth?.startsWith("Bearer ") && safeEqual(auth.slice(7).trim(), token)) return true;
+  const cookie = getCookie(c, SESSION_COOKIE);
+  return !!cookie && safeEqual(cookie, sessionValue(token));
+}
+
+export function requireAuth(token: string | undefined): MiddlewareHandler {
+  return async (c, next) => {
+    if (!token || isPublicPath(c.req.path) || isAuthenticated(c, token)) return next();
+    if (c.req.path.startsWith("/api/") || c.req.header("HX-Request") === "true") {
+      throw new AppError(401, "unauthorized", "Sign in first: send `Authorization: Bearer <FTF_AUTH_TOKEN>`, or log in at /login.");
+    }
+    const back = c.req.method === "GET" ? `?next=${encodeURIComponent(c.req.path + (new URL(c.req.url).search || ""))}` : "";
+    return c.redirect(`/login${back}`, 302);
+  };
+}
+
+/** A small fixed-window limiter: `max` attempts per `windowMs` for each key. */
+export function createRateLimiter(max: number, windowMs: number, now: () => number = Date.now) {
+  const hits = new Map<string, { count: number; since: number }>();
+  return (key: string): boolean => {
+    const t = now();
+    const h = hits.get(key);
+    if (!h || t - h.since > windowMs) {
+      hits.set(key, { count: 1, since: t });
+      return true;
+    }
+    h.count++;
+    return h.count <= max;
+  };
+}
