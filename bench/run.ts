@@ -6,12 +6,18 @@ import { printTable, type BenchRow } from "./lib.ts";
 import { binaryBench, dashboardBench } from "./skeleton.bench.ts";
 import { trainerOverheadBench } from "./trainer.bench.ts";
 import { generationBench } from "./generation.bench.ts";
+import { reviewBench } from "./review.bench.ts";
+import { documentsBench } from "./documents.bench.ts";
+import { sseBench } from "./sse.bench.ts";
 
 const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   dashboard: dashboardBench,
   binary: binaryBench,
   trainer: trainerOverheadBench,
   generation: generationBench,
+  review: reviewBench,
+  documents: documentsBench,
+  sse: sseBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -3,10 +3,12 @@ import sql0 from "./0000_init.sql" with { type: "text" };
 import sql1 from "./0001_file_details.sql" with { type: "text" };
 import sql2 from "./0002_example_job.sql" with { type: "text" };
 import sql3 from "./0003_review_fts_and_stats.sql" with { type: "text" };
+import sql4 from "./0004_review_order_indexes.sql" with { type: "text" };
 
 export const embeddedMigrations: { tag: string; when: number; breakpoints: boolean; sql: string }[] = [
   { tag: "0000_init", when: 1795617676028, breakpoints: true, sql: sql0 },
   { tag: "0001_file_details", when: 1795620246904, breakpoints: true, sql: sql1 },
   { tag: "0002_example_job", when: 1795620703627, breakpoints: true, sql: sql2 },
   { tag: "0003_review_fts_and_stats", when: 1795621303388, breakpoints: true, sql: sql3 },
+  { tag: "0004_review_order_indexes", when: 1795622692045, breakpoints: true, sql: sql4 },
 ];

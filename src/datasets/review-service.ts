@@ -33,6 +33,20 @@ const COLUMNS = `id, project_id as projectId, split, instruction, input, output,
   source_line as sourceLine, job_id as jobId, generator_model as generatorModel, prompt_version as promptVersion, content_hash as contentHash,
   created_at as createdAt, updated_at as updatedAt`;
 
+/** "a asc, b" → "a desc, b desc" when reversing (a column without a direction is ascending). */
+function directional(order: string, reverse: boolean): string {
+  if (!reverse) return order;
+  return order
+    .split(",")
+    .map((part) => {
+      const p = part.trim();
+      if (p.endsWith(" desc")) return p.replace(/ desc$/, " asc");
+      if (p.endsWith(" asc")) return p.replace(/ asc$/, " desc");
+      return `${p} desc`;
+    })
+    .join(", ");
+}
+
 function toRow(r: Record<string, unknown>): ExampleRow {
   return { ...(r as unknown as ExampleRow), isValid: r.isValid === 1 || r.isValid === true, tokenCountApprox: r.tokenCountApprox === 1 || r.tokenCountApprox === true };
 }
@@ -95,7 +109,8 @@ export function createReviewService(deps: { db: Db; projects: ProjectService; no
   function matching(projectId: string, f: ReviewFilter) {
     const w = where(projectId, f);
     const fts = ftsQuery(f.q);
-    const order = f.sort === "tokens_asc" ? "e.token_count asc, e.rowid" : f.sort === "tokens_desc" ? "e.token_count desc, e.rowid" : "e.rowid";
+    // Creation order follows the (project, [split], [validity], created_at) indexes: no sort step.
+    const order = f.sort === "tokens_asc" ? "e.token_count asc, e.rowid" : f.sort === "tokens_desc" ? "e.token_count desc, e.rowid desc" : "e.created_at, e.rowid";
     if (fts) {
       return { from: `examples_fts join examples e on e.rowid = examples_fts.rowid`, where: `examples_fts match ? and ${w.sql}`, params: [fts, ...w.params], order };
     }
@@ -121,7 +136,16 @@ export function createReviewService(deps: { db: Db; projects: ProjectService; no
     const pages = Math.max(1, Math.ceil(total / f.page_size));
     const m = matching(projectId, f);
     const offset = (f.page - 1) * f.page_size;
-    const ids = sqlite.query(`select e.rowid as r from ${m.from} where ${m.where} order by ${m.order} limit ? offset ?`).all(...m.params, f.page_size, offset) as { r: number }[];
+    let ids: { r: number }[];
+    if (!capped && offset > total / 2 && offset < total) {
+      // Late pages are read from the other end, so the last page costs what the first does.
+      const fromEnd = total - offset - f.page_size;
+      const limit = fromEnd < 0 ? f.page_size + fromEnd : f.page_size;
+      const rev = sqlite.query(`select e.rowid as r from ${m.from} where ${m.where} order by ${directional(m.order, true)} limit ? offset ?`).all(...m.params, limit, Math.max(0, fromEnd)) as { r: number }[];
+      ids = rev.reverse();
+    } else {
+      ids = sqlite.query(`select e.rowid as r from ${m.from} where ${m.where} order by ${m.order} limit ? offset ?`).all(...m.params, f.page_size, offset) as { r: number }[];
+    }
     let items: ExampleRow[] = [];
     if (ids.length) {
       const rows = sqlite.query(`select rowid as r, ${COLUMNS} from examples where rowid in (${ids.map(() => "?").join(",")})`).all(...ids.map((i) => i.r)) as Record<string, unknown>[];

@@ -60,6 +60,18 @@ describe("paged, filtered table", () => {
     expect(await (await t.request(`/api/projects/${other}/dataset/examples`)).json()).toMatchObject({ items: [], total: 0, pages: 1 });
   });
 
+  test("walking every page, from either end, lists each example exactly once in order", async () => {
+    insertExamples(t.db, pid, 60, { split: "train" });
+    for (const sort of ["created", "tokens_desc", "tokens_asc"]) {
+      const seen: string[] = [];
+      for (let page = 1; page <= 11; page++) seen.push(...(await examples(`page_size=10&page=${page}&sort=${sort}`)).items.map((e: { id: string }) => e.id));
+      expect(seen).toHaveLength(107);
+      expect(new Set(seen).size).toBe(107);
+      const all = (await examples(`page_size=200&sort=${sort}`)).items.map((e: { id: string }) => e.id);
+      expect(seen).toEqual(all);
+    }
+  });
+
   test("sorts by tokens", async () => {
     const desc = await examples("sort=tokens_desc&page_size=1");
     expect(desc.items[0].token_count).toBe(3000);

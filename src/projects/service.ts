@@ -28,7 +28,8 @@ export function createProjectService(deps: { db: Db; dataDir: string; now?: () =
     // Qualified by hand: drizzle drops table names in single-table selects, which would
     // make "project_id = id" compare two columns of the subquery's own table.
     fileCount: sql<number>`(select count(*) from files f where f.project_id = "projects"."id")`,
-    exampleCount: sql<number>`(select count(*) from examples e where e.project_id = "projects"."id")`,
+    // From the trigger-kept aggregates: counting examples directly costs ~20 ms at 200k.
+    exampleCount: sql<number>`(select coalesce(sum(n), 0) from example_counts c where c.project_id = "projects"."id")`,
   };
 
   const list = db.select(summaryColumns).from(projects).orderBy(desc(projects.createdAt), desc(projects.id)).prepare();

@@ -6,7 +6,7 @@
 import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 
-export const FIXTURES_DIR = join(import.meta.dir, "../../../shared/fixtures/hf");
+export const FIXTURES_DIR = join(import.meta.dir, "../fixtures/hf");
 
 export type FakeRepo = {
   id: string;

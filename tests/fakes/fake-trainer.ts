@@ -45,7 +45,7 @@ for (let step = first; step <= steps; step++) {
   }
   await Bun.sleep(delay);
   out({ event: "log", step, total_steps: steps, epoch: step / steps, train_loss: 3 - step * 0.1, learning_rate: 2e-4, grad_norm: 0.5, tokens_per_second: 1000, elapsed_seconds: step * 0.01, eta_seconds: (steps - step) * 0.01 });
-  out({ event: "progress", progress_pct: (100 * step) / steps, step, total_steps: steps });
+  out({ event: "progress", progress_pct: (100 * step) / steps, step, total_steps: steps, ...(process.env.FAKE_TS ? { message: String(Date.now()) } : {}) });
   if (step % 5 === 0) out({ event: "eval", step, eval_loss: 3 - step * 0.08, perplexity: Math.exp(3 - step * 0.08) });
   if (mode === "crash" && step === 3) {
     process.stderr.write("Traceback (most recent call last):\nRuntimeError: boom\n");

@@ -64,7 +64,7 @@ const inProgress = (files: FileJson[]) => files.some((f) => f.status === "upload
 export function FileList(props: { projectId: string; files: FileJson[] }) {
   const trigger = inProgress(props.files) ? "every 2s, files-changed from:body" : "files-changed from:body";
   return (
-    <section id="file-list" class="file-list" aria-labelledby="file-list-title" hx-get={`/projects/${props.projectId}/files/list`} hx-trigger={trigger} hx-sync="this:replace" hx-swap="outerHTML">
+    <section id="file-list" class="file-list" aria-labelledby="file-list-title" hx-get={`/projects/${props.projectId}/files/list`} hx-trigger={trigger} hx-sync="this:queue last" hx-swap="outerHTML">
       <h3 id="file-list-title">Uploaded files</h3>
       {props.files.length === 0 ? (
         <p class="muted">Nothing uploaded yet.</p>

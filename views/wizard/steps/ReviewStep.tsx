@@ -59,7 +59,7 @@ export function ReviewResults(props: { project: ProjectSummary; data: ReviewData
   return (
     <div id="review-results" hx-get={wizardUrl} hx-trigger="dataset-changed from:body" hx-disinherit="*" {...swap}>
       <StatsBar stats={stats} />
-      <form class="review-filters" role="search" hx-get={`/projects/${id}/wizard`} hx-push-url="true" hx-trigger="change, submit, input delay:400ms from:#review-q" hx-sync="this:replace" {...swap}>
+      <form class="review-filters" role="search" hx-get={`/projects/${id}/wizard`} hx-push-url="true" hx-trigger="change, submit, input delay:400ms from:#review-q" hx-sync="this:queue last" {...swap}>
         <input type="hidden" name="step" value="review" />
         <label>
           Split

@@ -1,0 +1,83 @@
+/**
+ * Documents: PDF extraction per page on a generated 1,000-page PDF beside poppler's
+ * pdftotext (time ratio and peak RSS of each process), DOCX ms/page, chunking MB/s,
+ * and the server's peak RSS while receiving and extracting a 50 MB file.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { chunkBlocks } from "../src/documents/chunker.ts";
+import { blocksFromPlainText } from "../src/documents/blocks.ts";
+import { extractDocx } from "../src/documents/extract.ts";
+import { corpusText } from "../tests/fakes/corpus.ts";
+import { buildDocx } from "../tests/fakes/docx.ts";
+import { buildPdf } from "../tests/fakes/pdf.ts";
+import { startServer } from "../tests/helpers/server-process.ts";
+import { makeTempDir } from "../tests/helpers/test-app.ts";
+import { round, type BenchRow } from "./lib.ts";
+
+async function timed(cmd: string[]) {
+  const t0 = performance.now();
+  const proc = Bun.spawn(cmd, { stdout: "pipe", stderr: "ignore" });
+  const out = await new Response(proc.stdout).text();
+  await proc.exited;
+  const ms = performance.now() - t0;
+  return { ms, out, maxRssMb: (proc.resourceUsage()?.maxRSS ?? 0) / 1024 };
+}
+
+export async function documentsBench(): Promise<BenchRow[]> {
+  const dir = makeTempDir("ftf-bench-docs-");
+  const rows: BenchRow[] = [];
+  const pages = Array.from({ length: 1000 }, (_, i) => ({ lines: corpusText(350, i + 1).split("\n").slice(0, 45) }));
+  const pdf = join(dir, "big.pdf");
+  writeFileSync(pdf, buildPdf(pages));
+  const ours = await timed([process.execPath, join(import.meta.dir, "extract-pdf-child.ts"), pdf]);
+  const inner = JSON.parse(ours.out.trim());
+  rows.push({ bench: "PDF 1,000 pages", metric: "our extraction (process, incl. start)", value: round(ours.ms, 0), unit: "ms" });
+  rows.push({ bench: "PDF 1,000 pages", metric: "our extraction per page", value: round(inner.ms / 1000, 2), unit: "ms/page" });
+  rows.push({ bench: "PDF 1,000 pages", metric: "our peak RSS", value: round(ours.maxRssMb, 0), unit: "MB" });
+  if (existsSync("/usr/bin/pdftotext")) {
+    const ref = await timed(["/usr/bin/pdftotext", pdf, join(dir, "out.txt")]);
+    const ratio = ours.ms / ref.ms;
+    rows.push({ bench: "PDF 1,000 pages", metric: "pdftotext (process)", value: round(ref.ms, 0), unit: "ms" });
+    rows.push({ bench: "PDF 1,000 pages", metric: "ours ÷ pdftotext time", value: round(ratio, 2), unit: "×", goal: "≤ 1.0", ok: ratio <= 1 });
+    rows.push({ bench: "PDF 1,000 pages", metric: "pdftotext peak RSS", value: round(ref.maxRssMb, 0), unit: "MB" });
+    rows.push({ bench: "PDF 1,000 pages", metric: "extra RSS vs pdftotext", value: round(ours.maxRssMb - ref.maxRssMb, 0), unit: "MB", goal: "≤ 100", ok: ours.maxRssMb - ref.maxRssMb <= 100 });
+  } else {
+    rows.push({ bench: "PDF 1,000 pages", metric: "pdftotext not installed (apt-get install poppler-utils)", value: 0, unit: "" });
+  }
+
+  // DOCX: ~50 "pages" of 10 paragraphs each.
+  const docx = buildDocx(Array.from({ length: 500 }, (_, i) => (i % 10 === 0 ? { heading: { level: 1, text: `Section ${i}` } } : { para: corpusText(60, i) })));
+  const t0 = performance.now();
+  await extractDocx(docx, "bench.docx");
+  rows.push({ bench: "DOCX", metric: "extraction per page (10 paragraphs)", value: round((performance.now() - t0) / 50, 2), unit: "ms/page" });
+
+  const text = corpusText(1_000_000, 3);
+  const t1 = performance.now();
+  const chunks = chunkBlocks(blocksFromPlainText(text));
+  const mbps = text.length / 1024 / 1024 / ((performance.now() - t1) / 1000);
+  rows.push({ bench: "chunking", metric: `throughput (${chunks.length} chunks)`, value: round(mbps, 1), unit: "MB/s" });
+
+  // Server RSS while a 50 MB text file is received and extracted.
+  const server = await startServer({ env: { LOG_LEVEL: "error" } });
+  const { id } = await (await fetch(server.url + "/api/projects", { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"name":"rss"}' })).json();
+  const big = join(dir, "big.txt");
+  writeFileSync(big, corpusText(8_500_000, 9).slice(0, 50 * 1024 * 1024 - 10));
+  let peak = 0;
+  const sample = setInterval(() => {
+    const m = readFileSync(`/proc/${server.proc.pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/);
+    peak = Math.max(peak, Number(m?.[1] ?? 0) / 1024);
+  }, 20);
+  const form = new FormData();
+  form.append("files", Bun.file(big), "big.txt");
+  await fetch(`${server.url}/api/projects/${id}/files/upload`, { method: "POST", body: form });
+  for (let i = 0; i < 600; i++) {
+    const f = (await (await fetch(`${server.url}/api/projects/${id}/files`)).json()).files[0];
+    if (f?.status !== "extracting") break;
+    await Bun.sleep(100);
+  }
+  clearInterval(sample);
+  await server.stop();
+  rows.push({ bench: "upload 50 MB", metric: "server peak RSS (receive + extract + chunk)", value: round(peak, 0), unit: "MB", goal: "≤ 300", ok: peak <= 300 });
+  return rows;
+}
