@@ -4,6 +4,7 @@
  * table's HTML weight per page.
  */
 import { makeTestApp } from "../tests/helpers/test-app.ts";
+import { chooseTask, insertFile, resolveModel } from "../tests/helpers/builders.ts";
 import { percentile, round, type BenchRow } from "./lib.ts";
 
 const N = 200_000;
@@ -12,6 +13,10 @@ const WORDS = "router warranty battery screen reset firmware cable adapter signa
 export async function reviewBench(): Promise<BenchRow[]> {
   const t = makeTestApp();
   const pid = (await (await t.json("POST", "/api/projects", { name: "bench" })).json()).id;
+  // A dataset file unlocks the Review step for the page benchmark.
+  resolveModel(t.db, pid);
+  chooseTask(t.db, pid);
+  insertFile(t.db, pid, { kind: "dataset_upload", filename: "bench.jsonl" });
   const insert = t.db.$client.prepare("insert into examples (id, project_id, split, instruction, input, output, is_valid, token_count, created_at) values (?, ?, ?, ?, '', ?, ?, ?, ?)");
   t.db.$client.transaction(() => {
     for (let i = 0; i < N; i++) {

@@ -12,7 +12,8 @@ import type { ProjectService } from "../projects/service.ts";
 import { ftsQuery, type ReviewFilter } from "./review-schemas.ts";
 import { contentHash, validateFields } from "./validate.ts";
 
-export const SEARCH_COUNT_CAP = 10_000;
+/** Search totals stop counting here ("more than 1,000"): counting every match of a common word is what makes search slow. */
+export const SEARCH_COUNT_CAP = 1_000;
 const DEFAULT_MAX_SEQ = 2048;
 
 type SplitStats = { count: number; avg_tokens: number; min_tokens: number | null; max_tokens: number | null };
@@ -112,7 +113,9 @@ export function createReviewService(deps: { db: Db; projects: ProjectService; no
     // Creation order follows the (project, [split], [validity], created_at) indexes: no sort step.
     const order = f.sort === "tokens_asc" ? "e.token_count asc, e.rowid" : f.sort === "tokens_desc" ? "e.token_count desc, e.rowid desc" : "e.created_at, e.rowid";
     if (fts) {
-      return { from: `examples_fts join examples e on e.rowid = examples_fts.rowid`, where: `examples_fts match ? and ${w.sql}`, params: [fts, ...w.params], order };
+      // FTS5 yields matches in rowid order, so creation order costs no sort here.
+      const ftsOrder = f.sort === "created" ? "examples_fts.rowid" : order;
+      return { from: `examples_fts join examples e on e.rowid = examples_fts.rowid`, where: `examples_fts match ? and ${w.sql}`, params: [fts, ...w.params], order: ftsOrder };
     }
     return { from: "examples e", where: w.sql, params: w.params, order };
   }

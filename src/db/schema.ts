@@ -113,13 +113,9 @@ export const examples = sqliteTable(
     createdAt: createdAt(),
     updatedAt: integer("updated_at").notNull().default(sql`(unixepoch('subsec') * 1000)`),
   },
-  (t) => [
-    index("examples_project_split_idx").on(t.projectId, t.split, t.isValid),
-    index("examples_project_tokens_idx").on(t.projectId, t.tokenCount),
-    index("examples_file_idx").on(t.fileId),
-    index("examples_chunk_idx").on(t.chunkId),
-    index("examples_job_idx").on(t.jobId),
-  ],
+  // Few indexes on purpose: each one slows bulk deletes. The review indexes
+  // (project, split, validity, tokens / created_at) are in drizzle/0003 and 0004.
+  (t) => [index("examples_project_tokens_idx").on(t.projectId, t.tokenCount), index("examples_chunk_idx").on(t.chunkId)],
 );
 
 export const jobs = sqliteTable(
