@@ -21,7 +21,8 @@ async function timed(cmd: string[]) {
   const out = await new Response(proc.stdout).text();
   await proc.exited;
   const ms = performance.now() - t0;
-  return { ms, out, maxRssMb: (proc.resourceUsage()?.maxRSS ?? 0) / 1024 };
+  // resourceUsage().maxRSS is in bytes here.
+  return { ms, out, maxRssMb: (proc.resourceUsage()?.maxRSS ?? 0) / 1024 / 1024 };
 }
 
 export async function documentsBench(): Promise<BenchRow[]> {

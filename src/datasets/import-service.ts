@@ -9,7 +9,7 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client.ts";
 import { examples, files, type FileRow } from "../db/schema.ts";
-import { approxTokens } from "../documents/chunker.ts";
+import { projectTokenCounter } from "../models/tokenizer.ts";
 import type { FileDetails } from "../documents/schemas.ts";
 import { IMPORT_JOB, type DocumentService } from "../documents/service.ts";
 import { decodeText } from "../documents/text-decode.ts";
@@ -51,6 +51,7 @@ export function createImportService(deps: { db: Db; queue: JobQueue; documents: 
     }
     const errors: string[] = [];
     const seen = new Map<string, number>();
+    const countTokens = projectTokenCounter(deps.projects.get(file.projectId).modelInfo);
     const rows: (typeof examples.$inferInsert)[] = [];
     for (const record of parsed.records) {
       const where = `${parsed.unit} ${record.line}`;
@@ -61,6 +62,7 @@ export function createImportService(deps: { db: Db; queue: JobQueue; documents: 
       if (!reason && hash && seen.has(hash)) reason = `duplicate of ${parsed.unit} ${seen.get(hash)}`;
       if (hash && !seen.has(hash)) seen.set(hash, record.line);
       if (reason && errors.length < 5) errors.push(`${where}: ${reason}`);
+      const tokens = countTokens(f);
       rows.push({
         id: crypto.randomUUID(),
         projectId: file.projectId,
@@ -72,8 +74,8 @@ export function createImportService(deps: { db: Db; queue: JobQueue; documents: 
         output: f.output,
         isValid: reason === null,
         validationError: reason,
-        tokenCount: approxTokens(`${f.instruction} ${f.input} ${f.output}`),
-        tokenCountApprox: true,
+        tokenCount: tokens.count,
+        tokenCountApprox: tokens.approx,
         contentHash: hash,
       });
     }

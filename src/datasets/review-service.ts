@@ -6,7 +6,7 @@
 import type { Database, SQLQueryBindings } from "bun:sqlite";
 import type { Db } from "../db/client.ts";
 import type { ExampleRow } from "../db/schema.ts";
-import { approxTokens } from "../documents/chunker.ts";
+import { projectTokenCounter } from "../models/tokenizer.ts";
 import { AppError, notFound } from "../lib/errors.ts";
 import type { ProjectService } from "../projects/service.ts";
 import { ftsQuery, type ReviewFilter } from "./review-schemas.ts";
@@ -214,10 +214,11 @@ export function createReviewService(deps: { db: Db; projects: ProjectService; no
         isValid = problem === null;
         reason = problem;
       }
+      const tokens = projectTokenCounter(deps.projects.get(projectId).modelInfo)(fields);
       if (e.split === "preview" && patch.split) throw new AppError(409, "preview_example", "Preview examples stay in the preview; generate the full dataset for train and eval.");
       sqlite.run(
-        "update examples set instruction = ?, input = ?, output = ?, split = ?, is_valid = ?, validation_error = ?, token_count = ?, token_count_approx = 1, content_hash = ?, updated_at = ? where id = ?",
-        [fields.instruction, fields.input, fields.output, patch.split ?? e.split, isValid ? 1 : 0, reason, approxTokens(`${fields.instruction} ${fields.input} ${fields.output}`), contentHash(fields), now(), exampleId],
+        "update examples set instruction = ?, input = ?, output = ?, split = ?, is_valid = ?, validation_error = ?, token_count = ?, token_count_approx = ?, content_hash = ?, updated_at = ? where id = ?",
+        [fields.instruction, fields.input, fields.output, patch.split ?? e.split, isValid ? 1 : 0, reason, tokens.count, tokens.approx ? 1 : 0, contentHash(fields), now(), exampleId],
       );
       return get(projectId, exampleId);
     },

@@ -20,6 +20,7 @@ import { MIN_VALID_EXAMPLES } from "../wizard/steps.ts";
 import type { Backend, GenerationConfig } from "./backends.ts";
 import { planQuotas } from "./plan.ts";
 import { PROMPTS, renderPrompt } from "./prompts.ts";
+import { projectTokenCounter } from "../models/tokenizer.ts";
 import { groundingScore, NearDuplicateIndex, refusalReason } from "./quality.ts";
 import { exampleJsonSchema, parseExamples } from "./repair.ts";
 
@@ -72,6 +73,7 @@ export function createGenerationService(deps: {
     const { payload, job, signal } = ctx;
     const project = deps.projects.get(payload.projectId);
     const task = project.taskType ?? "instruction";
+    const countTokens = projectTokenCounter(project.modelInfo);
     const all = projectChunks(payload.projectId);
     if (all.length === 0) throw new JobError("There is no extracted text to generate from: upload a document first.");
     const started = now();
@@ -139,6 +141,7 @@ export function createGenerationService(deps: {
           refusalReason(f) ??
           (grounding < config.groundingThreshold ? `not grounded in its source (${Math.round(grounding * 100)}% of the answer's words are in the chunk)` : null);
         if (reason) filtered[reason.replace(/\s*\(.*\)$/, "")] = (filtered[reason.replace(/\s*\(.*\)$/, "")] ?? 0) + 1;
+        const tokens = countTokens(f);
         rows.push({
           id: crypto.randomUUID(),
           projectId: payload.projectId,
@@ -151,8 +154,8 @@ export function createGenerationService(deps: {
           output: f.output,
           isValid: reason === null,
           validationError: reason,
-          tokenCount: approxTokens(`${f.instruction} ${f.input} ${f.output}`),
-          tokenCountApprox: true,
+          tokenCount: tokens.count,
+          tokenCountApprox: tokens.approx,
           groundingScore: Math.round(grounding * 1000) / 1000,
           generatorModel: payload.model,
           promptVersion: PROMPTS[task].version,
