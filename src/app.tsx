@@ -44,6 +44,7 @@ import { loginRoutes } from "./security/routes.tsx";
 import { createHubClient } from "./models/hub-client.ts";
 import { modelApiRoutes, modelPageRoutes } from "./models/routes.tsx";
 import { createModelService } from "./models/service.ts";
+import { RECOUNT_JOB, registerRecountJob } from "./datasets/recount.ts";
 import { createProgressQuery } from "./wizard/progress-queries.ts";
 import { createWizardRenderer } from "./wizard/render.tsx";
 import { wizardRoutes } from "./wizard/routes.tsx";
@@ -69,7 +70,13 @@ export function createApp(deps: AppDeps) {
   const now = deps.now ?? Date.now;
   const projects = createProjectService({ db: deps.db, dataDir: deps.config.dataDir, now });
   const jobs = createJobService({ db: deps.db });
-  const models = createModelService({ hub: createHubClient(deps.config.hub), dataDir: deps.config.dataDir, projects });
+  registerRecountJob({ db: deps.db, queue: deps.queue, projects });
+  const models = createModelService({
+    hub: createHubClient(deps.config.hub),
+    dataDir: deps.config.dataDir,
+    projects,
+    onModelChanged: (projectId) => deps.queue.enqueue(RECOUNT_JOB, projectId, { projectId }),
+  });
   const diskGuard = createDiskGuard(deps.config.dataDir, deps.config.minFreeMb ?? 0);
   const documents = createDocumentService({ db: deps.db, dataDir: deps.config.dataDir, queue: deps.queue, projects, now, diskGuard });
   const imports = createImportService({ db: deps.db, queue: deps.queue, documents, projects });

@@ -202,6 +202,11 @@ describe("resolving a Hub model", () => {
     expect(changed.warnings[0]).toBe(MODEL_CHANGED_WARNING);
     const stored = (await (await t.request(`/api/projects/${id}`)).json()).model_info;
     expect(stored.warnings).not.toContain(MODEL_CHANGED_WARNING);
+    // …and they are: a recount job runs with the new model's tokenizer.
+    const jobs = (await (await t.request(`/api/projects/${id}/jobs`)).json()).jobs;
+    expect(jobs.map((j: { type: string }) => j.type)).toContain("dataset_recount");
+    await t.queue.runUntilEmpty();
+    expect((await (await t.request(`/api/jobs/${jobs[0].id}`)).json()).status).toBe("success");
   });
 });
 

@@ -38,7 +38,7 @@ type Sources = {
 
 export type ModelService = ReturnType<typeof createModelService>;
 
-export function createModelService(deps: { hub: HubClient; dataDir: string; projects: ProjectService }) {
+export function createModelService(deps: { hub: HubClient; dataDir: string; projects: ProjectService; onModelChanged?: (projectId: string) => void }) {
   async function fromHub(repoId: string): Promise<Sources> {
     if (!isValidRepoId(repoId)) {
       throw new AppError(
@@ -170,6 +170,7 @@ export function createModelService(deps: { hub: HubClient; dataDir: string; proj
       const info = await resolve(modelId);
       deps.projects.setModel(projectId, info.model_id, info);
       if (project.exampleCount > 0 && project.baseModelId && project.baseModelId !== info.model_id) {
+        deps.onModelChanged?.(projectId);
         // Said once, on this answer; not stored with the model.
         return { ...info, warnings: [MODEL_CHANGED_WARNING, ...info.warnings] };
       }
