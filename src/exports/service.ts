@@ -40,12 +40,9 @@ export function createExportService(deps: { db: Db; queue: JobQueue; projects: P
       if (!run) return { skipped: "run deleted" };
       let files: { name: string; path: string; size_bytes: number }[] = [];
       const result = await runTrainer({
-        command: deps.trainer.command,
+        trainer: deps.trainer,
         args: ["export", "--run", run.outputDir, "--provenance", join(run.outputDir, "provenance.json")],
-        cwd: deps.trainer.cwd,
-        env: deps.trainer.env,
         signal,
-        graceMs: deps.trainer.graceMs,
         logger: deps.logger,
         handlers: {
           onEvent: (e) => {

@@ -35,9 +35,13 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.inf
   return parsed.data;
 }
 
-export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+/** A JSON object from the body; `optional` endpoints treat an empty body as {}. */
+export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S, opts: { optional?: boolean } = {}): Promise<z.infer<S>> {
   const text = await c.req.text();
-  if (text.trim() === "") throw new AppError(400, "empty_body", "The request body is empty; send a JSON object.");
+  if (text.trim() === "") {
+    if (opts.optional) return parseWith(schema, {});
+    throw new AppError(400, "empty_body", "The request body is empty; send a JSON object.");
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -50,21 +54,7 @@ export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S):
   return parseWith(schema, value);
 }
 
-/** Like parseJsonBody, for endpoints whose body may be left out entirely ({} is assumed). */
-export async function parseOptionalJsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  const text = await c.req.text();
-  if (text.trim() === "") return parseWith(schema, {});
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new AppError(400, "invalid_json", "The request body is not valid JSON.");
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new AppError(400, "invalid_json", "The request body must be a JSON object.");
-  }
-  return parseWith(schema, value);
-}
+export const parseOptionalJsonBody = <S extends z.ZodType>(c: Context, schema: S) => parseJsonBody(c, schema, { optional: true });
 
 /** Reads an url-encoded or multipart form into plain strings (files are ignored here). */
 export async function readFormFields(c: Context): Promise<Record<string, string>> {

@@ -51,11 +51,8 @@ export function createHardwareService(deps: { db: Db; queue: JobQueue; projects:
     let result;
     try {
       result = await runTrainer({
-        command: deps.trainer.command,
+        trainer: deps.trainer,
         args,
-        cwd: deps.trainer.cwd,
-        env: deps.trainer.env,
-        graceMs: 5000,
         logger: deps.logger,
         handlers: { onEvent: (e) => e.event === "hardware" && (info = hardwareInfoSchema.parse(e)), onStderr: () => {} },
       });

@@ -27,7 +27,8 @@ import { runTrainer } from "./supervisor.ts";
 export const TRAINING_JOB = "training";
 const MAX_STDERR_LINES = 5000;
 
-export type TrainerSettings = { command: string[]; cwd: string; graceMs: number; env?: Record<string, string> };
+export type { TrainerSettings } from "./supervisor.ts";
+import type { TrainerSettings } from "./supervisor.ts";
 
 export function createTrainingService(deps: {
   db: Db;
@@ -74,12 +75,9 @@ export function createTrainingService(deps: {
       setRun(run.id, { status: "running", jobId: job.id, startedAt: run.startedAt ?? now(), errorCode: null, errorMessage: null });
       deps.projects.setStatus(run.projectId, "training");
       const result = await runTrainer({
-        command: deps.trainer.command,
+        trainer: deps.trainer,
         args: ["train", "--config", join(dir, "run.json"), ...(payload.resume ? ["--resume"] : [])],
-        cwd: deps.trainer.cwd,
-        env: deps.trainer.env,
         signal,
-        graceMs: deps.trainer.graceMs,
         logger: deps.logger,
         handlers: {
           onEvent: (e: TrainerEvent) => {
@@ -116,12 +114,9 @@ export function createTrainingService(deps: {
       deps.projects.setStatus(run.projectId, "evaluating");
       progress(96, "evaluating");
       const evaluation = await runTrainer({
-        command: deps.trainer.command,
+        trainer: deps.trainer,
         args: ["evaluate", "--run", dir, "--samples", "5", "--max-new-tokens", "64"],
-        cwd: deps.trainer.cwd,
-        env: deps.trainer.env,
         signal,
-        graceMs: deps.trainer.graceMs,
         logger: deps.logger,
         handlers: { onEvent: () => {}, onStderr: () => {} },
       });

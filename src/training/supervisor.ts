@@ -30,19 +30,19 @@ async function eachLine(stream: ReadableStream<Uint8Array>, fn: (line: string) =
   if (buffer.trim()) fn(buffer);
 }
 
+/** How to run the trainer: the command (python -m finetuneflow_trainer), its folder, env, grace period. */
+export type TrainerSettings = { command: string[]; cwd: string; graceMs: number; env?: Record<string, string> };
+
 export function runTrainer(opts: {
-  command: string[];
+  trainer: TrainerSettings;
   args: string[];
-  cwd: string;
-  env?: Record<string, string>;
   signal?: AbortSignal;
-  graceMs: number;
   handlers: RunHandlers;
   logger: Logger;
 }): Promise<SupervisorResult> {
-  const proc = Bun.spawn([...opts.command, ...opts.args], {
-    cwd: opts.cwd,
-    env: { ...process.env, PYTHONUNBUFFERED: "1", ...opts.env },
+  const proc = Bun.spawn([...opts.trainer.command, ...opts.args], {
+    cwd: opts.trainer.cwd,
+    env: { ...process.env, PYTHONUNBUFFERED: "1", ...opts.trainer.env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -57,7 +57,7 @@ export function runTrainer(opts: {
     killTimer = setTimeout(() => {
       opts.logger.warn("trainer did not stop after SIGTERM: killing it", { pid: proc.pid });
       proc.kill("SIGKILL");
-    }, opts.graceMs);
+    }, opts.trainer.graceMs);
   };
   if (opts.signal?.aborted) stop();
   opts.signal?.addEventListener("abort", stop, { once: true });

@@ -1,27 +1,12 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Browser, Page } from "playwright-core";
-import { launchBrowser, screenshot, watchPage } from "../helpers/browser.ts";
-import { startServer, type RunningServer } from "../helpers/server-process.ts";
+import { expect, test } from "bun:test";
+import { screenshot } from "../helpers/browser.ts";
+import { useBrowserSession } from "../helpers/browser-session.ts";
 
-let server: RunningServer;
-let browser: Browser;
-let page: Page;
-let problems: string[];
-
-beforeAll(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  problems = watchPage(page);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const session = useBrowserSession({ viewport: { width: 1280, height: 1000 } });
 
 test("a user filters, searches, edits in the modal and deletes selected examples", async () => {
   const json = (path: string, body: unknown, method = "POST") =>
-    fetch(server.url + path, { method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.json());
+    fetch(session.server.url + path, { method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }).then((r) => r.json());
   const { id } = await json("/api/projects", { name: "Review" });
   const rows = [
     ...Array.from({ length: 70 }, (_, i) => ({ instruction: `How do I reset router model R${i}?`, input: "", output: `Hold the reset button of R${i} for ten seconds.` })),
@@ -31,51 +16,51 @@ test("a user filters, searches, edits in the modal and deletes selected examples
   const form = new FormData();
   form.append("kind", "dataset_upload");
   form.append("files", new File([rows.map((r) => JSON.stringify(r)).join("\n")], "faq.jsonl"));
-  await fetch(`${server.url}/api/projects/${id}/files/upload`, { method: "POST", body: form });
-  for (let i = 0; i < 100 && (await (await fetch(`${server.url}/api/projects/${id}/files`)).json()).files[0].status !== "ready"; i++) await Bun.sleep(50);
+  await fetch(`${session.server.url}/api/projects/${id}/files/upload`, { method: "POST", body: form });
+  for (let i = 0; i < 100 && (await (await fetch(`${session.server.url}/api/projects/${id}/files`)).json()).files[0].status !== "ready"; i++) await Bun.sleep(50);
 
-  await page.goto(`${server.url}/projects/${id}/wizard?step=review`);
-  await page.locator(".stats-bar").waitFor();
-  expect(await page.locator(".stats-bar").textContent()).toContain("Total 72");
-  expect(await page.locator(".example-row").count()).toBe(50);
-  expect(await page.evaluate(() => (window as unknown as { pwned?: boolean }).pwned)).toBeUndefined();
-  await screenshot(page, "review-01-table");
+  await session.page.goto(`${session.server.url}/projects/${id}/wizard?step=review`);
+  await session.page.locator(".stats-bar").waitFor();
+  expect(await session.page.locator(".stats-bar").textContent()).toContain("Total 72");
+  expect(await session.page.locator(".example-row").count()).toBe(50);
+  expect(await session.page.evaluate(() => (window as unknown as { pwned?: boolean }).pwned)).toBeUndefined();
+  await screenshot(session.page, "review-01-table");
 
   // Filters live in the URL: invalid only, then a search; a reload keeps them.
-  await page.getByLabel("Validity").selectOption("invalid");
-  await page.waitForURL(/valid=invalid/);
-  await page.waitForFunction(() => document.querySelectorAll(".example-row").length === 1);
-  await page.getByLabel("Validity").selectOption("all");
-  await page.getByLabel("Search").fill("R42");
-  await page.waitForURL(/q=R42/);
-  await page.waitForFunction(() => document.querySelectorAll(".example-row").length === 1);
-  await page.reload();
-  expect(await page.locator(".example-row").count()).toBe(1);
-  expect(await page.getByLabel("Search").inputValue()).toBe("R42");
+  await session.page.getByLabel("Validity").selectOption("invalid");
+  await session.page.waitForURL(/valid=invalid/);
+  await session.page.waitForFunction(() => document.querySelectorAll(".example-row").length === 1);
+  await session.page.getByLabel("Validity").selectOption("all");
+  await session.page.getByLabel("Search").fill("R42");
+  await session.page.waitForURL(/q=R42/);
+  await session.page.waitForFunction(() => document.querySelectorAll(".example-row").length === 1);
+  await session.page.reload();
+  expect(await session.page.locator(".example-row").count()).toBe(1);
+  expect(await session.page.getByLabel("Search").inputValue()).toBe("R42");
 
   // Open the example, fix its output, save: the table and stats refresh.
-  await page.locator(".example-row").first().click();
-  const modal = page.locator("#example-modal");
+  await session.page.locator(".example-row").first().click();
+  const modal = session.page.locator("#example-modal");
   await modal.waitFor({ state: "visible" });
   expect(await modal.locator(".provenance").textContent()).toContain("Imported from faq.jsonl, line 43");
   await modal.getByLabel("Output").fill("Press and hold the reset button for ten seconds, then wait for the light.");
   await modal.getByRole("button", { name: "Save" }).click();
   await modal.locator(".notice").waitFor();
-  await screenshot(page, "review-02-modal");
-  await page.keyboard.press("Escape");
-  await page.locator(".example-row", { hasText: "Press and hold" }).waitFor();
+  await screenshot(session.page, "review-02-modal");
+  await session.page.keyboard.press("Escape");
+  await session.page.locator(".example-row", { hasText: "Press and hold" }).waitFor();
 
   // Delete selected: clear the search, select the page, confirm with the count.
-  await page.getByLabel("Search").fill("");
-  await page.waitForFunction(() => document.querySelectorAll(".example-row").length === 50);
-  await page.getByLabel("Select every example on this page").check();
-  await page.getByRole("button", { name: "Delete selected (50)" }).click();
-  const dialog = page.locator("#confirm-dialog");
+  await session.page.getByLabel("Search").fill("");
+  await session.page.waitForFunction(() => document.querySelectorAll(".example-row").length === 50);
+  await session.page.getByLabel("Select every example on this page").check();
+  await session.page.getByRole("button", { name: "Delete selected (50)" }).click();
+  const dialog = session.page.locator("#confirm-dialog");
   await dialog.waitFor({ state: "visible" });
   expect(await dialog.textContent()).toContain("Delete 50 examples?");
   await dialog.getByRole("button", { name: "Delete examples" }).click();
-  await page.waitForFunction(() => document.querySelector(".stats-bar")?.textContent?.includes("Total 22"));
-  await screenshot(page, "review-03-deleted");
-  expect(await page.evaluate(() => (window as unknown as { pwned?: boolean }).pwned)).toBeUndefined();
-  expect(problems).toEqual([]);
+  await session.page.waitForFunction(() => document.querySelector(".stats-bar")?.textContent?.includes("Total 22"));
+  await screenshot(session.page, "review-03-deleted");
+  expect(await session.page.evaluate(() => (window as unknown as { pwned?: boolean }).pwned)).toBeUndefined();
+  expect(session.problems).toEqual([]);
 }, 60_000);
