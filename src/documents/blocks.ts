@@ -13,7 +13,8 @@ export type Extracted = { blocks: Block[]; pageCount: number | null; encoding?: 
 /** Markdown / plain text: `#` headings, paragraphs separated by blank lines. */
 export function blocksFromPlainText(text: string): Block[] {
   const blocks: Block[] = [];
-  for (const para of text.split(/\n{2,}/)) {
+  // A line holding only spaces separates paragraphs too.
+  for (const para of text.split(/\n[ \t]*\n\s*/)) {
     const lines = para.split("\n");
     let buffer: string[] = [];
     const flush = () => {

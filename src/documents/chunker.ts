@@ -56,10 +56,13 @@ function splitLong(piece: Piece, max: number): Piece[] {
   return out;
 }
 
-export function chunkBlocks(blocks: Block[], opts: ChunkOptions = DEFAULT_CHUNKING): Chunk[] {
+/** Where a document left off, so a long one can be chunked section by section. */
+export type ChunkCursor = { headings: string[]; offset: number };
+
+export function chunkBlocks(blocks: Block[], opts: ChunkOptions = DEFAULT_CHUNKING, cursor: ChunkCursor = { headings: [], offset: 0 }): Chunk[] {
   const pieces: Piece[] = [];
-  const headings: string[] = [];
-  let offset = 0;
+  const headings = cursor.headings;
+  let offset = cursor.offset;
   let sectionStart = true;
   for (const b of blocks) {
     if (b.kind === "heading") {
@@ -73,6 +76,7 @@ export function chunkBlocks(blocks: Block[], opts: ChunkOptions = DEFAULT_CHUNKI
     sectionStart = false;
     offset += b.text.length + 2;
   }
+  cursor.offset = offset;
 
   const chunks: Chunk[] = [];
   let current: Piece[] = [];

@@ -105,6 +105,34 @@ export function extractPlainText(bytes: Uint8Array, filename: string): Extracted
   return { blocks, pageCount: null, encoding, warnings: encoding === "windows-1252" ? ["The file is not UTF-8; it was read as Windows-1252."] : [] };
 }
 
+/**
+ * Plain text, section by section (about `sectionChars` each, cut at blank lines), so a
+ * 50 MB file is never held as blocks, cleaned copies and chunks all at once.
+ */
+export function* plainTextSections(bytes: Uint8Array, filename: string, sectionChars = 1_000_000): Generator<{ blocks: Block[]; encoding: string }> {
+  const { text, encoding } = decodeText(bytes, filename);
+  let start = 0;
+  let any = false;
+  while (start < text.length) {
+    let end = Math.min(text.length, start + sectionChars);
+    if (end < text.length) {
+      // Prefer a paragraph break nearby, then a line break, then any space: a file with
+      // no blank lines at all must still be cut into sections.
+      const window = text.slice(end, end + 65_536);
+      const para = window.search(/\n[ \t]*\n/);
+      const line = window.indexOf("\n");
+      const space = window.search(/\s/);
+      const cut = para >= 0 ? para : line >= 0 ? line : space;
+      end = cut < 0 ? Math.min(text.length, end + 65_536) : end + cut + 1;
+    }
+    const blocks = cleanBlocks(blocksFromPlainText(text.slice(start, end)));
+    if (blocks.length) any = true;
+    yield { blocks, encoding };
+    start = end;
+  }
+  if (!any) throw new AppError(422, "empty_document", `${filename} contains no text.`);
+}
+
 export async function extractDocument(type: SniffedType, bytes: Uint8Array, filename: string): Promise<Extracted> {
   if (type === "pdf") return extractPdf(bytes, filename);
   if (type === "docx") return extractDocx(bytes, filename);
