@@ -9,6 +9,7 @@ import { generationBench } from "./generation.bench.ts";
 import { reviewBench } from "./review.bench.ts";
 import { documentsBench } from "./documents.bench.ts";
 import { sseBench } from "./sse.bench.ts";
+import { uplotBench } from "./uplot.bench.ts";
 
 const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   dashboard: dashboardBench,
@@ -18,6 +19,7 @@ const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   review: reviewBench,
   documents: documentsBench,
   sse: sseBench,
+  uplot: uplotBench,
 };
 
 const wanted = process.argv.slice(2);

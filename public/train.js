@@ -87,7 +87,34 @@
     window.__ftfChart = { points, redraw, get plot() { return plot; } };
   }
 
-  const wire = (root) => root.querySelectorAll("[data-live-run]").forEach(start);
+  // Past runs on one chart: one train-loss series per run, on the union of their steps.
+  const COLOURS = ["#4f46e5", "#d97706", "#059669", "#dc2626", "#7c3aed", "#0891b2"];
+  async function compare(el) {
+    if (el.dataset.wired || typeof uPlot !== "function") return;
+    el.dataset.wired = "1";
+    const { runs } = await (await fetch(el.dataset.compareRuns)).json();
+    const steps = [...new Set(runs.flatMap((r) => r.points.map((p) => p[0])))].sort((a, b) => a - b);
+    const series = runs.map((r) => {
+      const byStep = new Map(r.points);
+      return steps.map((s) => (byStep.has(s) ? byStep.get(s) : null));
+    });
+    new uPlot(
+      {
+        width: Math.max(300, el.clientWidth || 600),
+        height: 260,
+        scales: { x: { time: false } },
+        axes: [{ label: "step" }, { label: "train loss" }],
+        series: [{ label: "step" }, ...runs.map((r, i) => ({ label: r.label, stroke: COLOURS[i % COLOURS.length], width: 2, spanGaps: true }))],
+      },
+      [steps, ...series],
+      el,
+    );
+  }
+
+  const wire = (root) => {
+    root.querySelectorAll("[data-live-run]").forEach(start);
+    root.querySelectorAll("[data-compare-runs]").forEach(compare);
+  };
   document.addEventListener("DOMContentLoaded", () => wire(document));
   document.addEventListener("htmx:load", (e) => wire(e.target));
 

@@ -28,6 +28,7 @@ export function trainingApiRoutes(training: TrainingService, hardware: HardwareS
       return c.json(status);
     })
     .get("/projects/:id/train/runs", (c) => c.json({ runs: training.runs(c.req.param("id")).map(toRunJson) }))
+    .get("/projects/:id/train/curves", (c) => c.json({ runs: training.curves(c.req.param("id")) }))
     .post("/projects/:id/train/cancel", (c) => c.json(toRunJson(training.cancel(c.req.param("id")))))
     .post("/projects/:id/train/resume", async (c) => {
       const body = await parseOptionalJsonBody(c, z.object({ run_id: z.string().optional() }).strict());

@@ -229,6 +229,18 @@ export function createTrainingService(deps: {
       return getRun(run.id)!;
     },
 
+    /** Train-loss curves of every run of the project, for comparing runs on one chart. */
+    curves(projectId: string) {
+      deps.projects.get(projectId);
+      return this.runs(projectId).map((r) => ({
+        run_id: r.id,
+        label: `${new Date(r.createdAt).toISOString().slice(0, 16).replace("T", " ")} · ${r.method} · ${r.status}`,
+        points: (
+          db.$client.query("select step, json_extract(data, '$.train_loss') as loss from run_metrics where run_id = ? and event = 'log' order by seq").all(r.id) as { step: number; loss: number }[]
+        ).map((p) => [p.step, p.loss]),
+      }));
+    },
+
     eventsAfter(runId: string, afterSeq: number): RunEvent[] {
       return db
         .select({ seq: runMetrics.seq, event: runMetrics.event, data: runMetrics.data })

@@ -141,6 +141,20 @@ describe("supervised training", () => {
   });
 });
 
+test("every run's train-loss curve is available to compare on one chart", async () => {
+  const pid = setup();
+  await start(pid);
+  await t.queue.runUntilEmpty();
+  await start(pid);
+  await t.queue.runUntilEmpty();
+  const { runs } = await (await t.request(`/api/projects/${pid}/train/curves`)).json();
+  expect(runs).toHaveLength(2);
+  expect(runs[0].points).toHaveLength(10);
+  expect(runs[0].points[0]).toEqual([1, 2.9]);
+  const page = await (await t.request(`/projects/${pid}/wizard?step=train`)).text();
+  expect(page).toContain("data-compare-runs");
+});
+
 describe("SSE stream of a run", () => {
   async function readSse(res: Response, until: (events: { id: string; event: string }[]) => boolean) {
     const reader = res.body!.getReader();

@@ -28,7 +28,7 @@ export function TrainStep(props: { project: ProjectSummary; data: TrainData }) {
     <div class="train-step">
       {status && ACTIVE.has(status.status) ? null : <HyperparamForm project={props.project} data={props.data} />}
       {live ? <LiveRun projectId={id} status={status!} /> : null}
-      {props.data.runs.length > 1 ? <PastRuns runs={props.data.runs} /> : null}
+      {props.data.runs.length > 1 ? <PastRuns projectId={id} runs={props.data.runs} /> : null}
     </div>
   );
 }
@@ -160,10 +160,11 @@ function LiveRun({ projectId, status }: { projectId: string; status: NonNullable
   );
 }
 
-function PastRuns({ runs }: { runs: TrainingRunRow[] }) {
+function PastRuns({ projectId, runs }: { projectId: string; runs: TrainingRunRow[] }) {
   return (
     <section class="past-runs" aria-labelledby="runs-title">
       <h3 id="runs-title">Runs of this project</h3>
+      <div class="loss-chart" data-compare-runs={`/api/projects/${projectId}/train/curves`} role="img" aria-label="Train loss of every run, by step"></div>
       <table class="table">
         <thead>
           <tr>
