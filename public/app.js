@@ -70,6 +70,19 @@
     showToast("The server did not answer. Check that FineTuneFlow is still running, then try again."),
   );
 
+  // Preview step: the projection follows the target as it is typed.
+  document.addEventListener("input", (evt) => {
+    if (evt.target.id !== "target") return;
+    const p = document.getElementById("projection");
+    const target = Number(evt.target.value);
+    const speed = Number(p && p.dataset.speed);
+    if (!p || !speed || !(target > 0)) return;
+    const chunks = Number(p.dataset.chunks);
+    const minutes = Math.max(1, Math.round(target / speed / 60));
+    const fmt = (n) => n.toLocaleString("en-US");
+    p.textContent = `At the preview's pace (${speed.toFixed(2)} examples/s), about ${minutes} min for ${fmt(target)} examples, spread over ${fmt(Math.min(chunks, target))} of ${fmt(chunks)} chunks.`;
+  });
+
   // After a wizard step swap, move focus to the new step's title for keyboard and
   // screen-reader users (the swap replaced what had focus).
   // Only for step navigation (GET); a form inside a step keeps focus where the user was

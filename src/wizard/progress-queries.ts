@@ -1,6 +1,7 @@
 /**
  * The wizard's read model: one query counting what a project has across the
- * capabilities' tables. Read-only; each capability still owns its writes.
+ * capabilities' tables (examples through their trigger-kept counts). Read-only; each
+ * capability still owns its writes.
  */
 import type { Database } from "bun:sqlite";
 import type { Db } from "../db/client.ts";
@@ -27,9 +28,9 @@ export function createProgressQuery(db: Db) {
       (p.task_type is not null) as task_chosen,
       (select count(*) from files where project_id = p.id and kind = 'raw_doc' and status = 'ready') as ready_documents,
       (select count(*) from files where project_id = p.id and kind = 'dataset_upload' and status = 'ready') as ready_datasets,
-      (select count(*) from examples where project_id = p.id and split = 'preview') as preview_examples,
+      (select coalesce(sum(n), 0) from example_counts where project_id = p.id and split = 'preview') as preview_examples,
       (select count(*) from jobs where project_id = p.id and type = 'dataset_preview' and status = 'success') as preview_jobs,
-      (select count(*) from examples where project_id = p.id and split in ('train', 'eval') and is_valid = 1) as valid_examples,
+      (select coalesce(sum(n), 0) from example_counts where project_id = p.id and split in ('train', 'eval') and is_valid = 1) as valid_examples,
       (p.hardware_info is not null) as hardware_checked,
       (select count(*) from training_runs where project_id = p.id and status = 'success') as successful_runs,
       (select count(*) from artifacts where project_id = p.id) as artifacts

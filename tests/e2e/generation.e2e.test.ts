@@ -65,6 +65,7 @@ test("a user previews 10 examples, generates the full dataset and reaches Review
   await screenshot(page, "preview-01-results");
 
   await page.getByLabel("Target examples").fill("30");
+  expect(await page.locator("#projection").textContent()).toContain("for 30 examples");
   await page.getByRole("button", { name: "Generate Full Dataset" }).click();
   await page.locator("#preview-panel .job-progress").waitFor();
   await screenshot(page, "preview-02-generating");

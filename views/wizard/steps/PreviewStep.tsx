@@ -148,7 +148,7 @@ function FullGeneration(props: { projectId: string; fullJob?: PreviewData["fullJ
           <label for="target">Target examples</label>
           <input id="target" name="target" type="number" min={10} max={100000} step={1} value={String(target)} />
         </div>
-        <p class="field-hint" id="projection">
+        <p class="field-hint" id="projection" data-speed={props.speed ? String(props.speed) : ""} data-chunks={String(props.chunkCount)} aria-live="polite">
           {minutes
             ? `At the preview's pace (${props.speed!.toFixed(2)} examples/s), about ${minutes} min for ${formatCount(target)} examples, spread over ${formatCount(Math.min(props.chunkCount, target))} of ${formatCount(props.chunkCount)} chunks.`
             : `${formatCount(props.chunkCount)} chunks available.`}
