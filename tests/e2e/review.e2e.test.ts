@@ -48,10 +48,12 @@ test("a user filters, searches, edits in the modal and deletes selected examples
   await modal.locator(".notice").waitFor();
   await screenshot(session.page, "review-02-modal");
   await session.page.keyboard.press("Escape");
+  await modal.waitFor({ state: "hidden" });
   await session.page.locator(".example-row", { hasText: "Press and hold" }).waitFor();
 
-  // Delete selected: clear the search, select the page, confirm with the count.
+  // Delete selected: clear the search (Enter submits at once), select the page, confirm with the count.
   await session.page.getByLabel("Search").fill("");
+  await session.page.getByLabel("Search").press("Enter");
   await session.page.waitForFunction(() => document.querySelectorAll(".example-row").length === 50);
   await session.page.getByLabel("Select every example on this page").check();
   await session.page.getByRole("button", { name: "Delete selected (50)" }).click();

@@ -58,7 +58,12 @@ function DropZone(props: { projectId: string; kind: string; title: string; accep
   );
 }
 
-const inProgress = (files: FileJson[]) => files.some((f) => f.status === "uploading" || f.status === "extracting");
+/**
+ * Keep polling while a file is processed, and for a few seconds after one arrives:
+ * a refresh answered between two uploads of one batch must not be the last word.
+ */
+const inProgress = (files: FileJson[]) =>
+  files.some((f) => f.status === "uploading" || f.status === "extracting" || Date.now() - Date.parse(f.created_at) < 10_000);
 
 /** The uploaded files; refreshes itself while any file is still being processed. */
 export function FileList(props: { projectId: string; files: FileJson[] }) {
