@@ -69,9 +69,18 @@
       set("eval_loss", fmt(d.eval_loss));
       redraw();
     });
+    const badge = section.querySelector("[data-run-status]");
+    const markRunning = () => {
+      if (badge && section.dataset.active && badge.textContent !== "running") {
+        badge.textContent = "running";
+        badge.className = "badge status-running";
+      }
+    };
+    source.addEventListener("started", markRunning);
     source.addEventListener("progress", (e) => {
       const d = JSON.parse(e.data);
       if (bar) bar.value = Math.round(d.progress_pct);
+      markRunning();
     });
     source.addEventListener("stderr", (e) => {
       if (!log) return;
