@@ -19,7 +19,3 @@ export const HTMX_CONFIG = {
   allowEval: false,
   defaultSwapStyle: "innerHTML",
 };
-
-export const HX_EVENTS = {
-  projectsChanged: "projects-changed",
-} as const;

@@ -20,7 +20,7 @@ import { parseDataset } from "./parse.ts";
 import type { ProjectService } from "../projects/service.ts";
 import { MIN_VALID_EXAMPLES } from "../wizard/steps.ts";
 import { columnMappingSchema, detectShape, rowToFields, type ColumnMapping, type Shape } from "./shapes.ts";
-import { contentHash, splitFor, validateFields } from "./validate.ts";
+import { contentHash, exampleColumns, splitFor, validateFields } from "./validate.ts";
 
 export type ImportSummary = { imported: number; invalid: number; first_errors: string[]; summary: string; shape: string };
 
@@ -62,21 +62,13 @@ export function createImportService(deps: { db: Db; queue: JobQueue; documents: 
       if (!reason && hash && seen.has(hash)) reason = `duplicate of ${parsed.unit} ${seen.get(hash)}`;
       if (hash && !seen.has(hash)) seen.set(hash, record.line);
       if (reason && errors.length < 5) errors.push(`${where}: ${reason}`);
-      const tokens = countTokens(f);
       rows.push({
         id: crypto.randomUUID(),
         projectId: file.projectId,
         fileId: file.id,
         sourceLine: record.line,
         split: splitFor(`${file.id}:${record.line}`),
-        instruction: f.instruction,
-        input: f.input,
-        output: f.output,
-        isValid: reason === null,
-        validationError: reason,
-        tokenCount: tokens.count,
-        tokenCountApprox: tokens.approx,
-        contentHash: hash,
+        ...exampleColumns(f, reason, countTokens(f), hash),
       });
     }
     const invalid = rows.filter((r) => !r.isValid).length;

@@ -1,4 +1,5 @@
 /** Checks every example must pass, whatever wrote it (an import or an LLM). */
+import type { TokenCount } from "../models/tokenizer.ts";
 import type { ExampleFields } from "./shapes.ts";
 
 export const LIMITS = { minChars: 2, maxInstructionChars: 8_000, maxInputChars: 32_000, maxOutputChars: 16_000 };
@@ -22,4 +23,18 @@ export function contentHash(f: ExampleFields): string {
 export function splitFor(key: string, evalRatio = 0.1, seed = 42): "train" | "eval" {
   const h = new Bun.CryptoHasher("sha1").update(`${seed}:${key}`).digest();
   return h.readUInt32BE(0) / 0xffffffff < evalRatio ? "eval" : "train";
+}
+
+/** The columns every new example carries, whoever wrote it (an import or a model). */
+export function exampleColumns(f: ExampleFields, reason: string | null, tokens: TokenCount, hash: string | null) {
+  return {
+    instruction: f.instruction,
+    input: f.input,
+    output: f.output,
+    isValid: reason === null,
+    validationError: reason,
+    tokenCount: tokens.count,
+    tokenCountApprox: tokens.approx,
+    contentHash: hash,
+  };
 }

@@ -5,7 +5,7 @@
  */
 import { rename, rm } from "node:fs/promises";
 import { extname, join } from "node:path";
-import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client.ts";
 import { chunks, examples, files, type FileRow } from "../db/schema.ts";
@@ -183,8 +183,5 @@ export function createDocumentService(deps: {
       await rm(pathOf(file), { force: true });
     },
 
-    chunkCount(projectId: string): number {
-      return db.select({ n: sql<number>`count(*)` }).from(chunks).where(eq(chunks.projectId, projectId)).get()!.n;
-    },
   };
 }

@@ -10,7 +10,7 @@ import { z } from "zod";
 import type { Db } from "../db/client.ts";
 import { chunks, examples, files, jobs, type JobRow } from "../db/schema.ts";
 import type { ExampleFields } from "../datasets/shapes.ts";
-import { contentHash, validateFields } from "../datasets/validate.ts";
+import { contentHash, exampleColumns, validateFields } from "../datasets/validate.ts";
 import { approxTokens } from "../documents/chunker.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -140,8 +140,11 @@ export function createGenerationService(deps: {
           validateFields(f) ??
           refusalReason(f) ??
           (grounding < config.groundingThreshold ? `not grounded in its source (${Math.round(grounding * 100)}% of the answer's words are in the chunk)` : null);
-        if (reason) filtered[reason.replace(/\s*\(.*\)$/, "")] = (filtered[reason.replace(/\s*\(.*\)$/, "")] ?? 0) + 1;
-        const tokens = countTokens(f);
+        if (reason) {
+          // Counted by kind: the percentage in parentheses varies per example.
+          const kind = reason.replace(/\s*\(.*\)$/, "");
+          filtered[kind] = (filtered[kind] ?? 0) + 1;
+        }
         rows.push({
           id: crypto.randomUUID(),
           projectId: payload.projectId,
@@ -149,17 +152,10 @@ export function createGenerationService(deps: {
           chunkId: chunk.id,
           fileId: chunk.fileId,
           split: preview ? "preview" : evalGroups.has(groupOf(chunk)) ? "eval" : "train",
-          instruction: f.instruction,
-          input: f.input,
-          output: f.output,
-          isValid: reason === null,
-          validationError: reason,
-          tokenCount: tokens.count,
-          tokenCountApprox: tokens.approx,
+          ...exampleColumns(f, reason, countTokens(f), hash),
           groundingScore: Math.round(grounding * 1000) / 1000,
           generatorModel: payload.model,
           promptVersion: PROMPTS[task].version,
-          contentHash: hash,
         });
       }
       if (rows.length === 0) return;

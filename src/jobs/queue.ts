@@ -58,8 +58,6 @@ export type QueueOptions = {
 
 type Running = { controller: AbortController; done: Promise<void>; group: string };
 
-const ACTIVE = ["queued", "running", "retrying"] as const;
-
 export type JobQueue = ReturnType<typeof createJobQueue>;
 
 export function createJobQueue(opts: QueueOptions) {
@@ -301,10 +299,6 @@ export function createJobQueue(opts: QueueOptions) {
     onChange(listener: (job: JobRow) => void): () => void {
       listeners.add(listener);
       return () => listeners.delete(listener);
-    },
-
-    isActive(status: string) {
-      return (ACTIVE as readonly string[]).includes(status);
     },
 
     /** 1-based place of a queued job among the queued jobs of its group (0 when not queued). */

@@ -1,5 +1,5 @@
 /** Reading jobs for the API and the JobProgress component. The queue itself writes them. */
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { desc, eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { jobs, type JobRow } from "../db/schema.ts";
 import { notFound } from "../lib/errors.ts";
@@ -17,15 +17,6 @@ export function createJobService(deps: { db: Db }) {
 
     listForProject(projectId: string, limit = 100): JobRow[] {
       return db.select().from(jobs).where(eq(jobs.projectId, projectId)).orderBy(desc(jobs.createdAt)).limit(limit).all();
-    },
-
-    activeForProject(projectId: string): JobRow[] {
-      return db
-        .select()
-        .from(jobs)
-        .where(and(eq(jobs.projectId, projectId), inArray(jobs.status, ["queued", "running", "retrying"])))
-        .orderBy(desc(jobs.createdAt))
-        .all();
     },
   };
 }

@@ -11,7 +11,8 @@ import { AppError, UNEXPECTED_MESSAGE, type ErrorStatus } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 
 const isApi = (c: Context) => c.req.path === "/api" || c.req.path.startsWith("/api/");
-const isHtmx = (c: Context) => c.req.header("HX-Request") === "true" && c.req.header("HX-History-Restore-Request") !== "true";
+/** An htmx swap (a fragment is wanted), as opposed to a full load or a history restore. */
+export const isPartialRequest = (c: Context) => c.req.header("HX-Request") === "true" && c.req.header("HX-History-Restore-Request") !== "true";
 
 export function toAppError(err: unknown, logger: Logger, c: Context): AppError {
   if (err instanceof AppError) return err;
@@ -36,7 +37,7 @@ export function renderError(c: Context, error: AppError) {
       error.status,
     );
   }
-  if (isHtmx(c)) {
+  if (isPartialRequest(c)) {
     c.header("HX-Retarget", "#toasts");
     c.header("HX-Reswap", "beforeend");
     return c.html(<ErrorToast message={error.message} code={error.code} />, error.status);

@@ -63,5 +63,3 @@ export async function readFormFields(c: Context): Promise<Record<string, string>
   for (const [k, v] of Object.entries(body)) if (typeof v === "string") out[k] = v;
   return out;
 }
-
-export const routeParam = z.string().min(1).max(100);

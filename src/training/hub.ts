@@ -16,7 +16,6 @@ export function createRunHub() {
         if (set!.size === 0) subscribers.delete(runId);
       };
     },
-    subscriberCount: (runId: string) => subscribers.get(runId)?.size ?? 0,
   };
 }
 

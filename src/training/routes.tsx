@@ -101,7 +101,7 @@ export function trainingPageRoutes(training: TrainingService, hardware: Hardware
       const form = await readFormFields(c);
       const parsed = trainingConfigSchema.safeParse(Object.fromEntries(Object.entries(form).filter(([, v]) => v !== "")));
       const { project } = wizard.load(id);
-      return c.html(<TrainPlan project={project} plan={parsed.success ? planFor(hardware, id, parsed.data) : null} error={parsed.success ? undefined : parsed.error.issues[0]?.message} />);
+      return c.html(<TrainPlan project={project} plan={parsed.success ? hardware.plan(id, parsed.data) : null} error={parsed.success ? undefined : parsed.error.issues[0]?.message} />);
     })
     .post("/projects/:id/train/cancel", (c) => {
       training.cancel(c.req.param("id"));
@@ -118,4 +118,3 @@ export function trainingPageRoutes(training: TrainingService, hardware: Hardware
     });
 }
 
-const planFor = (hardware: HardwareService, projectId: string, config: z.infer<typeof trainingConfigSchema>) => hardware.plan(projectId, config);

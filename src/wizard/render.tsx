@@ -5,14 +5,14 @@
  */
 import type { Context } from "hono";
 import { AppError, type ErrorStatus } from "../lib/errors.ts";
+import { isPartialRequest } from "../lib/http-errors.tsx";
 import type { ProjectService } from "../projects/service.ts";
 import { Wizard, WizardPage, stepUrl, type WizardProps } from "../../views/wizard/WizardPage.tsx";
 import { StepBody, type StepExtras } from "../../views/wizard/StepBody.tsx";
-import { firstIncompleteStep, stepStates, type ProgressFacts, type StepId } from "./steps.ts";
+import { firstIncompleteStep, stepStates, type ProgressFacts, type StepId, type StepState } from "./steps.ts";
 
 export type WizardRenderer = ReturnType<typeof createWizardRenderer>;
 
-export const isPartial = (c: Context) => c.req.header("HX-Request") === "true" && c.req.header("HX-History-Restore-Request") !== "true";
 
 /** What a step's screen needs beyond the project, loaded by the capability that owns it. */
 export type StepLoaders = Partial<Record<StepId, (projectId: string, query: Record<string, string>) => Record<string, unknown>>>;
@@ -40,16 +40,18 @@ export function createWizardRenderer(deps: {
       c: Context,
       id: string,
       asked: StepId,
-      opts: { extras?: StepExtras; status?: ErrorStatus | 200; lockedNotice?: string; query?: Record<string, string> } = {},
+      opts: { extras?: StepExtras; status?: ErrorStatus | 200; query?: Record<string, string> } = {},
     ) {
       const { project, states } = load(id);
+      const lockedNotice = (s: StepState | undefined) => (s?.lockedReason ? `The ${s.title} step is locked: ${s.lockedReason}` : undefined);
       let current = asked;
-      let notice = opts.lockedNotice;
+      // After the redirect below, the full page says which step was refused.
+      let notice = lockedNotice(states.find((s) => s.id === c.req.query("locked")));
       const askedState = states.find((s) => s.id === asked)!;
       if (askedState.lockedReason) {
         current = firstIncompleteStep(states);
-        notice = `The ${askedState.title} step is locked: ${askedState.lockedReason}`;
-        if (!isPartial(c)) return c.redirect(`${stepUrl(id, current)}&locked=${asked}`, 302);
+        notice = lockedNotice(askedState);
+        if (!isPartialRequest(c)) return c.redirect(`${stepUrl(id, current)}&locked=${asked}`, 302);
         // htmx pushes the URL it asked for; point it at the step actually shown.
         c.header("HX-Push-Url", stepUrl(id, current));
       }
@@ -60,7 +62,7 @@ export function createWizardRenderer(deps: {
         notice,
         body: <StepBody step={current} project={project} states={states} extras={opts.extras ?? {}} data={deps.loaders?.[current]?.(id, opts.query ?? c.req.query()) ?? {}} />,
       };
-      return c.html(isPartial(c) ? <Wizard {...props} /> : <WizardPage {...props} />, opts.status ?? 200);
+      return c.html(isPartialRequest(c) ? <Wizard {...props} /> : <WizardPage {...props} />, opts.status ?? 200);
     },
   };
 }

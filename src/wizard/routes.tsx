@@ -26,13 +26,7 @@ export function wizardRoutes(deps: { projects: ProjectService; wizard: WizardRen
         wizard.load(id);
         throw new AppError(400, "unknown_step", `There is no wizard step “${asked}”. Steps are: ${STEP_IDS.join(", ")}.`);
       }
-      const locked = c.req.query("locked");
-      let lockedNotice: string | undefined;
-      if (locked && isStepId(locked)) {
-        const state = wizard.load(id).states.find((s) => s.id === locked)!;
-        if (state.lockedReason) lockedNotice = `The ${state.title} step is locked: ${state.lockedReason}`;
-      }
-      return wizard.render(c, id, asked, { lockedNotice });
+      return wizard.render(c, id, asked);
     })
     .post("/projects/:id/task", async (c) => {
       const id = c.req.param("id");

@@ -1,6 +1,5 @@
 import type { ProjectSummary } from "../../src/projects/schemas.ts";
 import type { StepId, StepState } from "../../src/wizard/steps.ts";
-import { StepPlaceholder } from "./StepPlaceholder.tsx";
 import { ModelStep } from "./steps/ModelStep.tsx";
 import { TaskStep } from "./steps/TaskStep.tsx";
 import { DataStep } from "./steps/DataStep.tsx";
@@ -41,7 +40,6 @@ export function StepBody(props: StepProps & { step: StepId }) {
       return <ExportStep project={props.project} data={props.data as ExportData} />;
     case "data":
       return <DataStep project={props.project} states={props.states} files={(props.data.files ?? []) as FileJson[]} />;
-    default:
-      return <StepPlaceholder step={props.step} />;
+
   }
 }

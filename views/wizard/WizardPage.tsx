@@ -75,6 +75,16 @@ export function Stepper(props: ChromeProps) {
   );
 }
 
+/** Progress bar and Prev/Next, out of band: for fragments that change what is complete. */
+export function WizardChromeOob(props: Omit<ChromeProps, "oob">) {
+  return (
+    <>
+      <Stepper {...props} oob />
+      <StepNav {...props} oob />
+    </>
+  );
+}
+
 export function StepNav(props: ChromeProps) {
   const index = props.steps.findIndex((s) => s.id === props.current);
   const prev = props.steps[index - 1];

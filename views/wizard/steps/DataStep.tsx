@@ -4,7 +4,7 @@ import { formatBytes, plural } from "../../../src/lib/format.ts";
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
 import type { StepState } from "../../../src/wizard/steps.ts";
 import { StatusBadge } from "../../components/StatusBadge.tsx";
-import { StepNav, Stepper } from "../WizardPage.tsx";
+import { WizardChromeOob } from "../WizardPage.tsx";
 
 const MB = Math.round(MAX_FILE_BYTES / 1024 / 1024);
 
@@ -178,8 +178,7 @@ export function FileListFragment(props: { project: ProjectSummary; states: StepS
   return (
     <>
       <FileList projectId={props.project.id} files={props.files} />
-      <Stepper projectId={props.project.id} steps={props.states} current="data" oob />
-      <StepNav projectId={props.project.id} steps={props.states} current="data" oob />
+      <WizardChromeOob projectId={props.project.id} steps={props.states} current="data" />
     </>
   );
 }

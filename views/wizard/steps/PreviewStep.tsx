@@ -4,7 +4,7 @@ import { formatCount } from "../../../src/lib/format.ts";
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
 import type { StepState } from "../../../src/wizard/steps.ts";
 import { JobProgress } from "../../components/JobProgress.tsx";
-import { StepNav, Stepper } from "../WizardPage.tsx";
+import { WizardChromeOob } from "../WizardPage.tsx";
 
 export type PreviewData = {
   previewJob?: JobView & { result?: GenerationResult | null };
@@ -165,8 +165,7 @@ export function PreviewPanelFragment(props: { project: ProjectSummary; states: S
   return (
     <>
       <PreviewPanel project={props.project} data={props.data as PreviewData} />
-      <Stepper projectId={props.project.id} steps={props.states} current="preview" oob />
-      <StepNav projectId={props.project.id} steps={props.states} current="preview" oob />
+      <WizardChromeOob projectId={props.project.id} steps={props.states} current="preview" />
     </>
   );
 }
