@@ -44,6 +44,7 @@ const next = async (step: string) => {
   await page.locator('[data-nav="next"]').click();
   await page.waitForURL(new RegExp(`step=${step}`));
   await page.locator(`.step-current[data-step="${step}"]`).waitFor();
+  await page.waitForFunction(() => document.activeElement?.id === "step-title");
 };
 
 test("the whole wizard, from a new project to a downloaded adapter that loads", async () => {

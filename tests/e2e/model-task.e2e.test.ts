@@ -55,6 +55,8 @@ test("a user resolves a local model folder, picks a task and reaches the Data st
 
   await page.locator('[data-nav="next"]').click();
   await page.waitForURL(/step=task$/);
+  // The swap moves focus to the new step's title; wait for it before taking focus back.
+  await page.waitForFunction(() => document.activeElement?.id === "step-title");
   // Keyboard: focus the first card's radio and pick Q&A with the arrow key.
   await page.getByRole("radio", { name: /Instruction tuning/ }).focus();
   await page.keyboard.press("ArrowDown");
