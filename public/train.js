@@ -76,7 +76,13 @@
         badge.className = "badge status-running";
       }
     };
-    source.addEventListener("started", markRunning);
+    source.addEventListener("started", (e) => {
+      // A resumed run continues from its checkpoint: points past it are redrawn.
+      const from = JSON.parse(e.data).resumed_from_step;
+      if (typeof from === "number") for (const step of [...points.keys()]) if (step > from) points.delete(step);
+      redraw();
+      markRunning();
+    });
     source.addEventListener("progress", (e) => {
       const d = JSON.parse(e.data);
       if (bar) bar.value = Math.round(d.progress_pct);

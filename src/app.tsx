@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Config } from "./config.ts";
 import type { Db } from "./db/client.ts";
+import { createSettingsStore } from "./db/settings.ts";
 import { STATIC_ASSETS } from "./assets/static-assets.ts";
 import { AppError } from "./lib/errors.ts";
 import { renderError, routeNotFound, toAppError } from "./lib/http-errors.tsx";
@@ -106,8 +107,9 @@ export function createApp(deps: AppDeps) {
     graceMs: deps.config.trainer.graceMs,
     env: deps.config.trainer.env,
   };
-  const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, diskGuard });
-  const hardware = createHardwareService({ db: deps.db, queue: deps.queue, projects, trainer, logger: deps.logger });
+  const settings = createSettingsStore(deps.db);
+  const hardware = createHardwareService({ db: deps.db, queue: deps.queue, projects, settings, trainer, logger: deps.logger });
+  const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, diskGuard, hardwareFor: hardware.forProject });
   const exportsService = createExportService({ db: deps.db, queue: deps.queue, projects, training, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now });
   const latestJob = (id: string, type: string) => {
     const j = jobs.listForProject(id).find((x) => x.type === type);
@@ -123,10 +125,10 @@ export function createApp(deps: AppDeps) {
         const filter = reviewFilterSchema.parse(query);
         return { stats: review.stats(id), page: review.page(id, filter), filter };
       },
-      hardware: (id) => ({ job: latestJob(id, HARDWARE_JOB), hw: projects.get(id).hardwareInfo }),
+      hardware: (id) => ({ job: latestJob(id, HARDWARE_JOB), hw: hardware.forProject(id) }),
       train: (id) => {
         const project = projects.get(id);
-        const hw = project.hardwareInfo as { recommended_method?: "lora" | "qlora" | null } | null;
+        const hw = hardware.forProject(id);
         const saved = (project.config as { training?: Record<string, number | string> }).training;
         const values = { ...TRAINING_DEFAULTS, method: hw?.recommended_method ?? "lora", ...saved };
         const parsed = trainingConfigSchema.safeParse(Object.fromEntries(Object.entries(values).filter(([k]) => k !== "max_steps")));

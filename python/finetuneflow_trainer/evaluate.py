@@ -7,13 +7,13 @@ the adapter disabled (the base model), so the two are compared on equal terms.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 from .config import load_config
 from .data import IGNORE, PadCollator, encode_all, ensure_chat_template, read_examples, to_messages
 from .errors import TrainerError
 from .events import emit
+from .metrics import perplexity
 
 
 def _eval_loss(model, dataset, pad_id: int, batch_size: int) -> float | None:
@@ -74,8 +74,7 @@ def run(run_dir: str, samples: int = 5, max_new_tokens: int = 128) -> int:
             base = _answer(model, tokenizer, messages, max_new_tokens)
         results.append({"question": messages[-2]["content"], "expected": messages[-1]["content"], "fine_tuned": fine_tuned, "base": base})
         emit("progress", progress_pct=round(40 + 60 * (i + 1) / len(picked), 2), message=f"sample {i + 1}/{len(picked)}")
-    perplexity = math.exp(loss) if loss is not None and loss < 50 else None
-    evaluation = {"eval_loss": loss, "perplexity": perplexity, "samples": results}
+    evaluation = {"eval_loss": loss, "perplexity": perplexity(loss), "samples": results}
     (run_path / "evaluation.json").write_text(json.dumps(evaluation, indent=2, ensure_ascii=False))
-    emit("complete", adapter_path=str(adapter), metrics={"eval_loss": loss, "perplexity": perplexity, "samples": len(results)})
+    emit("complete", adapter_path=str(adapter), metrics={"eval_loss": loss, "perplexity": evaluation["perplexity"], "samples": len(results)})
     return 0

@@ -20,6 +20,9 @@ from .config import TrainConfig
 from .data import PadCollator, encode_all, ensure_chat_template, read_examples
 from .errors import OOM_ADVICE, TrainerError
 from .events import emit, log
+from .metrics import perplexity
+
+DIVERGED_ADVICE = "Lower the learning rate (try a third of it), keep gradient clipping on, and check the data for empty or garbled answers."
 
 
 class CancelFlag:
@@ -96,6 +99,8 @@ def _json_callback(cfg: TrainConfig, cancel: CancelFlag, collator: PadCollator, 
             self.last_train_loss: float | None = None
             self.last_eval: tuple[int, float] | None = None
             self.first_step: int | None = None
+            # (metric, step) of the first non-finite value: training stops there.
+            self.diverged: tuple[str, int] | None = None
 
         def _rate(self, state) -> tuple[float, float | None, float | None]:
             elapsed = time.monotonic() - started_at
@@ -110,6 +115,12 @@ def _json_callback(cfg: TrainConfig, cancel: CancelFlag, collator: PadCollator, 
         def on_log(self, args, state, control, logs=None, **kw):
             logs = logs or {}
             elapsed, eta, tps = self._rate(state)
+            for key, name in (("loss", "loss"), ("eval_loss", "eval loss")):
+                if key in logs and not math.isfinite(float(logs[key])) and self.diverged is None:
+                    # The curve keeps what came before; the run stops with advice.
+                    self.diverged = (f"{name} became {'NaN' if math.isnan(float(logs[key])) else 'infinite'}", state.global_step)
+                    control.should_training_stop = True
+                    return
             if "loss" in logs:
                 self.last_train_loss = float(logs["loss"])
                 emit(
@@ -127,7 +138,7 @@ def _json_callback(cfg: TrainConfig, cancel: CancelFlag, collator: PadCollator, 
             if "eval_loss" in logs:
                 loss = float(logs["eval_loss"])
                 self.last_eval = (state.global_step, loss)
-                emit("eval", step=state.global_step, eval_loss=loss, perplexity=_perplexity(loss))
+                emit("eval", step=state.global_step, eval_loss=loss, perplexity=perplexity(loss))
 
         def on_step_end(self, args, state, control, **kw):
             now = time.monotonic()
@@ -135,7 +146,7 @@ def _json_callback(cfg: TrainConfig, cancel: CancelFlag, collator: PadCollator, 
                 self.last_progress = now
                 pct = 100.0 * state.global_step / max(1, state.max_steps)
                 emit("progress", progress_pct=round(min(100.0, pct), 2), step=state.global_step, total_steps=state.max_steps)
-            if cancel.requested:
+            if cancel.requested or self.diverged:
                 control.should_training_stop = True
                 control.should_save = True
 
@@ -143,10 +154,6 @@ def _json_callback(cfg: TrainConfig, cancel: CancelFlag, collator: PadCollator, 
             emit("checkpoint", step=state.global_step, path=str(checkpoints / f"checkpoint-{state.global_step}"))
 
     return JsonLinesCallback()
-
-
-def _perplexity(loss: float) -> float:
-    return math.exp(loss) if loss < 50 else float("inf")
 
 
 def run(cfg: TrainConfig, resume: bool = False) -> int:
@@ -205,6 +212,8 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
         lr_scheduler_type="cosine",
         logging_steps=cfg.logging_steps,
         logging_first_step=True,
+        # The default filter hides a NaN loss behind the running mean: we must see it.
+        logging_nan_inf_filter=False,
         eval_strategy="steps" if len(eval_ds) else "no",
         eval_steps=eval_steps,
         save_strategy="steps",
@@ -255,6 +264,10 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
             raise TrainerError("cuda_oom", "The GPU ran out of memory during training.", OOM_ADVICE, exit_code=4) from e
         raise
 
+    if callback.diverged:
+        what, step = callback.diverged
+        raise TrainerError("loss_not_finite", f"The {what} at step {step}: training stopped.", DIVERGED_ADVICE)
+
     adapter_dir = out / "adapter"
     trainer.save_model(str(adapter_dir))
     tokenizer.save_pretrained(str(adapter_dir))
@@ -273,7 +286,7 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
     metrics = {
         "final_train_loss": callback.last_train_loss,
         "eval_loss": eval_loss,
-        "perplexity": _perplexity(eval_loss) if eval_loss is not None else None,
+        "perplexity": perplexity(eval_loss),
         "total_steps": trainer.state.global_step,
         "epochs": round(float(trainer.state.epoch or 0), 4),
         "duration_seconds": round(elapsed, 2),

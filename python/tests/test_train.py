@@ -164,3 +164,22 @@ def test_qlora_on_cpu_is_refused_with_advice(tiny_model, dataset, tmp_path):
     assert result.code == 2
     err = result.of("error")[0]
     assert err["error_code"] == "qlora_needs_gpu" and "LoRA" in err["advice"]
+
+
+def test_a_loss_that_becomes_nan_stops_the_run_with_the_step_and_advice(tiny_model, dataset, tmp_path):
+    """Weights with a NaN make every loss NaN: the run must say so, not stream nulls."""
+    from safetensors.torch import load_file, save_file
+
+    broken = tmp_path / "broken-model"
+    shutil.copytree(tiny_model, broken)
+    weights = load_file(str(broken / "model.safetensors"))
+    weights["model.norm.weight"] = torch.full_like(weights["model.norm.weight"], float("nan"))
+    save_file(weights, str(broken / "model.safetensors"), metadata={"format": "pt"})
+    train, evalf = dataset
+    result = run_cli("train", "--config", str(make_config(tmp_path, broken, train, evalf, logging_steps=1)))
+    assert result.code == 2, result.stderr[-2000:]
+    assert result.of("log") == []  # nothing finite to chart, and no null loss sent
+    error = result.of("error")[0]
+    assert error["error_code"] == "loss_not_finite"
+    assert error["message"] == "The loss became NaN at step 1: training stopped."
+    assert "learning rate" in error["advice"]

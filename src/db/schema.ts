@@ -205,6 +205,13 @@ export const artifacts = sqliteTable(
   (t) => [index("artifacts_project_idx").on(t.projectId)],
 );
 
+/** Machine-wide state that belongs to no project (the last hardware check, secrets). */
+export const settings = sqliteTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value", { mode: "json" }).notNull(),
+  updatedAt: integer("updated_at").notNull().default(sql`(unixepoch('subsec') * 1000)`),
+});
+
 export type ProjectRow = typeof projects.$inferSelect;
 export type FileRow = typeof files.$inferSelect;
 export type ExampleRow = typeof examples.$inferSelect;

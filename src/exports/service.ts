@@ -52,7 +52,7 @@ export function createExportService(deps: { db: Db; queue: JobQueue; projects: P
           onStderr: () => {},
         },
       });
-      if (result.exitCode !== 0) throw new JobError(result.lastError?.message ?? `The export failed (exit code ${result.exitCode}).`);
+      if (result.exitCode !== 0) throw new JobError(result.lastError?.message ?? result.spawnError ?? `The export failed (exit code ${result.exitCode}).`);
       const base = projectDir(deps.dataDir, run.projectId);
       db.transaction((tx) => {
         tx.delete(artifacts).where(eq(artifacts.runId, run.id)).run();

@@ -206,6 +206,8 @@ export function createJobQueue(opts: QueueOptions) {
       definitions.set(type, def as unknown as JobDefinition<z.ZodType>);
     },
 
+    get,
+
     enqueue(type: string, projectId: string | null, payload: unknown, o: { maxAttempts?: number } = {}): JobRow {
       const def = definitions.get(type);
       if (!def) throw new Error(`no handler registered for job type ${type}`);

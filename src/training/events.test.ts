@@ -10,6 +10,7 @@ const VALID = [
   { event: "started", total_steps: 30, num_train_examples: 50, num_eval_examples: 10, device: "cpu", method: "lora", trainable_params: 16384, resumed_from_step: null },
   { event: "log", step: 5, total_steps: 30, epoch: 0.38, train_loss: 6.02, learning_rate: 0.0048, grad_norm: 0.48, tokens_per_second: 1794.3, elapsed_seconds: 0.46, eta_seconds: 2.3 },
   { event: "eval", step: 10, eval_loss: 5.76, perplexity: 318.1 },
+  { event: "eval", step: 10, eval_loss: 57.6, perplexity: null },
   { event: "progress", progress_pct: 33.3, step: 10, total_steps: 30 },
   { event: "checkpoint", step: 10, path: "/runs/r1/checkpoints/checkpoint-10" },
   { event: "complete", adapter_path: "/runs/r1/adapter", metrics: { final_train_loss: 5.5, eval_loss: null } },
@@ -19,6 +20,7 @@ const VALID = [
 
 const INVALID = [
   { event: "log", step: 5 },
+  { event: "log", step: 5, total_steps: 30, epoch: 0.38, train_loss: null, learning_rate: 0.0048, grad_norm: null, tokens_per_second: null, elapsed_seconds: 0.46, eta_seconds: null },
   { event: "eval", step: -1, eval_loss: 1, perplexity: 2.7 },
   { event: "progress", progress_pct: 140 },
   { event: "teleport", step: 1 },

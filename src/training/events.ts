@@ -54,7 +54,8 @@ export const trainerEventSchema = z.discriminatedUnion("event", [
     elapsed_seconds: num,
     eta_seconds: nullableNum,
   }),
-  z.object({ event: z.literal("eval"), step, eval_loss: num, perplexity: num }),
+  // perplexity follows metrics.ts: null past MAX_PERPLEXITY_LOSS (the trainer never sends NaN or Infinity).
+  z.object({ event: z.literal("eval"), step, eval_loss: num, perplexity: nullableNum }),
   z.object({
     event: z.literal("progress"),
     progress_pct: z.number().min(0).max(100),

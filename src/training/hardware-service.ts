@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { Db } from "../db/client.ts";
+import type { SettingsStore } from "../db/settings.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { JobError, type JobQueue } from "../jobs/queue.ts";
@@ -20,7 +21,11 @@ export const HARDWARE_JOB = "hardware_check";
 
 export type ProjectHardware = HardwareInfo & { estimate: { seq_len: number; p95_tokens: number | null; lora: VramEstimate; qlora: VramEstimate } | null; checked_at: string };
 
-export function createHardwareService(deps: { db: Db; queue: JobQueue; projects: ProjectService; trainer: TrainerSettings; logger: Logger }) {
+/** The settings key of the last machine-level check (GET /api/hardware/check without a project). */
+const MACHINE_HARDWARE = "machine_hardware";
+const storedHardwareSchema = hardwareInfoSchema.extend({ estimate: z.unknown().nullable(), checked_at: z.string() }).loose();
+
+export function createHardwareService(deps: { db: Db; queue: JobQueue; projects: ProjectService; settings: SettingsStore; trainer: TrainerSettings; logger: Logger }) {
   function p95Tokens(projectId: string): number | null {
     const sqlite = deps.db.$client;
     const { n } = sqlite.query("select count(*) as n from examples where project_id = ? and is_valid = 1 and split in ('train', 'eval')").get(projectId) as { n: number };
@@ -48,22 +53,20 @@ export function createHardwareService(deps: { db: Db; queue: JobQueue; projects:
     const est = projectId ? estimate(projectId) : null;
     const args = ["hardware", ...(est ? ["--params", String(est.params), "--need-lora-gb", String(est.lora.total_gb), "--need-qlora-gb", String(est.qlora.total_gb)] : [])];
     let info: HardwareInfo | null = null;
-    let result;
-    try {
-      result = await runTrainer({
-        trainer: deps.trainer,
-        args,
-        logger: deps.logger,
-        handlers: { onEvent: (e) => e.event === "hardware" && (info = hardwareInfoSchema.parse(e)), onStderr: () => {} },
-      });
-    } catch (err) {
-      throw pythonMissing(deps.trainer.command[0]!, (err as Error).message);
-    }
+    const result = await runTrainer({
+      trainer: deps.trainer,
+      args,
+      logger: deps.logger,
+      handlers: { onEvent: (e) => e.event === "hardware" && (info = hardwareInfoSchema.parse(e)), onStderr: () => {} },
+    });
+    if (result.spawnError) throw pythonMissing(deps.trainer.command[0]!, result.spawnError);
     if (result.exitCode !== 0 || !info) {
       if (result.exitCode === 1 && !result.lastError) throw pythonMissing(deps.trainer.command[0]!, `exit code ${result.exitCode}`);
       throw new AppError(502, "hardware_check_failed", result.lastError?.message ?? `The hardware check failed (exit code ${result.exitCode}).`);
     }
     const full: ProjectHardware = { ...(info as HardwareInfo), estimate: est ? { seq_len: est.seq_len, p95_tokens: est.p95_tokens, lora: est.lora, qlora: est.qlora } : null, checked_at: new Date().toISOString() };
+    // The machine's answer holds for every project; a project's check adds its estimate.
+    deps.settings.set(MACHINE_HARDWARE, { ...full, estimate: null });
     if (projectId) deps.projects.setHardware(projectId, full);
     return full;
   }
@@ -82,10 +85,16 @@ export function createHardwareService(deps: { db: Db; queue: JobQueue; projects:
     },
   });
 
+  /** This project's check, else the last machine-level one (the spec's client checks without a project). */
+  function forProject(projectId: string): ProjectHardware | null {
+    const project = deps.projects.get(projectId);
+    return (project.hardwareInfo as ProjectHardware | null) ?? (deps.settings.get(MACHINE_HARDWARE, storedHardwareSchema) as ProjectHardware | null);
+  }
+
   /** The Train form's live plan: peak VRAM vs free, optimizer steps, a rough ETA, warnings. */
   function plan(projectId: string, config: TrainingConfig) {
     const project = deps.projects.get(projectId);
-    const hw = project.hardwareInfo as ProjectHardware | null;
+    const hw = forProject(projectId);
     const method = config.method ?? hw?.recommended_method ?? "lora";
     const est = estimate(projectId, config);
     const peak = est ? est[method].total_gb : null;
@@ -113,6 +122,7 @@ export function createHardwareService(deps: { db: Db; queue: JobQueue; projects:
   return {
     check,
     estimate,
+    forProject,
     plan,
     start(projectId: string) {
       deps.projects.get(projectId);

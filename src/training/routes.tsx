@@ -9,10 +9,10 @@ import type { RunEvent, RunHub } from "./hub.ts";
 import type { HardwareService } from "./hardware-service.ts";
 import { toRunJson, trainingConfigSchema } from "./schemas.ts";
 import type { TrainingService } from "./service.ts";
+import { FINAL_EVENTS, FINISHED_RUN_STATUSES } from "./run-store.ts";
 import { TrainPlan } from "../../views/wizard/steps/TrainStep.tsx";
 import { z } from "zod";
 
-const FINAL_EVENTS = new Set(["complete", "error", "cancelled"]);
 
 export function trainingApiRoutes(training: TrainingService, hardware: HardwareService, hub: RunHub) {
   return new Hono<AppEnv>()
@@ -65,7 +65,7 @@ export function trainingApiRoutes(training: TrainingService, hardware: HardwareS
         for (const e of buffered) send(e);
         live = true;
         const current = training.getRun(run.id);
-        if (current && ["success", "failed", "cancelled", "interrupted"].includes(current.status)) chain.then(finish);
+        if (current && (FINISHED_RUN_STATUSES as readonly string[]).includes(current.status)) chain.then(finish);
         const heartbeat = setInterval(() => !done && void stream.write(": keep-alive\n\n"), 15_000);
         await finished;
         await chain;

@@ -1,34 +1,31 @@
 /**
  * Training runs: a run directory with the dataset and config, a `training` job (one
- * GPU job at a time) that supervises the Python trainer, every event stored in order
- * (the SSE replay source) and published live, then an evaluation for the Export step.
- * A run cut by a restart is marked interrupted and resumes from its last checkpoint.
+ * GPU job at a time, run-job.ts) that supervises the Python trainer, every event stored
+ * in order (the SSE replay source) and published live, then an evaluation for the
+ * Export step. A run cut by a restart is marked interrupted and resumes from its last
+ * checkpoint.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { and, desc, eq, gt, inArray, sql } from "drizzle-orm";
-import { z } from "zod";
 import type { Db } from "../db/client.ts";
-import { jobs, runMetrics, trainingRuns, type TrainingRunRow } from "../db/schema.ts";
+import type { TrainingRunRow } from "../db/schema.ts";
 import { exportLine } from "../datasets/export.ts";
 import type { ReviewService } from "../datasets/review-service.ts";
 import type { ModelInfo } from "../models/schemas.ts";
 import { projectDir } from "../lib/data-dir.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
-import { JobError, type JobQueue } from "../jobs/queue.ts";
+import type { JobQueue } from "../jobs/queue.ts";
 import type { ProjectService } from "../projects/service.ts";
 import { MIN_VALID_EXAMPLES } from "../wizard/steps.ts";
-import type { TrainerEvent } from "./events.ts";
-import type { RunEvent, RunHub } from "./hub.ts";
+import type { RunHub } from "./hub.ts";
+import { checkpointStep, createRunStore, FINISHED_RUN_STATUSES } from "./run-store.ts";
+import { createTrainingJob, TRAINING_JOB, trainingJobPayload } from "./run-job.ts";
 import type { TrainingConfig } from "./schemas.ts";
-import { runTrainer } from "./supervisor.ts";
-
-export const TRAINING_JOB = "training";
-const MAX_STDERR_LINES = 5000;
-
-export type { TrainerSettings } from "./supervisor.ts";
 import type { TrainerSettings } from "./supervisor.ts";
+
+export { TRAINING_JOB } from "./run-job.ts";
+export type { TrainerSettings } from "./supervisor.ts";
 
 export function createTrainingService(deps: {
   db: Db;
@@ -41,95 +38,20 @@ export function createTrainingService(deps: {
   logger: Logger;
   now?: () => number;
   diskGuard?: () => void;
+  /** The hardware check that applies to a project (its own, else the machine's). */
+  hardwareFor: (projectId: string) => { recommended_method?: "lora" | "qlora" | null; cuda_available?: boolean; bnb_available?: boolean } | null;
 }) {
-  const { db, hub } = deps;
+  const { db } = deps;
   const now = deps.now ?? Date.now;
+  const store = createRunStore({ db, hub: deps.hub, now });
   const runDir = (projectId: string, runId: string) => join(projectDir(deps.dataDir, projectId), "runs", runId);
+  const getRun = store.get;
+  const setRun = store.update;
+  const latestRun = store.latestRun;
 
-  // Nothing runs when the app starts: runs left running were cut by a crash or kill.
-  db.update(trainingRuns).set({ status: "interrupted" }).where(inArray(trainingRuns.status, ["running"])).run();
-
-  const getRun = (runId: string) => db.select().from(trainingRuns).where(eq(trainingRuns.id, runId)).get();
-  const setRun = (runId: string, changes: Partial<typeof trainingRuns.$inferInsert>) => db.update(trainingRuns).set(changes).where(eq(trainingRuns.id, runId)).run();
-
-  function record(runId: string, seq: number, event: string, data: Record<string, unknown>) {
-    const step = typeof data.step === "number" ? data.step : null;
-    db.insert(runMetrics).values({ runId, seq, event, step, data, createdAt: now() }).run();
-    hub.publish(runId, { seq, event, data });
-  }
-
-  deps.queue.register(TRAINING_JOB, {
-    payload: z.object({ runId: z.string(), resume: z.boolean() }),
-    group: "gpu",
-    maxAttempts: 1,
-    onRestart: "fail",
-    run: async ({ payload, signal, progress, job }) => {
-      const run = getRun(payload.runId);
-      if (!run) return { skipped: "run deleted" };
-      const dir = runDir(run.projectId, run.id);
-      let seq = db.select({ n: sql<number>`coalesce(max(${runMetrics.seq}), 0)` }).from(runMetrics).where(eq(runMetrics.runId, run.id)).get()!.n;
-      let stderrLines = 0;
-      let lastTrainLoss: number | null = run.finalTrainLoss;
-      let lastEvalLoss: number | null = run.finalEvalLoss;
-      const tail: string[] = [];
-      setRun(run.id, { status: "running", jobId: job.id, startedAt: run.startedAt ?? now(), errorCode: null, errorMessage: null });
-      deps.projects.setStatus(run.projectId, "training");
-      const result = await runTrainer({
-        trainer: deps.trainer,
-        args: ["train", "--config", join(dir, "run.json"), ...(payload.resume ? ["--resume"] : [])],
-        signal,
-        logger: deps.logger,
-        handlers: {
-          onEvent: (e: TrainerEvent) => {
-            const { event, ...data } = e;
-            record(run.id, ++seq, event, data);
-            if (e.event === "log") lastTrainLoss = e.train_loss;
-            if (e.event === "eval") lastEvalLoss = e.eval_loss;
-            if (e.event === "progress") progress(e.progress_pct * 0.95, e.step !== undefined ? `step ${e.step}/${e.total_steps}` : undefined);
-          },
-          onStderr: (line) => {
-            tail.push(line);
-            if (tail.length > 20) tail.shift();
-            if (++stderrLines <= MAX_STDERR_LINES) record(run.id, ++seq, "stderr", { line: line.slice(0, 2000) });
-          },
-          onRejected: (line, reason) => deps.logger.warn("trainer line rejected", { run_id: run.id, reason, line: line.slice(0, 300) }),
-        },
-      });
-      setRun(run.id, { finalTrainLoss: lastTrainLoss, finalEvalLoss: lastEvalLoss });
-      if (result.stopped) {
-        const shutdown = signal.reason === "shutdown";
-        setRun(run.id, { status: shutdown ? "interrupted" : "cancelled", finishedAt: now() });
-        deps.projects.setStatus(run.projectId, "ready_to_train");
-        throw signal.reason ?? new DOMException("cancelled", "AbortError");
-      }
-      if (result.exitCode !== 0) {
-        const message = result.lastError
-          ? `${result.lastError.message}${result.lastError.advice ? ` ${result.lastError.advice}` : ""}`
-          : `The trainer stopped unexpectedly (exit code ${result.exitCode}). Last log lines: ${tail.slice(-3).join(" | ")}`;
-        setRun(run.id, { status: "failed", finishedAt: now(), errorCode: result.lastError?.error_code ?? "trainer_crashed", errorMessage: message });
-        deps.projects.setStatus(run.projectId, "failed");
-        throw new JobError(message);
-      }
-      // Evaluation for the Export step: before/after samples, eval loss, perplexity.
-      deps.projects.setStatus(run.projectId, "evaluating");
-      progress(96, "evaluating");
-      const evaluation = await runTrainer({
-        trainer: deps.trainer,
-        args: ["evaluate", "--run", dir, "--samples", "5", "--max-new-tokens", "64"],
-        signal,
-        logger: deps.logger,
-        handlers: { onEvent: () => {}, onStderr: () => {} },
-      });
-      if (evaluation.exitCode !== 0) deps.logger.warn("evaluation failed", { run_id: run.id, error: evaluation.lastError?.message });
-      setRun(run.id, { status: "success", finishedAt: now() });
-      deps.projects.setStatus(run.projectId, "completed");
-      return { run_id: run.id, final_train_loss: lastTrainLoss, final_eval_loss: lastEvalLoss };
-    },
-  });
-
-  function latestRun(projectId: string): TrainingRunRow | undefined {
-    return db.select().from(trainingRuns).where(eq(trainingRuns.projectId, projectId)).orderBy(desc(trainingRuns.createdAt), desc(sql`rowid`)).limit(1).get();
-  }
+  store.markRunningInterrupted();
+  const job = createTrainingJob({ store, trainer: deps.trainer, logger: deps.logger, now, setProjectStatus: deps.projects.setStatus });
+  deps.queue.register(TRAINING_JOB, { payload: trainingJobPayload, group: "gpu", maxAttempts: 1, onRestart: "fail", run: job.run });
 
   function writeDataset(projectId: string, dir: string): { train: string; eval: string | null } {
     const write = (split: "train" | "eval") => {
@@ -152,9 +74,7 @@ export function createTrainingService(deps: {
     latestRun,
     getRun,
 
-    runs(projectId: string): TrainingRunRow[] {
-      return db.select().from(trainingRuns).where(eq(trainingRuns.projectId, projectId)).orderBy(desc(trainingRuns.createdAt)).all();
-    },
+    runs: store.runs,
 
     runDir,
 
@@ -165,14 +85,13 @@ export function createTrainingService(deps: {
       if (stats.by_split.train.count + stats.by_split.eval.count < MIN_VALID_EXAMPLES) {
         throw new AppError(409, "dataset_not_ready", `The dataset needs at least ${MIN_VALID_EXAMPLES} valid train/eval examples first.`);
       }
-      const hw = project.hardwareInfo as { recommended_method?: "lora" | "qlora" | null; cuda_available?: boolean; bnb_available?: boolean } | null;
+      const hw = deps.hardwareFor(projectId);
       if (!hw) throw new AppError(409, "hardware_not_checked", "Check the hardware first (Hardware step).");
       const method = config.method ?? hw.recommended_method ?? "lora";
       if (method === "qlora" && !(hw.cuda_available && hw.bnb_available)) {
         throw new AppError(409, "qlora_unavailable", "QLoRA needs a CUDA GPU with a working bitsandbytes; this machine has none. Use LoRA.");
       }
-      const active = db.select().from(trainingRuns).where(and(eq(trainingRuns.projectId, projectId), inArray(trainingRuns.status, ["queued", "running"]))).get();
-      if (active) throw new AppError(409, "training_running", "A training run of this project is already queued or running.");
+      if (store.activeRun(projectId)) throw new AppError(409, "training_running", "A training run of this project is already queued or running.");
       const info = project.modelInfo as ModelInfo | null;
       if (!info) throw new AppError(409, "model_not_resolved", "Resolve a base model first (Model step).");
       const id = crypto.randomUUID();
@@ -204,7 +123,7 @@ export function createTrainingService(deps: {
         join(dir, "provenance.json"),
         JSON.stringify({ Project: project.name, "Valid examples": stats.valid, "Train / eval": `${stats.by_split.train.count} / ${stats.by_split.eval.count}`, "Duplicates removed": stats.duplicates_removed }),
       );
-      db.insert(trainingRuns).values({ id, projectId, status: "queued", method, config: full, outputDir: dir, createdAt: now() }).run();
+      store.insertRun({ id, projectId, status: "queued", method, config: full, outputDir: dir, createdAt: now() });
       deps.projects.updateConfig(projectId, { training: full });
       const job = deps.queue.enqueue(TRAINING_JOB, projectId, { runId: id, resume: false });
       setRun(id, { jobId: job.id });
@@ -215,6 +134,7 @@ export function createTrainingService(deps: {
       const run = runId ? getRun(runId) : latestRun(projectId);
       if (!run || run.projectId !== projectId) throw new AppError(404, "run_not_found", "Training run not found.");
       if (run.status !== "interrupted" && run.status !== "cancelled") throw new AppError(409, "run_not_resumable", `Only an interrupted or cancelled run can resume (this one is ${run.status}).`);
+      if (checkpointStep(run.outputDir) === null) throw new AppError(409, "no_checkpoint", "This run stopped before its first checkpoint: start a new run instead.");
       setRun(run.id, { status: "queued" });
       const job = deps.queue.enqueue(TRAINING_JOB, projectId, { runId: run.id, resume: true });
       setRun(run.id, { jobId: job.id });
@@ -232,36 +152,25 @@ export function createTrainingService(deps: {
     /** Train-loss curves of every run of the project, for comparing runs on one chart. */
     curves(projectId: string) {
       deps.projects.get(projectId);
-      return this.runs(projectId).map((r) => ({
+      return store.runs(projectId).map((r) => ({
         run_id: r.id,
         label: `${new Date(r.createdAt).toISOString().slice(0, 16).replace("T", " ")} · ${r.method} · ${r.status}`,
-        points: (
-          db.$client.query("select step, json_extract(data, '$.train_loss') as loss from run_metrics where run_id = ? and event = 'log' order by seq").all(r.id) as { step: number; loss: number }[]
-        ).map((p) => [p.step, p.loss]),
+        points: store.lossPoints(r.id),
       }));
     },
 
-    eventsAfter(runId: string, afterSeq: number): RunEvent[] {
-      return db
-        .select({ seq: runMetrics.seq, event: runMetrics.event, data: runMetrics.data })
-        .from(runMetrics)
-        .where(and(eq(runMetrics.runId, runId), gt(runMetrics.seq, afterSeq)))
-        .orderBy(runMetrics.seq)
-        .all() as RunEvent[];
-    },
-
-    lastEvent(runId: string, event: string): Record<string, unknown> | null {
-      return (db.select({ data: runMetrics.data }).from(runMetrics).where(and(eq(runMetrics.runId, runId), eq(runMetrics.event, event))).orderBy(desc(runMetrics.seq)).limit(1).get()?.data as Record<string, unknown>) ?? null;
-    },
+    eventsAfter: store.eventsAfter,
+    lastEvent: store.lastEvent,
 
     status(projectId: string) {
       deps.projects.get(projectId);
       const run = latestRun(projectId);
       if (!run) return null;
-      const job = run.jobId ? db.select().from(jobs).where(eq(jobs.id, run.jobId)).get() : undefined;
-      const log = this.lastEvent(run.id, "log") as { step?: number; total_steps?: number; train_loss?: number; learning_rate?: number; epoch?: number } | null;
-      const evalEvent = this.lastEvent(run.id, "eval") as { eval_loss?: number } | null;
-      const terminal = run.status === "success" || run.status === "failed" || run.status === "cancelled" || run.status === "interrupted";
+      const job = run.jobId ? deps.queue.get(run.jobId) : undefined;
+      const log = store.lastEvent(run.id, "log") as { step?: number; total_steps?: number; train_loss?: number; learning_rate?: number; epoch?: number } | null;
+      const evalEvent = store.lastEvent(run.id, "eval") as { eval_loss?: number } | null;
+      const terminal = (FINISHED_RUN_STATUSES as readonly string[]).includes(run.status);
+      const resumable = run.status === "interrupted" || run.status === "cancelled";
       return {
         run_id: run.id,
         job_id: run.jobId,
@@ -280,6 +189,8 @@ export function createTrainingService(deps: {
         queue_position: run.jobId ? deps.queue.queuePosition(run.jobId) : 0,
         error_code: run.errorCode,
         error_message: run.errorMessage,
+        /** The checkpoint a resume continues from (not the last step reached). */
+        resume_from_step: resumable ? checkpointStep(run.outputDir) : null,
       };
     },
   };

@@ -7,7 +7,17 @@
 import type { Logger } from "../lib/logger.ts";
 import { trainerEventSchema, type TrainerEvent } from "./events.ts";
 
-export type SupervisorResult = { exitCode: number; signal: string | null; stopped: boolean; lastError: Extract<TrainerEvent, { event: "error" }> | null };
+export type SupervisorResult = {
+  exitCode: number;
+  signal: string | null;
+  stopped: boolean;
+  lastError: Extract<TrainerEvent, { event: "error" }> | null;
+  /** Set when the process could not be started at all (no such interpreter…). */
+  spawnError?: string;
+};
+
+/** Exit code reported when the trainer could not be started (as a shell would). */
+export const EXIT_NOT_STARTED = 127;
 
 export type RunHandlers = {
   onEvent: (e: TrainerEvent) => void;
@@ -33,6 +43,24 @@ async function eachLine(stream: ReadableStream<Uint8Array>, fn: (line: string) =
 /** How to run the trainer: the command (python -m finetuneflow_trainer), its folder, env, grace period. */
 export type TrainerSettings = { command: string[]; cwd: string; graceMs: number; env?: Record<string, string> };
 
+type RunOptions = {
+  trainer: TrainerSettings;
+  args: string[];
+  signal?: AbortSignal;
+  handlers: RunHandlers;
+  logger: Logger;
+};
+
+function spawn(opts: RunOptions) {
+  return Bun.spawn([...opts.trainer.command, ...opts.args], {
+    cwd: opts.trainer.cwd,
+    env: { ...process.env, PYTHONUNBUFFERED: "1", ...opts.trainer.env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+}
+
 export function runTrainer(opts: {
   trainer: TrainerSettings;
   args: string[];
@@ -40,13 +68,13 @@ export function runTrainer(opts: {
   handlers: RunHandlers;
   logger: Logger;
 }): Promise<SupervisorResult> {
-  const proc = Bun.spawn([...opts.trainer.command, ...opts.args], {
-    cwd: opts.trainer.cwd,
-    env: { ...process.env, PYTHONUNBUFFERED: "1", ...opts.trainer.env },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  let proc: ReturnType<typeof spawn>;
+  try {
+    proc = spawn(opts);
+  } catch (err) {
+    const why = `${opts.trainer.command[0]}: ${(err as Error).message}`;
+    return Promise.resolve({ exitCode: EXIT_NOT_STARTED, signal: null, stopped: false, lastError: null, spawnError: why });
+  }
   let stopped = false;
   let lastError: SupervisorResult["lastError"] = null;
   let killTimer: ReturnType<typeof setTimeout> | null = null;

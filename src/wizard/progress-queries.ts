@@ -31,7 +31,7 @@ export function createProgressQuery(db: Db) {
       (select coalesce(sum(n), 0) from example_counts where project_id = p.id and split = 'preview') as preview_examples,
       (select count(*) from jobs where project_id = p.id and type = 'dataset_preview' and status = 'success') as preview_jobs,
       (select coalesce(sum(n), 0) from example_counts where project_id = p.id and split in ('train', 'eval') and is_valid = 1) as valid_examples,
-      (p.hardware_info is not null) as hardware_checked,
+      (p.hardware_info is not null or exists (select 1 from settings where key = 'machine_hardware')) as hardware_checked,
       (select count(*) from training_runs where project_id = p.id and status = 'success') as successful_runs,
       (select count(*) from artifacts where project_id = p.id) as artifacts
     from projects p where p.id = $id`);

@@ -43,6 +43,10 @@ describe("step prerequisites (PRODUCT.md table)", () => {
     expect(unlocked({ ...base, readyDatasets: 1 })).toContain("review");
   });
 
+  test("Review opens after a full generation that skipped the preview", () => {
+    expect(unlocked({ ...base, readyDocuments: 1, previewDone: false, validExamples: 40 })).toContain("review");
+  });
+
   test("Hardware needs at least 10 valid examples", () => {
     expect(unlocked({ ...base, readyDatasets: 1, validExamples: 9 })).not.toContain("hardware");
     expect(unlocked({ ...base, readyDatasets: 1, validExamples: 10 })).toContain("hardware");

@@ -69,7 +69,9 @@ export function stepStates(f: ProgressFacts): StepState[] {
             ? "Choose a task first."
             : null,
     preview: complete.data ? null : "Upload at least one document or a dataset first.",
-    review: complete.preview ? null : "Generate a preview or upload a dataset first.",
+    // What the project has decides, not which button made it: a full generation
+    // without a preview also opens Review.
+    review: complete.preview || f.validExamples > 0 ? null : "Generate a preview or upload a dataset first.",
     hardware: datasetReady ? null : `The dataset needs at least ${MIN_VALID_EXAMPLES} valid examples first.`,
     train: !f.hardwareChecked
       ? "Check the hardware first."

@@ -29,6 +29,12 @@ if (command === "export") {
   out({ event: "complete", adapter_path: `${run}/export/adapter_model.safetensors`, metrics: { files } });
   process.exit(0);
 }
+if (command === "evaluate") {
+  // The real evaluation takes a while after training: long enough to see who waits for it.
+  await Bun.sleep(Number(process.env.FAKE_EVAL_MS ?? 0));
+  out({ event: "complete", adapter_path: null, metrics: { eval_loss: 2.2, perplexity: 9.0, samples: 0 } });
+  process.exit(0);
+}
 out({ event: "started", total_steps: steps, num_train_examples: 40, num_eval_examples: 4, device: "cpu", method: "lora", trainable_params: 16384, resumed_from_step: process.argv.includes("--resume") ? 3 : null });
 process.stderr.write("loading the model\n");
 if (mode === "garbage") {
@@ -50,6 +56,10 @@ for (let step = first; step <= steps; step++) {
   if (mode === "crash" && step === 3) {
     process.stderr.write("Traceback (most recent call last):\nRuntimeError: boom\n");
     process.exit(1);
+  }
+  if (mode === "nan" && step === 3) {
+    out({ event: "error", error_code: "loss_not_finite", message: "The loss became NaN at step 3: training stopped.", advice: "Lower the learning rate." });
+    process.exit(2);
   }
   if (mode === "oom" && step === 2) {
     out({ event: "error", error_code: "cuda_oom", message: "The GPU ran out of memory during training.", advice: "Lower per_device_batch_size." });

@@ -3,7 +3,7 @@ import type { ProjectSummary } from "../../../src/projects/schemas.ts";
 import { TRAINING_DEFAULTS } from "../../../src/training/schemas.ts";
 
 type Plan = { method: string; peak_gb: number | null; free_gb: number | null; fit: string; optimizer_steps: number; train_examples: number; eta_seconds: number | null; warnings: string[] };
-type Status = { run_id: string; status: string; progress_pct: number; queue_position: number; error_message: string | null; current_metrics: { step: number; total_steps: number } } | null;
+type Status = { run_id: string; status: string; progress_pct: number; queue_position: number; error_message: string | null; resume_from_step: number | null; current_metrics: { step: number; total_steps: number } } | null;
 export type TrainData = { values: Record<string, string | number>; plan: Plan | null; status: Status; runs: TrainingRunRow[]; errors?: Record<string, string> };
 
 const FIELDS: { name: keyof typeof TRAINING_DEFAULTS; label: string; step: string; min: number; max: number; hint: string }[] = [
@@ -150,9 +150,9 @@ function LiveRun({ projectId, status }: { projectId: string; status: NonNullable
             Cancel
           </button>
         ) : null}
-        {status.status === "interrupted" || status.status === "cancelled" ? (
+        {status.resume_from_step !== null ? (
           <button type="button" class="btn btn-primary" hx-post={`/projects/${projectId}/train/resume`} hx-target="#wizard" hx-swap="outerHTML">
-            Resume from step {status.current_metrics.step}
+            Resume from step {status.resume_from_step}
           </button>
         ) : null}
       </div>

@@ -1,0 +1,139 @@
+/**
+ * The `training` job: supervise `train`, then `evaluate`, then settle the run row.
+ *
+ * Store, then publish: the trainer's terminal events (`complete`, `error`,
+ * `cancelled`) are held back until the run row says how the run ended, so a client
+ * that reacts to `complete` by reading train/status sees `success`, never `running`.
+ */
+import { join } from "node:path";
+import { z } from "zod";
+import { JobError, type JobContext } from "../jobs/queue.ts";
+import type { Logger } from "../lib/logger.ts";
+import type { TrainingRunRow } from "../db/schema.ts";
+import type { TrainerEvent } from "./events.ts";
+import { runTrainer, type TrainerSettings } from "./supervisor.ts";
+import type { RunStore } from "./run-store.ts";
+
+export const TRAINING_JOB = "training";
+export const trainingJobPayload = z.object({ runId: z.string(), resume: z.boolean() });
+const MAX_STDERR_LINES = 5000;
+const TERMINAL = new Set(["complete", "error", "cancelled"]);
+
+type Deps = {
+  store: RunStore;
+  trainer: TrainerSettings;
+  logger: Logger;
+  now: () => number;
+  setProjectStatus: (projectId: string, status: "training" | "evaluating" | "ready_to_train" | "completed" | "failed") => void;
+};
+
+type Outcome = { exitCode: number; stopped: boolean; lastError: { error_code: string; message: string; advice: string | null } | null; spawnError?: string };
+
+export function createTrainingJob(deps: Deps) {
+  const { store } = deps;
+
+  /** Runs `train`, storing each event; terminal ones come back unpublished. */
+  async function train(run: TrainingRunRow, ctx: JobContext<z.infer<typeof trainingJobPayload>>) {
+    const tail: string[] = [];
+    const held: TrainerEvent[] = [];
+    let stderrLines = 0;
+    const losses = { train: run.finalTrainLoss, eval: run.finalEvalLoss };
+    const outcome: Outcome = await runTrainer({
+      trainer: deps.trainer,
+      args: ["train", "--config", join(run.outputDir, "run.json"), ...(ctx.payload.resume ? ["--resume"] : [])],
+      signal: ctx.signal,
+      logger: deps.logger,
+      handlers: {
+        onEvent: (e) => {
+          if (TERMINAL.has(e.event)) return void held.push(e);
+          store.record(run.id, e);
+          if (e.event === "log") losses.train = e.train_loss;
+          if (e.event === "eval") losses.eval = e.eval_loss;
+          if (e.event === "progress") ctx.progress(e.progress_pct * 0.95, e.step !== undefined ? `step ${e.step}/${e.total_steps}` : undefined);
+        },
+        onStderr: (line) => {
+          tail.push(line);
+          if (tail.length > 20) tail.shift();
+          if (++stderrLines <= MAX_STDERR_LINES) store.recordServer(run.id, "stderr", { line: line.slice(0, 2000) });
+        },
+        // Never drop a line silently: the user sees it in the trainer log.
+        onRejected: (line, reason) => {
+          deps.logger.warn("trainer line rejected", { run_id: run.id, reason, line: line.slice(0, 300) });
+          store.recordServer(run.id, "stderr", { line: `[unreadable trainer output: ${reason}] ${line.slice(0, 500)}` });
+        },
+      },
+    });
+    store.update(run.id, { finalTrainLoss: losses.train, finalEvalLoss: losses.eval });
+    return { outcome, held, tail };
+  }
+
+  /** Before/after samples, eval loss and perplexity for the Export step. */
+  async function evaluate(run: TrainingRunRow, ctx: JobContext<unknown>) {
+    deps.setProjectStatus(run.projectId, "evaluating");
+    ctx.progress(96, "evaluating");
+    store.recordServer(run.id, "progress", { progress_pct: 100, message: "Evaluating the tuned model…" });
+    const result = await runTrainer({
+      trainer: deps.trainer,
+      args: ["evaluate", "--run", run.outputDir, "--samples", "5", "--max-new-tokens", "64"],
+      signal: ctx.signal,
+      logger: deps.logger,
+      handlers: { onEvent: () => {}, onStderr: () => {} },
+    });
+    if (result.exitCode !== 0) deps.logger.warn("evaluation failed", { run_id: run.id, error: result.lastError?.message ?? result.spawnError });
+  }
+
+  function failureMessage(o: Outcome, tail: string[]): { code: string; message: string } {
+    if (o.spawnError) return { code: "trainer_not_started", message: `The trainer could not start: ${o.spawnError}. Check FTF_PYTHON and the Python env (npm start sets it up).` };
+    if (o.lastError) return { code: o.lastError.error_code, message: `${o.lastError.message}${o.lastError.advice ? ` ${o.lastError.advice}` : ""}` };
+    return { code: "trainer_crashed", message: `The trainer stopped unexpectedly (exit code ${o.exitCode}). Last log lines: ${tail.slice(-3).join(" | ")}` };
+  }
+
+  async function run(ctx: JobContext<z.infer<typeof trainingJobPayload>>) {
+    const run = store.get(ctx.payload.runId);
+    if (!run) return { skipped: "run deleted" };
+    const held: TrainerEvent[] = [];
+    try {
+      if (ctx.payload.resume) store.dropPointsAfterCheckpoint(run);
+      store.update(run.id, { status: "running", jobId: ctx.job.id, startedAt: run.startedAt ?? deps.now(), errorCode: null, errorMessage: null, finishedAt: null });
+      deps.setProjectStatus(run.projectId, "training");
+      const trained = await train(run, ctx);
+      held.push(...trained.held);
+      const { outcome } = trained;
+      if (outcome.stopped) {
+        store.update(run.id, { status: ctx.signal.reason === "shutdown" ? "interrupted" : "cancelled", finishedAt: deps.now() });
+        deps.setProjectStatus(run.projectId, "ready_to_train");
+        store.publishHeld(run.id, held);
+        throw ctx.signal.reason ?? new DOMException("cancelled", "AbortError");
+      }
+      if (outcome.exitCode !== 0) {
+        const { code, message } = failureMessage(outcome, trained.tail);
+        settleFailed(run, code, message, held);
+        throw new JobError(message);
+      }
+      await evaluate(run, ctx);
+      store.update(run.id, { status: "success", finishedAt: deps.now() });
+      deps.setProjectStatus(run.projectId, "completed");
+      store.publishHeld(run.id, held);
+      const final = store.get(run.id)!;
+      return { run_id: run.id, final_train_loss: final.finalTrainLoss, final_eval_loss: final.finalEvalLoss };
+    } catch (err) {
+      // Whatever went wrong, the run never stays `running`.
+      const current = store.get(run.id);
+      if (current && (current.status === "running" || current.status === "queued")) {
+        const message = err instanceof Error ? err.message : String(err);
+        settleFailed(run, "training_failed", `Training failed: ${message}`, held);
+      }
+      throw err;
+    }
+  }
+
+  function settleFailed(run: TrainingRunRow, code: string, message: string, held: TrainerEvent[]) {
+    store.update(run.id, { status: "failed", finishedAt: deps.now(), errorCode: code, errorMessage: message });
+    deps.setProjectStatus(run.projectId, "failed");
+    // A client must always see why the run ended, even when the trainer said nothing.
+    if (!held.some((e) => e.event === "error")) held.push({ event: "error", error_code: code, message, advice: null });
+    store.publishHeld(run.id, held);
+  }
+
+  return { run };
+}
