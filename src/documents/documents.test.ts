@@ -1,11 +1,13 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { strToU8 } from "fflate";
 import { buildDocx, buildPlainZip } from "../../tests/fakes/docx.ts";
 import { buildPdf } from "../../tests/fakes/pdf.ts";
 import { makeTestApp, type TestApp } from "../../tests/helpers/test-app.ts";
 import { projectDir } from "../lib/data-dir.ts";
+import { createApp } from "../app.tsx";
+import { silentLogger } from "../lib/logger.ts";
 
 let t: TestApp;
 let pid: string;
@@ -58,6 +60,15 @@ describe("uploading documents", () => {
     const [file] = await filesAfterProcessing();
     expect(file).toMatchObject({ status: "ready", filename: "日本語.pdf" });
     expect(chunksOf(file!.id)[0]!.text).toContain("保証期間は二年間です");
+  });
+
+  test("a page mixing Latin and Japanese text keeps both, with form field values and note text", async () => {
+    const data = buildPdf([{ lines: ["Warranty terms", "The warranty lasts two years."], cjk: ["保証期間は二年間です"], fields: [{ name: "customer", value: "Jane Doe" }], notes: ["Check the serial number"] }]);
+    await upload([{ name: "form.pdf", data }]);
+    const [file] = await filesAfterProcessing();
+    expect(file!.status).toBe("ready");
+    const text = chunksOf(file!.id).map((c) => c.text).join("\n");
+    for (const expected of ["The warranty lasts two years.", "保証期間は二年間です", "customer: Jane Doe", "Check the serial number"]) expect(text).toContain(expected);
   });
 
   test("a DOCX keeps its headings as the chunk's heading path, and its table text", async () => {
@@ -179,6 +190,62 @@ describe("hostile and broken documents: a specific outcome each, nothing else af
     const alone = await upload([{ name: "huge2.txt", data: big }]);
     expect(alone.status).toBe(413);
     expect(readdirSync(join(projectDir(t.dataDir, pid), "uploads", ".incoming"))).toEqual([]);
+  });
+
+  test("a file of exactly 50 MB is accepted; one byte more is refused", async () => {
+    const exact = new Uint8Array(50 * 1024 * 1024).fill(0x61);
+    const ok = await upload([{ name: "exact.txt", data: exact }]);
+    expect(ok.status).toBe(201);
+    expect((await ok.json()).files[0].size_bytes).toBe(52_428_800);
+    const over = new Uint8Array(50 * 1024 * 1024 + 1).fill(0x62);
+    const refused = await upload([{ name: "over.txt", data: over }]);
+    expect(refused.status).toBe(413);
+    expect((await refused.json()).error_code).toBe("file_too_large");
+  });
+
+  test("a 300-character file name is shortened before its extension and keeps its type", async () => {
+    const res = await upload([{ name: `${"long name ".repeat(30)}.md`, data: "# Title\n\nSome text." }]);
+    expect(res.status).toBe(201);
+    const [file] = (await res.json()).files;
+    expect(file.filename.length).toBeLessThanOrEqual(255);
+    expect(file.filename.endsWith("….md")).toBe(true);
+    expect((await filesAfterProcessing())[0]!.status).toBe("ready");
+  });
+
+  test("six identical uploads at once: one 201, five 409s, one stored file and no leftovers", async () => {
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => upload([{ ...GOOD_PDF, name: `same-${i}.pdf` }])));
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses).toEqual([201, 409, 409, 409, 409, 409]);
+    const listed = await filesAfterProcessing();
+    expect(listed).toHaveLength(1);
+    const uploads = join(projectDir(t.dataDir, pid), "uploads");
+    expect(readdirSync(uploads).filter((n) => n !== ".incoming")).toEqual([listed[0]!.id + ".pdf"]);
+    expect(readdirSync(join(uploads, ".incoming"))).toEqual([]);
+  });
+
+  test("an upload cut off mid-file ends with a 400 and leaves no .part file", async () => {
+    const boundary = "----ftf-cut";
+    const head = `--${boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\nraw_doc\r\n--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="cut.txt"\r\nContent-Type: text/plain\r\n\r\n`;
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ === 0) controller.enqueue(new TextEncoder().encode(head + "x".repeat(100_000)));
+        else controller.error(new Error("connection reset"));
+      },
+    });
+    const res = await t.request(`/api/projects/${pid}/files/upload`, { method: "POST", headers: { "Content-Type": `multipart/form-data; boundary=${boundary}` }, body, duplex: "half" } as RequestInit);
+    expect(res.status).toBe(400);
+    expect((await res.json()).error_code).toBe("invalid_multipart");
+    expect(readdirSync(join(projectDir(t.dataDir, pid), "uploads", ".incoming"))).toEqual([]);
+    expect(await filesAfterProcessing()).toEqual([]);
+  });
+
+  test("leftover .part files of a crashed upload are removed when the app starts", async () => {
+    const incoming = join(projectDir(t.dataDir, pid), "uploads", ".incoming");
+    mkdirSync(incoming, { recursive: true });
+    writeFileSync(join(incoming, "left-over.part"), "half a file");
+    createApp({ db: t.db, queue: t.queue, config: { dataDir: t.dataDir, hub: { endpoint: "http://127.0.0.1:9", timeoutMs: 1000 }, generation: { ollamaHosts: [], concurrency: 1, timeoutMs: 1000, groundingThreshold: 0.5 }, trainer: { python: "", dir: t.dataDir, graceMs: 500 } }, logger: silentLogger });
+    expect(existsSync(join(incoming, "left-over.part"))).toBe(false);
   });
 
   test("malformed requests get 4xx with a sentence, never a 500", async () => {

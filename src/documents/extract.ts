@@ -50,6 +50,8 @@ export async function extractPdf(bytes: Uint8Array, filename: string): Promise<E
     } catch {
       throw new AppError(422, "pdf_corrupt", `${filename} is damaged or truncated: its pages cannot be read.`);
     }
+    const extras = await annotationText(pdf);
+    pages = pages.map((text, i) => (extras[i] ? `${text}\n\n${extras[i]}` : text));
     if (pages.every((p) => p.trim() === "")) {
       throw new AppError(422, "pdf_no_text", `${filename} has no extractable text — is it a scan? Run OCR on it first, then upload it again.`);
     }
@@ -63,6 +65,37 @@ export async function extractPdf(bytes: Uint8Array, filename: string): Promise<E
   } finally {
     await pdf.loadingTask.destroy();
   }
+}
+
+type PdfAnnotation = { subtype?: string; fieldType?: string; fieldName?: string; fieldValue?: unknown; contentsObj?: { str?: string }; checkBox?: boolean; radioButton?: boolean };
+
+/**
+ * Text that is not in a page's content stream: filled-in form fields (their value is
+ * in the AcroForm, "name: value") and annotation notes. pdftotext skips neither.
+ */
+async function annotationText(pdf: Awaited<ReturnType<typeof getDocumentProxy>>): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 1; i <= pdf.numPages; i++) {
+    let annots: PdfAnnotation[] = [];
+    try {
+      annots = (await (await pdf.getPage(i)).getAnnotations()) as PdfAnnotation[];
+    } catch {
+      // Broken annotations never cost the page's text.
+    }
+    const lines: string[] = [];
+    for (const a of annots) {
+      if (a.subtype === "Widget" && a.fieldType === "Tx" && typeof a.fieldValue === "string" && a.fieldValue.trim()) {
+        lines.push(a.fieldName ? `${a.fieldName}: ${a.fieldValue}` : a.fieldValue);
+      } else if (a.subtype === "Widget" && a.fieldType === "Ch") {
+        const value = Array.isArray(a.fieldValue) ? a.fieldValue.join(", ") : a.fieldValue;
+        if (typeof value === "string" && value.trim()) lines.push(a.fieldName ? `${a.fieldName}: ${value}` : value);
+      } else if (a.subtype !== "Widget" && a.subtype !== "Link" && a.contentsObj?.str?.trim()) {
+        lines.push(a.contentsObj.str);
+      }
+    }
+    out.push(lines.join("\n"));
+  }
+  return out;
 }
 
 export async function extractDocx(bytes: Uint8Array, filename: string): Promise<Extracted> {

@@ -44,9 +44,18 @@ export function toFileJson(f: FileRow) {
 
 export type FileJson = ReturnType<typeof toFileJson>;
 
-/** Display text only: no path parts, no control characters, bounded length; any script is fine. */
+const MAX_NAME_LENGTH = 255;
+
+/**
+ * Display text only: no path parts, no control characters, bounded length; any script
+ * is fine. A long name is shortened before its extension, which decides its type.
+ */
 export function displayName(raw: string | undefined): string {
   const base = (raw ?? "").split(/[\\/]/).pop() ?? "";
-  const clean = base.replace(/[\u0000-\u001f\u007f]/g, "").trim().slice(0, 255);
+  let clean = base.replace(/[\u0000-\u001f\u007f]/g, "").trim();
+  if (clean.length > MAX_NAME_LENGTH) {
+    const ext = /\.[^.\s]{1,16}$/.exec(clean)?.[0] ?? "";
+    clean = `${clean.slice(0, MAX_NAME_LENGTH - ext.length - 1).trimEnd()}…${ext}`;
+  }
   return clean === "" || clean === "." || clean === ".." ? "unnamed" : clean;
 }

@@ -3,6 +3,7 @@
  * typed by content, de-duplicated by SHA-256), listing, deleting with everything
  * derived from them, and extracting documents into chunks as a job.
  */
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { and, asc, eq, inArray } from "drizzle-orm";
@@ -20,6 +21,14 @@ import { extractDocument, plainTextSections } from "./extract.ts";
 import { fileKindSchema, MAX_FILE_BYTES, type FileDetails, type FileKind } from "./schemas.ts";
 import { MIME, sniffType, type SniffedType } from "./sniff.ts";
 import { receiveMultipart } from "./upload.ts";
+
+/** Uploads cut by a crash or kill leave `.incoming/*.part` files: nothing can finish them. */
+function removeIncomingLeftovers(projectsDir: string) {
+  if (!existsSync(projectsDir)) return;
+  for (const project of readdirSync(projectsDir)) {
+    rmSync(join(projectsDir, project, "uploads", ".incoming"), { recursive: true, force: true });
+  }
+}
 
 export type UploadError = { filename: string; error_code: string; detail: string; status: number };
 export type DocumentService = ReturnType<typeof createDocumentService>;
@@ -47,6 +56,7 @@ export function createDocumentService(deps: {
   }
 
   const pathOf = (f: FileRow) => join(uploadsDir(f.projectId), f.storedName);
+  removeIncomingLeftovers(join(dataDir, "projects"));
 
   function setFile(id: string, changes: Partial<typeof files.$inferInsert>) {
     db.update(files).set(changes).where(eq(files.id, id)).run();
@@ -123,14 +133,26 @@ export function createDocumentService(deps: {
   async function accept(projectId: string, kind: FileKind, f: Awaited<ReturnType<typeof receiveMultipart>>["files"][number]) {
     if (f.tooLarge) throw new AppError(413, "file_too_large", `${f.filename} is larger than ${Math.round((deps.maxFileBytes ?? MAX_FILE_BYTES) / 1024 / 1024)} MB, the limit per file.`);
     const type = sniffType(f.head, f.filename, kind);
-    const existing = db.select().from(files).where(and(eq(files.projectId, projectId), eq(files.kind, kind), eq(files.sha256, f.sha256))).get();
-    if (existing) throw new AppError(409, "duplicate_file", `${f.filename} was already uploaded (as “${existing.filename}”).`);
     const id = crypto.randomUUID();
     const storedName = `${id}${extname(f.filename).toLowerCase()}`;
-    await rename(f.tempPath, join(uploadsDir(projectId), storedName));
-    db.insert(files)
+    // Claim the content hash first, in one synchronous step: of identical uploads sent
+    // at once exactly one inserts, the others get the 409 and their temp file goes.
+    const claimed = db
+      .insert(files)
       .values({ id, projectId, filename: f.filename, storedName, kind, status: "extracting", mimeType: MIME[type], sizeBytes: f.size, sha256: f.sha256, details: { type }, createdAt: now() })
-      .run();
+      .onConflictDoNothing()
+      .returning({ id: files.id })
+      .get();
+    if (!claimed) {
+      const existing = db.select().from(files).where(and(eq(files.projectId, projectId), eq(files.kind, kind), eq(files.sha256, f.sha256))).get();
+      throw new AppError(409, "duplicate_file", `${f.filename} was already uploaded${existing ? ` (as “${existing.filename}”)` : ""}.`);
+    }
+    try {
+      await rename(f.tempPath, join(uploadsDir(projectId), storedName));
+    } catch (err) {
+      db.delete(files).where(eq(files.id, id)).run();
+      throw err;
+    }
     queue.enqueue(kind === "raw_doc" ? EXTRACT_JOB : IMPORT_JOB, projectId, { fileId: id });
     return get(projectId, id);
   }
@@ -148,25 +170,25 @@ export function createDocumentService(deps: {
       deps.projects.get(projectId);
       deps.diskGuard?.();
       const received = await receiveMultipart(request, join(uploadsDir(projectId), ".incoming"), deps.maxFileBytes);
-      const cleanup = () => Promise.all(received.files.map((f) => rm(f.tempPath, { force: true })));
-      const kind = fileKindSchema.safeParse(received.fields.kind ?? "raw_doc");
-      if (!kind.success) {
-        await cleanup();
-        throw new AppError(422, "validation_error", "kind must be raw_doc (documents) or dataset_upload (a ready dataset).");
-      }
-      if (received.files.length === 0) throw new AppError(422, "no_files", "No file was sent: attach one or more files in the `files` field.");
-      const accepted: FileRow[] = [];
-      const errors: UploadError[] = [];
-      for (const f of received.files) {
-        try {
-          accepted.push(await accept(projectId, kind.data, f));
-        } catch (err) {
-          if (!(err instanceof AppError)) throw err;
-          errors.push({ filename: f.filename, error_code: err.code, detail: err.message, status: err.status });
+      // Whatever happens next, no temp file outlives the request (accepted ones were moved).
+      try {
+        const kind = fileKindSchema.safeParse(received.fields.kind ?? "raw_doc");
+        if (!kind.success) throw new AppError(422, "validation_error", "kind must be raw_doc (documents) or dataset_upload (a ready dataset).");
+        if (received.files.length === 0) throw new AppError(422, "no_files", "No file was sent: attach one or more files in the `files` field.");
+        const accepted: FileRow[] = [];
+        const errors: UploadError[] = [];
+        for (const f of received.files) {
+          try {
+            accepted.push(await accept(projectId, kind.data, f));
+          } catch (err) {
+            if (!(err instanceof AppError)) throw err;
+            errors.push({ filename: f.filename, error_code: err.code, detail: err.message, status: err.status });
+          }
         }
+        return { accepted, errors };
+      } finally {
+        await Promise.all(received.files.map((f) => rm(f.tempPath, { force: true })));
       }
-      await cleanup();
-      return { accepted, errors };
     },
 
     /** The file, its chunks and every example made from them or imported from it. */

@@ -24,11 +24,15 @@ export async function receiveMultipart(request: Request, tempDir: string, maxFil
   const fields: Record<string, string> = {};
   const files: ReceivedFile[] = [];
   const writes: Promise<void>[] = [];
+  const outs: ReturnType<typeof createWriteStream>[] = [];
+  let source: Readable | undefined;
   let parser: busboy.Busboy;
   try {
     parser = busboy({
       headers: { "content-type": contentType },
-      limits: { fileSize: maxFileBytes, files: MAX_FILES_PER_REQUEST, fields: 20, fieldSize: 64 * 1024 },
+      // busboy reports the limit when a file *reaches* it: one byte more lets a file of
+      // exactly maxFileBytes through and still catches anything larger.
+      limits: { fileSize: maxFileBytes + 1, files: MAX_FILES_PER_REQUEST, fields: 20, fieldSize: 64 * 1024 },
       defParamCharset: "utf8",
     });
   } catch {
@@ -42,6 +46,7 @@ export async function receiveMultipart(request: Request, tempDir: string, maxFil
       const tempPath = join(tempDir, `${crypto.randomUUID()}.part`);
       const hasher = new Bun.CryptoHasher("sha256");
       const out = createWriteStream(tempPath);
+      outs.push(out);
       const record: ReceivedFile = { filename: displayName(info.filename), tempPath, size: 0, sha256: "", tooLarge: false, head: new Uint8Array(0) };
       files.push(record);
       const headParts: Buffer[] = [];
@@ -55,8 +60,7 @@ export async function receiveMultipart(request: Request, tempDir: string, maxFil
         }
       });
       stream.on("limit", () => (record.tooLarge = true));
-      writes.push(
-        new Promise<void>((res, rej) => {
+      const written = new Promise<void>((res, rej) => {
           out.on("finish", () => {
             record.sha256 = hasher.digest("hex");
             record.head = new Uint8Array(Buffer.concat(headParts));
@@ -64,8 +68,10 @@ export async function receiveMultipart(request: Request, tempDir: string, maxFil
           });
           out.on("error", rej);
           stream.on("error", rej);
-        }),
-      );
+        });
+      // Observed by Promise.all below; an interrupted upload may never get there.
+      written.catch(() => {});
+      writes.push(written);
       stream.pipe(out);
     });
     parser.on("filesLimit", () => (tooManyFiles = true));
@@ -74,10 +80,21 @@ export async function receiveMultipart(request: Request, tempDir: string, maxFil
   });
 
   try {
-    Readable.fromWeb(request.body as never).pipe(parser);
-    await done;
-    await Promise.all(writes);
+    source = Readable.fromWeb(request.body as never);
+    // A client that goes away mid-upload must end the request, not leave it (and its
+    // .part files) waiting forever: pipe() does not forward the source's errors.
+    const interrupted = new Promise<never>((_, reject) => {
+      source!.on("error", reject);
+      request.signal?.addEventListener("abort", () => reject(new Error("aborted")), { once: true });
+    });
+    interrupted.catch(() => {});
+    source.pipe(parser);
+    await Promise.race([done, interrupted]);
+    await Promise.race([Promise.all(writes), interrupted]);
   } catch (err) {
+    source?.destroy();
+    parser.destroy();
+    await Promise.all(outs.map((o) => new Promise<void>((res) => (o.closed ? res() : (o.once("close", () => res()), o.destroy())))));
     await Promise.all(files.map((f) => rm(f.tempPath, { force: true })));
     if (err instanceof AppError) throw err;
     throw new AppError(400, "invalid_multipart", "The upload was interrupted or is not valid multipart/form-data.");

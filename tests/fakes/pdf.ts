@@ -5,7 +5,10 @@
  * and a password-protected file (a Standard security handler that the empty
  * password does not open).
  */
-export type PdfPage = { lines: string[] } | { cjk: string[] } | { imageOnly: true };
+export type PdfPage =
+  | { lines: string[]; cjk?: string[]; fields?: { name: string; value: string }[]; notes?: string[] }
+  | { cjk: string[] }
+  | { imageOnly: true };
 
 export function buildPdf(pages: PdfPage[], opts: { encrypted?: boolean } = {}): Buffer {
   const objects: string[] = [];
@@ -21,10 +24,21 @@ export function buildPdf(pages: PdfPage[], opts: { encrypted?: boolean } = {}): 
   add("<< /Type /FontDescriptor /FontName /HeiseiMin-W3 /Flags 6 /FontBBox [0 -141 1000 859] /ItalicAngle 0 /Ascent 859 /Descent -141 /CapHeight 700 /StemV 80 >>");
   const image = add("<< /Type /XObject /Subtype /Image /Width 2 /Height 2 /ColorSpace /DeviceGray /BitsPerComponent 8 /Length 4 >>\nstream\n\x00\xff\xff\x00\nendstream");
   const kids: number[] = [];
+  const fields: number[] = [];
   for (const page of pages) {
     let content: string;
+    let annots: number[] = [];
     if ("lines" in page) {
       content = "BT /F1 12 Tf 14 TL 72 720 Td " + page.lines.map((l) => `(${escapePdf(l)}) '`).join(" ") + " ET";
+      // A Japanese line on the same page as Latin text (the CID font beside Helvetica).
+      if (page.cjk) content += " BT /F2 14 Tf 16 TL 72 500 Td " + page.cjk.map((l) => `<${utf16beHex(l)}> '`).join(" ") + " ET";
+      // AcroForm text fields: the value lives in /V, with no text in the page's content.
+      annots = (page.fields ?? []).map((f, i) =>
+        add(`<< /Type /Annot /Subtype /Widget /FT /Tx /T (${escapePdf(f.name)}) /V (${escapePdf(f.value)}) /Rect [72 ${300 - i * 30} 300 ${320 - i * 30}] /F 4 >>`),
+      );
+      fields.push(...annots);
+      // Sticky notes: their text lives in /Contents.
+      annots.push(...(page.notes ?? []).map((n, i) => add(`<< /Type /Annot /Subtype /Text /Contents (${escapePdf(n)}) /Rect [${400 + i * 30} 700 ${420 + i * 30} 720] /F 4 >>`)));
     } else if ("cjk" in page) {
       content = "BT /F2 14 Tf 16 TL 72 720 Td " + page.cjk.map((l) => `<${utf16beHex(l)}> '`).join(" ") + " ET";
     } else {
@@ -33,11 +47,12 @@ export function buildPdf(pages: PdfPage[], opts: { encrypted?: boolean } = {}): 
     const stream = add(`<< /Length ${Buffer.byteLength(content, "latin1")} >>\nstream\n${content}\nendstream`);
     kids.push(
       add(
-        `<< /Type /Page /Parent ${pagesObj} 0 R /MediaBox [0 0 612 792] /Contents ${stream} 0 R /Resources << /Font << /F1 ${helvetica} 0 R /F2 ${cjkFont} 0 R >> /XObject << /Im1 ${image} 0 R >> >> >>`,
+        `<< /Type /Page /Parent ${pagesObj} 0 R /MediaBox [0 0 612 792]${annots.length ? ` /Annots [${annots.map((a) => `${a} 0 R`).join(" ")}]` : ""} /Contents ${stream} 0 R /Resources << /Font << /F1 ${helvetica} 0 R /F2 ${cjkFont} 0 R >> /XObject << /Im1 ${image} 0 R >> >> >>`,
       ),
     );
   }
-  objects[catalog - 1] = `<< /Type /Catalog /Pages ${pagesObj} 0 R >>`;
+  const acroForm = fields.length ? ` /AcroForm << /Fields [${fields.map((f) => `${f} 0 R`).join(" ")}] >>` : "";
+  objects[catalog - 1] = `<< /Type /Catalog /Pages ${pagesObj} 0 R${acroForm} >>`;
   objects[pagesObj - 1] = `<< /Type /Pages /Kids [${kids.map((k) => `${k} 0 R`).join(" ")}] /Count ${kids.length} >>`;
   const encrypt = opts.encrypted
     ? add(`<< /Filter /Standard /V 1 /R 2 /O <${"a5".repeat(32)}> /U <${"5b".repeat(32)}> /P -44 >>`)
