@@ -130,7 +130,8 @@ describe("uploading documents", () => {
       [pid, chunkId],
     );
     const res = await t.request(`/api/projects/${pid}/files/${file!.id}`, { method: "DELETE" });
-    expect(res.status).toBe(204);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ deleted: true, id: file!.id });
     expect(chunksOf(file!.id)).toHaveLength(0);
     expect(t.db.$client.query("select count(*) as n from examples").get()).toEqual({ n: 0 });
     expect(readdirSync(join(projectDir(t.dataDir, pid), "uploads")).filter((n) => !n.startsWith("."))).toEqual([]);

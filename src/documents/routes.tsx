@@ -27,7 +27,8 @@ export function documentApiRoutes(documents: DocumentService, imports: ImportSer
     .get("/projects/:id/files", (c) => c.json({ files: documents.list(c.req.param("id")).map(toFileJson) }))
     .delete("/projects/:id/files/:fileId", async (c) => {
       await documents.remove(c.req.param("id"), c.req.param("fileId"));
-      return c.body(null, 204);
+      // JSON, not an empty 204: clients that parse every answer (the spec's ApiClient) must not throw.
+      return c.json({ deleted: true, id: c.req.param("fileId") });
     })
     .post("/projects/:id/files/:fileId/mapping", async (c) => {
       const mapping = await parseJsonBody(c, columnMappingSchema);

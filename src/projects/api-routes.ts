@@ -2,14 +2,17 @@
 import { Hono } from "hono";
 import { parseJsonBody } from "../lib/validation.ts";
 import type { AppEnv } from "../app.tsx";
-import { createProjectInput, toProjectJson, updateProjectInput } from "./schemas.ts";
+import { createProjectInput, projectListQuery, toProjectJson, updateProjectInput } from "./schemas.ts";
+
+const API_PAGE_SIZE = 100;
 import type { ProjectService } from "./service.ts";
 
 export function projectApiRoutes(projects: ProjectService) {
   return new Hono<AppEnv>()
     .get("/", (c) => {
-      const items = projects.list().map(toProjectJson);
-      return c.json({ items, total: items.length });
+      // Scripts get 100 a page unless they ask; `total` counts every match.
+      const { items, total, page, pages } = projects.page(projectListQuery.parse({ page_size: API_PAGE_SIZE, ...c.req.query() }));
+      return c.json({ items: items.map(toProjectJson), total, page, pages });
     })
     .post("/", async (c) => {
       const input = await parseJsonBody(c, createProjectInput);
@@ -22,6 +25,7 @@ export function projectApiRoutes(projects: ProjectService) {
     })
     .delete("/:id", async (c) => {
       await projects.remove(c.req.param("id"));
-      return c.body(null, 204);
+      // JSON, not an empty 204: clients that parse every answer (the spec's ApiClient) must not throw.
+      return c.json({ deleted: true, id: c.req.param("id") });
     });
 }

@@ -4,12 +4,15 @@ import { fieldErrors, readFormFields } from "../lib/validation.ts";
 import type { AppEnv } from "../app.tsx";
 import { DashboardPage, ProjectList } from "../../views/pages/DashboardPage.tsx";
 import { NewProjectPage } from "../../views/pages/NewProjectPage.tsx";
-import { createProjectInput } from "./schemas.ts";
+import { createProjectInput, projectListQuery } from "./schemas.ts";
 import type { ProjectService } from "./service.ts";
 
 export function projectPageRoutes(projects: ProjectService, now: () => number) {
   return new Hono<AppEnv>()
-    .get("/", (c) => c.html(<DashboardPage projects={projects.list()} now={now()} />))
+    .get("/", (c) => {
+      const query = projectListQuery.parse(c.req.query());
+      return c.html(<DashboardPage list={projects.page(query)} query={query} now={now()} />);
+    })
     .get("/projects/new", (c) => c.html(<NewProjectPage />))
     .post("/projects", async (c) => {
       const form = await readFormFields(c);
@@ -21,6 +24,10 @@ export function projectPageRoutes(projects: ProjectService, now: () => number) {
     })
     .delete("/projects/:id", async (c) => {
       await projects.remove(c.req.param("id"));
-      return c.html(<ProjectList projects={projects.list()} now={now()} />);
+      // Re-render the page the user was on, with its search and filter.
+      const current = c.req.header("HX-Current-URL");
+      const params = current && URL.canParse(current) ? Object.fromEntries(new URL(current).searchParams) : {};
+      const query = projectListQuery.parse(params);
+      return c.html(<ProjectList list={projects.page(query)} query={query} now={now()} />);
     });
 }

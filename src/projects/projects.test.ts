@@ -13,6 +13,58 @@ afterEach(() => t.close());
 
 const create = async (body: unknown) => t.json("POST", "/api/projects", body);
 
+describe("the project list, paged", () => {
+  async function many(n: number) {
+    for (let i = 0; i < n; i++) {
+      const { id } = await (await create({ name: `${i % 3 === 0 ? "Support" : "Legal"} bot ${i}` })).json();
+      t.db.$client.run("update projects set created_at = ?, status = ? where id = ?", [1_700_000_000_000 + i * 1000, i % 5 === 0 ? "completed" : "draft", id]);
+    }
+  }
+
+  test("the dashboard sends one page of 24 cards, with pages that keep the search and status in the URL", async () => {
+    await many(60);
+    const first = await (await t.request("/")).text();
+    expect(first.match(/class="card project-card"/g)).toHaveLength(24);
+    expect(first).toContain("Page 1 of 3");
+    expect(first).toContain("Legal bot 59");
+    const third = await (await t.request("/?page=3")).text();
+    expect(third.match(/class="card project-card"/g)).toHaveLength(12);
+    const filtered = await (await t.request("/?q=support&status=completed")).text();
+    // i % 3 == 0 and i % 5 == 0: 0, 15, 30, 45
+    expect(filtered.match(/class="card project-card"/g)).toHaveLength(4);
+    expect(filtered).toContain('value="support"');
+    const filteredPaged = await (await t.request("/?q=bot&status=draft")).text();
+    expect(filteredPaged).toContain('href="/?q=bot&amp;status=draft&amp;page=2"');
+  });
+
+  test("a search with LIKE wildcards matches them literally; no match says so", async () => {
+    await create({ name: "100% done" });
+    await create({ name: "100 done" });
+    const page = await (await t.request(`/?q=${encodeURIComponent("100%")}`)).text();
+    expect(page.match(/class="card project-card"/g)).toHaveLength(1);
+    expect(await (await t.request("/?q=nothing-like-this")).text()).toContain("No project matches");
+  });
+
+  test("the API pages too: ?q=&status=&page=&page_size= → {items, total, page, pages}", async () => {
+    await many(30);
+    const body = await (await t.request("/api/projects?page_size=10&page=2&status=draft")).json();
+    expect(body).toMatchObject({ total: 24, page: 2, pages: 3 });
+    expect(body.items).toHaveLength(10);
+    expect((await (await t.request("/api/projects")).json()).items).toHaveLength(30);
+    // Garbage in the query falls back to the defaults rather than failing a script.
+    expect((await t.request("/api/projects?page=-4&page_size=abc&status=nope")).status).toBe(200);
+  });
+
+  test("deleting from a filtered dashboard page re-renders that page", async () => {
+    await many(6);
+    const target = (await (await t.request("/api/projects?q=Support")).json()).items[0];
+    const res = await t.request(`/projects/${target.id}`, { method: "DELETE", headers: { "HX-Request": "true", "HX-Current-URL": "http://127.0.0.1:8000/?q=Support" } });
+    const html = await res.text();
+    expect(html.match(/class="card project-card"/g)).toHaveLength(1);
+    expect(html).not.toContain("Legal");
+  });
+});
+
 describe("projects API", () => {
   test("creates a project with a trimmed name and returns it with 201", async () => {
     const res = await create({ name: "  Support bot  ", description: "Manuals" });
@@ -125,7 +177,8 @@ describe("projects API", () => {
       writeFileSync(join(projectDir(t.dataDir, pid), "uploads", "a.pdf"), "x");
     }
     const res = await t.request(`/api/projects/${id}`, { method: "DELETE" });
-    expect(res.status).toBe(204);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ deleted: true, id });
     const count = (table: string, pid: string) =>
       (t.db.$client.query(`select count(*) as n from ${table} where project_id = ?`).get(pid) as { n: number }).n;
     for (const table of ["files", "examples", "jobs", "training_runs", "artifacts"]) {

@@ -33,6 +33,16 @@ export const updateProjectInput = z
   })
   .strict();
 
+/** Dashboard and GET /api/projects: search by name, filter by status, one page at a time. */
+export const DASHBOARD_PAGE_SIZE = 24;
+export const projectListQuery = z.object({
+  q: z.string().trim().max(120, "Search at most 120 characters.").catch(""),
+  status: z.enum(["all", ...PROJECT_STATUSES]).catch("all"),
+  page: z.coerce.number().int().min(1).catch(1),
+  page_size: z.coerce.number().int().min(1).max(500).catch(DASHBOARD_PAGE_SIZE),
+});
+export type ProjectListQuery = z.infer<typeof projectListQuery>;
+
 export type CreateProjectInput = z.infer<typeof createProjectInput>;
 export type UpdateProjectInput = z.infer<typeof updateProjectInput>;
 

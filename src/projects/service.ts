@@ -1,11 +1,11 @@
 /** Projects: create, list, read, update, delete (rows and files on disk). No HTTP here. */
 import { rm } from "node:fs/promises";
-import { desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { projects } from "../db/schema.ts";
 import { projectDir } from "../lib/data-dir.ts";
 import { notFound } from "../lib/errors.ts";
-import type { CreateProjectInput, ProjectStatus, ProjectSummary, UpdateProjectInput } from "./schemas.ts";
+import type { CreateProjectInput, ProjectListQuery, ProjectStatus, ProjectSummary, UpdateProjectInput } from "./schemas.ts";
 
 export type ProjectService = ReturnType<typeof createProjectService>;
 
@@ -32,7 +32,10 @@ export function createProjectService(deps: { db: Db; dataDir: string; now?: () =
     exampleCount: sql<number>`(select coalesce(sum(n), 0) from example_counts c where c.project_id = "projects"."id")`,
   };
 
-  const list = db.select(summaryColumns).from(projects).orderBy(desc(projects.createdAt), desc(projects.id)).prepare();
+  function matching(q: ProjectListQuery) {
+    const like = q.q ? `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+    return and(like ? sql`${projects.name} like ${like} escape '\\'` : undefined, q.status !== "all" ? eq(projects.status, q.status) : undefined);
+  }
   const byId = db.select(summaryColumns).from(projects).where(eq(projects.id, sql.placeholder("id"))).prepare();
 
   function get(id: string): ProjectSummary {
@@ -42,8 +45,21 @@ export function createProjectService(deps: { db: Db; dataDir: string; now?: () =
   }
 
   return {
-    list(): ProjectSummary[] {
-      return list.all() as ProjectSummary[];
+    /** One page of the projects matching a name search and a status; newest first. */
+    page(q: ProjectListQuery): { items: ProjectSummary[]; total: number; page: number; pages: number } {
+      const where = matching(q);
+      const total = db.select({ n: sql<number>`count(*)` }).from(projects).where(where).get()!.n;
+      const pages = Math.max(1, Math.ceil(total / q.page_size));
+      const page = Math.min(q.page, pages);
+      const items = db
+        .select(summaryColumns)
+        .from(projects)
+        .where(where)
+        .orderBy(desc(projects.createdAt), desc(projects.id))
+        .limit(q.page_size)
+        .offset((page - 1) * q.page_size)
+        .all() as ProjectSummary[];
+      return { items, total, page, pages };
     },
 
     get,

@@ -111,6 +111,13 @@ test("the whole wizard, from a new project to a downloaded adapter that loads", 
   await next("export");
 
   expect(await page.locator(".samples-table tbody tr").count()).toBeGreaterThan(0);
+  // An answer of one long unbroken run wraps inside its column: the table stays within the page.
+  const overflow = await page.evaluate(() => {
+    const table = document.querySelector(".samples-table") as HTMLElement;
+    table.querySelector("tbody td:last-child")!.textContent = "x".repeat(600);
+    return table.getBoundingClientRect().right - (table.parentElement as HTMLElement).getBoundingClientRect().right;
+  });
+  expect(overflow).toBeLessThanOrEqual(1);
   await page.getByRole("button", { name: "Export Artifacts" }).click();
   await page.locator(".artifact-list").waitFor({ timeout: 120_000 });
   const names = await page.locator(".artifact-list a").allTextContents();

@@ -1,12 +1,16 @@
-import type { ProjectSummary } from "../../src/projects/schemas.ts";
+import { PROJECT_STATUSES, type ProjectListQuery, type ProjectSummary } from "../../src/projects/schemas.ts";
 import { formatCount, relativeTime } from "../../src/lib/format.ts";
 import { Layout } from "../layouts/Layout.tsx";
 import { html } from "hono/html";
-import { statusBadge } from "../components/StatusBadge.tsx";
+import { statusBadge, statusLabel } from "../components/StatusBadge.tsx";
 
 const TASK_LABELS = { instruction: "Instruction", qa: "Q&A" } as const;
 
-export function DashboardPage(props: { projects: ProjectSummary[]; now: number }) {
+type ProjectPage = { items: ProjectSummary[]; total: number; page: number; pages: number };
+type ListProps = { list: ProjectPage; query: ProjectListQuery; now: number };
+
+export function DashboardPage(props: ListProps) {
+  const { query } = props;
   return (
     <Layout title="Projects">
       <div class="page-head">
@@ -15,15 +19,57 @@ export function DashboardPage(props: { projects: ProjectSummary[]; now: number }
           + New Project
         </a>
       </div>
+      <form class="dashboard-filters" role="search" method="get" action="/">
+        <label class="grow">
+          Search by name
+          <input type="search" name="q" value={query.q} maxlength={120} />
+        </label>
+        <label>
+          Status
+          <select name="status">
+            <option value="all" selected={query.status === "all"}>
+              Any status
+            </option>
+            {PROJECT_STATUSES.map((s) => (
+              <option value={s} selected={query.status === s}>
+                {statusLabel(s)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" class="btn">
+          Filter
+        </button>
+      </form>
       <ProjectList {...props} />
     </Layout>
   );
 }
 
+/** The query string of a dashboard page, keeping the search and the filter. */
+function pageUrl(query: ProjectListQuery, page: number): string {
+  const p = new URLSearchParams();
+  if (query.q) p.set("q", query.q);
+  if (query.status !== "all") p.set("status", query.status);
+  if (page > 1) p.set("page", String(page));
+  const qs = p.toString();
+  return qs ? `/?${qs}` : "/";
+}
+
 /** The swappable part of the dashboard: re-rendered after a delete so the empty state appears. */
-export function ProjectList(props: { projects: ProjectSummary[]; now: number }) {
-  if (props.projects.length === 0) {
-    return (
+export function ProjectList(props: ListProps) {
+  const { list, query } = props;
+  const filtered = query.q !== "" || query.status !== "all";
+  if (list.total === 0) {
+    return filtered ? (
+      <section id="project-list" class="empty-state" aria-labelledby="empty-title">
+        <h2 id="empty-title">No project matches</h2>
+        <p>Nothing matches this search and status.</p>
+        <a class="btn" href="/">
+          Show every project
+        </a>
+      </section>
+    ) : (
       <section id="project-list" class="empty-state" aria-labelledby="empty-title">
         <h2 id="empty-title">No projects yet</h2>
         <p>A project takes your documents to a fine-tuned model in eight guided steps.</p>
@@ -34,9 +80,28 @@ export function ProjectList(props: { projects: ProjectSummary[]; now: number }) 
     );
   }
   return (
-    <ul id="project-list" class="card-grid" aria-label={`${props.projects.length} projects`}>
-      {props.projects.map((p) => projectCard(p, props.now))}
-    </ul>
+    <div id="project-list">
+      <ul class="card-grid" aria-label={`${list.total} projects`}>
+        {list.items.map((p) => projectCard(p, props.now))}
+      </ul>
+      {list.pages > 1 ? (
+        <nav class="pagination" aria-label="Project pages">
+          {list.page > 1 ? (
+            <a class="btn btn-small" href={pageUrl(query, list.page - 1)} rel="prev">
+              ← Newer
+            </a>
+          ) : null}
+          <span>
+            Page {list.page} of {list.pages} · {formatCount(list.total)} projects
+          </span>
+          {list.page < list.pages ? (
+            <a class="btn btn-small" href={pageUrl(query, list.page + 1)} rel="next">
+              Older →
+            </a>
+          ) : null}
+        </nav>
+      ) : null}
+    </div>
   );
 }
 

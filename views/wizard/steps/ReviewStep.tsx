@@ -23,6 +23,8 @@ export function ReviewStep(props: { project: ProjectSummary; data: ReviewData })
   const id = project.id;
   return (
     <div class="review-step">
+      {/* Outside the swapped results, so typing in Search survives a filter's swap. */}
+      <ReviewFilters project={project} filter={props.data.filter} />
       <ReviewResults project={project} data={props.data} />
       <div id="example-modal-slot"></div>
       <section class="exports" aria-labelledby="export-title">
@@ -50,6 +52,58 @@ export function ReviewStep(props: { project: ProjectSummary; data: ReviewData })
   );
 }
 
+function ReviewFilters({ project, filter }: { project: ProjectSummary; filter: ReviewFilter }) {
+  const id = project.id;
+  const swap = { "hx-target": "#review-results", "hx-select": "#review-results", "hx-swap": "outerHTML" };
+  return (
+    <form class="review-filters" role="search" hx-get={`/projects/${id}/wizard`} hx-push-url="true" hx-trigger="change, submit, input delay:400ms from:#review-q" hx-sync="this:replace" {...swap}>
+      <input type="hidden" name="step" value="review" />
+      <label>
+        Split
+        <select name="split">
+          {(["all", "train", "eval", "preview"] as const).map((s) => (
+            <option value={s} selected={filter.split === s}>
+              {s === "all" ? "All splits" : s}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Validity
+        <select name="valid">
+          <option value="all" selected={filter.valid === "all"}>
+            Valid and invalid
+          </option>
+          <option value="valid" selected={filter.valid === "valid"}>
+            Valid only
+          </option>
+          <option value="invalid" selected={filter.valid === "invalid"}>
+            Invalid only
+          </option>
+        </select>
+      </label>
+      <label class="grow">
+        Search
+        <input id="review-q" type="search" name="q" value={filter.q} placeholder="Words in the instruction, input or output" maxlength={200} />
+      </label>
+      <label>
+        Sort
+        <select name="sort">
+          <option value="created" selected={filter.sort === "created"}>
+            Oldest first
+          </option>
+          <option value="tokens_desc" selected={filter.sort === "tokens_desc"}>
+            Most tokens
+          </option>
+          <option value="tokens_asc" selected={filter.sort === "tokens_asc"}>
+            Fewest tokens
+          </option>
+        </select>
+      </label>
+    </form>
+  );
+}
+
 export function ReviewResults(props: { project: ProjectSummary; data: ReviewData }) {
   const { stats, page, filter } = props.data;
   const id = props.project.id;
@@ -59,51 +113,6 @@ export function ReviewResults(props: { project: ProjectSummary; data: ReviewData
   return (
     <div id="review-results" hx-get={wizardUrl} hx-trigger="dataset-changed from:body" hx-disinherit="*" {...swap}>
       <StatsBar stats={stats} />
-      <form class="review-filters" role="search" hx-get={`/projects/${id}/wizard`} hx-push-url="true" hx-trigger="change, submit, input delay:400ms from:#review-q" hx-sync="this:queue last" {...swap}>
-        <input type="hidden" name="step" value="review" />
-        <label>
-          Split
-          <select name="split">
-            {(["all", "train", "eval", "preview"] as const).map((s) => (
-              <option value={s} selected={filter.split === s}>
-                {s === "all" ? "All splits" : s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Validity
-          <select name="valid">
-            <option value="all" selected={filter.valid === "all"}>
-              Valid and invalid
-            </option>
-            <option value="valid" selected={filter.valid === "valid"}>
-              Valid only
-            </option>
-            <option value="invalid" selected={filter.valid === "invalid"}>
-              Invalid only
-            </option>
-          </select>
-        </label>
-        <label class="grow">
-          Search
-          <input id="review-q" type="search" name="q" value={filter.q} placeholder="Words in the instruction, input or output" maxlength={200} />
-        </label>
-        <label>
-          Sort
-          <select name="sort">
-            <option value="created" selected={filter.sort === "created"}>
-              Oldest first
-            </option>
-            <option value="tokens_desc" selected={filter.sort === "tokens_desc"}>
-              Most tokens
-            </option>
-            <option value="tokens_asc" selected={filter.sort === "tokens_asc"}>
-              Fewest tokens
-            </option>
-          </select>
-        </label>
-      </form>
 
       <form id="review-selection" class="review-selection" hx-disinherit="*" hx-post={`/projects/${id}/review/delete`} hx-confirm="Delete the selected examples? This cannot be undone." data-confirm-label="Delete examples" data-total={String(page.total)} {...swap}>
         <input type="hidden" name="split" value={filter.split} />
