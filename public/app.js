@@ -90,7 +90,9 @@
   document.addEventListener("htmx:afterSettle", (evt) => {
     if (!evt.detail.requestConfig || evt.detail.requestConfig.verb !== "get") return;
     const wizard = document.getElementById("wizard");
-    if (wizard && (evt.target === wizard || wizard.contains(evt.target))) {
+    // Only a swap of the whole wizard is a step change: a swap inside a step (Review's
+    // results after a filter) must leave focus where the user is typing.
+    if (wizard && evt.target === wizard) {
       // After htmx's own settle work (scroll, focus restore), so ours is the last word.
       setTimeout(() => document.getElementById("step-title")?.focus({ preventScroll: true }), 0);
     }

@@ -14,6 +14,9 @@ import { TrainPlan } from "../../views/wizard/steps/TrainStep.tsx";
 import { z } from "zod";
 
 
+/** How long a stream stays open after its run's last event, waiting for the client to close. */
+const SSE_LINGER_MS = 10 * 60_000;
+
 export function trainingApiRoutes(training: TrainingService, hardware: HardwareService, hub: RunHub) {
   return new Hono<AppEnv>()
     .get("/hardware/check", async (c) => c.json(await hardware.check(c.req.query("project_id") || undefined)))
@@ -52,8 +55,13 @@ export function trainingApiRoutes(training: TrainingService, hardware: HardwareS
           if (e.seq <= last) return;
           last = e.seq;
           chain = chain.then(() => stream.writeSSE({ id: String(e.seq), event: e.event, data: JSON.stringify(e.data) }));
-          if (FINAL_EVENTS.has(e.event)) chain.then(finish);
+          if (FINAL_EVENTS.has(e.event)) chain.then(linger);
         };
+        // After the last event the stream stays open (heartbeats only) until the client
+        // closes it: a server-side close makes EventSource fire a data-less `error` and
+        // reconnect, which clients that parse every `error` (the spec's ApiClient) trip on.
+        let lingerTimer: ReturnType<typeof setTimeout> | null = null;
+        const linger = () => (lingerTimer ??= setTimeout(finish, SSE_LINGER_MS));
         // Subscribe before replaying, so nothing published meanwhile is lost.
         const unsubscribe = hub.subscribe(run.id, (e) => (live ? send(e) : buffered.push(e)));
         stream.onAbort(() => {
@@ -65,11 +73,12 @@ export function trainingApiRoutes(training: TrainingService, hardware: HardwareS
         for (const e of buffered) send(e);
         live = true;
         const current = training.getRun(run.id);
-        if (current && (FINISHED_RUN_STATUSES as readonly string[]).includes(current.status)) chain.then(finish);
+        if (current && (FINISHED_RUN_STATUSES as readonly string[]).includes(current.status)) chain.then(linger);
         const heartbeat = setInterval(() => !done && void stream.write(": keep-alive\n\n"), 15_000);
         await finished;
         await chain;
         clearInterval(heartbeat);
+        if (lingerTimer) clearTimeout(lingerTimer);
         unsubscribe();
       });
     });

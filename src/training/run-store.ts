@@ -49,7 +49,9 @@ export function createRunStore(deps: { db: Db; hub: RunHub; now: () => number })
     /** A trainer event: stored, then published. */
     record(runId: string, e: TrainerEvent) {
       const { event, ...data } = e;
-      insert(runId, event, data);
+      // An `error` also carries the API's error shape, so any client reads `detail`.
+      if (e.event === "error") insert(runId, event, { ...data, detail: e.advice ? `${e.message} ${e.advice}` : e.message });
+      else insert(runId, event, data);
     },
     /** An event the server adds to the stream (trainer stderr, evaluation phase). */
     recordServer: insert,

@@ -184,10 +184,11 @@ describe("SSE stream of a run", () => {
     const pid = setup();
     const { run_id } = await (await start(pid)).json();
     await t.queue.runUntilEmpty();
-    const all = await readSse(await t.request(`/api/projects/${pid}/train/logs/stream`), () => false);
+    const ended = (e: { event: string }[]) => e.some((x) => x.event === "complete");
+    const all = await readSse(await t.request(`/api/projects/${pid}/train/logs/stream`), ended);
     expect(all.map((e) => Number(e.id))).toEqual(events(run_id).map((e) => e.seq));
     expect(all.some((e) => e.event === "complete")).toBe(true);
-    const later = await readSse(await t.request(`/api/projects/${pid}/train/logs/stream`, { headers: { "Last-Event-ID": "10" } }), () => false);
+    const later = await readSse(await t.request(`/api/projects/${pid}/train/logs/stream`, { headers: { "Last-Event-ID": "10" } }), ended);
     expect(Number(later[0]!.id)).toBe(11);
     expect(later.length).toBe(all.length - 10);
   });

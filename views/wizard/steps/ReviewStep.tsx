@@ -56,7 +56,7 @@ function ReviewFilters({ project, filter }: { project: ProjectSummary; filter: R
   const id = project.id;
   const swap = { "hx-target": "#review-results", "hx-select": "#review-results", "hx-swap": "outerHTML" };
   return (
-    <form class="review-filters" role="search" hx-get={`/projects/${id}/wizard`} hx-push-url="true" hx-trigger="change, submit, input delay:400ms from:#review-q" hx-sync="this:replace" {...swap}>
+    <form class="review-filters" role="search" hx-get={`/projects/${id}/wizard`} hx-push-url="true" hx-trigger="change, submit, input delay:400ms from:#review-q" hx-sync="this:queue last" {...swap}>
       <input type="hidden" name="step" value="review" />
       <label>
         Split
