@@ -3,7 +3,6 @@
  * main.ts and every test build the app through here.
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { Config } from "./config.ts";
 import type { Db } from "./db/client.ts";
 import { createSettingsStore } from "./db/settings.ts";
@@ -38,9 +37,12 @@ import { createProjectService } from "./projects/service.ts";
 import { healthRoutes } from "./ops/health.ts";
 import { createDiskGuard } from "./ops/disk.ts";
 import { requireAuth } from "./security/auth.ts";
-import { csrfProtection } from "./security/csrf.ts";
+import { browserSession, csrfProtection } from "./security/csrf.ts";
+import { csrfSecret } from "./security/secret.ts";
 import { securityHeaders } from "./security/headers.ts";
-import { CSRF_TOKEN } from "./security/page-token.ts";
+import { bodyGuard, hostGuard } from "./security/request-guard.ts";
+import { createFailureLimiter } from "./security/rate-limit.ts";
+import { contextStorage } from "hono/context-storage";
 import { loginRoutes } from "./security/routes.tsx";
 import { createHubClient } from "./models/hub-client.ts";
 import { modelApiRoutes, modelPageRoutes } from "./models/routes.tsx";
@@ -55,20 +57,23 @@ export type AppDeps = {
   /** The job queue; main starts it, tests drain it with runUntilEmpty(). */
   queue: JobQueue;
   config: Pick<Config, "dataDir" | "hub" | "generation"> &
-    Partial<Pick<Config, "authToken" | "minFreeMb">> & { trainer: Config["trainer"] & { command?: string[]; env?: Record<string, string> } };
+    Partial<Pick<Config, "authToken" | "minFreeMb" | "host" | "allowedHosts" | "sessionDays">> & { trainer: Config["trainer"] & { command?: string[]; env?: Record<string, string> } };
   /** The client's address, for rate limits (from Bun.serve's requestIP). */
   clientAddress?: (req: Request) => string;
   logger: Logger;
   now?: () => number;
 };
 
-export type AppEnv = { Variables: { requestId: string } };
-
-/** JSON bodies are small; uploads (multipart) get their own, larger limit on their route. */
-const JSON_BODY_LIMIT = 1024 * 1024;
+import type { AppEnv } from "./lib/app-env.ts";
+export type { AppEnv };
 
 export function createApp(deps: AppDeps) {
   const now = deps.now ?? Date.now;
+  const settings = createSettingsStore(deps.db);
+  const clientAddress = deps.clientAddress ?? (() => "local");
+  // One limiter for wrong tokens, whether typed on /login or sent as a bearer.
+  const guesses = createFailureLimiter({ now });
+  const sessionDays = deps.config.sessionDays ?? 30;
   const projects = createProjectService({ db: deps.db, dataDir: deps.config.dataDir, now });
   const jobs = createJobService({ db: deps.db });
   registerRecountJob({ db: deps.db, queue: deps.queue, projects });
@@ -107,7 +112,6 @@ export function createApp(deps: AppDeps) {
     graceMs: deps.config.trainer.graceMs,
     env: deps.config.trainer.env,
   };
-  const settings = createSettingsStore(deps.db);
   const hardware = createHardwareService({ db: deps.db, queue: deps.queue, projects, settings, trainer, logger: deps.logger });
   const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, diskGuard, hardwareFor: hardware.forProject });
   const exportsService = createExportService({ db: deps.db, queue: deps.queue, projects, training, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now });
@@ -158,24 +162,19 @@ export function createApp(deps: AppDeps) {
   });
 
   app.use(securityHeaders);
-  app.use(requireAuth(deps.config.authToken));
-  app.use(csrfProtection(CSRF_TOKEN));
-  const jsonBodyLimit = bodyLimit({
-    maxSize: JSON_BODY_LIMIT,
-    onError: () => {
-      throw new AppError(413, "payload_too_large", "The request body is larger than 1 MB.");
-    },
-  });
-  app.use("/api/*", async (c, next) => {
-    // Uploads stream to disk with their own per-file limit (src/documents/upload.ts).
-    if (c.req.header("content-type")?.toLowerCase().startsWith("multipart/form-data")) return next();
-    return jsonBodyLimit(c, next);
-  });
+  app.use(contextStorage());
+  // Name, origin, type and size before anything reads the body or the database.
+  app.use(hostGuard({ host: deps.config.host ?? "127.0.0.1", allowedHosts: deps.config.allowedHosts ?? [], authToken: deps.config.authToken }));
+  app.use(bodyGuard);
+  app.use(browserSession(csrfSecret(settings), sessionDays * 24 * 3600));
+  app.use(requireAuth(deps.config.authToken, guesses, clientAddress));
+  app.use(csrfProtection);
 
   app.route("/", healthRoutes(deps.db, deps.config.trainer.python));
 
   app.get("/static/:name", (c) => {
-    const asset = STATIC_ASSETS[c.req.param("name")];
+    const name = c.req.param("name");
+    const asset = Object.hasOwn(STATIC_ASSETS, name) ? STATIC_ASSETS[name] : undefined;
     if (!asset) throw new AppError(404, "asset_not_found", "No such file.");
     return new Response(Bun.file(asset.path), {
       headers: {
@@ -186,7 +185,7 @@ export function createApp(deps: AppDeps) {
     });
   });
 
-  app.route("/", loginRoutes(deps.config.authToken, deps.clientAddress ?? (() => "local")));
+  app.route("/", loginRoutes({ token: deps.config.authToken, limiter: guesses, clientAddress, sessionDays }));
   app.route("/api/projects", projectApiRoutes(projects));
   app.route("/api", jobApiRoutes(jobs, projects, deps.queue));
   app.route("/api", modelApiRoutes(models));

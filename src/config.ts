@@ -26,6 +26,8 @@ const envSchema = z.object({
   FTF_TRAINER_DIR: z.string().optional(),
   FTF_TRAINER_GRACE_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   FTF_AUTH_TOKEN: z.string().min(16).optional(),
+  FTF_ALLOWED_HOSTS: z.string().default(""),
+  FTF_SESSION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   FTF_MIN_FREE_MB: z.coerce.number().int().min(0).max(10_000_000).default(1024),
 });
 
@@ -42,6 +44,10 @@ export type Config = {
   trainer: { python: string; dir: string; graceMs: number };
   /** Required when bound to anything but loopback. */
   authToken?: string;
+  /** Host names (beyond loopback) the server answers to: DNS-rebinding protection. */
+  allowedHosts: string[];
+  /** How long a sign-in (and the browser's CSRF id) lasts. */
+  sessionDays: number;
   /** Uploads and training are refused below this much free space in the data dir. */
   minFreeMb: number;
 };
@@ -103,6 +109,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       graceMs: e.FTF_TRAINER_GRACE_MS,
     },
     authToken: e.FTF_AUTH_TOKEN,
+    allowedHosts: e.FTF_ALLOWED_HOSTS.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean),
+    sessionDays: e.FTF_SESSION_DAYS,
     minFreeMb: e.FTF_MIN_FREE_MB,
   };
 }
@@ -115,6 +123,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (name === "HF_ENDPOINT") return "must be an http(s) URL such as https://huggingface.co";
   if (name === "FTF_OPENAI_BASE_URL") return "must be an http(s) URL such as http://127.0.0.1:8000/v1";
   if (name === "FTF_GROUNDING_THRESHOLD") return "must be a number between 0 and 1";
+  if (name === "FTF_SESSION_DAYS") return "must be a whole number of days between 1 and 365";
   if (name === "FTF_AUTH_TOKEN") return "must be at least 16 characters (use a long random string)";
   if (name.startsWith("FTF_GENERATION") || name === "FTF_TRAINER_GRACE_MS") return "must be a whole number in range";
   return issue.message;

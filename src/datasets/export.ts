@@ -4,7 +4,14 @@ import type { ExampleRow } from "../db/schema.ts";
 export const EXPORT_FORMATS = ["alpaca", "chat", "csv"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-const csvCell = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+/**
+ * A CSV cell. Text a spreadsheet would run as a formula (=, +, -, @, tab or CR first)
+ * gets a leading apostrophe, as OWASP advises, so opening the export runs nothing.
+ */
+const csvCell = (raw: string) => {
+  const s = /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
 
 export function exportHeader(format: ExportFormat): string {
   return format === "csv" ? "instruction,input,output\n" : "";

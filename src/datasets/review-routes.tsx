@@ -3,8 +3,8 @@ import { Hono } from "hono";
 import { stream } from "hono/streaming";
 import { z } from "zod";
 import { AppError } from "../lib/errors.ts";
-import { parseJsonBody, parseWith, readFormFields } from "../lib/validation.ts";
-import type { AppEnv } from "../app.tsx";
+import { parseJsonBody, parseWith, readForm, readFormFields } from "../lib/validation.ts";
+import type { AppEnv } from "../lib/app-env.ts";
 import type { ProjectService } from "../projects/service.ts";
 import type { WizardRenderer } from "../wizard/render.tsx";
 import { ExampleModal } from "../../views/wizard/steps/ExampleModal.tsx";
@@ -92,7 +92,7 @@ export function reviewPageRoutes(review: ReviewService, wizard: WizardRenderer) 
     })
     .post("/projects/:id/review/delete", async (c) => {
       const id = c.req.param("id");
-      const body = await c.req.parseBody({ all: true });
+      const body = await readForm(c, { all: true });
       const ids = ([] as unknown[]).concat(body.ids ?? []).filter((x): x is string => typeof x === "string");
       const filter = reviewFilterSchema.parse(Object.fromEntries(Object.entries(body).filter(([, v]) => typeof v === "string")));
       if (body.all_matching === "1") review.deleteMatching(id, filter);

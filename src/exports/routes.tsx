@@ -1,6 +1,6 @@
 /** Export: start the export job, list the files, download one (the zip by default). */
 import { Hono } from "hono";
-import type { AppEnv } from "../app.tsx";
+import type { AppEnv } from "../lib/app-env.ts";
 import type { WizardRenderer } from "../wizard/render.tsx";
 import { ZIP_NAME, type ExportService } from "./service.ts";
 

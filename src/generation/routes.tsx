@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { AppError } from "../lib/errors.ts";
 import { parseOptionalJsonBody, parseWith, readFormFields } from "../lib/validation.ts";
-import type { AppEnv } from "../app.tsx";
+import type { AppEnv } from "../lib/app-env.ts";
 import type { WizardRenderer } from "../wizard/render.tsx";
 import { ModelPicker, PreviewPanelFragment } from "../../views/wizard/steps/PreviewStep.tsx";
 import { generateInput, type GenerationService } from "./service.ts";

@@ -1,6 +1,6 @@
 /** Reading jobs: the spec's JSON endpoints and the JobProgress polling fragment. */
 import { Hono } from "hono";
-import type { AppEnv } from "../app.tsx";
+import type { AppEnv } from "../lib/app-env.ts";
 import type { ProjectService } from "../projects/service.ts";
 import { JobProgress } from "../../views/components/JobProgress.tsx";
 import { toJobJson } from "./schemas.ts";

@@ -4,7 +4,7 @@
  * page, htmx requests into a toast. Anything else is an unexpected bug: logged in
  * full, shown to the user as a generic sentence.
  */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 502 | 503 | 504 | 507;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 421 | 422 | 429 | 500 | 502 | 503 | 504 | 507;
 
 export class AppError extends Error {
   constructor(

@@ -56,9 +56,19 @@ export async function parseJsonBody<S extends z.ZodType>(c: Context, schema: S, 
 
 export const parseOptionalJsonBody = <S extends z.ZodType>(c: Context, schema: S) => parseJsonBody(c, schema, { optional: true });
 
+/** The parsed form, or a 400 with a sentence when the body is not a readable form. */
+export async function readForm(c: Context, opts: { all?: boolean } = {}): Promise<Record<string, string | File | (string | File)[]>> {
+  try {
+    return await c.req.parseBody({ all: opts.all ?? false });
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    throw new AppError(400, "invalid_form", "The form could not be read: the request body is malformed.");
+  }
+}
+
 /** Reads an url-encoded or multipart form into plain strings (files are ignored here). */
 export async function readFormFields(c: Context): Promise<Record<string, string>> {
-  const body = await c.req.parseBody();
+  const body = await readForm(c);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(body)) if (typeof v === "string") out[k] = v;
   return out;

@@ -120,10 +120,14 @@ describe("resolving a Hub model", () => {
     expect((await (await t.request(`/api/projects/${id}`)).json()).base_model_id).toBeNull();
   });
 
-  test("warns when a model needs its own code (auto_map)", async () => {
+  test("flags a model that needs its own code (auto_map), and says training waits for consent", async () => {
     app();
-    const info = await (await resolve(await newProject(), "acme/custom-arch")).json();
-    expect(info.warnings.join(" ")).toContain("trust_remote_code");
+    const pid = await newProject();
+    const info = await (await resolve(pid, "acme/custom-arch")).json();
+    expect(info.needs_remote_code).toBe(true);
+    expect(info.warnings.join(" ")).toContain("only once you allow it");
+    const page = await (await t.request(`/projects/${pid}/wizard?step=model`)).text();
+    expect(page).toContain("This model runs its own code");
   });
 
   test("a config.json that is not JSON is a clear 422", async () => {
@@ -225,16 +229,18 @@ describe("resolving a local model folder", () => {
     expect((await (await resolve(await newProject(), dir)).json()).num_parameters).toBe(params);
   });
 
-  test("a missing folder, a folder without config.json and a corrupt safetensors file each say what is wrong", async () => {
+  test("a missing folder, a folder without config.json and an unreadable path answer alike; a corrupt safetensors file says what is wrong", async () => {
     app();
     const id = await newProject();
-    const missing = await resolve(id, "/definitely/not/here");
-    expect(missing.status).toBe(404);
-    expect((await missing.json()).error_code).toBe("local_model_not_found");
-    const empty = makeTempDir();
-    const noConfig = await resolve(id, empty);
-    expect(noConfig.status).toBe(422);
-    expect((await noConfig.json()).error_code).toBe("missing_config");
+    // The same answer for each, so the form cannot be used to learn which paths exist.
+    const answers = [];
+    for (const path of ["/definitely/not/here", makeTempDir(), "/etc/passwd", "/root/.ssh"]) {
+      const res = await resolve(id, path);
+      answers.push({ status: res.status, body: await res.json() });
+    }
+    expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
+    expect(answers[0]).toMatchObject({ status: 422, body: { error_code: "not_a_model_folder" } });
+    expect(answers[0]!.body.detail).not.toContain("/definitely");
     const { dir } = writeTinyModelFolder(join(makeTempDir(), "corrupt"));
     writeFileSync(join(dir, "model.safetensors"), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 1, 2, 3]));
     const corrupt = await resolve(id, dir);

@@ -1,8 +1,9 @@
 /** Resolving the base model: the API endpoint and the Model step's form share one service. */
 import { Hono } from "hono";
 import { AppError } from "../lib/errors.ts";
-import { parseJsonBody, readFormFields } from "../lib/validation.ts";
-import type { AppEnv } from "../app.tsx";
+import { z } from "zod";
+import { parseJsonBody, parseWith, readFormFields } from "../lib/validation.ts";
+import type { AppEnv } from "../lib/app-env.ts";
 import type { WizardRenderer } from "../wizard/render.tsx";
 import { resolveModelInput } from "./schemas.ts";
 import type { ModelService } from "./service.ts";
@@ -10,15 +11,30 @@ import type { ModelService } from "./service.ts";
 /** What the API shows of ModelInfo: everything but where files live on this machine. */
 const publicInfo = ({ files_dir: _files, ...info }: { files_dir: string } & Record<string, unknown>) => info;
 
+const consentInput = z.object({ model_id: z.string().min(1).max(500) }).strict();
+
 export function modelApiRoutes(models: ModelService) {
-  return new Hono<AppEnv>().post("/projects/:id/model/resolve", async (c) => {
-    const { model_id } = await parseJsonBody(c, resolveModelInput);
-    return c.json(publicInfo(await models.resolveForProject(c.req.param("id"), model_id)));
-  });
+  return new Hono<AppEnv>()
+    .post("/projects/:id/model/resolve", async (c) => {
+      const { model_id } = await parseJsonBody(c, resolveModelInput);
+      return c.json(publicInfo(await models.resolveForProject(c.req.param("id"), model_id)));
+    })
+    .post("/projects/:id/model/remote-code", async (c) => {
+      const { model_id } = await parseJsonBody(c, consentInput);
+      models.allowRemoteCode(c.req.param("id"), model_id);
+      return c.json({ allowed: true, model_id });
+    });
 }
 
 export function modelPageRoutes(models: ModelService, wizard: WizardRenderer) {
-  return new Hono<AppEnv>().post("/projects/:id/model", async (c) => {
+  return new Hono<AppEnv>()
+    .post("/projects/:id/model/remote-code", async (c) => {
+      const form = await readFormFields(c);
+      if (form.confirm !== "yes") throw new AppError(422, "validation_error", "Tick the box to allow this model's code to run.");
+      models.allowRemoteCode(c.req.param("id"), parseWith(consentInput, { model_id: form.model_id }).model_id);
+      return wizard.render(c, c.req.param("id"), "model");
+    })
+    .post("/projects/:id/model", async (c) => {
     const id = c.req.param("id");
     const form = await readFormFields(c);
     const modelInput = (form.model_id ?? "").trim();

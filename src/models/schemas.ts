@@ -36,6 +36,8 @@ export type ModelInfo = {
   has_chat_template: boolean;
   tokenizer_available: boolean;
   warnings: string[];
+  /** The repository ships code transformers must run (auto_map on a model type it lacks). */
+  needs_remote_code?: boolean;
   /** The shape the VRAM estimator needs (heads, GQA, MLP width…). */
   dims: import("./architecture.ts").ModelDims;
   /** Where config.json / tokenizer files are cached (hub) or live (local). */

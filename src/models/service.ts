@@ -3,9 +3,10 @@
  * ModelInfo the Model step shows and saves. Config and tokenizer files are cached
  * under the data dir for the dataset steps (token counts, chat template).
  */
-import { existsSync, statSync } from "node:fs";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { constants, existsSync, statSync } from "node:fs";
+import { access, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
+import { consentChange } from "./remote-code.ts";
 import { AppError } from "../lib/errors.ts";
 import type { ProjectService } from "../projects/service.ts";
 import { countParamsFromConfig, hfConfigSchema, readDims, type HfConfig } from "./architecture.ts";
@@ -61,14 +62,18 @@ export function createModelService(deps: { hub: HubClient; dataDir: string; proj
   }
 
   async function fromFolder(path: string): Promise<Sources> {
-    if (!existsSync(path) || !statSync(path).isDirectory()) {
-      throw new AppError(404, "local_model_not_found", `No folder at ${path}. Enter the absolute path of a folder holding the model's config.json.`);
+    // One answer whether the path is missing, unreadable or holds no config.json: the
+    // form must not tell a visitor which paths exist on this machine.
+    const notAModel = () =>
+      new AppError(422, "not_a_model_folder", "That path is not a model folder this server can read: enter the absolute path of a folder holding the model's config.json and weights.");
+    let names: string[];
+    try {
+      if (!statSync(path).isDirectory()) throw notAModel();
+      names = await readdir(path);
+      await access(join(path, "config.json"), constants.R_OK);
+    } catch {
+      throw notAModel();
     }
-    const configPath = join(path, "config.json");
-    if (!existsSync(configPath)) {
-      throw new AppError(422, "missing_config", `${path} has no config.json: point at the folder that holds the model's config.json and weights.`);
-    }
-    const names = await readdir(path);
     const shards = names.filter((n) => n.endsWith(".safetensors"));
     let exactParams: number | null = null;
     if (shards.length > 0) {
@@ -79,7 +84,7 @@ export function createModelService(deps: { hub: HubClient; dataDir: string; proj
     return {
       modelId: path,
       source: "local",
-      configText: await readFile(configPath, "utf8"),
+      configText: await readFile(join(path, "config.json"), "utf8"),
       license: readme.match(/^---[\s\S]*?^license:\s*["']?([^\s"']+)/m)?.[1] ?? null,
       gated: false,
       exactParams,
@@ -110,11 +115,12 @@ export function createModelService(deps: { hub: HubClient; dataDir: string; proj
       );
     }
     if (architecture === "unknown") warnings.push("config.json names no architecture; assuming a causal language model.");
+    const needsRemoteCode = Boolean(config.auto_map) && !NATIVE_MODEL_TYPES.has(modelType);
     if (config.auto_map) {
       warnings.push(
         NATIVE_MODEL_TYPES.has(modelType)
           ? `This repository ships custom code (auto_map), but transformers implements ${modelType} itself; the built-in code is used.`
-          : "This model needs its own Python code (auto_map): training will run it with trust_remote_code. Only use models whose authors you trust.",
+          : "This model needs its own Python code (auto_map). Training runs it only once you allow it below. Only allow models whose authors you trust.",
       );
     }
     const dims = readDims(config);
@@ -130,6 +136,7 @@ export function createModelService(deps: { hub: HubClient; dataDir: string; proj
     if (s.gated) warnings.push(`This model is gated on the Hub; training needs HF_TOKEN with access to ${s.modelId}.`);
 
     return {
+      needs_remote_code: needsRemoteCode,
       model_id: s.modelId,
       source: s.source,
       model_type: modelType,
@@ -175,6 +182,13 @@ export function createModelService(deps: { hub: HubClient; dataDir: string; proj
         return { ...info, warnings: [MODEL_CHANGED_WARNING, ...info.warnings] };
       }
       return info;
+    },
+
+    /** The user allows the project's current model to run its own code (trust_remote_code). */
+    allowRemoteCode(projectId: string, modelId: string): void {
+      const info = deps.projects.get(projectId).modelInfo as ModelInfo | null;
+      if (!info || info.model_id !== modelId) throw new AppError(409, "model_not_resolved", `Resolve ${modelId} on the Model step first; consent applies to the project's current model only.`);
+      deps.projects.updateConfig(projectId, consentChange(modelId));
     },
   };
 }

@@ -13,7 +13,7 @@ export function createDiskGuard(dir: string, minFreeMb: number): DiskGuard {
       throw new AppError(
         507,
         "insufficient_storage",
-        `Only ${Math.round(freeMb)} MB are free where FineTuneFlow keeps its data (${dir}); at least ${minFreeMb} MB are needed. Free some space and try again.`,
+        `Only ${Math.round(freeMb)} MB are free where FineTuneFlow keeps its data (FTF_DATA_DIR); at least ${minFreeMb} MB are needed. Free some space and try again.`,
       );
     }
   };

@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { Hono } from "hono";
 import type { Db } from "../db/client.ts";
-import type { AppEnv } from "../app.tsx";
+import type { AppEnv } from "../lib/app-env.ts";
 import pkg from "../../package.json" with { type: "json" };
 
 export function healthRoutes(db: Db, python: string) {

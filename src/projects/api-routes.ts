@@ -1,7 +1,7 @@
 /** /api/projects: JSON in and out, same service as the pages. */
 import { Hono } from "hono";
 import { parseJsonBody } from "../lib/validation.ts";
-import type { AppEnv } from "../app.tsx";
+import type { AppEnv } from "../lib/app-env.ts";
 import { createProjectInput, projectListQuery, toProjectJson, updateProjectInput } from "./schemas.ts";
 
 const API_PAGE_SIZE = 100;

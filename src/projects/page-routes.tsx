@@ -1,7 +1,7 @@
 /** Dashboard and project creation pages; deleting from the dashboard re-renders the list. */
 import { Hono } from "hono";
 import { fieldErrors, readFormFields } from "../lib/validation.ts";
-import type { AppEnv } from "../app.tsx";
+import type { AppEnv } from "../lib/app-env.ts";
 import { DashboardPage, ProjectList } from "../../views/pages/DashboardPage.tsx";
 import { NewProjectPage } from "../../views/pages/NewProjectPage.tsx";
 import { createProjectInput, projectListQuery } from "./schemas.ts";

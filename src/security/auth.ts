@@ -9,10 +9,11 @@ import { timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { AppError } from "../lib/errors.ts";
+import type { FailureLimiter } from "./rate-limit.ts";
 
 export const SESSION_COOKIE = "ftf_session";
 /** Reachable without a token: health checks, the login page, its assets. */
-const PUBLIC = [/^\/healthz$/, /^\/login$/, /^\/static\//];
+const PUBLIC = [/^\/healthz$/, /^\/login$/, /^\/logout$/, /^\/static\//];
 
 const digest = (s: string) => new Bun.CryptoHasher("sha256").update(s).digest();
 
@@ -33,28 +34,26 @@ export function isAuthenticated(c: Context, token: string): boolean {
   return !!cookie && safeEqual(cookie, sessionValue(token));
 }
 
-export function requireAuth(token: string | undefined): MiddlewareHandler {
+export function requireAuth(token: string | undefined, limiter: FailureLimiter, clientAddress: (req: Request) => string): MiddlewareHandler {
   return async (c, next) => {
-    if (!token || isPublicPath(c.req.path) || isAuthenticated(c, token)) return next();
+    c.set("signInEnabled", Boolean(token));
+    if (!token || isPublicPath(c.req.path)) return next();
+    const bearer = c.req.header("Authorization")?.startsWith("Bearer ");
+    if (bearer) {
+      // Token guesses are limited per client like login attempts.
+      const client = clientAddress(c.req.raw);
+      const wait = limiter.waitSeconds(client);
+      if (wait > 0) throw new AppError(429, "too_many_attempts", `Too many wrong tokens from this address: wait ${wait} s and try again.`);
+      if (isAuthenticated(c, token)) {
+        limiter.succeed(client);
+        return next();
+      }
+      limiter.fail(client);
+    } else if (isAuthenticated(c, token)) return next();
     if (c.req.path.startsWith("/api/") || c.req.header("HX-Request") === "true") {
       throw new AppError(401, "unauthorized", "Sign in first: send `Authorization: Bearer <FTF_AUTH_TOKEN>`, or log in at /login.");
     }
     const back = c.req.method === "GET" ? `?next=${encodeURIComponent(c.req.path + (new URL(c.req.url).search || ""))}` : "";
     return c.redirect(`/login${back}`, 302);
-  };
-}
-
-/** A small fixed-window limiter: `max` attempts per `windowMs` for each key. */
-export function createRateLimiter(max: number, windowMs: number, now: () => number = Date.now) {
-  const hits = new Map<string, { count: number; since: number }>();
-  return (key: string): boolean => {
-    const t = now();
-    const h = hits.get(key);
-    if (!h || t - h.since > windowMs) {
-      hits.set(key, { count: 1, since: t });
-      return true;
-    }
-    h.count++;
-    return h.count <= max;
   };
 }

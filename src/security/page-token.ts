@@ -1,8 +1,10 @@
 /**
- * The CSRF token pages carry: derived from a secret made when the process starts, so
- * every page of this run shares it and a page from before a restart is refused with
- * "reload the page".
+ * What every page needs from the request without each view being handed it: the
+ * browser's CSRF token and whether sign-in is on (for the Log out button). Read through
+ * hono's context storage, set by the security middlewares.
  */
-import { csrfToken } from "./csrf.ts";
+import { tryGetContext } from "hono/context-storage";
+import type { AppEnv } from "../lib/app-env.ts";
 
-export const CSRF_TOKEN = csrfToken(crypto.randomUUID());
+export const pageCsrfToken = (): string => tryGetContext<AppEnv>()?.var.csrfToken ?? "";
+export const signInEnabled = (): boolean => tryGetContext<AppEnv>()?.var.signInEnabled ?? false;

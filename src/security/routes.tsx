@@ -1,27 +1,48 @@
-/** The login page: sets the session cookie when the token matches; attempts are rate-limited. */
+/**
+ * Sign in and out. The limiter is asked before the body is read (and the body is a
+ * few KB at most, see request-guard.ts), failures alone count, and `next` may only
+ * lead to a page of this server.
+ */
 import { Hono } from "hono";
-import { setCookie } from "hono/cookie";
-import type { AppEnv } from "../app.tsx";
+import { deleteCookie, setCookie } from "hono/cookie";
+import type { AppEnv } from "../lib/app-env.ts";
 import { readFormFields } from "../lib/validation.ts";
 import { LoginPage } from "../../views/pages/LoginPage.tsx";
-import { createRateLimiter, safeEqual, SESSION_COOKIE, sessionValue } from "./auth.ts";
+import { safeEqual, SESSION_COOKIE, sessionValue } from "./auth.ts";
+import type { FailureLimiter } from "./rate-limit.ts";
 
-const safeNext = (next: string | undefined) => (next && next.startsWith("/") && !next.startsWith("//") ? next : "/");
+/**
+ * A path on this server, or "/". Parsed as a browser would, against our own origin:
+ * `/\evil.example`, `/<TAB>/evil.example` and `//evil.example` all leave it.
+ */
+export function safeNext(next: string | undefined): string {
+  if (!next || !next.startsWith("/")) return "/";
+  const base = "http://ftf.invalid";
+  if (!URL.canParse(next, base)) return "/";
+  const url = new URL(next, base);
+  return url.origin === base ? `${url.pathname}${url.search}${url.hash}` : "/";
+}
 
-export function loginRoutes(token: string | undefined, clientAddress: (req: Request) => string) {
-  const allow = createRateLimiter(10, 5 * 60_000);
+export function loginRoutes(opts: { token: string | undefined; limiter: FailureLimiter; clientAddress: (req: Request) => string; sessionDays: number }) {
+  const { token, limiter } = opts;
   return new Hono<AppEnv>()
     .get("/login", (c) => (token ? c.html(<LoginPage next={safeNext(c.req.query("next"))} />) : c.redirect("/", 302)))
     .post("/login", async (c) => {
       if (!token) return c.redirect("/", 303);
+      const client = opts.clientAddress(c.req.raw);
+      const wait = limiter.waitSeconds(client);
+      if (wait > 0) return c.html(<LoginPage error={`Too many wrong tokens. Wait ${wait} s and try again.`} />, 429);
       const form = await readFormFields(c);
-      if (!allow(clientAddress(c.req.raw))) {
-        return c.html(<LoginPage next={safeNext(form.next)} error="Too many attempts. Wait a few minutes and try again." />, 429);
-      }
       if (!form.token || !safeEqual(form.token, token)) {
+        limiter.fail(client);
         return c.html(<LoginPage next={safeNext(form.next)} error="That token is not the right one." />, 401);
       }
-      setCookie(c, SESSION_COOKIE, sessionValue(token), { httpOnly: true, sameSite: "Strict", path: "/", maxAge: 30 * 24 * 3600 });
+      limiter.succeed(client);
+      setCookie(c, SESSION_COOKIE, sessionValue(token), { httpOnly: true, sameSite: "Strict", path: "/", maxAge: opts.sessionDays * 24 * 3600 });
       return c.redirect(safeNext(form.next), 303);
+    })
+    .post("/logout", (c) => {
+      deleteCookie(c, SESSION_COOKIE, { path: "/" });
+      return c.redirect(token ? "/login" : "/", 303);
     });
 }

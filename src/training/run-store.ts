@@ -3,7 +3,7 @@
  * inserted (numbered per run) before it is published to the live streams.
  */
 import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import { and, desc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { runMetrics, trainingRuns, type TrainingRunRow } from "../db/schema.ts";
@@ -30,7 +30,16 @@ export function checkpointStep(outputDir: string): number | null {
   return steps.length ? Math.max(...steps) : null;
 }
 
-export function createRunStore(deps: { db: Db; hub: RunHub; now: () => number }) {
+/** Paths the trainer reports, made relative to the data dir: clients never see server paths. */
+function withRelativePaths(e: TrainerEvent, dataDir: string): TrainerEvent {
+  const rel = (p: string | null) => (p === null ? null : isAbsolute(p) ? relative(dataDir, p) : p);
+  if (e.event === "checkpoint") return { ...e, path: rel(e.path)! };
+  if (e.event === "cancelled") return { ...e, checkpoint_path: rel(e.checkpoint_path), adapter_path: rel(e.adapter_path) };
+  if (e.event === "complete") return { ...e, adapter_path: rel(e.adapter_path) };
+  return e;
+}
+
+export function createRunStore(deps: { db: Db; hub: RunHub; now: () => number; dataDir: string }) {
   const { db } = deps;
   const nextSeq = db.$client.query<{ seq: number }, [string]>("select coalesce(max(seq), 0) + 1 as seq from run_metrics where run_id = ?");
 
@@ -48,7 +57,7 @@ export function createRunStore(deps: { db: Db; hub: RunHub; now: () => number })
 
     /** A trainer event: stored, then published. */
     record(runId: string, e: TrainerEvent) {
-      const { event, ...data } = e;
+      const { event, ...data } = withRelativePaths(e, deps.dataDir);
       // An `error` also carries the API's error shape, so any client reads `detail`.
       if (e.event === "error") insert(runId, event, { ...data, detail: e.advice ? `${e.message} ${e.advice}` : e.message });
       else insert(runId, event, data);

@@ -12,6 +12,7 @@ import type { TrainingRunRow } from "../db/schema.ts";
 import { exportLine } from "../datasets/export.ts";
 import type { ReviewService } from "../datasets/review-service.ts";
 import type { ModelInfo } from "../models/schemas.ts";
+import { trustRemoteCode } from "../models/remote-code.ts";
 import { projectDir } from "../lib/data-dir.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -43,7 +44,7 @@ export function createTrainingService(deps: {
 }) {
   const { db } = deps;
   const now = deps.now ?? Date.now;
-  const store = createRunStore({ db, hub: deps.hub, now });
+  const store = createRunStore({ db, hub: deps.hub, now, dataDir: deps.dataDir });
   const runDir = (projectId: string, runId: string) => join(projectDir(deps.dataDir, projectId), "runs", runId);
   const getRun = store.get;
   const setRun = store.update;
@@ -94,6 +95,7 @@ export function createTrainingService(deps: {
       if (store.activeRun(projectId)) throw new AppError(409, "training_running", "A training run of this project is already queued or running.");
       const info = project.modelInfo as ModelInfo | null;
       if (!info) throw new AppError(409, "model_not_resolved", "Resolve a base model first (Model step).");
+      const trustRemote = trustRemoteCode(info, project.config);
       const id = crypto.randomUUID();
       const dir = runDir(projectId, id);
       mkdirSync(dir, { recursive: true });
@@ -115,7 +117,7 @@ export function createTrainingService(deps: {
         lora_dropout: full.lora_dropout,
         gradient_checkpointing: hw.cuda_available === true,
         logging_steps: 1,
-        trust_remote_code: info.warnings.some((w) => w.includes("trust_remote_code")),
+        trust_remote_code: trustRemote,
         ...(full.max_steps ? { max_steps: full.max_steps } : {}),
       };
       writeFileSync(join(dir, "run.json"), JSON.stringify(trainerConfig, null, 2));

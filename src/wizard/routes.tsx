@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { AppError } from "../lib/errors.ts";
 import { readFormFields } from "../lib/validation.ts";
-import type { AppEnv } from "../app.tsx";
+import type { AppEnv } from "../lib/app-env.ts";
 import type { ProjectService } from "../projects/service.ts";
 import { TASK_TYPES } from "../projects/schemas.ts";
 import { stepUrl } from "../../views/wizard/WizardPage.tsx";

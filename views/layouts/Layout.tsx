@@ -3,7 +3,7 @@ import { raw } from "hono/html";
 import { assetUrl } from "../../src/assets/static-assets.ts";
 import { ConfirmDialog } from "../components/ConfirmDialog.tsx";
 import { HTMX_CONFIG } from "../htmx.ts";
-import { CSRF_TOKEN } from "../../src/security/page-token.ts";
+import { pageCsrfToken, signInEnabled } from "../../src/security/page-token.ts";
 
 /** The one page shell: header, main landmark, toast region and the shared confirm dialog. */
 export function Layout(props: { title: string; children: Child; extraHead?: Child }) {
@@ -15,7 +15,7 @@ export function Layout(props: { title: string; children: Child; extraHead?: Chil
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="htmx-config" content={JSON.stringify(HTMX_CONFIG)} />
-        <meta name="csrf-token" content={CSRF_TOKEN} />
+        <meta name="csrf-token" content={pageCsrfToken()} />
         <title>{`${props.title} · FineTuneFlow`}</title>
         <link rel="icon" href={assetUrl("favicon.svg")} type="image/svg+xml" />
         <link rel="stylesheet" href={assetUrl("uplot.min.css")} />
@@ -41,6 +41,14 @@ export function Layout(props: { title: string; children: Child; extraHead?: Chil
           <nav aria-label="Main">
             <a href="/">Projects</a>
           </nav>
+          {signInEnabled() ? (
+            <form method="post" action="/logout" class="logout-form">
+              <input type="hidden" name="_csrf" value={pageCsrfToken()} />
+              <button type="submit" class="btn btn-small">
+                Log out
+              </button>
+            </form>
+          ) : null}
         </header>
         <main id="main" tabindex={-1}>
           {props.children}

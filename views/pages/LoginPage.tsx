@@ -1,4 +1,4 @@
-import { CSRF_TOKEN } from "../../src/security/page-token.ts";
+import { pageCsrfToken } from "../../src/security/page-token.ts";
 import { Layout } from "../layouts/Layout.tsx";
 
 export function LoginPage(props: { next?: string; error?: string }) {
@@ -12,7 +12,7 @@ export function LoginPage(props: { next?: string; error?: string }) {
             {props.error}
           </div>
         ) : null}
-        <input type="hidden" name="_csrf" value={CSRF_TOKEN} />
+        <input type="hidden" name="_csrf" value={pageCsrfToken()} />
         <input type="hidden" name="next" value={props.next ?? "/"} />
         <div class="field">
           <label for="token">Access token</label>

@@ -1,5 +1,5 @@
 import { Layout } from "../layouts/Layout.tsx";
-import { CSRF_TOKEN } from "../../src/security/page-token.ts";
+import { pageCsrfToken } from "../../src/security/page-token.ts";
 
 export type NewProjectForm = { name: string; description: string };
 
@@ -12,7 +12,7 @@ export function NewProjectPage(props: { values?: NewProjectForm; errors?: Record
         <h1>New project</h1>
       </div>
       <form method="post" action="/projects" class="form card" novalidate>
-        <input type="hidden" name="_csrf" value={CSRF_TOKEN} />
+        <input type="hidden" name="_csrf" value={pageCsrfToken()} />
         {Object.keys(errors).length > 0 ? (
           <div class="form-error" role="alert">
             Please fix the highlighted field{Object.keys(errors).length > 1 ? "s" : ""}.

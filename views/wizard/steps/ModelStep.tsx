@@ -9,9 +9,10 @@ const ERROR_TITLES: Record<string, string> = {
   hub_timeout: "The Hub did not answer",
   hub_unreachable: "The Hub is unreachable",
   not_causal_lm: "Not a text-generation model",
-  local_model_not_found: "Folder not found",
-  missing_config: "No config.json",
+  not_a_model_folder: "Not a model folder",
 };
+
+import { remoteCodeConsented } from "../../../src/models/remote-code.ts";
 
 export function ModelStep({ project, extras }: StepProps) {
   const info = project.modelInfo as ModelInfo | null;
@@ -59,7 +60,36 @@ export function ModelStep({ project, extras }: StepProps) {
         </div>
       ) : null}
       {info ? <ModelPanel info={info} warnings={extras.modelWarnings ?? info.warnings} saved={!extras.modelError} /> : null}
+      {info?.needs_remote_code ? <RemoteCodeConsent projectId={project.id} modelId={info.model_id} consented={remoteCodeConsented(project.config, info.model_id)} /> : null}
     </div>
+  );
+}
+
+/** Training a model that ships its own code runs that code: only after the user says so, for this model. */
+function RemoteCodeConsent(props: { projectId: string; modelId: string; consented: boolean }) {
+  if (props.consented) {
+    return (
+      <p class="panel panel-warn" data-remote-code="allowed">
+        You allowed <span class="mono">{props.modelId}</span> to run its own Python code during training.
+      </p>
+    );
+  }
+  return (
+    <form class="panel panel-warn" hx-post={`/projects/${props.projectId}/model/remote-code`} hx-target="#wizard" hx-swap="outerHTML" method="post" action={`/projects/${props.projectId}/model/remote-code`}>
+      <h3>This model runs its own code</h3>
+      <p>
+        <span class="mono">{props.modelId}</span> needs Python code from its repository to load. Training will not start until you allow it for this model. Only do so if you trust its authors.
+      </p>
+      <input type="hidden" name="model_id" value={props.modelId} />
+      <label class="checkbox">
+        <input type="checkbox" name="confirm" value="yes" required /> I trust the authors of this model and allow its code to run on this machine.
+      </label>
+      <div class="form-actions">
+        <button type="submit" class="btn">
+          Allow its code
+        </button>
+      </div>
+    </form>
   );
 }
 
