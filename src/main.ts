@@ -12,6 +12,8 @@ import { databasePath } from "./lib/data-dir.ts";
 import { createLogger } from "./lib/logger.ts";
 import { createJobQueue } from "./jobs/queue.ts";
 import { backupDatabase } from "./ops/backup.ts";
+import { EXTRACT_COMMAND, extractionChildMain } from "./documents/extract-child.ts";
+import type { SniffedType } from "./documents/sniff.ts";
 import pkg from "../package.json" with { type: "json" };
 
 const HELP = `FineTuneFlow ${pkg.version}: from documents to a fine-tuned LLM, in a browser.
@@ -38,6 +40,12 @@ function fail(message: string, code = 2): never {
 }
 
 function main() {
+  // The document-extraction child (documents/extract-child.ts): no config, no server.
+  if (process.argv[2] === EXTRACT_COMMAND) {
+    const [type, path, filename] = process.argv.slice(3);
+    void extractionChildMain(type as SniffedType, path!, filename!);
+    return;
+  }
   let args;
   try {
     args = parseArgs({

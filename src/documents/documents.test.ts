@@ -249,6 +249,32 @@ describe("hostile and broken documents: a specific outcome each, nothing else af
     expect(existsSync(join(incoming, "left-over.part"))).toBe(false);
   });
 
+  test("a large DOCX is read in a child process: the server answers while it is extracted", async () => {
+    const paragraph = "The warranty covers parts and labour for two years from the date of purchase. ";
+    const parts = Array.from({ length: 60_000 }, (_, i) => ({ para: `${i}. ${paragraph}` }));
+    expect((await upload([{ name: "big.docx", data: buildDocx(parts) }])).status).toBe(201);
+    const extraction = t.queue.runUntilEmpty(120_000);
+    // The health check answers while the document is still being read.
+    const health = await t.request("/healthz");
+    expect(health.status).toBe(200);
+    const during = (await (await t.request(`/api/projects/${pid}/files`)).json()).files[0];
+    expect(during.status).toBe("extracting");
+    await extraction;
+    const [file] = await filesAfterProcessing();
+    expect(file!.status).toBe("ready");
+    expect(chunksOf(file!.id).length).toBeGreaterThan(100);
+  }, 60_000);
+
+  test("a DOCX whose text unpacks past what extraction handles is refused with the reason", async () => {
+    const huge = "<w:p><w:r><w:t>" + "a".repeat(1000) + "</w:t></w:r></w:p>";
+    const xml = `<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${huge.repeat(70_000)}</w:body></w:document>`;
+    const docx = buildDocx([{ para: "x" }], { "word/document.xml": strToU8(xml) });
+    await upload([{ name: "inflates.docx", data: docx }]);
+    const [file] = await filesAfterProcessing();
+    expect(file).toMatchObject({ status: "failed", error_code: "document_too_large" });
+    expect(file!.error_message).toContain("larger than 64 MB once unpacked");
+  }, 60_000);
+
   test("malformed requests get 4xx with a sentence, never a 500", async () => {
     const notMultipart = await t.request(`/api/projects/${pid}/files/upload`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
     expect(notMultipart.status).toBe(415);

@@ -17,7 +17,8 @@ import { JobError } from "../jobs/queue.ts";
 import type { ProjectService } from "../projects/service.ts";
 import type { Block } from "./blocks.ts";
 import { chunkBlocks, DEFAULT_CHUNKING, type ChunkCursor } from "./chunker.ts";
-import { extractDocument, plainTextSections } from "./extract.ts";
+import { plainTextSections } from "./extract.ts";
+import { extractInChild } from "./extract-child.ts";
 import { fileKindSchema, MAX_FILE_BYTES, type FileDetails, type FileKind } from "./schemas.ts";
 import { MIME, sniffType, type SniffedType } from "./sniff.ts";
 import { receiveMultipart } from "./upload.ts";
@@ -71,14 +72,14 @@ export function createDocumentService(deps: {
       if (!file) return { skipped: "file deleted" };
       try {
         progress(5, `Reading ${file.filename}`);
-        const bytes = await Bun.file(pathOf(file)).bytes();
         const type = (file.details as FileDetails | null)?.type as SniffedType;
         // Text goes section by section: a 50 MB file never sits in memory as chunks whole.
         const sections =
           type === "text"
-            ? plainTextSections(bytes, file.filename)
+            ? plainTextSections(await Bun.file(pathOf(file)).bytes(), file.filename)
             : (function* () {
-                yield { blocks: [] as Block[], encoding: undefined as string | undefined, pending: extractDocument(type, bytes, file.filename) };
+                // Off the event loop: a child process with a time limit (extract-child.ts).
+                yield { blocks: [] as Block[], encoding: undefined as string | undefined, pending: extractInChild(type, pathOf(file), file.filename) };
               })();
         const cursor: ChunkCursor = { headings: [], offset: 0 };
         let chunkCount = 0;

@@ -6,7 +6,9 @@
 import { Inflate } from "fflate";
 import { AppError } from "../lib/errors.ts";
 
-export const ZIP_LIMITS = { maxEntries: 2_000, maxTotalBytes: 300 * 1024 * 1024, maxEntryBytes: 200 * 1024 * 1024 };
+// One part (word/document.xml) past 64 MB of XML takes mammoth tens of seconds and
+// gigabytes: that is more than any real document, and more than extraction handles.
+export const ZIP_LIMITS = { maxEntries: 2_000, maxTotalBytes: 300 * 1024 * 1024, maxEntryBytes: 64 * 1024 * 1024 };
 
 type Entry = { name: string; method: number; compressedSize: number; localOffset: number };
 
@@ -59,7 +61,8 @@ export function checkDocx(buf: Uint8Array, filename: string): void {
       const inflater = new Inflate((chunk) => {
         size += chunk.length;
         total += chunk.length;
-        if (size > ZIP_LIMITS.maxEntryBytes || total > ZIP_LIMITS.maxTotalBytes) throw bomb(filename, "it unpacks to more than 300 MB");
+        if (size > ZIP_LIMITS.maxEntryBytes) throw tooBig(filename, e.name);
+        if (total > ZIP_LIMITS.maxTotalBytes) throw bomb(filename, "it unpacks to more than 300 MB");
       });
       try {
         for (let i = 0; i < data.length; i += 64 * 1024) inflater.push(data.subarray(i, i + 64 * 1024), i + 64 * 1024 >= data.length);
@@ -76,5 +79,7 @@ export function checkDocx(buf: Uint8Array, filename: string): void {
 
 const notWord = (filename: string, why: string) =>
   new AppError(422, "invalid_docx", `${filename} is not a valid Word document: ${why}.`);
+const tooBig = (filename: string, part: string) =>
+  new AppError(422, "document_too_large", `${filename} was refused: its text (${part}) is larger than ${ZIP_LIMITS.maxEntryBytes / 1024 / 1024} MB once unpacked, more than extraction handles. Split it into smaller documents.`);
 const bomb = (filename: string, why: string) =>
   new AppError(422, "zip_bomb", `${filename} was refused: ${why}, more than a real document would (a "zip bomb").`);
