@@ -21,7 +21,7 @@ export const BODY_LIMITS = { form: 64 * 1024, json: 1024 * 1024 } as const;
 export type HostPolicy = { host: string; allowedHosts: string[]; authToken?: string };
 
 /** "example.org:8000" → "example.org"; "[::1]:8000" → "[::1]". */
-export function hostname(hostHeader: string): string {
+function hostname(hostHeader: string): string {
   const h = hostHeader.trim().toLowerCase();
   if (h.startsWith("[")) return h.slice(0, h.indexOf("]") + 1);
   const colon = h.lastIndexOf(":");
@@ -44,7 +44,8 @@ export function hostAllowed(policy: HostPolicy, name: string): boolean {
 
 export function hostGuard(policy: HostPolicy): MiddlewareHandler {
   return async (c, next) => {
-    const name = hostname(c.req.header("Host") ?? new URL(c.req.url).host);
+    const host = (c.req.header("Host") ?? new URL(c.req.url).host).toLowerCase();
+    const name = hostname(host);
     if (!hostAllowed(policy, name)) {
       throw new AppError(421, "host_not_allowed", `This server does not answer to the name “${name.slice(0, 100)}”. Open it by its address (such as http://127.0.0.1:8000), or add the name to FTF_ALLOWED_HOSTS.`);
     }
@@ -54,7 +55,7 @@ export function hostGuard(policy: HostPolicy): MiddlewareHandler {
     }
     if (origin && origin !== "null") {
       const originHost = URL.canParse(origin) ? new URL(origin).host.toLowerCase() : "";
-      if (originHost !== (c.req.header("Host") ?? new URL(c.req.url).host).toLowerCase()) {
+      if (originHost !== host) {
         throw new AppError(403, "cross_site_request", "This request came from another site and was refused.");
       }
     }

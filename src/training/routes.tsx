@@ -13,7 +13,6 @@ import { FINAL_EVENTS, FINISHED_RUN_STATUSES } from "./run-store.ts";
 import { TrainPlan } from "../../views/wizard/steps/TrainStep.tsx";
 import { z } from "zod";
 
-
 /** How long a stream stays open after its run's last event, waiting for the client to close. */
 const SSE_LINGER_MS = 10 * 60_000;
 

@@ -2,6 +2,9 @@ import type { ArtifactRow } from "../../../src/db/schema.ts";
 import type { ExportService } from "../../../src/exports/service.ts";
 import type { JobView } from "../../../src/jobs/schemas.ts";
 import { formatBytes } from "../../../src/lib/format.ts";
+import { perplexity } from "../../../src/training/metrics.ts";
+
+const toNumber = (v: unknown) => (typeof v === "number" ? v : null);
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
 import { JobProgress } from "../../components/JobProgress.tsx";
 
@@ -42,7 +45,8 @@ export function ExportStep(props: { project: ProjectSummary; data: ExportData })
         </div>
         <div>
           <dt>Perplexity</dt>
-          <dd>{num(ev?.perplexity ?? m.perplexity, 2)}</dd>
+          {/* From the loss shown beside it, by the rule the trainer uses too. */}
+          <dd>{num(perplexity(toNumber(ev?.eval_loss ?? m.eval_loss)), 2)}</dd>
         </div>
       </dl>
       {ev?.samples?.length ? (
