@@ -87,5 +87,39 @@ export async function documentsBench(): Promise<BenchRow[]> {
   clearInterval(sample);
   await server.stop();
   rows.push({ bench: "upload 50 MB", metric: "server peak RSS (receive + extract + chunk)", value: round(peak, 0), unit: "MB", goal: "≤ 300", ok: peak <= 300 });
+  rows.push(...(await heavyDocxBench(dir)));
   return rows;
+}
+
+/**
+ * A small DOCX that inflates to ~60 MB of XML (just under the unzip guard): /healthz
+ * latency while the server extracts it, and the server's RSS once it is done.
+ */
+export async function heavyDocxBench(dir: string): Promise<BenchRow[]> {
+  const server = await startServer({ env: { LOG_LEVEL: "error" } });
+  const { id } = await (await fetch(server.url + "/api/projects", { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"name":"docx"}' })).json();
+  const para = `<w:p><w:r><w:t>${"The warranty covers parts and labour. ".repeat(25)}</w:t></w:r></w:p>`;
+  const xml = `<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${para.repeat(62_000)}</w:body></w:document>`;
+  const docx = buildDocx([{ para: "x" }], { "word/document.xml": new TextEncoder().encode(xml) });
+  writeFileSync(join(dir, "heavy.docx"), docx);
+  const form = new FormData();
+  form.append("files", Bun.file(join(dir, "heavy.docx")), "heavy.docx");
+  await fetch(`${server.url}/api/projects/${id}/files/upload`, { method: "POST", body: form });
+  const latencies: number[] = [];
+  let status = "extracting";
+  while (status === "extracting") {
+    const t0 = performance.now();
+    await fetch(`${server.url}/healthz`);
+    latencies.push(performance.now() - t0);
+    status = (await (await fetch(`${server.url}/api/projects/${id}/files`)).json()).files[0]?.status ?? "gone";
+    await Bun.sleep(50);
+  }
+  const rss = Number(readFileSync(`/proc/${server.proc.pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)?.[1] ?? 0) / 1024;
+  await server.stop();
+  const worst = Math.max(...latencies);
+  return [
+    { bench: `DOCX ${round(docx.length / 1024, 0)} KB → ${round(xml.length / 1024 / 1024, 0)} MB XML`, metric: `extraction outcome (${latencies.length} health checks during it)`, value: status === "ready" ? 1 : 0, unit: status },
+    { bench: "DOCX heavy", metric: "/healthz slowest answer during extraction", value: round(worst, 1), unit: "ms", goal: "≤ 200", ok: worst <= 200 },
+    { bench: "DOCX heavy", metric: "server RSS after extraction", value: round(rss, 0), unit: "MB", goal: "≤ 400", ok: rss <= 400 },
+  ];
 }

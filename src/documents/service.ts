@@ -15,10 +15,9 @@ import { AppError, notFound } from "../lib/errors.ts";
 import type { JobQueue } from "../jobs/queue.ts";
 import { JobError } from "../jobs/queue.ts";
 import type { ProjectService } from "../projects/service.ts";
-import type { Block } from "./blocks.ts";
 import { chunkBlocks, DEFAULT_CHUNKING, type ChunkCursor } from "./chunker.ts";
 import { plainTextSections } from "./extract.ts";
-import { extractInChild } from "./extract-child.ts";
+import { extractSectionsInChild, type ExtractedSection } from "./extract-child.ts";
 import { fileKindSchema, MAX_FILE_BYTES, type FileDetails, type FileKind } from "./schemas.ts";
 import { MIME, sniffType, type SniffedType } from "./sniff.ts";
 import { receiveMultipart } from "./upload.ts";
@@ -59,6 +58,15 @@ export function createDocumentService(deps: {
   const pathOf = (f: FileRow) => join(uploadsDir(f.projectId), f.storedName);
   removeIncomingLeftovers(join(dataDir, "projects"));
 
+  /** In batches: one statement per thousands of chunks would pass SQLite's variable limit. */
+  function insertChunks(file: FileRow, made: ReturnType<typeof chunkBlocks>, first: number) {
+    for (let i = 0; i < made.length; i += 500) {
+      db.insert(chunks)
+        .values(made.slice(i, i + 500).map((c, j) => ({ id: crypto.randomUUID(), projectId: file.projectId, fileId: file.id, ordinal: first + i + j, ...c })))
+        .run();
+    }
+  }
+
   function setFile(id: string, changes: Partial<typeof files.$inferInsert>) {
     db.update(files).set(changes).where(eq(files.id, id)).run();
   }
@@ -73,14 +81,10 @@ export function createDocumentService(deps: {
       try {
         progress(5, `Reading ${file.filename}`);
         const type = (file.details as FileDetails | null)?.type as SniffedType;
-        // Text goes section by section: a 50 MB file never sits in memory as chunks whole.
-        const sections =
-          type === "text"
-            ? plainTextSections(await Bun.file(pathOf(file)).bytes(), file.filename)
-            : (function* () {
-                // Off the event loop: a child process with a time limit (extract-child.ts).
-                yield { blocks: [] as Block[], encoding: undefined as string | undefined, pending: extractInChild(type, pathOf(file), file.filename) };
-              })();
+        // Section by section, a 50 MB file never sits in memory as chunks whole; PDF and
+        // DOCX are read in a child process (extract-child.ts), off the event loop.
+        const sections: Iterable<ExtractedSection & { encoding?: string }> | AsyncIterable<ExtractedSection> =
+          type === "text" ? plainTextSections(await Bun.file(pathOf(file)).bytes(), file.filename) : extractSectionsInChild(type, pathOf(file), file.filename);
         const cursor: ChunkCursor = { headings: [], offset: 0 };
         let chunkCount = 0;
         let charCount = 0;
@@ -89,28 +93,22 @@ export function createDocumentService(deps: {
         let warnings: string[] = [];
         // Idempotent: a rerun (after a crash) replaces the chunks it had written.
         db.delete(chunks).where(eq(chunks.fileId, file.id)).run();
-        for (const section of sections) {
-          let blocks = section.blocks;
-          if ("pending" in section) {
-            const extracted = await section.pending;
-            blocks = extracted.blocks;
-            pageCount = extracted.pageCount;
-            warnings = extracted.warnings;
-            encoding = extracted.encoding;
-          } else {
-            encoding = section.encoding;
+        for await (const section of sections) {
+          if (section.meta) {
+            pageCount = section.meta.pageCount;
+            warnings = [...section.meta.warnings];
+            encoding = section.meta.encoding;
           }
-          const made = chunkBlocks(blocks, DEFAULT_CHUNKING, cursor);
-          charCount += blocks.reduce((n, b) => n + b.text.length, 0);
-          if (made.length) {
-            db.insert(chunks)
-              .values(made.map((c, i) => ({ id: crypto.randomUUID(), projectId: file.projectId, fileId: file.id, ordinal: chunkCount + i, ...c })))
-              .run();
-          }
+          if ("encoding" in section && section.encoding) encoding = section.encoding;
+          const made = chunkBlocks(section.blocks, DEFAULT_CHUNKING, cursor);
+          charCount += section.blocks.reduce((n, b) => n + b.text.length, 0);
+          insertChunks(file, made, chunkCount);
           chunkCount += made.length;
           // Each section leaves megabytes of short-lived strings: collect them now rather
-          // than letting the heap (and RSS) grow to several times the file's size.
+          // than letting the heap (and RSS) grow to several times the file's size; then
+          // let waiting requests in before the next section.
           if (type === "text") Bun.gc(true);
+          await new Promise((r) => setImmediate(r));
           progress(Math.min(95, 10 + (85 * cursor.offset) / Math.max(1, file.sizeBytes)), `Chunking: ${chunkCount} chunks`);
         }
         if (type === "text" && encoding === "windows-1252") warnings.push("The file is not UTF-8; it was read as Windows-1252.");

@@ -4,6 +4,7 @@
  * human log. Stop = SIGTERM, a grace period for the trainer to checkpoint, then
  * SIGKILL. The exit code, not the presence of a file, decides success.
  */
+import { readLines } from "../lib/lines.ts";
 import type { Logger } from "../lib/logger.ts";
 import { trainerEventSchema, type TrainerEvent } from "./events.ts";
 
@@ -26,18 +27,7 @@ export type RunHandlers = {
 };
 
 async function eachLine(stream: ReadableStream<Uint8Array>, fn: (line: string) => void) {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const chunk of stream) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, nl).replace(/\r$/, "");
-      buffer = buffer.slice(nl + 1);
-      if (line.trim()) fn(line);
-    }
-  }
-  if (buffer.trim()) fn(buffer);
+  for await (const line of readLines(stream)) fn(line);
 }
 
 /** How to run the trainer: the command (python -m finetuneflow_trainer), its folder, env, grace period. */
