@@ -8,27 +8,30 @@ import type { Db } from "./db/client.ts";
 import { createSettingsStore } from "./db/settings.ts";
 import { STATIC_ASSETS } from "./assets/static-assets.ts";
 import { AppError } from "./lib/errors.ts";
+import type { AppEnv } from "./lib/app-env.ts";
 import { renderError, routeNotFound, toAppError } from "./lib/http-errors.tsx";
 import type { Logger } from "./lib/logger.ts";
 import { jobApiRoutes, jobPageRoutes } from "./jobs/routes.tsx";
 import type { JobQueue } from "./jobs/queue.ts";
 import { createImportService } from "./datasets/import-service.ts";
 import { reviewApiRoutes, reviewPageRoutes } from "./datasets/review-routes.tsx";
-import { reviewFilterSchema } from "./datasets/review-schemas.ts";
 import { createReviewService } from "./datasets/review-service.ts";
+import { reviewStepLoader } from "./datasets/review-step.ts";
+import { createExampleStore } from "./datasets/example-store.ts";
 import { documentApiRoutes, documentPageRoutes } from "./documents/routes.tsx";
-import { toFileJson } from "./documents/schemas.ts";
 import { createDocumentService } from "./documents/service.ts";
+import { dataStepLoader } from "./documents/step.ts";
 import { createBackends } from "./generation/backends.ts";
 import { generationApiRoutes, generationPageRoutes } from "./generation/routes.tsx";
-import { createGenerationService, GENERATE_JOB, PREVIEW_JOB } from "./generation/service.ts";
-import { toJobJson } from "./jobs/schemas.ts";
+import { createGenerationService } from "./generation/service.ts";
+import { previewStepLoader } from "./generation/step.ts";
 import { createRunHub } from "./training/hub.ts";
 import { createTrainingService } from "./training/service.ts";
-import { createHardwareService, HARDWARE_JOB } from "./training/hardware-service.ts";
+import { createHardwareService } from "./training/hardware-service.ts";
+import { hardwareStepLoader, trainStepLoader } from "./training/steps.ts";
 import { trainingApiRoutes, trainingPageRoutes } from "./training/routes.tsx";
-import { TRAINING_DEFAULTS, trainingConfigSchema } from "./training/schemas.ts";
-import { createExportService, EXPORT_JOB } from "./exports/service.ts";
+import { createExportService } from "./exports/service.ts";
+import { exportStepLoader } from "./exports/step.ts";
 import { exportApiRoutes, exportPageRoutes } from "./exports/routes.tsx";
 import { createJobService } from "./jobs/service.ts";
 import { projectApiRoutes } from "./projects/api-routes.ts";
@@ -64,8 +67,6 @@ export type AppDeps = {
   now?: () => number;
 };
 
-import type { AppEnv } from "./lib/app-env.ts";
-export type { AppEnv };
 
 export function createApp(deps: AppDeps) {
   const now = deps.now ?? Date.now;
@@ -76,6 +77,7 @@ export function createApp(deps: AppDeps) {
   const sessionDays = deps.config.sessionDays ?? 30;
   const projects = createProjectService({ db: deps.db, dataDir: deps.config.dataDir, now });
   const jobs = createJobService({ db: deps.db });
+  const examples = createExampleStore(deps.db);
   registerRecountJob({ db: deps.db, queue: deps.queue, projects });
   const models = createModelService({
     hub: createHubClient(deps.config.hub),
@@ -84,27 +86,20 @@ export function createApp(deps: AppDeps) {
     onModelChanged: (projectId) => deps.queue.enqueue(RECOUNT_JOB, projectId, { projectId }),
   });
   const diskGuard = createDiskGuard(deps.config.dataDir, deps.config.minFreeMb ?? 0);
-  const documents = createDocumentService({ db: deps.db, dataDir: deps.config.dataDir, queue: deps.queue, projects, now, diskGuard });
-  const imports = createImportService({ db: deps.db, queue: deps.queue, documents, projects });
+  const documents = createDocumentService({ db: deps.db, dataDir: deps.config.dataDir, queue: deps.queue, projects, examples, now, diskGuard });
+  const imports = createImportService({ db: deps.db, queue: deps.queue, documents, examples, projects });
   const generation = createGenerationService({
     db: deps.db,
     queue: deps.queue,
+    examples,
+    readyChunks: documents.readyChunks,
     backends: createBackends(deps.config.generation),
     config: deps.config.generation,
     projects,
     logger: deps.logger,
     now,
   });
-  const review = createReviewService({ db: deps.db, projects, now });
-  const previewData = (id: string) => {
-    const withResult = (j: ReturnType<typeof generation.latestJob>) => (j ? { ...toJobJson(j), result: j.result } : undefined);
-    return {
-      previewJob: withResult(generation.latestJob(id, PREVIEW_JOB)),
-      fullJob: withResult(generation.latestJob(id, GENERATE_JOB)),
-      previewExamples: generation.previewExamples(id),
-      chunkCount: generation.chunkCount(id),
-    };
-  };
+  const review = createReviewService({ db: deps.db, projects, duplicatesRemoved: generation.duplicatesRemoved, now });
   const hub = createRunHub();
   const trainer = {
     command: deps.config.trainer.command ?? [deps.config.trainer.python, "-m", "finetuneflow_trainer"],
@@ -112,33 +107,20 @@ export function createApp(deps: AppDeps) {
     graceMs: deps.config.trainer.graceMs,
     env: deps.config.trainer.env,
   };
-  const hardware = createHardwareService({ db: deps.db, queue: deps.queue, projects, settings, trainer, logger: deps.logger });
+  const hardware = createHardwareService({ examples, queue: deps.queue, projects, settings, trainer, logger: deps.logger });
   const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, diskGuard, hardwareFor: hardware.forProject });
   const exportsService = createExportService({ db: deps.db, queue: deps.queue, projects, training, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now });
-  const latestJob = (id: string, type: string) => {
-    const j = jobs.listForProject(id).find((x) => x.type === type);
-    return j ? toJobJson(j) : undefined;
-  };
+  const previewStep = previewStepLoader(generation);
   const wizard = createWizardRenderer({
     projects,
     progress: createProgressQuery(deps.db),
     loaders: {
-      data: (id) => ({ files: documents.list(id).map(toFileJson) }),
-      preview: previewData,
-      review: (id, query) => {
-        const filter = reviewFilterSchema.parse(query);
-        return { stats: review.stats(id), page: review.page(id, filter), filter };
-      },
-      hardware: (id) => ({ job: latestJob(id, HARDWARE_JOB), hw: hardware.forProject(id) }),
-      train: (id) => {
-        const project = projects.get(id);
-        const hw = hardware.forProject(id);
-        const saved = (project.config as { training?: Record<string, number | string> }).training;
-        const values = { ...TRAINING_DEFAULTS, method: hw?.recommended_method ?? "lora", ...saved };
-        const parsed = trainingConfigSchema.safeParse(Object.fromEntries(Object.entries(values).filter(([k]) => k !== "max_steps")));
-        return { values, plan: parsed.success ? hardware.plan(id, parsed.data) : null, status: training.status(id), runs: training.runs(id) };
-      },
-      export: (id) => ({ summary: exportsService.summary(id), files: exportsService.files(id), job: latestJob(id, EXPORT_JOB) }),
+      data: dataStepLoader(documents),
+      preview: previewStep,
+      review: reviewStepLoader(review),
+      hardware: hardwareStepLoader(hardware, jobs),
+      train: trainStepLoader(projects, hardware, training),
+      export: exportStepLoader(exportsService, jobs),
     },
   });
 
@@ -198,7 +180,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", wizardRoutes({ projects, wizard }));
   app.route("/", modelPageRoutes(models, wizard));
   app.route("/", documentPageRoutes(documents, imports, wizard));
-  app.route("/", generationPageRoutes(generation, wizard, previewData));
+  app.route("/", generationPageRoutes(generation, wizard, previewStep));
   app.route("/", reviewPageRoutes(review, wizard));
   app.route("/", trainingPageRoutes(training, hardware, wizard));
   app.route("/", exportPageRoutes(exportsService, wizard));

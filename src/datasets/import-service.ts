@@ -5,12 +5,10 @@
  * When the columns are not recognised, the file waits for the user's mapping.
  */
 import { readFileSync } from "node:fs";
-import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client.ts";
-import { examples, files, type FileRow } from "../db/schema.ts";
+import type { FileRow } from "../db/schema.ts";
 import { projectTokenCounter } from "../models/tokenizer.ts";
-import type { FileDetails } from "../documents/schemas.ts";
 import { IMPORT_JOB, type DocumentService } from "../documents/service.ts";
 import { decodeText } from "../documents/text-decode.ts";
 import { AppError } from "../lib/errors.ts";
@@ -18,19 +16,17 @@ import { formatCount } from "../lib/format.ts";
 import { JobError, type JobQueue } from "../jobs/queue.ts";
 import { parseDataset } from "./parse.ts";
 import type { ProjectService } from "../projects/service.ts";
-import { MIN_VALID_EXAMPLES } from "../wizard/steps.ts";
+import type { ExampleStore, NewExample } from "./example-store.ts";
 import { columnMappingSchema, detectShape, rowToFields, type ColumnMapping, type Shape } from "./shapes.ts";
-import { contentHash, exampleColumns, splitFor, validateFields } from "./validate.ts";
+import { contentHash, exampleColumns, MIN_VALID_EXAMPLES, splitFor, validateFields } from "./validate.ts";
 
 export type ImportSummary = { imported: number; invalid: number; first_errors: string[]; summary: string; shape: string };
 
-const INSERT_BATCH = 500;
-
-export function createImportService(deps: { db: Db; queue: JobQueue; documents: DocumentService; projects: ProjectService }) {
-  const { db } = deps;
+export function createImportService(deps: { db: Db; queue: JobQueue; documents: DocumentService; examples: ExampleStore; projects: ProjectService }) {
+  const { db, documents } = deps;
 
   function importFile(file: FileRow, mapping?: ColumnMapping): ImportSummary | { needs_mapping: true } {
-    const type = (file.details as FileDetails | null)?.type as "jsonl" | "json" | "csv";
+    const type = file.details?.type as "jsonl" | "json" | "csv";
     const bytes = readFileSync(deps.documents.pathOf(file));
     const { text, encoding } = decodeText(bytes, file.filename);
     const parsed = parseDataset(type, text, file.filename);
@@ -39,10 +35,7 @@ export function createImportService(deps: { db: Db; queue: JobQueue; documents: 
     const shape: Shape | null = mapping ? { name: "mapped", mapping } : detectShape(valid.slice(0, 50));
     if (!shape) {
       const sample = valid.find((v) => typeof v === "object" && v !== null && !Array.isArray(v)) as Record<string, unknown> | undefined;
-      db.update(files)
-        .set({ status: "needs_mapping", details: { type, encoding, columns: parsed.columns, sample: sample ?? {} } })
-        .where(eq(files.id, file.id))
-        .run();
+      documents.setFile(file.id, { status: "needs_mapping", details: { type, encoding, columns: parsed.columns, sample: sample ?? {} } });
       return { needs_mapping: true };
     }
     if (mapping) {
@@ -52,7 +45,7 @@ export function createImportService(deps: { db: Db; queue: JobQueue; documents: 
     const errors: string[] = [];
     const seen = new Map<string, number>();
     const countTokens = projectTokenCounter(deps.projects.get(file.projectId).modelInfo);
-    const rows: (typeof examples.$inferInsert)[] = [];
+    const rows: NewExample[] = [];
     for (const record of parsed.records) {
       const where = `${parsed.unit} ${record.line}`;
       const fields = record.error ?? rowToFields(record.value, shape);
@@ -74,18 +67,15 @@ export function createImportService(deps: { db: Db; queue: JobQueue; documents: 
     const invalid = rows.filter((r) => !r.isValid).length;
     const imported = rows.length - invalid;
     const summary = `${formatCount(imported)} imported, ${formatCount(invalid)} invalid${errors.length ? ` (first errors: ${errors.join("; ")})` : ""}`;
-    db.transaction((tx) => {
-      tx.delete(examples).where(eq(examples.fileId, file.id)).run();
-      for (let i = 0; i < rows.length; i += INSERT_BATCH) tx.insert(examples).values(rows.slice(i, i + INSERT_BATCH)).run();
-      tx.update(files)
-        .set({
-          status: "ready",
-          errorCode: null,
-          errorMessage: null,
-          details: { type, encoding, shape: shape.name, imported, invalid, first_errors: errors, summary, columns: parsed.columns },
-        })
-        .where(eq(files.id, file.id))
-        .run();
+    db.transaction(() => {
+      deps.examples.deleteForFile(file.id);
+      deps.examples.insert(rows);
+      documents.setFile(file.id, {
+        status: "ready",
+        errorCode: null,
+        errorMessage: null,
+        details: { type, encoding, shape: shape.name, imported, invalid, first_errors: errors, summary, columns: parsed.columns },
+      });
     });
     if (imported >= MIN_VALID_EXAMPLES) deps.projects.setStatus(file.projectId, "ready_to_train");
     return { imported, invalid, first_errors: errors, summary, shape: shape.name };
@@ -96,14 +86,14 @@ export function createImportService(deps: { db: Db; queue: JobQueue; documents: 
     group: "cpu",
     maxAttempts: 1,
     run: async ({ payload, progress }) => {
-      const file = db.select().from(files).where(eq(files.id, payload.fileId)).get();
+      const file = documents.byId(payload.fileId);
       if (!file) return { skipped: "file deleted" };
       progress(10, `Importing ${file.filename}`);
       try {
         return importFile(file, payload.mapping);
       } catch (err) {
         const e = err instanceof AppError ? err : new AppError(422, "import_failed", `${file.filename} could not be imported.`);
-        db.update(files).set({ status: "failed", errorCode: e.code, errorMessage: e.message }).where(eq(files.id, file.id)).run();
+        documents.setFile(file.id, { status: "failed", errorCode: e.code, errorMessage: e.message });
         throw new JobError(e.message);
       }
     },
@@ -114,10 +104,10 @@ export function createImportService(deps: { db: Db; queue: JobQueue; documents: 
     applyMapping(projectId: string, fileId: string, mapping: ColumnMapping): FileRow {
       const file = deps.documents.get(projectId, fileId);
       if (file.kind !== "dataset_upload") throw new AppError(409, "not_a_dataset", "Column mapping applies to dataset files only.");
-      const columns = (file.details as FileDetails | null)?.columns ?? [];
+      const columns = file.details?.columns ?? [];
       const missing = [mapping.instruction, mapping.output, mapping.input].filter((c): c is string => !!c && !columns.includes(c));
       if (missing.length) throw new AppError(422, "unknown_column", `${file.filename} has no column ${missing.map((m) => `“${m}”`).join(", ")}; its columns are ${columns.join(", ")}.`);
-      db.update(files).set({ status: "extracting" }).where(eq(files.id, fileId)).run();
+      documents.setFile(fileId, { status: "extracting" });
       deps.queue.enqueue(IMPORT_JOB, projectId, { fileId, mapping });
       return deps.documents.get(projectId, fileId);
     },

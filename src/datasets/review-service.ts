@@ -52,7 +52,7 @@ function toRow(r: Record<string, unknown>): ExampleRow {
   return { ...(r as unknown as ExampleRow), isValid: r.isValid === 1 || r.isValid === true, tokenCountApprox: r.tokenCountApprox === 1 || r.tokenCountApprox === true };
 }
 
-export function createReviewService(deps: { db: Db; projects: ProjectService; now?: () => number }) {
+export function createReviewService(deps: { db: Db; projects: ProjectService; duplicatesRemoved: (projectId: string) => number; now?: () => number }) {
   const sqlite: Database = deps.db.$client;
   const now = deps.now ?? Date.now;
 
@@ -71,8 +71,7 @@ export function createReviewService(deps: { db: Db; projects: ProjectService; no
   }
 
   function maxSeq(projectId: string): number {
-    const cfg = deps.projects.get(projectId).config as { training?: { max_seq_length?: number } };
-    return cfg.training?.max_seq_length ?? DEFAULT_MAX_SEQ;
+    return deps.projects.get(projectId).config.training?.max_seq_length ?? DEFAULT_MAX_SEQ;
   }
 
   function stats(projectId: string): DatasetStats {
@@ -90,9 +89,6 @@ export function createReviewService(deps: { db: Db; projects: ProjectService; no
     };
     const total = rows.reduce((n, r) => n + r.n, 0);
     const valid = rows.filter((r) => r.is_valid === 1).reduce((n, r) => n + r.n, 0);
-    const dup = sqlite
-      .query("select coalesce(sum(json_extract(result, '$.duplicates_removed')), 0) as n from jobs where project_id = ? and type in ('dataset_generate', 'dataset_preview')")
-      .get(projectId) as { n: number };
     const limit = maxSeq(projectId);
     const over = sqlite.query("select count(*) as n from examples where project_id = ? and token_count > ?").get(projectId, limit) as { n: number };
     return {
@@ -100,7 +96,7 @@ export function createReviewService(deps: { db: Db; projects: ProjectService; no
       valid,
       invalid: total - valid,
       by_split: { train: split("train"), eval: split("eval"), preview: split("preview") },
-      duplicates_removed: dup.n,
+      duplicates_removed: deps.duplicatesRemoved(projectId),
       over_max_length: over.n,
       max_seq_length: limit,
     };

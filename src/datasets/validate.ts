@@ -2,6 +2,9 @@
 import type { TokenCount } from "../models/tokenizer.ts";
 import type { ExampleFields } from "./shapes.ts";
 
+/** A dataset is ready to train on with at least this many valid train/eval examples. */
+export const MIN_VALID_EXAMPLES = 10;
+
 export const LIMITS = { minChars: 2, maxInstructionChars: 8_000, maxInputChars: 32_000, maxOutputChars: 16_000 };
 
 export function validateFields(f: ExampleFields): string | null {

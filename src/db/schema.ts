@@ -5,6 +5,12 @@
  */
 import { sql } from "drizzle-orm";
 import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+// JSON columns are typed by the schema of the capability that owns them; each parses
+// with that schema before writing (type-only imports: no runtime cycle).
+import type { FileDetails } from "../documents/schemas.ts";
+import type { ModelInfo } from "../models/schemas.ts";
+import type { ProjectConfig } from "../projects/schemas.ts";
+import type { ProjectHardware, RunConfig } from "../training/schemas.ts";
 
 const createdAt = () => integer("created_at").notNull().default(sql`(unixepoch('subsec') * 1000)`);
 
@@ -17,17 +23,17 @@ export const projects = sqliteTable(
     /** Null until the Task step is answered. */
     taskType: text("task_type", { enum: ["instruction", "qa"] }),
     baseModelId: text("base_model_id"),
-    /** ModelInfo as JSON, set by the Model step. */
-    modelInfo: text("model_info", { mode: "json" }),
+    /** Set by the Model step. */
+    modelInfo: text("model_info", { mode: "json" }).$type<ModelInfo>(),
     status: text("status", {
       enum: ["draft", "uploading", "chunking", "generating", "ready_to_train", "training", "evaluating", "completed", "failed"],
     })
       .notNull()
       .default("draft"),
-    /** Free-form per-project settings (generation model, training config...). */
-    config: text("config", { mode: "json" }).notNull().default(sql`'{}'`),
-    /** HardwareInfo as JSON from the last hardware check made for this project. */
-    hardwareInfo: text("hardware_info", { mode: "json" }),
+    /** Per-project settings (generation model, training config...). */
+    config: text("config", { mode: "json" }).$type<ProjectConfig>().notNull().default(sql`'{}'`),
+    /** The last hardware check made for this project, with its VRAM estimate. */
+    hardwareInfo: text("hardware_info", { mode: "json" }).$type<ProjectHardware>(),
     createdAt: createdAt(),
     updatedAt: integer("updated_at").notNull().default(sql`(unixepoch('subsec') * 1000)`),
   },
@@ -55,7 +61,7 @@ export const files = sqliteTable(
     errorCode: text("error_code"),
     errorMessage: text("error_message"),
     /** What extraction or import found: encoding, chunk count, imported/invalid rows, first errors. */
-    details: text("details", { mode: "json" }),
+    details: text("details", { mode: "json" }).$type<FileDetails>(),
     createdAt: createdAt(),
   },
   (t) => [index("files_project_idx").on(t.projectId), uniqueIndex("files_project_sha_kind_idx").on(t.projectId, t.kind, t.sha256)],
@@ -130,8 +136,10 @@ export const jobs = sqliteTable(
       .default("queued"),
     progressPct: real("progress_pct").notNull().default(0),
     progressMessage: text("progress_message"),
-    payload: text("payload", { mode: "json" }).notNull().default(sql`'{}'`),
-    result: text("result", { mode: "json" }),
+    /** Parsed by the job type's own schema when the worker runs it. */
+    payload: text("payload", { mode: "json" }).$type<unknown>().notNull().default(sql`'{}'`),
+    /** The handler's return value (each job type documents its own). */
+    result: text("result", { mode: "json" }).$type<Record<string, unknown>>(),
     errorMessage: text("error_message"),
     attempts: integer("attempts").notNull().default(0),
     maxAttempts: integer("max_attempts").notNull().default(3),
@@ -158,7 +166,7 @@ export const trainingRuns = sqliteTable(
       .notNull()
       .default("queued"),
     method: text("method", { enum: ["lora", "qlora"] }).notNull(),
-    config: text("config", { mode: "json" }).notNull(),
+    config: text("config", { mode: "json" }).$type<RunConfig>().notNull(),
     outputDir: text("output_dir").notNull(),
     finalTrainLoss: real("final_train_loss"),
     finalEvalLoss: real("final_eval_loss"),
@@ -181,7 +189,7 @@ export const runMetrics = sqliteTable(
     seq: integer("seq").notNull(),
     event: text("event").notNull(),
     step: integer("step"),
-    data: text("data", { mode: "json" }).notNull(),
+    data: text("data", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("run_metrics_run_seq_idx").on(t.runId, t.seq)],
@@ -208,7 +216,7 @@ export const artifacts = sqliteTable(
 /** Machine-wide state that belongs to no project (the last hardware check, secrets). */
 export const settings = sqliteTable("settings", {
   key: text("key").primaryKey(),
-  value: text("value", { mode: "json" }).notNull(),
+  value: text("value", { mode: "json" }).$type<unknown>().notNull(),
   updatedAt: integer("updated_at").notNull().default(sql`(unixepoch('subsec') * 1000)`),
 });
 

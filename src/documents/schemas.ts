@@ -9,22 +9,25 @@ export const FILE_KINDS = ["raw_doc", "dataset_upload"] as const;
 export type FileKind = (typeof FILE_KINDS)[number];
 export const fileKindSchema = z.enum(FILE_KINDS, { error: "kind must be raw_doc (documents) or dataset_upload (a ready dataset)." });
 
-export type FileDetails = {
-  type?: string;
-  encoding?: string;
-  chunks?: number;
-  warnings?: string[];
-  imported?: number;
-  invalid?: number;
-  first_errors?: string[];
-  summary?: string;
-  shape?: string;
-  columns?: string[];
-  sample?: Record<string, unknown>;
-};
+/** What extraction or import found about a file (files.details). */
+export const fileDetailsSchema = z.object({
+  /** The sniffed type: pdf, docx, text, jsonl, json, csv. */
+  type: z.string().optional(),
+  encoding: z.string().optional(),
+  chunks: z.number().optional(),
+  warnings: z.array(z.string()).optional(),
+  imported: z.number().optional(),
+  invalid: z.number().optional(),
+  first_errors: z.array(z.string()).optional(),
+  summary: z.string().optional(),
+  shape: z.string().optional(),
+  columns: z.array(z.string()).optional(),
+  sample: z.record(z.string(), z.unknown()).optional(),
+});
+export type FileDetails = z.infer<typeof fileDetailsSchema>;
 
 export function toFileJson(f: FileRow) {
-  const details = (f.details ?? {}) as FileDetails;
+  const details: FileDetails = f.details ?? {};
   return {
     id: f.id,
     filename: f.filename,

@@ -6,10 +6,11 @@
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { extname, join } from "node:path";
-import { and, asc, eq, inArray } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client.ts";
-import { chunks, examples, files, type FileRow } from "../db/schema.ts";
+import { chunks, files, type FileRow } from "../db/schema.ts";
+import type { ExampleStore } from "../datasets/example-store.ts";
 import { projectDir } from "../lib/data-dir.ts";
 import { AppError, notFound } from "../lib/errors.ts";
 import type { JobQueue } from "../jobs/queue.ts";
@@ -18,7 +19,7 @@ import type { ProjectService } from "../projects/service.ts";
 import { chunkBlocks, DEFAULT_CHUNKING, type ChunkCursor } from "./chunker.ts";
 import { plainTextSections } from "./extract.ts";
 import { extractSectionsInChild, type ExtractedSection } from "./extract-child.ts";
-import { fileKindSchema, MAX_FILE_BYTES, type FileDetails, type FileKind } from "./schemas.ts";
+import { fileDetailsSchema, fileKindSchema, MAX_FILE_BYTES, type FileKind } from "./schemas.ts";
 import { MIME, sniffType, type SniffedType } from "./sniff.ts";
 import { receiveMultipart } from "./upload.ts";
 
@@ -29,6 +30,9 @@ function removeIncomingLeftovers(projectsDir: string) {
     rmSync(join(projectsDir, project, "uploads", ".incoming"), { recursive: true, force: true });
   }
 }
+
+/** A chunk of a ready document, with what a generation prompt cites. */
+export type ReadyChunk = { id: string; text: string; fileId: string; filename: string; pageStart: number | null; headingPath: string | null; tokenCount: number };
 
 export type UploadError = { filename: string; error_code: string; detail: string; status: number };
 export type DocumentService = ReturnType<typeof createDocumentService>;
@@ -41,6 +45,7 @@ export function createDocumentService(deps: {
   dataDir: string;
   queue: JobQueue;
   projects: ProjectService;
+  examples: ExampleStore;
   maxFileBytes?: number;
   now?: () => number;
   diskGuard?: () => void;
@@ -55,6 +60,7 @@ export function createDocumentService(deps: {
     return row;
   }
 
+  const byId = (fileId: string): FileRow | undefined => db.select().from(files).where(eq(files.id, fileId)).get();
   const pathOf = (f: FileRow) => join(uploadsDir(f.projectId), f.storedName);
   removeIncomingLeftovers(join(dataDir, "projects"));
 
@@ -67,8 +73,10 @@ export function createDocumentService(deps: {
     }
   }
 
+  /** Other capabilities (dataset import) change a file's status through here. */
   function setFile(id: string, changes: Partial<typeof files.$inferInsert>) {
-    db.update(files).set(changes).where(eq(files.id, id)).run();
+    const details = changes.details ? fileDetailsSchema.parse(changes.details) : changes.details;
+    db.update(files).set({ ...changes, details }).where(eq(files.id, id)).run();
   }
 
   queue.register(EXTRACT_JOB, {
@@ -76,11 +84,11 @@ export function createDocumentService(deps: {
     group: "cpu",
     maxAttempts: 1,
     run: async ({ payload, progress }) => {
-      const file = db.select().from(files).where(eq(files.id, payload.fileId)).get();
+      const file = byId(payload.fileId);
       if (!file) return { skipped: "file deleted" };
       try {
         progress(5, `Reading ${file.filename}`);
-        const type = (file.details as FileDetails | null)?.type as SniffedType;
+        const type = file.details?.type as SniffedType;
         // Section by section, a 50 MB file never sits in memory as chunks whole; PDF and
         // DOCX are read in a child process (extract-child.ts), off the event loop.
         const sections: Iterable<ExtractedSection & { encoding?: string }> | AsyncIterable<ExtractedSection> =
@@ -158,7 +166,20 @@ export function createDocumentService(deps: {
 
   return {
     get,
+    byId,
+    setFile,
     pathOf,
+
+    /** The chunks of the project's ready documents, in document order: what generation reads. */
+    readyChunks(projectId: string): ReadyChunk[] {
+      return db
+        .select({ id: chunks.id, text: chunks.text, fileId: chunks.fileId, filename: files.filename, pageStart: chunks.pageStart, headingPath: chunks.headingPath, tokenCount: chunks.tokenCount })
+        .from(chunks)
+        .innerJoin(files, eq(files.id, chunks.fileId))
+        .where(and(eq(chunks.projectId, projectId), eq(files.status, "ready")))
+        .orderBy(asc(files.createdAt), asc(chunks.ordinal))
+        .all();
+    },
 
     list(projectId: string): FileRow[] {
       deps.projects.get(projectId);
@@ -194,10 +215,7 @@ export function createDocumentService(deps: {
     async remove(projectId: string, fileId: string): Promise<void> {
       const file = get(projectId, fileId);
       db.transaction((tx) => {
-        const chunkIds = tx.select({ id: chunks.id }).from(chunks).where(eq(chunks.fileId, fileId)).all().map((c) => c.id);
-        for (let i = 0; i < chunkIds.length; i += 500) {
-          tx.delete(examples).where(inArray(examples.chunkId, chunkIds.slice(i, i + 500))).run();
-        }
+        deps.examples.deleteForChunks(tx.select({ id: chunks.id }).from(chunks).where(eq(chunks.fileId, fileId)).all().map((c) => c.id));
         tx.delete(files).where(eq(files.id, fileId)).run();
       });
       for (const jobId of queue.activeWithPayload("fileId", fileId)) queue.cancel(jobId);

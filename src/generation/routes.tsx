@@ -4,7 +4,7 @@ import { AppError } from "../lib/errors.ts";
 import { parseOptionalJsonBody, parseWith, readFormFields } from "../lib/validation.ts";
 import type { AppEnv } from "../lib/app-env.ts";
 import type { WizardRenderer } from "../wizard/render.tsx";
-import { ModelPicker, PreviewPanelFragment } from "../../views/wizard/steps/PreviewStep.tsx";
+import { ModelPicker, PreviewPanelFragment, type PreviewData } from "../../views/wizard/steps/PreviewStep.tsx";
 import { generateInput, type GenerationService } from "./service.ts";
 
 export function generationApiRoutes(generation: GenerationService) {
@@ -22,7 +22,7 @@ export function generationApiRoutes(generation: GenerationService) {
     });
 }
 
-export function generationPageRoutes(generation: GenerationService, wizard: WizardRenderer, loadPanel: (projectId: string) => Record<string, unknown>) {
+export function generationPageRoutes(generation: GenerationService, wizard: WizardRenderer, loadPanel: (projectId: string) => PreviewData) {
   const panel = (projectId: string) => {
     const { project, states } = wizard.load(projectId);
     return <PreviewPanelFragment project={project} states={states} data={loadPanel(projectId)} />;
@@ -31,7 +31,7 @@ export function generationPageRoutes(generation: GenerationService, wizard: Wiza
     .get("/projects/:id/generation/models", async (c) => {
       const project = wizard.load(c.req.param("id")).project;
       try {
-        return c.html(<ModelPicker models={await generation.listModels()} selected={(project.config as { generation_model?: string }).generation_model} />);
+        return c.html(<ModelPicker models={await generation.listModels()} selected={project.config.generation_model} />);
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         return c.html(<ModelPicker models={[]} error={err.message} />);

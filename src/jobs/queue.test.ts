@@ -157,14 +157,20 @@ describe("job queue", () => {
     expect(jobRow(job.id).status).toBe("queued");
   });
 
-  test("notifies listeners of every change", async () => {
-    const statuses: string[] = [];
-    queue.onChange((j) => statuses.push(j.status));
-    queue.register("quick", { payload, group: "cpu", run: async ({ progress }) => progress(100) });
-    queue.enqueue("quick", null, { n: 1 });
+  test("a result saved while running stays when the job then fails", async () => {
+    queue.register("partial", {
+      payload,
+      group: "cpu",
+      maxAttempts: 1,
+      run: async ({ saveResult }) => {
+        saveResult({ done: 7 });
+        throw new JobError("stopped halfway");
+      },
+    });
+    const job = queue.enqueue("partial", null, { n: 1 });
     await queue.runUntilEmpty();
-    expect(statuses[0]).toBe("queued");
-    expect(statuses).toContain("running");
-    expect(statuses.at(-1)).toBe("success");
+    const row = jobRow(job.id);
+    expect(row.status).toBe("failed");
+    expect(row.result).toEqual({ done: 7 });
   });
 });

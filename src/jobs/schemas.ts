@@ -3,6 +3,12 @@ import type { JobRow } from "../db/schema.ts";
 
 export const JOB_STATUSES = ["queued", "running", "success", "failed", "retrying", "cancelled"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
+/** A job in these statuses will still run (or is running): it holds its slot. */
+export const ACTIVE_JOB_STATUSES = ["queued", "running", "retrying"] as const satisfies readonly JobStatus[];
+/** A job in these statuses is over. */
+export const FINISHED_JOB_STATUSES = ["success", "failed", "cancelled"] as const satisfies readonly JobStatus[];
+export const isActiveJob = (status: string) => (ACTIVE_JOB_STATUSES as readonly string[]).includes(status);
+export const isFinishedJob = (status: string) => (FINISHED_JOB_STATUSES as readonly string[]).includes(status);
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

@@ -1,22 +1,20 @@
-/** Reading jobs for the API and the JobProgress component. The queue itself writes them. */
-import { desc, eq } from "drizzle-orm";
+/** Reading jobs for the API and the JobProgress component. The queue writes them. */
 import type { Db } from "../db/client.ts";
-import { jobs, type JobRow } from "../db/schema.ts";
+import type { JobRow } from "../db/schema.ts";
 import { notFound } from "../lib/errors.ts";
+import { createJobStore } from "./store.ts";
 
 export type JobService = ReturnType<typeof createJobService>;
 
 export function createJobService(deps: { db: Db }) {
-  const { db } = deps;
+  const store = createJobStore(deps.db);
   return {
     get(id: string): JobRow {
-      const row = db.select().from(jobs).where(eq(jobs.id, id)).get();
+      const row = store.get(id);
       if (!row) throw notFound("Job", "job_not_found");
       return row;
     },
-
-    listForProject(projectId: string, limit = 100): JobRow[] {
-      return db.select().from(jobs).where(eq(jobs.projectId, projectId)).orderBy(desc(jobs.createdAt)).limit(limit).all();
-    },
+    listForProject: store.listForProject,
+    latest: store.latest,
   };
 }

@@ -45,18 +45,8 @@ export const hfConfigSchema = z
 
 export type HfConfig = z.infer<typeof hfConfigSchema>;
 
-export type ModelDims = {
-  vocabSize: number;
-  hidden: number;
-  intermediate: number;
-  layers: number;
-  heads: number;
-  kvHeads: number;
-  headDim: number;
-  tiedEmbeddings: boolean;
-  experts: number;
-  contextLength: number | null;
-};
+export type { ModelDims } from "./schemas.ts";
+import type { ModelDims } from "./schemas.ts";
 
 const TIED_BY_DEFAULT = new Set(["gemma", "gemma2", "gemma3", "gemma3_text"]);
 const SANDWICH_NORMS = new Set(["gemma2", "gemma3", "gemma3_text"]);

@@ -18,31 +18,47 @@ export function isValidRepoId(id: string): boolean {
   return parts.every((p) => REPO_PART.test(p) && !p.includes("--") && !p.includes(".."));
 }
 
-export type ModelInfo = {
-  model_id: string;
-  source: "hub" | "local";
-  model_type: string;
-  architecture: string;
-  num_parameters: number;
-  parameter_source: "safetensors" | "config";
-  estimated_vram_fp16_gb: number;
-  estimated_vram_4bit_gb: number;
-  vocab_size: number;
-  context_length: number | null;
-  hidden_size: number;
-  num_layers: number;
-  license: string;
-  gated: boolean;
-  has_chat_template: boolean;
-  tokenizer_available: boolean;
-  warnings: string[];
+/** The shape the VRAM estimator needs (heads, GQA, MLP width…), read from config.json. */
+export const modelDimsSchema = z.object({
+  vocabSize: z.number(),
+  hidden: z.number(),
+  intermediate: z.number(),
+  layers: z.number(),
+  heads: z.number(),
+  kvHeads: z.number(),
+  headDim: z.number(),
+  tiedEmbeddings: z.boolean(),
+  experts: z.number(),
+  contextLength: z.number().nullable(),
+});
+export type ModelDims = z.infer<typeof modelDimsSchema>;
+
+/** What the Model step resolved: stored on the project (projects.model_info). */
+export const modelInfoSchema = z.object({
+  model_id: z.string(),
+  source: z.enum(["hub", "local"]),
+  model_type: z.string(),
+  architecture: z.string(),
+  num_parameters: z.number(),
+  parameter_source: z.enum(["safetensors", "config"]),
+  estimated_vram_fp16_gb: z.number(),
+  estimated_vram_4bit_gb: z.number(),
+  vocab_size: z.number(),
+  context_length: z.number().nullable(),
+  hidden_size: z.number(),
+  num_layers: z.number(),
+  license: z.string(),
+  gated: z.boolean(),
+  has_chat_template: z.boolean(),
+  tokenizer_available: z.boolean(),
+  warnings: z.array(z.string()),
   /** The repository ships code transformers must run (auto_map on a model type it lacks). */
-  needs_remote_code?: boolean;
-  /** The shape the VRAM estimator needs (heads, GQA, MLP width…). */
-  dims: import("./architecture.ts").ModelDims;
+  needs_remote_code: z.boolean().optional(),
+  dims: modelDimsSchema,
   /** Where config.json / tokenizer files are cached (hub) or live (local). */
-  files_dir: string;
-};
+  files_dir: z.string(),
+});
+export type ModelInfo = z.infer<typeof modelInfoSchema>;
 
 export const formatParams = (n: number) =>
   n >= 1e9 ? `${(n / 1e9).toFixed(2)}B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : `${(n / 1e3).toFixed(0)}K`;

@@ -186,7 +186,7 @@ export function createModelService(deps: { hub: HubClient; dataDir: string; proj
 
     /** The user allows the project's current model to run its own code (trust_remote_code). */
     allowRemoteCode(projectId: string, modelId: string): void {
-      const info = deps.projects.get(projectId).modelInfo as ModelInfo | null;
+      const info = deps.projects.get(projectId).modelInfo;
       if (!info || info.model_id !== modelId) throw new AppError(409, "model_not_resolved", `Resolve ${modelId} on the Model step first; consent applies to the project's current model only.`);
       deps.projects.updateConfig(projectId, consentChange(modelId));
     },

@@ -1,5 +1,7 @@
 /** The Project domain as zod schemas: the truth for forms, API bodies and responses. */
 import { z } from "zod";
+import type { ModelInfo } from "../models/schemas.ts";
+import type { ProjectHardware, RunConfig } from "../training/schemas.ts";
 
 export const TASK_TYPES = ["instruction", "qa"] as const;
 export const PROJECT_STATUSES = [
@@ -46,6 +48,22 @@ export type ProjectListQuery = z.infer<typeof projectListQuery>;
 export type CreateProjectInput = z.infer<typeof createProjectInput>;
 export type UpdateProjectInput = z.infer<typeof updateProjectInput>;
 
+/**
+ * Per-project settings (projects.config). Each key belongs to one capability, which
+ * validates its value before saving it here.
+ */
+export const projectConfigSchema = z
+  .object({
+    /** Generation: the Ollama model last used. */
+    generation_model: z.string().optional(),
+    /** Models: the model id whose own code the user allowed to run (trust_remote_code). */
+    remote_code_consent: z.string().optional(),
+    /** Training: the Train form's last values. */
+    training: z.custom<RunConfig>((v) => typeof v === "object" && v !== null && !Array.isArray(v), "training must be an object").optional(),
+  })
+  .strict();
+export type ProjectConfig = z.infer<typeof projectConfigSchema>;
+
 /** A project as the dashboard and the API see it. */
 export type ProjectSummary = {
   id: string;
@@ -53,10 +71,10 @@ export type ProjectSummary = {
   description: string | null;
   taskType: TaskType | null;
   baseModelId: string | null;
-  modelInfo: unknown;
-  hardwareInfo: unknown;
+  modelInfo: ModelInfo | null;
+  hardwareInfo: ProjectHardware | null;
   status: ProjectStatus;
-  config: Record<string, unknown>;
+  config: ProjectConfig;
   createdAt: number;
   updatedAt: number;
   fileCount: number;

@@ -5,7 +5,9 @@ import type { Db } from "../db/client.ts";
 import { projects } from "../db/schema.ts";
 import { projectDir } from "../lib/data-dir.ts";
 import { notFound } from "../lib/errors.ts";
-import type { CreateProjectInput, ProjectListQuery, ProjectStatus, ProjectSummary, UpdateProjectInput } from "./schemas.ts";
+import { modelInfoSchema, type ModelInfo } from "../models/schemas.ts";
+import { projectHardwareSchema, type ProjectHardware } from "../training/schemas.ts";
+import { projectConfigSchema, type CreateProjectInput, type ProjectConfig, type ProjectListQuery, type ProjectStatus, type ProjectSummary, type UpdateProjectInput } from "./schemas.ts";
 
 export type ProjectService = ReturnType<typeof createProjectService>;
 
@@ -83,19 +85,19 @@ export function createProjectService(deps: { db: Db; dataDir: string; now?: () =
       return get(id);
     },
 
-    setModel(id: string, modelId: string, modelInfo: unknown): ProjectSummary {
-      db.update(projects).set({ baseModelId: modelId, modelInfo, updatedAt: now() }).where(eq(projects.id, id)).run();
+    setModel(id: string, modelId: string, modelInfo: ModelInfo): ProjectSummary {
+      db.update(projects).set({ baseModelId: modelId, modelInfo: modelInfoSchema.parse(modelInfo), updatedAt: now() }).where(eq(projects.id, id)).run();
       return get(id);
     },
 
     /** Merges keys into the project's settings (generation model, training config…). */
-    updateConfig(id: string, changes: Record<string, unknown>): void {
-      const current = get(id).config;
-      db.update(projects).set({ config: { ...current, ...changes }, updatedAt: now() }).where(eq(projects.id, id)).run();
+    updateConfig(id: string, changes: Partial<ProjectConfig>): void {
+      const config = projectConfigSchema.parse({ ...get(id).config, ...changes });
+      db.update(projects).set({ config, updatedAt: now() }).where(eq(projects.id, id)).run();
     },
 
-    setHardware(id: string, info: unknown): void {
-      db.update(projects).set({ hardwareInfo: info, updatedAt: now() }).where(eq(projects.id, id)).run();
+    setHardware(id: string, info: ProjectHardware): void {
+      db.update(projects).set({ hardwareInfo: projectHardwareSchema.parse(info), updatedAt: now() }).where(eq(projects.id, id)).run();
     },
 
     setStatus(id: string, status: ProjectStatus): void {

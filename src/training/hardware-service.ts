@@ -4,44 +4,32 @@
  * model's shape and the dataset's real token lengths (p95), not only max_seq_length.
  */
 import { z } from "zod";
-import type { Db } from "../db/client.ts";
+import type { ExampleStore } from "../datasets/example-store.ts";
 import type { SettingsStore } from "../db/settings.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { JobError, type JobQueue } from "../jobs/queue.ts";
-import type { ModelInfo } from "../models/schemas.ts";
-import { estimateVram, type VramEstimate } from "../models/vram.ts";
+import { estimateVram } from "../models/vram.ts";
 import type { ProjectService } from "../projects/service.ts";
 import { hardwareInfoSchema, type HardwareInfo } from "./events.ts";
-import { TRAINING_DEFAULTS, type TrainingConfig } from "./schemas.ts";
+import { projectHardwareSchema, TRAINING_DEFAULTS, type ProjectHardware, type TrainingConfig } from "./schemas.ts";
 import { runTrainer } from "./supervisor.ts";
 import type { TrainerSettings } from "./service.ts";
 
 export const HARDWARE_JOB = "hardware_check";
 
-export type ProjectHardware = HardwareInfo & { estimate: { seq_len: number; p95_tokens: number | null; lora: VramEstimate; qlora: VramEstimate } | null; checked_at: string };
+export type { ProjectHardware };
 
 /** The settings key of the last machine-level check (GET /api/hardware/check without a project). */
 const MACHINE_HARDWARE = "machine_hardware";
-const storedHardwareSchema = hardwareInfoSchema.extend({ estimate: z.unknown().nullable(), checked_at: z.string() }).loose();
 
-export function createHardwareService(deps: { db: Db; queue: JobQueue; projects: ProjectService; settings: SettingsStore; trainer: TrainerSettings; logger: Logger }) {
-  function p95Tokens(projectId: string): number | null {
-    const sqlite = deps.db.$client;
-    const { n } = sqlite.query("select count(*) as n from examples where project_id = ? and is_valid = 1 and split in ('train', 'eval')").get(projectId) as { n: number };
-    if (n === 0) return null;
-    const row = sqlite
-      .query("select token_count as t from examples where project_id = ? and is_valid = 1 and split in ('train', 'eval') order by token_count limit 1 offset ?")
-      .get(projectId, Math.min(n - 1, Math.floor(n * 0.95))) as { t: number };
-    return row.t;
-  }
-
+export function createHardwareService(deps: { examples: ExampleStore; queue: JobQueue; projects: ProjectService; settings: SettingsStore; trainer: TrainerSettings; logger: Logger }) {
   /** VRAM for this project's model and data, at the planned batch size, LoRA and QLoRA. */
   function estimate(projectId: string, config: Partial<TrainingConfig> = {}) {
     const project = deps.projects.get(projectId);
-    const info = project.modelInfo as ModelInfo | null;
+    const info = project.modelInfo;
     if (!info?.dims) return null;
-    const p95 = p95Tokens(projectId);
+    const p95 = deps.examples.p95Tokens(projectId);
     const maxSeq = config.max_seq_length ?? TRAINING_DEFAULTS.max_seq_length;
     // The chat template adds a few dozen tokens around each example.
     const seqLen = Math.min(maxSeq, p95 !== null ? Math.ceil(p95 * 1.1 + 32) : maxSeq);
@@ -52,19 +40,20 @@ export function createHardwareService(deps: { db: Db; queue: JobQueue; projects:
   async function check(projectId?: string): Promise<ProjectHardware> {
     const est = projectId ? estimate(projectId) : null;
     const args = ["hardware", ...(est ? ["--params", String(est.params), "--need-lora-gb", String(est.lora.total_gb), "--need-qlora-gb", String(est.qlora.total_gb)] : [])];
-    let info: HardwareInfo | null = null;
+    const answers: HardwareInfo[] = [];
     const result = await runTrainer({
       trainer: deps.trainer,
       args,
       logger: deps.logger,
-      handlers: { onEvent: (e) => e.event === "hardware" && (info = hardwareInfoSchema.parse(e)), onStderr: () => {} },
+      handlers: { onEvent: (e) => void (e.event === "hardware" && answers.push(hardwareInfoSchema.parse(e))), onStderr: () => {} },
     });
+    const info = answers.at(-1);
     if (result.spawnError) throw pythonMissing(deps.trainer.command[0]!, result.spawnError);
     if (result.exitCode !== 0 || !info) {
       if (result.exitCode === 1 && !result.lastError) throw pythonMissing(deps.trainer.command[0]!, `exit code ${result.exitCode}`);
       throw new AppError(502, "hardware_check_failed", result.lastError?.message ?? `The hardware check failed (exit code ${result.exitCode}).`);
     }
-    const full: ProjectHardware = { ...(info as HardwareInfo), estimate: est ? { seq_len: est.seq_len, p95_tokens: est.p95_tokens, lora: est.lora, qlora: est.qlora } : null, checked_at: new Date().toISOString() };
+    const full: ProjectHardware = { ...info, estimate: est ? { seq_len: est.seq_len, p95_tokens: est.p95_tokens, lora: est.lora, qlora: est.qlora } : null, checked_at: new Date().toISOString() };
     // The machine's answer holds for every project; a project's check adds its estimate.
     deps.settings.set(MACHINE_HARDWARE, { ...full, estimate: null });
     if (projectId) deps.projects.setHardware(projectId, full);
@@ -88,7 +77,7 @@ export function createHardwareService(deps: { db: Db; queue: JobQueue; projects:
   /** This project's check, else the last machine-level one (the spec's client checks without a project). */
   function forProject(projectId: string): ProjectHardware | null {
     const project = deps.projects.get(projectId);
-    return (project.hardwareInfo as ProjectHardware | null) ?? (deps.settings.get(MACHINE_HARDWARE, storedHardwareSchema) as ProjectHardware | null);
+    return project.hardwareInfo ?? deps.settings.get(MACHINE_HARDWARE, projectHardwareSchema);
   }
 
   /** The Train form's live plan: peak VRAM vs free, optimizer steps, a rough ETA, warnings. */
@@ -100,15 +89,13 @@ export function createHardwareService(deps: { db: Db; queue: JobQueue; projects:
     const peak = est ? est[method].total_gb : null;
     const free = hw?.vram_free_gb ?? null;
     const fit = !hw?.cuda_available ? "cpu" : peak === null || free === null ? "unknown" : peak <= free * 0.85 ? "fits" : peak <= free ? "tight" : "no_fit";
-    const sqlite = deps.db.$client;
-    const { n: train, avg } = sqlite.query("select count(*) as n, coalesce(avg(token_count), 0) as avg from examples where project_id = ? and split = 'train' and is_valid = 1").get(projectId) as { n: number; avg: number };
-    const { n: over } = sqlite.query("select count(*) as n from examples where project_id = ? and is_valid = 1 and split in ('train', 'eval') and token_count > ?").get(projectId, config.max_seq_length) as { n: number };
+    const { train, avgTokens: avg, over } = deps.examples.lengthStats(projectId, config.max_seq_length);
     const perStep = config.per_device_batch_size * config.gradient_accumulation_steps;
     const steps = config.max_steps ?? Math.ceil(Math.ceil(train / perStep) * config.num_epochs);
     // Training costs ~6·N FLOPs per token: a GPU sustains ~1e14 of them (less with 4-bit
     // dequantisation), a CPU ~5e10. Rough on purpose: the live view measures the real rate.
     const flops = hw?.cuda_available ? (method === "qlora" ? 6e13 : 1e14) : 5e10;
-    const params = (project.modelInfo as ModelInfo | null)?.num_parameters ?? 0;
+    const params = project.modelInfo?.num_parameters ?? 0;
     const tokens = steps * perStep * Math.min(avg + 32, config.max_seq_length);
     const etaSeconds = params ? Math.round((tokens * 6 * params) / flops) : null;
     const warnings: string[] = [];

@@ -9,7 +9,8 @@ import type { RunEvent, RunHub } from "./hub.ts";
 import type { HardwareService } from "./hardware-service.ts";
 import { toRunJson, trainingConfigSchema } from "./schemas.ts";
 import type { TrainingService } from "./service.ts";
-import { FINAL_EVENTS, FINISHED_RUN_STATUSES } from "./run-store.ts";
+import { FINAL_EVENTS } from "./run-store.ts";
+import { isFinishedRun } from "./schemas.ts";
 import { TrainPlan } from "../../views/wizard/steps/TrainStep.tsx";
 import { z } from "zod";
 
@@ -72,7 +73,7 @@ export function trainingApiRoutes(training: TrainingService, hardware: HardwareS
         for (const e of buffered) send(e);
         live = true;
         const current = training.getRun(run.id);
-        if (current && (FINISHED_RUN_STATUSES as readonly string[]).includes(current.status)) chain.then(linger);
+        if (current && isFinishedRun(current.status)) chain.then(linger);
         const heartbeat = setInterval(() => !done && void stream.write(": keep-alive\n\n"), 15_000);
         await finished;
         await chain;

@@ -9,11 +9,8 @@ import type { Db } from "../db/client.ts";
 import { runMetrics, trainingRuns, type TrainingRunRow } from "../db/schema.ts";
 import type { TrainerEvent } from "./events.ts";
 import type { RunEvent, RunHub } from "./hub.ts";
+import { ACTIVE_RUN_STATUSES } from "./schemas.ts";
 
-/** Runs in these statuses hold the project's GPU slot. */
-export const ACTIVE_RUN_STATUSES = ["queued", "running"] as const;
-/** Runs in these statuses are over (SSE streams close, elapsed time stops). */
-export const FINISHED_RUN_STATUSES = ["success", "failed", "cancelled", "interrupted"] as const;
 /** Events after which a stream has nothing more to say. */
 export const FINAL_EVENTS: ReadonlySet<string> = new Set(["complete", "error", "cancelled"]);
 /** Events that draw the curve and the step counter: dropped past the checkpoint on resume. */

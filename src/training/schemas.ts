@@ -1,6 +1,8 @@
 /** TrainingConfig (PRODUCT.md defaults and ranges) and the shapes the API returns. */
 import { z } from "zod";
 import type { TrainingRunRow } from "../db/schema.ts";
+import type { VramEstimate } from "../models/vram.ts";
+import { hardwareInfoSchema } from "./events.ts";
 
 export const TRAINING_DEFAULTS = {
   num_epochs: 3,
@@ -30,6 +32,30 @@ export const trainingConfigSchema = z
   .strict();
 
 export type TrainingConfig = z.infer<typeof trainingConfigSchema>;
+/** What a run was started with (training_runs.config, and the project's last Train form). */
+export type RunConfig = TrainingConfig & { method: "lora" | "qlora" };
+
+/** A hardware check as stored (projects.hardware_info, settings.machine_hardware): the
+ * trainer's answer plus this project's VRAM estimate (null for a machine-level check). */
+export const projectHardwareSchema = hardwareInfoSchema.extend({
+  estimate: z
+    .object({ seq_len: z.number(), p95_tokens: z.number().nullable(), lora: z.custom<VramEstimate>(), qlora: z.custom<VramEstimate>() })
+    .nullable(),
+  checked_at: z.string(),
+});
+export type ProjectHardware = z.infer<typeof projectHardwareSchema>;
+
+export const RUN_STATUSES = ["queued", "running", "success", "failed", "cancelled", "interrupted"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+/** Runs in these statuses hold the project's GPU slot. */
+export const ACTIVE_RUN_STATUSES = ["queued", "running"] as const satisfies readonly RunStatus[];
+/** Runs in these statuses are over (SSE streams close, elapsed time stops). */
+export const FINISHED_RUN_STATUSES = ["success", "failed", "cancelled", "interrupted"] as const satisfies readonly RunStatus[];
+/** Runs that stopped before the end and can continue from their last checkpoint. */
+export const RESUMABLE_RUN_STATUSES = ["interrupted", "cancelled"] as const satisfies readonly RunStatus[];
+export const isActiveRun = (status: string) => (ACTIVE_RUN_STATUSES as readonly string[]).includes(status);
+export const isFinishedRun = (status: string) => (FINISHED_RUN_STATUSES as readonly string[]).includes(status);
+export const isResumableRun = (status: string) => (RESUMABLE_RUN_STATUSES as readonly string[]).includes(status);
 
 export function toRunJson(r: TrainingRunRow) {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

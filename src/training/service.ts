@@ -11,18 +11,17 @@ import type { Db } from "../db/client.ts";
 import type { TrainingRunRow } from "../db/schema.ts";
 import { exportLine } from "../datasets/export.ts";
 import type { ReviewService } from "../datasets/review-service.ts";
-import type { ModelInfo } from "../models/schemas.ts";
 import { trustRemoteCode } from "../models/remote-code.ts";
 import { projectDir } from "../lib/data-dir.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { JobQueue } from "../jobs/queue.ts";
 import type { ProjectService } from "../projects/service.ts";
-import { MIN_VALID_EXAMPLES } from "../wizard/steps.ts";
+import { MIN_VALID_EXAMPLES } from "../datasets/validate.ts";
 import type { RunHub } from "./hub.ts";
-import { checkpointStep, createRunStore, FINISHED_RUN_STATUSES } from "./run-store.ts";
+import { checkpointStep, createRunStore } from "./run-store.ts";
 import { createTrainingJob, TRAINING_JOB, trainingJobPayload } from "./run-job.ts";
-import type { TrainingConfig } from "./schemas.ts";
+import { isFinishedRun, isResumableRun, type TrainingConfig } from "./schemas.ts";
 import type { TrainerSettings } from "./supervisor.ts";
 
 export { TRAINING_JOB } from "./run-job.ts";
@@ -93,7 +92,7 @@ export function createTrainingService(deps: {
         throw new AppError(409, "qlora_unavailable", "QLoRA needs a CUDA GPU with a working bitsandbytes; this machine has none. Use LoRA.");
       }
       if (store.activeRun(projectId)) throw new AppError(409, "training_running", "A training run of this project is already queued or running.");
-      const info = project.modelInfo as ModelInfo | null;
+      const info = project.modelInfo;
       if (!info) throw new AppError(409, "model_not_resolved", "Resolve a base model first (Model step).");
       const trustRemote = trustRemoteCode(info, project.config);
       const id = crypto.randomUUID();
@@ -135,7 +134,7 @@ export function createTrainingService(deps: {
     resume(projectId: string, runId?: string): { run: TrainingRunRow; jobId: string } {
       const run = runId ? getRun(runId) : latestRun(projectId);
       if (!run || run.projectId !== projectId) throw new AppError(404, "run_not_found", "Training run not found.");
-      if (run.status !== "interrupted" && run.status !== "cancelled") throw new AppError(409, "run_not_resumable", `Only an interrupted or cancelled run can resume (this one is ${run.status}).`);
+      if (!isResumableRun(run.status)) throw new AppError(409, "run_not_resumable", `Only an interrupted or cancelled run can resume (this one is ${run.status}).`);
       if (checkpointStep(run.outputDir) === null) throw new AppError(409, "no_checkpoint", "This run stopped before its first checkpoint: start a new run instead.");
       setRun(run.id, { status: "queued" });
       const job = deps.queue.enqueue(TRAINING_JOB, projectId, { runId: run.id, resume: true });
@@ -171,8 +170,8 @@ export function createTrainingService(deps: {
       const job = run.jobId ? deps.queue.get(run.jobId) : undefined;
       const log = store.lastEvent(run.id, "log") as { step?: number; total_steps?: number; train_loss?: number; learning_rate?: number; epoch?: number } | null;
       const evalEvent = store.lastEvent(run.id, "eval") as { eval_loss?: number } | null;
-      const terminal = (FINISHED_RUN_STATUSES as readonly string[]).includes(run.status);
-      const resumable = run.status === "interrupted" || run.status === "cancelled";
+      const terminal = isFinishedRun(run.status);
+      const resumable = isResumableRun(run.status);
       return {
         run_id: run.id,
         job_id: run.jobId,

@@ -9,19 +9,39 @@ import { isPartialRequest } from "../lib/http-errors.tsx";
 import type { ProjectService } from "../projects/service.ts";
 import { Wizard, WizardPage, stepUrl, type WizardProps } from "../../views/wizard/WizardPage.tsx";
 import { StepBody, type StepExtras } from "../../views/wizard/StepBody.tsx";
+import type { StepLoaders, StepQuery, StepView } from "./step-data.ts";
 import { firstIncompleteStep, stepStates, type ProgressFacts, type StepId, type StepState } from "./steps.ts";
 
 export type WizardRenderer = ReturnType<typeof createWizardRenderer>;
-
-
-/** What a step's screen needs beyond the project, loaded by the capability that owns it. */
-export type StepLoaders = Partial<Record<StepId, (projectId: string, query: Record<string, string>) => Record<string, unknown>>>;
+export type { StepLoaders };
 
 export function createWizardRenderer(deps: {
   projects: ProjectService;
   progress: (projectId: string) => ProgressFacts | null;
-  loaders?: StepLoaders;
+  loaders: StepLoaders;
 }) {
+  /** The step paired with what its capability loads for it. */
+  function loadView(step: StepId, id: string, query: StepQuery): StepView {
+    const l = deps.loaders;
+    switch (step) {
+      case "model":
+      case "task":
+        return { step };
+      case "data":
+        return { step, data: l.data(id) };
+      case "preview":
+        return { step, data: l.preview(id) };
+      case "review":
+        return { step, data: l.review(id, query) };
+      case "hardware":
+        return { step, data: l.hardware(id) };
+      case "train":
+        return { step, data: l.train(id) };
+      case "export":
+        return { step, data: l.export(id) };
+    }
+  }
+
   function load(id: string) {
     const project = deps.projects.get(id);
     const facts = deps.progress(id);
@@ -60,7 +80,7 @@ export function createWizardRenderer(deps: {
         steps: states,
         current,
         notice,
-        body: <StepBody step={current} project={project} states={states} extras={opts.extras ?? {}} data={deps.loaders?.[current]?.(id, opts.query ?? c.req.query()) ?? {}} />,
+        body: <StepBody view={loadView(current, id, opts.query ?? c.req.query())} project={project} states={states} extras={opts.extras ?? {}} />,
       };
       return c.html(isPartialRequest(c) ? <Wizard {...props} /> : <WizardPage {...props} />, opts.status ?? 200);
     },

@@ -2,6 +2,8 @@
  * The wizard's eight steps and their prerequisites (PRODUCT.md). Pure: given what a
  * project has, says which steps are complete, which are locked and why.
  */
+import { MIN_VALID_EXAMPLES } from "../datasets/validate.ts";
+
 export const STEP_IDS = ["model", "task", "data", "preview", "review", "hardware", "train", "export"] as const;
 export type StepId = (typeof STEP_IDS)[number];
 
@@ -29,8 +31,6 @@ export type ProgressFacts = {
   exported: boolean;
 };
 
-/** A dataset is ready to train on with at least this many valid examples. */
-export const MIN_VALID_EXAMPLES = 10;
 
 export type StepState = {
   id: StepId;

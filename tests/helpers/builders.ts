@@ -2,6 +2,7 @@
  * Small builders that put a project in a given state by writing rows directly, so
  * wizard tests can reach any step before the features that create those rows exist.
  */
+import { TRAINING_DEFAULTS, type ProjectHardware } from "../../src/training/schemas.ts";
 import type { Db } from "../../src/db/client.ts";
 import { artifacts, examples, files, jobs, projects, trainingRuns } from "../../src/db/schema.ts";
 import { eq } from "drizzle-orm";
@@ -82,7 +83,7 @@ export function insertExamples(db: Db, projectId: string, count: number, values:
 }
 
 export function checkHardware(db: Db, projectId: string) {
-  const hardwareInfo = {
+  const hardwareInfo: ProjectHardware = {
     event: "hardware", gpu_name: null, gpu_count: 0, vram_total_gb: null, vram_free_gb: null, cuda_available: false, cuda_version: null,
     torch_version: "2.15.0", transformers_version: "5.24.0", peft_version: "0.21.2", bnb_available: false, bnb_error: "bitsandbytes 4-bit needs a CUDA GPU.",
     bf16_supported: false, cpu_count: 2, ram_total_gb: 23.5, recommended_method: "lora", recommendation_reason: "CPU only.", warnings: [], estimate: null,
@@ -93,7 +94,7 @@ export function checkHardware(db: Db, projectId: string) {
 
 export function insertRun(db: Db, projectId: string, status: "success" | "failed" | "running" = "success") {
   const id = nextId("run");
-  db.insert(trainingRuns).values({ id, projectId, status, method: "lora", config: {}, outputDir: `runs/${id}` }).run();
+  db.insert(trainingRuns).values({ id, projectId, status, method: "lora", config: { ...TRAINING_DEFAULTS, method: "lora" }, outputDir: `runs/${id}` }).run();
   return id;
 }
 

@@ -1,7 +1,7 @@
+import { isFinishedJob } from "../../src/jobs/schemas.ts";
 import type { JobView } from "../../src/jobs/schemas.ts";
 import { StatusBadge } from "./StatusBadge.tsx";
 
-const FINISHED = new Set(["success", "failed", "cancelled"]);
 
 /**
  * A job's bar, percentage and message. While the job is unfinished the fragment
@@ -10,7 +10,7 @@ const FINISHED = new Set(["success", "failed", "cancelled"]);
  */
 export function JobProgress(props: { job: JobView; label?: string; cancellable?: boolean; poll?: boolean }) {
   const { job } = props;
-  const finished = FINISHED.has(job.status);
+  const finished = isFinishedJob(job.status);
   const pct = Math.round(job.progress_pct);
   const polling = finished || props.poll === false ? {} : { "hx-get": `/jobs/${job.id}/progress`, "hx-trigger": "every 2s", "hx-swap": "outerHTML" };
   return (

@@ -1,3 +1,4 @@
+import { isActiveJob } from "../../../src/jobs/schemas.ts";
 import type { ArtifactRow } from "../../../src/db/schema.ts";
 import type { ExportService } from "../../../src/exports/service.ts";
 import type { JobView } from "../../../src/jobs/schemas.ts";
@@ -9,13 +10,12 @@ import type { ProjectSummary } from "../../../src/projects/schemas.ts";
 import { JobProgress } from "../../components/JobProgress.tsx";
 
 export type ExportData = { summary: ReturnType<ExportService["summary"]>; files: ArtifactRow[]; job?: JobView };
-const ACTIVE = new Set(["queued", "running", "retrying"]);
 const num = (v: unknown, digits = 4) => (typeof v === "number" ? v.toFixed(digits) : "—");
 
 export function ExportStep(props: { project: ProjectSummary; data: ExportData }) {
   const { summary, files, job } = props.data;
   const id = props.project.id;
-  const active = job && ACTIVE.has(job.status);
+  const active = job && isActiveJob(job.status);
   if (!summary) return <p>No successful training run yet.</p>;
   const m = (summary.summary?.metrics ?? {}) as Record<string, unknown>;
   const ev = summary.evaluation;

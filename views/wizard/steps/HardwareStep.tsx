@@ -1,14 +1,14 @@
+import { isActiveJob } from "../../../src/jobs/schemas.ts";
 import type { JobView } from "../../../src/jobs/schemas.ts";
-import type { ProjectHardware } from "../../../src/training/hardware-service.ts";
+import type { ProjectHardware } from "../../../src/training/schemas.ts";
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
 import { JobProgress } from "../../components/JobProgress.tsx";
 
 export type HardwareData = { job?: JobView; hw: ProjectHardware | null };
-const ACTIVE = new Set(["queued", "running", "retrying"]);
 
 export function HardwareStep(props: { project: ProjectSummary; data: HardwareData }) {
   const { job, hw } = props.data;
-  const active = job && ACTIVE.has(job.status);
+  const active = job && isActiveJob(job.status);
   const id = props.project.id;
   return (
     <div class="hardware-step" {...(active ? { "hx-get": `/projects/${id}/step/hardware`, "hx-trigger": "every 2s", "hx-target": "#wizard", "hx-swap": "outerHTML" } : {})}>

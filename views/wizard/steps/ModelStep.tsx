@@ -15,7 +15,7 @@ const ERROR_TITLES: Record<string, string> = {
 import { remoteCodeConsented } from "../../../src/models/remote-code.ts";
 
 export function ModelStep({ project, extras }: StepProps) {
-  const info = project.modelInfo as ModelInfo | null;
+  const info = project.modelInfo;
   const value = extras.modelInput ?? project.baseModelId ?? "";
   return (
     <div class="model-step">

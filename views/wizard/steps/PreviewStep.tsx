@@ -1,3 +1,4 @@
+import { isActiveJob } from "../../../src/jobs/schemas.ts";
 import type { ExampleRow } from "../../../src/db/schema.ts";
 import type { JobView } from "../../../src/jobs/schemas.ts";
 import { formatCount } from "../../../src/lib/format.ts";
@@ -14,7 +15,6 @@ export type PreviewData = {
 };
 type GenerationResult = { produced?: number; valid?: number; duplicates_removed?: number; filtered?: Record<string, number>; seconds?: number; examples_per_second?: number | null };
 
-const ACTIVE = new Set(["queued", "running", "retrying"]);
 const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 export function PreviewStep(props: { project: ProjectSummary; data: PreviewData }) {
@@ -61,7 +61,7 @@ export function ModelPicker(props: { models: string[]; selected?: string; error?
 /** Refreshes itself every 2 s while a generation job runs; stops when none does. */
 export function PreviewPanel(props: { project: ProjectSummary; data: PreviewData }) {
   const { previewJob, fullJob, previewExamples, chunkCount } = props.data;
-  const active = [previewJob, fullJob].some((j) => j && ACTIVE.has(j.status));
+  const active = [previewJob, fullJob].some((j) => j && isActiveJob(j.status));
   const poll = active ? { "hx-get": `/projects/${props.project.id}/preview/panel`, "hx-trigger": "every 2s", "hx-swap": "outerHTML" } : {};
   const valid = previewExamples.filter((e) => e.isValid).length;
   const filtered = previewJob?.result?.filtered ?? {};
@@ -69,7 +69,7 @@ export function PreviewPanel(props: { project: ProjectSummary; data: PreviewData
   const speed = previewJob?.result?.examples_per_second ?? null;
   return (
     <section id="preview-panel" class="preview-panel" aria-live="polite" {...poll}>
-      {previewJob && ACTIVE.has(previewJob.status) ? <JobProgress job={previewJob} label="Preview" poll={false} /> : null}
+      {previewJob && isActiveJob(previewJob.status) ? <JobProgress job={previewJob} label="Preview" poll={false} /> : null}
       {previewJob?.status === "failed" ? (
         <div class="panel panel-error" role="alert">
           <strong>The preview failed</strong>
@@ -125,7 +125,7 @@ export function PreviewPanel(props: { project: ProjectSummary; data: PreviewData
 
 function FullGeneration(props: { projectId: string; fullJob?: PreviewData["fullJob"]; speed: number | null; chunkCount: number; model?: string }) {
   const job = props.fullJob;
-  if (job && ACTIVE.has(job.status)) return <JobProgress job={job} label="Full dataset" poll={false} />;
+  if (job && isActiveJob(job.status)) return <JobProgress job={job} label="Full dataset" poll={false} />;
   const target = 2000;
   const minutes = props.speed ? Math.max(1, Math.round(target / props.speed / 60)) : null;
   return (

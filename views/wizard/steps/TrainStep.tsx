@@ -1,6 +1,6 @@
 import type { TrainingRunRow } from "../../../src/db/schema.ts";
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
-import { TRAINING_DEFAULTS } from "../../../src/training/schemas.ts";
+import { isActiveRun, isFinishedRun, TRAINING_DEFAULTS } from "../../../src/training/schemas.ts";
 
 type Plan = { method: string; peak_gb: number | null; free_gb: number | null; fit: string; optimizer_steps: number; train_examples: number; eta_seconds: number | null; warnings: string[] };
 type Status = { run_id: string; status: string; progress_pct: number; queue_position: number; error_message: string | null; resume_from_step: number | null; current_metrics: { step: number; total_steps: number } } | null;
@@ -17,16 +17,15 @@ const FIELDS: { name: keyof typeof TRAINING_DEFAULTS; label: string; step: strin
   { name: "lora_dropout", label: "LoRA dropout", step: "0.01", min: 0, max: 0.5, hint: "Regularisation." },
 ];
 
-const ACTIVE = new Set(["queued", "running"]);
 const minutes = (s: number) => (s < 90 ? `${Math.max(1, Math.round(s))} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
 
 export function TrainStep(props: { project: ProjectSummary; data: TrainData }) {
   const { status } = props.data;
   const id = props.project.id;
-  const live = status && (ACTIVE.has(status.status) || status.status === "success" || status.status === "cancelled" || status.status === "failed" || status.status === "interrupted");
+  const live = status && (isActiveRun(status.status) || isFinishedRun(status.status));
   return (
     <div class="train-step">
-      {status && ACTIVE.has(status.status) ? null : <HyperparamForm project={props.project} data={props.data} />}
+      {status && isActiveRun(status.status) ? null : <HyperparamForm project={props.project} data={props.data} />}
       {live ? <LiveRun projectId={id} status={status!} /> : null}
       {props.data.runs.length > 1 ? <PastRuns projectId={id} runs={props.data.runs} /> : null}
     </div>
@@ -109,7 +108,7 @@ export function TrainPlan(props: { project: ProjectSummary; plan: Plan | null; e
 }
 
 function LiveRun({ projectId, status }: { projectId: string; status: NonNullable<Status> }) {
-  const active = ACTIVE.has(status.status);
+  const active = isActiveRun(status.status);
   return (
     <section class="live-run" aria-labelledby="live-title" data-live-run data-stream-url={`/api/projects/${projectId}/train/logs/stream?run_id=${status.run_id}`} data-refresh-url={`/projects/${projectId}/step/train`} data-active={active ? "1" : ""}>
       <div class="live-head">

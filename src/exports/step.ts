@@ -1,0 +1,12 @@
+/** The Export step's screen: the run's summary, the files made, the latest export job. */
+import type { JobService } from "../jobs/service.ts";
+import { toJobJson } from "../jobs/schemas.ts";
+import type { ExportData } from "../../views/wizard/steps/ExportStep.tsx";
+import { EXPORT_JOB, type ExportService } from "./service.ts";
+
+export const exportStepLoader =
+  (exportsService: ExportService, jobs: JobService) =>
+  (projectId: string): ExportData => {
+    const job = jobs.latest(projectId, EXPORT_JOB);
+    return { summary: exportsService.summary(projectId), files: exportsService.files(projectId), job: job ? toJobJson(job) : undefined };
+  };

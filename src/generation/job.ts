@@ -1,0 +1,289 @@
+/**
+ * One generation job (preview or full dataset), as named steps: recount what the job
+ * already wrote (a resumed run), plan quotas per chunk and the eval split, run request
+ * workers per backend, top up chunks that gave too little, then settle the status.
+ * It can stop anywhere (crash, kill -9, cancel) and resume without duplicating or
+ * losing examples: every accepted batch is one transaction tagged with the job id.
+ */
+import { z } from "zod";
+import type { ExampleFields } from "../datasets/shapes.ts";
+import type { ExampleStore, NewExample } from "../datasets/example-store.ts";
+import { contentHash, exampleColumns, MIN_VALID_EXAMPLES, validateFields } from "../datasets/validate.ts";
+import type { Db } from "../db/client.ts";
+import { approxTokens } from "../documents/chunker.ts";
+import type { ReadyChunk } from "../documents/service.ts";
+import { JobError, type JobContext } from "../jobs/queue.ts";
+import type { Logger } from "../lib/logger.ts";
+import { projectTokenCounter } from "../models/tokenizer.ts";
+import type { ProjectService } from "../projects/service.ts";
+import type { TaskType } from "../projects/schemas.ts";
+import type { Backend, GenerationConfig } from "./backends.ts";
+import { planQuotas } from "./plan.ts";
+import { PROMPTS, renderPrompt } from "./prompts.ts";
+import { groundingScore, NearDuplicateIndex, refusalReason } from "./quality.ts";
+import { exampleJsonSchema, parseExamples } from "./repair.ts";
+
+const PER_REQUEST = 3;
+const EVAL_RATIO = 0.1;
+const PARSE_RETRIES = 2;
+const splitRank = (key: string) => new Bun.CryptoHasher("sha1").update(`42:${key}`).digest().readUInt32BE(0);
+
+export const generationPayload = z.object({ projectId: z.string(), mode: z.enum(["preview", "full"]), model: z.string(), target: z.number().int().positive() });
+export type GenerationPayload = z.infer<typeof generationPayload>;
+
+/** The job's result; saved after every batch so a stopped job still reports its counts. */
+export const generationResultSchema = z
+  .object({
+    duplicates_removed: z.number().default(0),
+    filtered: z.record(z.string(), z.number()).default({}),
+    requests: z.number().default(0),
+    produced: z.number().optional(),
+    valid: z.number().optional(),
+    invalid: z.number().optional(),
+    seconds: z.number().optional(),
+    examples_per_second: z.number().nullable().optional(),
+    chunks_total: z.number().optional(),
+    chunks_used: z.number().optional(),
+  })
+  .loose();
+export type GenerationResult = z.infer<typeof generationResultSchema>;
+
+export type GenerationJobDeps = {
+  db: Db;
+  examples: ExampleStore;
+  readyChunks: (projectId: string) => ReadyChunk[];
+  backends: Backend[];
+  config: GenerationConfig & { groundingThreshold: number };
+  projects: ProjectService;
+  logger: Logger;
+  now: () => number;
+};
+
+/** Eval examples come from whole documents (or, with few documents, whole chunks) that
+ * train never sees, chosen by a seeded hash so a resumed run picks the same ones. */
+function evalSplit(all: ReadyChunk[], quotas: Map<string, number>) {
+  const groupByFile = new Set(all.map((c) => c.fileId)).size >= 5;
+  const groupOf = (c: ReadyChunk) => (groupByFile ? c.fileId : c.id);
+  const groups = [...new Set(all.filter((c) => quotas.has(c.id)).map(groupOf))].sort((a, b) => splitRank(a) - splitRank(b));
+  const evalGroups = new Set(groups.length >= 2 ? groups.slice(0, Math.max(1, Math.round(groups.length * EVAL_RATIO))) : []);
+  return (c: ReadyChunk): "train" | "eval" => (evalGroups.has(groupOf(c)) ? "eval" : "train");
+}
+
+export function createGenerationJob(deps: GenerationJobDeps) {
+  return async function run(ctx: JobContext<GenerationPayload>): Promise<GenerationResult> {
+    const { payload, job } = ctx;
+    const project = deps.projects.get(payload.projectId);
+    const all = deps.readyChunks(payload.projectId);
+    if (all.length === 0) throw new JobError("There is no extracted text to generate from: upload a document first.");
+    const preview = payload.mode === "preview";
+    if (!preview) deps.projects.setStatus(payload.projectId, "generating");
+    const state = new GenerationState(deps, ctx, project.taskType ?? "instruction", projectTokenCounter(project.modelInfo), all);
+    const started = deps.now();
+    await state.runWorkers();
+    await state.topUp();
+    if (state.fatal) throw state.fatal;
+    if (!preview) deps.projects.setStatus(payload.projectId, deps.examples.countTrainable(payload.projectId) >= MIN_VALID_EXAMPLES ? "ready_to_train" : "draft");
+    return state.result((deps.now() - started) / 1000);
+  };
+}
+
+/** The counters and queues of one run, and the steps that move them. */
+class GenerationState {
+  readonly preview: boolean;
+  readonly doneByChunk = new Map<string, number>();
+  produced = 0;
+  valid = 0;
+  duplicatesRemoved: number;
+  filtered: Record<string, number>;
+  requests: number;
+  fatal: Error | null = null;
+  private readonly dedup = new NearDuplicateIndex();
+  private readonly hashes = new Set<string>();
+  private readonly quotas: Map<string, number>;
+  private readonly chunkById: Map<string, ReadyChunk>;
+  private readonly splitOf: (c: ReadyChunk) => "train" | "eval";
+  private readonly pending: string[];
+  private readonly failures = new Map<string, number>();
+  private readonly maxRequests: number;
+  private consecutiveTransportErrors = 0;
+  private extraRound = false;
+
+  constructor(
+    private readonly deps: GenerationJobDeps,
+    private readonly ctx: JobContext<GenerationPayload>,
+    private readonly task: TaskType,
+    private readonly countTokens: ReturnType<typeof projectTokenCounter>,
+    private readonly all: ReadyChunk[],
+  ) {
+    const { payload, job } = ctx;
+    this.preview = payload.mode === "preview";
+    this.recountOwnWork(job.id);
+    for (const e of deps.examples.validTexts(payload.projectId, this.preview)) {
+      this.dedup.check(e);
+      if (e.hash) this.hashes.add(e.hash);
+    }
+    this.quotas = planQuotas(all, payload.target, PER_REQUEST);
+    this.chunkById = new Map(all.map((c) => [c.id, c]));
+    this.splitOf = evalSplit(all, this.quotas);
+    const saved = generationResultSchema.parse(job.result ?? {});
+    this.duplicatesRemoved = saved.duplicates_removed;
+    this.filtered = saved.filtered;
+    this.requests = saved.requests;
+    this.pending = [...this.quotas].filter(([id, q]) => this.done(id) < q).map(([id]) => id);
+    this.maxRequests = this.requests + payload.target * 3 + 20;
+  }
+
+  /** What this job already wrote (a resumed run): counted, and per chunk. */
+  private recountOwnWork(jobId: string) {
+    for (const e of this.deps.examples.writtenByJob(jobId)) {
+      this.produced++;
+      if (e.isValid) this.valid++;
+      if (e.chunkId && (this.preview || e.isValid)) this.doneByChunk.set(e.chunkId, this.done(e.chunkId) + 1);
+    }
+  }
+
+  private done = (chunkId: string) => this.doneByChunk.get(chunkId) ?? 0;
+  private left = (chunkId: string) => (this.quotas.get(chunkId) ?? 0) - this.done(chunkId);
+  private count = () => (this.preview ? this.produced : this.valid);
+  private get target() {
+    return this.ctx.payload.target;
+  }
+  private canContinue = () => !this.fatal && this.count() < this.target && this.requests < this.maxRequests;
+
+  private report() {
+    const n = this.count();
+    this.ctx.progress((100 * n) / this.target, `${n}/${this.target} examples${this.duplicatesRemoved ? ` · ${this.duplicatesRemoved} duplicates removed` : ""}`);
+  }
+
+  /** Filters, checks and stores one answer's examples in one transaction with the job's counts. */
+  private accept(chunk: ReadyChunk, items: ExampleFields[]) {
+    const rows: NewExample[] = [];
+    const counted = () => rows.filter((r) => this.preview || r.isValid).length;
+    for (const f of items) {
+      if (this.count() + counted() >= this.target) break;
+      if (this.left(chunk.id) - counted() <= 0 && !this.extraRound) break;
+      const hash = contentHash(f);
+      if (this.hashes.has(hash) || this.dedup.check(f) >= 0) {
+        this.duplicatesRemoved++;
+        continue;
+      }
+      this.hashes.add(hash);
+      rows.push(this.toRow(chunk, f, hash));
+    }
+    if (rows.length === 0) return;
+    this.deps.db.transaction(() => {
+      this.deps.examples.insert(rows);
+      this.ctx.saveResult({ duplicates_removed: this.duplicatesRemoved, filtered: this.filtered, requests: this.requests });
+    });
+    for (const r of rows) {
+      this.produced++;
+      if (r.isValid) this.valid++;
+      if (this.preview || r.isValid) this.doneByChunk.set(chunk.id, this.done(chunk.id) + 1);
+    }
+  }
+
+  private toRow(chunk: ReadyChunk, f: ExampleFields, hash: string): NewExample {
+    const grounding = groundingScore(f.output, chunk.text);
+    const reason =
+      validateFields(f) ??
+      refusalReason(f) ??
+      (grounding < this.deps.config.groundingThreshold ? `not grounded in its source (${Math.round(grounding * 100)}% of the answer's words are in the chunk)` : null);
+    if (reason) {
+      // Counted by kind: the percentage in parentheses varies per example.
+      const kind = reason.replace(/\s*\(.*\)$/, "");
+      this.filtered[kind] = (this.filtered[kind] ?? 0) + 1;
+    }
+    const { payload, job } = this.ctx;
+    return {
+      id: crypto.randomUUID(),
+      projectId: payload.projectId,
+      jobId: job.id,
+      chunkId: chunk.id,
+      fileId: chunk.fileId,
+      split: this.preview ? "preview" : this.splitOf(chunk),
+      ...exampleColumns(f, reason, this.countTokens(f), hash),
+      groundingScore: Math.round(grounding * 1000) / 1000,
+      generatorModel: payload.model,
+      promptVersion: PROMPTS[this.task].version,
+    };
+  }
+
+  /** One request for `count` examples of a chunk, with retries for transport and parse failures. */
+  private async ask(backend: Backend, chunk: ReadyChunk, count: number): Promise<ExampleFields[] | null> {
+    const { signal, payload, job } = this.ctx;
+    const prompt = renderPrompt(this.task, { count, source: `${chunk.filename}${chunk.pageStart ? `, page ${chunk.pageStart}` : ""}`, chunk: chunk.text });
+    const numCtx = Math.max(8192, Math.ceil((approxTokens(prompt) + count * 400 + 512) / 1024) * 1024);
+    for (let attempt = 0; attempt <= PARSE_RETRIES; attempt++) {
+      this.requests++;
+      let raw: string;
+      try {
+        raw = await backend.chat({ model: payload.model, prompt, schema: exampleJsonSchema(this.task, count), numCtx, signal });
+        this.consecutiveTransportErrors = 0;
+      } catch (err) {
+        if (signal.aborted) throw signal.reason;
+        if (err instanceof JobError && !err.retryable) return this.stop(err);
+        if (++this.consecutiveTransportErrors >= 5) return this.stop(new JobError((err as Error).message, true));
+        this.deps.logger.warn("generation request failed", { job_id: job.id, error: (err as Error).message });
+        await Bun.sleep(Math.min(2000, 100 * 2 ** attempt));
+        continue;
+      }
+      const parsed = parseExamples(raw, this.task, chunk.text);
+      if (typeof parsed !== "string") return parsed;
+      if (attempt === PARSE_RETRIES) this.filtered[parsed] = (this.filtered[parsed] ?? 0) + 1;
+    }
+    return null;
+  }
+
+  private stop(error: Error): null {
+    this.fatal = error;
+    return null;
+  }
+
+  /** A request loop: takes the next chunk with work left until the target is met. */
+  private async worker(backend: Backend) {
+    while (this.canContinue()) {
+      if (this.ctx.signal.aborted) throw this.ctx.signal.reason;
+      const id = this.pending.shift();
+      if (!id) return;
+      const chunk = this.chunkById.get(id)!;
+      const items = await this.ask(backend, chunk, Math.min(PER_REQUEST, Math.max(1, this.left(id)), this.target - this.count()));
+      if (items) this.accept(chunk, items);
+      if (this.left(id) > 0) {
+        const fails = (this.failures.get(id) ?? 0) + (items ? 0 : 1);
+        this.failures.set(id, fails);
+        if (fails < 3) this.pending.push(id);
+      }
+      this.report();
+    }
+  }
+
+  /** `concurrency` loops per backend, all sharing one queue of chunks. */
+  runWorkers() {
+    return Promise.all(this.deps.backends.flatMap((b) => Array.from({ length: this.deps.config.concurrency }, () => this.worker(b))));
+  }
+
+  /** Chunks that gave fewer valid examples than planned: top up from any chunk. */
+  async topUp() {
+    this.extraRound = true;
+    for (let round = 0; round < 5 && this.canContinue(); round++) {
+      this.pending.push(...this.all.map((c) => c.id));
+      for (const c of this.all) this.quotas.set(c.id, this.done(c.id) + PER_REQUEST);
+      await this.runWorkers();
+    }
+  }
+
+  result(seconds: number): GenerationResult {
+    return {
+      produced: this.produced,
+      valid: this.valid,
+      invalid: this.produced - this.valid,
+      duplicates_removed: this.duplicatesRemoved,
+      filtered: this.filtered,
+      requests: this.requests,
+      seconds,
+      examples_per_second: seconds > 0 ? this.produced / seconds : null,
+      chunks_total: this.all.length,
+      chunks_used: this.doneByChunk.size,
+    };
+  }
+}

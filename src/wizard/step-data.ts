@@ -1,0 +1,27 @@
+/**
+ * What each wizard step's screen needs beyond the project, by step. Each capability
+ * loads its own step (documents/step.ts, generation/step.ts, …); the renderer pairs
+ * the step with its data so the view gets the right type without a cast.
+ */
+import type { FileJson } from "../documents/schemas.ts";
+import type { PreviewData } from "../../views/wizard/steps/PreviewStep.tsx";
+import type { ReviewData } from "../../views/wizard/steps/ReviewStep.tsx";
+import type { HardwareData } from "../../views/wizard/steps/HardwareStep.tsx";
+import type { TrainData } from "../../views/wizard/steps/TrainStep.tsx";
+import type { ExportData } from "../../views/wizard/steps/ExportStep.tsx";
+
+export type StepQuery = Record<string, string>;
+
+export type StepLoaders = {
+  data: (projectId: string) => { files: FileJson[] };
+  preview: (projectId: string) => PreviewData;
+  review: (projectId: string, query: StepQuery) => ReviewData;
+  hardware: (projectId: string) => HardwareData;
+  train: (projectId: string) => TrainData;
+  export: (projectId: string) => ExportData;
+};
+
+/** A step and its data: model and task need none. */
+export type StepView =
+  | { step: "model" | "task" }
+  | { [K in keyof StepLoaders]: { step: K; data: ReturnType<StepLoaders[K]> } }[keyof StepLoaders];
