@@ -18,6 +18,14 @@ import pytest
 PYTHON_DIR = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((PYTHON_DIR / "finetuneflow_trainer" / "events.schema.json").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+RUN_FILES_SCHEMA = json.loads((PYTHON_DIR / "finetuneflow_trainer" / "run-files.schema.json").read_text())
+
+
+def validate_run_file(run_dir: Path, name: str) -> object:
+    """A file of the run's folder, checked against the schema the app parses it with."""
+    value = json.loads((run_dir / name).read_text())
+    jsonschema.Draft202012Validator(RUN_FILES_SCHEMA["$defs"][name]).validate(value)
+    return value
 
 COUNTRIES = [
     ("France", "Paris"), ("Spain", "Madrid"), ("Italy", "Rome"), ("Germany", "Berlin"), ("Japan", "Tokyo"),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import capital_rows, make_config, run_cli, run_cli_until, write_rows
+from conftest import capital_rows, make_config, run_cli, run_cli_until, validate_run_file, write_rows
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +114,10 @@ def test_evaluate_compares_fine_tuned_and_base_answers(trained):
     run_dir, _ = trained
     result = run_cli("evaluate", "--run", str(run_dir), "--samples", "3", "--max-new-tokens", "8")
     assert result.code == 0, result.stderr[-3000:]
-    evaluation = json.loads((run_dir / "evaluation.json").read_text())
+    evaluation = validate_run_file(run_dir, "evaluation.json")
+    # The files the app reads after training: the shapes its zod schemas parse.
+    validate_run_file(run_dir, "run_summary.json")
+    assert validate_run_file(run_dir, "log_history.json")
     assert evaluation["eval_loss"] > 0 and evaluation["perplexity"] > 1
     assert len(evaluation["samples"]) == 3
     assert set(evaluation["samples"][0]) == {"question", "expected", "fine_tuned", "base"}

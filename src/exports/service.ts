@@ -3,6 +3,7 @@
  * adapter_config, metrics, report, loss curve, Modelfile, one zip), registers each
  * file, and serves only registered files — no path from a request reaches the disk.
  */
+import { readRunFile } from "../training/run-files.ts";
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { and, eq } from "drizzle-orm";
@@ -47,7 +48,7 @@ export function createExportService(deps: { db: Db; queue: JobQueue; projects: P
         handlers: {
           onEvent: (e) => {
             if (e.event === "progress") progress(e.progress_pct, e.message);
-            if (e.event === "complete") files = (e.metrics.files as typeof files) ?? [];
+            if (e.event === "complete" && "files" in e.metrics) files = e.metrics.files;
           },
           onStderr: () => {},
         },
@@ -93,11 +94,7 @@ export function createExportService(deps: { db: Db; queue: JobQueue; projects: P
     summary(projectId: string) {
       const run = deps.training.runs(projectId).find((r) => r.status === "success");
       if (!run) return null;
-      const read = (name: string) => {
-        const p = join(run.outputDir, name);
-        return existsSync(p) ? JSON.parse(readFileSync(p, "utf8")) : null;
-      };
-      return { run, summary: read("run_summary.json") as { metrics: Record<string, unknown> } | null, evaluation: read("evaluation.json") as { eval_loss: number | null; perplexity: number | null; samples: { question: string; expected: string; fine_tuned: string; base: string }[] } | null };
+      return { run, summary: readRunFile(run.outputDir, "run_summary.json"), evaluation: readRunFile(run.outputDir, "evaluation.json") };
     },
   };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { EVENT_SCHEMA_PATH, renderEventSchema } from "../../scripts/gen-event-schema.ts";
+import { EVENT_SCHEMA_PATH, renderEventSchema, renderRunFilesSchema, RUN_FILES_SCHEMA_PATH } from "../../scripts/gen-event-schema.ts";
 import { trainerEventSchema } from "./events.ts";
 
 const fromFile = z.fromJSONSchema(JSON.parse(readFileSync(EVENT_SCHEMA_PATH, "utf8")));
@@ -13,7 +13,7 @@ const VALID = [
   { event: "eval", step: 10, eval_loss: 57.6, perplexity: null },
   { event: "progress", progress_pct: 33.3, step: 10, total_steps: 30 },
   { event: "checkpoint", step: 10, path: "/runs/r1/checkpoints/checkpoint-10" },
-  { event: "complete", adapter_path: "/runs/r1/adapter", metrics: { final_train_loss: 5.5, eval_loss: null } },
+  { event: "complete", adapter_path: "/runs/r1/adapter", metrics: { final_train_loss: 5.5, eval_loss: null, perplexity: null, total_steps: 3, epochs: 1, duration_seconds: 2.5, tokens_per_second: 410.2, num_train_examples: 12, num_eval_examples: 0, dropped_examples: 0, trainable_params: 2048, peak_vram_gb: null, device: "cpu", chat_template: "generic" } },
   { event: "error", error_code: "cuda_oom", message: "The GPU ran out of memory during training.", advice: "Lower per_device_batch_size." },
   { event: "cancelled", step: 12, checkpoint_path: "/runs/r1/checkpoints/checkpoint-12", adapter_path: "/runs/r1/adapter" },
 ];
@@ -31,6 +31,7 @@ const INVALID = [
 describe("the trainer event schema, written once", () => {
   test("the JSON Schema the Python side uses is generated from the zod source (run scripts/gen-event-schema.ts)", () => {
     expect(readFileSync(EVENT_SCHEMA_PATH, "utf8")).toBe(renderEventSchema());
+    expect(readFileSync(RUN_FILES_SCHEMA_PATH, "utf8")).toBe(renderRunFilesSchema());
   });
 
   test.each(VALID.map((e) => [e.event, e]))("accepts a valid %s event on both sides", (_name, event) => {

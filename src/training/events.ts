@@ -8,6 +8,37 @@ import { z } from "zod";
 const num = z.number();
 const nullableNum = z.number().nullable();
 const step = z.number().int().nonnegative();
+const count = z.number().int().nonnegative();
+
+/** What a finished training run measured: the `complete` event and run_summary.json. */
+export const runMetricsSchema = z.object({
+  final_train_loss: nullableNum,
+  eval_loss: nullableNum,
+  perplexity: nullableNum,
+  total_steps: step,
+  epochs: num,
+  duration_seconds: num,
+  tokens_per_second: nullableNum,
+  num_train_examples: count,
+  num_eval_examples: count,
+  dropped_examples: count,
+  trainable_params: count,
+  peak_vram_gb: nullableNum,
+  device: z.string(),
+  chat_template: z.enum(["model", "generic"]),
+});
+export type RunMetrics = z.infer<typeof runMetricsSchema>;
+
+/** What `evaluate` measured: its `complete` event's metrics (evaluation.json has the samples). */
+export const evaluationMetricsSchema = z.object({ eval_loss: nullableNum, perplexity: nullableNum, samples: count });
+/** What `export` wrote: the files (paths relative to the run), and the Ollama Modelfile or why there is none. */
+export const exportMetricsSchema = z.object({
+  files: z.array(z.object({ name: z.string(), path: z.string(), size_bytes: count })),
+  modelfile: z.string().nullable(),
+  modelfile_note: z.string().nullable(),
+});
+/** What `tiny` built (tests and benchmarks): the model folder. */
+export const tinyModelMetricsSchema = z.object({ model_dir: z.string() });
 
 export const hardwareInfoSchema = z.object({
   event: z.literal("hardware"),
@@ -67,7 +98,8 @@ export const trainerEventSchema = z.discriminatedUnion("event", [
   z.object({
     event: z.literal("complete"),
     adapter_path: z.string().nullable(),
-    metrics: z.record(z.string(), z.unknown()),
+    // Each command's own measurements: train, evaluate, export, tiny.
+    metrics: z.union([runMetricsSchema, evaluationMetricsSchema, exportMetricsSchema, tinyModelMetricsSchema]),
   }),
   z.object({ event: z.literal("error"), error_code: z.string(), message: z.string(), advice: z.string().nullable() }),
   z.object({ event: z.literal("cancelled"), step, checkpoint_path: z.string().nullable(), adapter_path: z.string().nullable() }),

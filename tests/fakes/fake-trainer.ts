@@ -26,7 +26,7 @@ if (command === "export") {
     return { name, path: `${run}/export/${name}`, size_bytes: 5 + name.length };
   });
   out({ event: "progress", progress_pct: 50, message: "writing" });
-  out({ event: "complete", adapter_path: `${run}/export/adapter_model.safetensors`, metrics: { files } });
+  out({ event: "complete", adapter_path: `${run}/export/adapter_model.safetensors`, metrics: { files, modelfile: null, modelfile_note: "Ollama cannot import an adapter for this architecture." } });
   process.exit(0);
 }
 if (command === "evaluate") {
@@ -67,5 +67,8 @@ for (let step = first; step <= steps; step++) {
   }
   if ((mode === "hang" || mode === "ignore-sigterm") && step === 2) await new Promise(() => {});
 }
-out({ event: "complete", adapter_path: "/tmp/adapter", metrics: { final_train_loss: 3 - steps * 0.1, eval_loss: 2.2, perplexity: 9.0, total_steps: steps, duration_seconds: 0.1 } });
+out({ event: "complete", adapter_path: "/tmp/adapter", metrics: {
+  final_train_loss: 3 - steps * 0.1, eval_loss: 2.2, perplexity: 9.0, total_steps: steps, epochs: 1, duration_seconds: 0.1, tokens_per_second: 1000,
+  num_train_examples: 40, num_eval_examples: 4, dropped_examples: 0, trainable_params: 16384, peak_vram_gb: null, device: "cpu", chat_template: "generic",
+} });
 export {};
