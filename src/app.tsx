@@ -18,7 +18,8 @@ import { reviewApiRoutes, reviewPageRoutes } from "./datasets/review-routes.tsx"
 import { createReviewService } from "./datasets/review-service.ts";
 import { reviewStepLoader } from "./datasets/review-step.ts";
 import { createExampleStore } from "./datasets/example-store.ts";
-import { documentApiRoutes, documentPageRoutes } from "./documents/routes.tsx";
+import { documentApiRoutes, documentPageRoutes, fileListRenderer } from "./documents/routes.tsx";
+import { mappingApiRoutes, mappingPageRoutes } from "./datasets/mapping-routes.tsx";
 import { createDocumentService } from "./documents/service.ts";
 import { dataStepLoader } from "./documents/step.ts";
 import { createBackends } from "./generation/backends.ts";
@@ -124,6 +125,8 @@ export function createApp(deps: AppDeps) {
     },
   });
 
+  const renderFileList = fileListRenderer(documents, wizard);
+
   const app = new Hono<AppEnv>();
 
   app.use(async (c, next) => {
@@ -171,7 +174,8 @@ export function createApp(deps: AppDeps) {
   app.route("/api/projects", projectApiRoutes(projects));
   app.route("/api", jobApiRoutes(jobs, projects, deps.queue));
   app.route("/api", modelApiRoutes(models));
-  app.route("/api", documentApiRoutes(documents, imports));
+  app.route("/api", documentApiRoutes(documents));
+  app.route("/api", mappingApiRoutes(imports));
   app.route("/api", generationApiRoutes(generation));
   app.route("/api", reviewApiRoutes(review, projects));
   app.route("/api", trainingApiRoutes(training, hardware, hub));
@@ -179,7 +183,8 @@ export function createApp(deps: AppDeps) {
   app.route("/", projectPageRoutes(projects, now));
   app.route("/", wizardRoutes({ projects, wizard }));
   app.route("/", modelPageRoutes(models, wizard));
-  app.route("/", documentPageRoutes(documents, imports, wizard));
+  app.route("/", documentPageRoutes(documents, renderFileList));
+  app.route("/", mappingPageRoutes(imports, renderFileList));
   app.route("/", generationPageRoutes(generation, wizard, previewStep));
   app.route("/", reviewPageRoutes(review, wizard));
   app.route("/", trainingPageRoutes(training, hardware, wizard));

@@ -22,6 +22,8 @@ import { contentHash, exampleColumns, MIN_VALID_EXAMPLES, splitFor, validateFiel
 
 export type ImportSummary = { imported: number; invalid: number; first_errors: string[]; summary: string; shape: string };
 
+export type ImportService = ReturnType<typeof createImportService>;
+
 export function createImportService(deps: { db: Db; queue: JobQueue; documents: DocumentService; examples: ExampleStore; projects: ProjectService }) {
   const { db, documents } = deps;
 

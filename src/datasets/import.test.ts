@@ -96,6 +96,21 @@ describe("importing a ready dataset", () => {
     expect(examples().map((r) => [r.instruction, r.input, r.output])).toEqual([["What is X?", "n1", "X is a thing."], ["What is Y?", "n2", "Y is another."]]);
   });
 
+  test.each([
+    ["the same column twice", { instruction: "reply", output: "reply" }, "different columns"],
+    ["the input as the output", { instruction: "prompt_text", input: "reply", output: "reply" }, "third column"],
+    ["no output", { instruction: "prompt_text" }, "output: This field is required."],
+  ])("the API and the form refuse %s alike, and the file keeps waiting", async (_name, mapping, message) => {
+    const { file } = await importFile("custom.csv", "prompt_text,reply,notes\nWhat is X?,X is a thing.,n1\n");
+    const api = await t.json("POST", `/api/projects/${pid}/files/${file.id}/mapping`, mapping);
+    expect(api.status).toBe(422);
+    expect((await api.json()).detail).toContain(message);
+    const page = await t.request(`/projects/${pid}/files/${file.id}/mapping`, { method: "POST", headers: { "HX-Request": "true" }, body: new URLSearchParams(mapping as Record<string, string>) });
+    expect(page.status).toBe(422);
+    expect(await page.text()).toContain(message);
+    expect((await (await t.request(`/api/projects/${pid}/files`)).json()).files[0].status).toBe("needs_mapping");
+  });
+
   test("an imported dataset with 10+ valid examples opens Review and Hardware and marks the project ready", async () => {
     resolveModel(t.db, pid);
     chooseTask(t.db, pid);

@@ -11,11 +11,15 @@ export type ExampleFields = { instruction: string; input: string; output: string
 export type ColumnMapping = { instruction: string; input?: string | null; output: string };
 export type Shape = { name: "alpaca" | "qa" | "messages" | "sharegpt" | "mapped"; mapping?: ColumnMapping };
 
-export const columnMappingSchema = z.object({
-  instruction: z.string().trim().min(1, "Choose the instruction (or question) column."),
-  input: z.string().trim().nullish().transform((v) => v || null),
-  output: z.string().trim().min(1, "Choose the output (or answer) column."),
-});
+/** Which column is which: the API and the Data step's form accept exactly the same. */
+export const columnMappingSchema = z
+  .object({
+    instruction: z.string().trim().min(1, "Choose the instruction (or question) column."),
+    input: z.string().trim().nullish().transform((v) => v || null),
+    output: z.string().trim().min(1, "Choose the output (or answer) column."),
+  })
+  .refine((m) => m.instruction !== m.output, { message: "The instruction and the output must be different columns.", path: ["output"] })
+  .refine((m) => m.input === null || (m.input !== m.instruction && m.input !== m.output), { message: "The input must be a third column (or none).", path: ["input"] });
 
 const ALIASES: { mapping: ColumnMapping; name: Shape["name"] }[] = [
   { name: "alpaca", mapping: { instruction: "instruction", input: "input", output: "output" } },

@@ -3,18 +3,17 @@
  * project, and asked for again when the project switches to another model.
  */
 import { AppError } from "../lib/errors.ts";
+import type { ProjectConfig } from "../projects/schemas.ts";
 import type { ModelInfo } from "./schemas.ts";
 
-const CONSENT_KEY = "remote_code_consent";
-
-export function remoteCodeConsented(config: Record<string, unknown>, modelId: string): boolean {
-  return config[CONSENT_KEY] === modelId;
+export function remoteCodeConsented(config: ProjectConfig, modelId: string): boolean {
+  return config.remote_code_consent === modelId;
 }
 
-export const consentChange = (modelId: string) => ({ [CONSENT_KEY]: modelId });
+export const consentChange = (modelId: string): Partial<ProjectConfig> => ({ remote_code_consent: modelId });
 
 /** trust_remote_code for a run: only for a model that needs it and that the user allowed. */
-export function trustRemoteCode(info: ModelInfo, config: Record<string, unknown>): boolean {
+export function trustRemoteCode(info: ModelInfo, config: ProjectConfig): boolean {
   if (!info.needs_remote_code) return false;
   if (!remoteCodeConsented(config, info.model_id)) {
     throw new AppError(

@@ -5,11 +5,11 @@ import { z } from "zod";
 import { parseJsonBody, parseWith, readFormFields } from "../lib/validation.ts";
 import type { AppEnv } from "../lib/app-env.ts";
 import type { WizardRenderer } from "../wizard/render.tsx";
-import { resolveModelInput } from "./schemas.ts";
+import { resolveModelInput, type ModelInfo } from "./schemas.ts";
 import type { ModelService } from "./service.ts";
 
 /** What the API shows of ModelInfo: everything but where files live on this machine. */
-const publicInfo = ({ files_dir: _files, ...info }: { files_dir: string } & Record<string, unknown>) => info;
+const publicInfo = ({ files_dir: _files, ...info }: ModelInfo) => info;
 
 const consentInput = z.object({ model_id: z.string().min(1).max(500) }).strict();
 

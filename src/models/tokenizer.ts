@@ -10,6 +10,7 @@ import { Template } from "@huggingface/jinja";
 import { Tokenizer } from "@huggingface/tokenizers";
 import type { ExampleFields } from "../datasets/shapes.ts";
 import { approxTokens } from "../documents/chunker.ts";
+import type { ModelInfo } from "./schemas.ts";
 
 export type TokenCount = { count: number; approx: boolean };
 export type TokenCounter = (f: ExampleFields) => TokenCount;
@@ -68,7 +69,6 @@ export function tokenCounterFor(filesDir: string | undefined | null): TokenCount
 }
 
 /** The counter for a project's base model (heuristic until a model with tokenizer.json is resolved). */
-export function projectTokenCounter(modelInfo: unknown): TokenCounter {
-  const info = modelInfo as { files_dir?: string; tokenizer_available?: boolean } | null;
+export function projectTokenCounter(info: Pick<ModelInfo, "files_dir" | "tokenizer_available"> | null): TokenCounter {
   return info?.tokenizer_available ? tokenCounterFor(info.files_dir) : heuristic;
 }

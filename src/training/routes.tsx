@@ -119,11 +119,6 @@ export function trainingPageRoutes(training: TrainingService, hardware: Hardware
     .post("/projects/:id/train/resume", (c) => {
       training.resume(c.req.param("id"));
       return wizard.render(c, c.req.param("id"), "train");
-    })
-    .get("/projects/:id/step/:step", (c) => {
-      // Re-render a step in place (after a live run ends, a job finishes…).
-      const step = parseWith(z.enum(["hardware", "train", "export"]), c.req.param("step"));
-      return wizard.render(c, c.req.param("id"), step);
     });
 }
 

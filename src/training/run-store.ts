@@ -7,12 +7,15 @@ import { isAbsolute, join, relative } from "node:path";
 import { and, desc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { runMetrics, trainingRuns, type TrainingRunRow } from "../db/schema.ts";
-import type { TrainerEvent } from "./events.ts";
+import { trainerEventSchema, type TrainerEvent } from "./events.ts";
 import type { RunEvent, RunHub } from "./hub.ts";
 import { ACTIVE_RUN_STATUSES } from "./schemas.ts";
 
 /** Events after which a stream has nothing more to say. */
 export const FINAL_EVENTS: ReadonlySet<string> = new Set(["complete", "error", "cancelled"]);
+type EventOf<E extends TrainerEvent["event"]> = Extract<TrainerEvent, { event: E }>;
+const isEvent = <E extends TrainerEvent["event"]>(e: TrainerEvent, name: E): e is EventOf<E> => e.event === name;
+
 /** Events that draw the curve and the step counter: dropped past the checkpoint on resume. */
 const STEP_EVENTS = ["log", "eval", "progress", "checkpoint"];
 
@@ -96,9 +99,11 @@ export function createRunStore(deps: { db: Db; hub: RunHub; now: () => number; d
         .orderBy(runMetrics.seq)
         .all() as RunEvent[];
     },
-    lastEvent(runId: string, event: string): Record<string, unknown> | null {
+    /** The run's last stored event of this kind, parsed back with the protocol's schema. */
+    lastEvent<E extends TrainerEvent["event"]>(runId: string, event: E): EventOf<E> | null {
       const row = db.select({ data: runMetrics.data }).from(runMetrics).where(and(eq(runMetrics.runId, runId), eq(runMetrics.event, event))).orderBy(desc(runMetrics.seq)).limit(1).get();
-      return (row?.data as Record<string, unknown> | undefined) ?? null;
+      const parsed = row ? trainerEventSchema.safeParse({ ...row.data, event }) : null;
+      return parsed?.success && isEvent(parsed.data, event) ? parsed.data : null;
     },
     lossPoints(runId: string): [number, number][] {
       return (

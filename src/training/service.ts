@@ -168,8 +168,8 @@ export function createTrainingService(deps: {
       const run = latestRun(projectId);
       if (!run) return null;
       const job = run.jobId ? deps.queue.get(run.jobId) : undefined;
-      const log = store.lastEvent(run.id, "log") as { step?: number; total_steps?: number; train_loss?: number; learning_rate?: number; epoch?: number } | null;
-      const evalEvent = store.lastEvent(run.id, "eval") as { eval_loss?: number } | null;
+      const log = store.lastEvent(run.id, "log");
+      const evalEvent = store.lastEvent(run.id, "eval");
       const terminal = isFinishedRun(run.status);
       const resumable = isResumableRun(run.status);
       return {

@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { AppError } from "../lib/errors.ts";
-import { readFormFields } from "../lib/validation.ts";
+import { parseWith, readFormFields } from "../lib/validation.ts";
 import type { AppEnv } from "../lib/app-env.ts";
 import type { ProjectService } from "../projects/service.ts";
 import { TASK_TYPES } from "../projects/schemas.ts";
@@ -27,6 +27,11 @@ export function wizardRoutes(deps: { projects: ProjectService; wizard: WizardRen
         throw new AppError(400, "unknown_step", `There is no wizard step “${asked}”. Steps are: ${STEP_IDS.join(", ")}.`);
       }
       return wizard.render(c, id, asked);
+    })
+    .get("/projects/:id/step/:step", (c) => {
+      // Re-render a step in place, as its own polling or a finished live run asks.
+      const step = parseWith(z.enum(STEP_IDS, { error: `Steps are: ${STEP_IDS.join(", ")}.` }), c.req.param("step"));
+      return wizard.render(c, c.req.param("id"), step);
     })
     .post("/projects/:id/task", async (c) => {
       const id = c.req.param("id");

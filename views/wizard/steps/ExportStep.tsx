@@ -1,3 +1,4 @@
+import type { RunMetrics } from "../../../src/training/events.ts";
 import { isActiveJob } from "../../../src/jobs/schemas.ts";
 import type { ArtifactRow } from "../../../src/db/schema.ts";
 import type { ExportService } from "../../../src/exports/service.ts";
@@ -17,7 +18,7 @@ export function ExportStep(props: { project: ProjectSummary; data: ExportData })
   const id = props.project.id;
   const active = job && isActiveJob(job.status);
   if (!summary) return <p>No successful training run yet.</p>;
-  const m = (summary.summary?.metrics ?? {}) as Record<string, unknown>;
+  const m: Partial<RunMetrics> = summary.summary?.metrics ?? {};
   const ev = summary.evaluation;
   const duration = typeof m.duration_seconds === "number" ? `${Math.round(m.duration_seconds)} s` : "—";
   return (

@@ -1,0 +1,25 @@
+/** Column mapping of a dataset file whose columns were not recognised: the API and the Data step's form. */
+import { Hono } from "hono";
+import type { AppEnv } from "../lib/app-env.ts";
+import { parseJsonBody, parseWith, readFormFields } from "../lib/validation.ts";
+import type { FileListRenderer } from "../documents/routes.tsx";
+import { toFileJson } from "../documents/schemas.ts";
+import type { ImportService } from "./import-service.ts";
+import { columnMappingSchema } from "./shapes.ts";
+
+export function mappingApiRoutes(imports: ImportService) {
+  return new Hono<AppEnv>().post("/projects/:id/files/:fileId/mapping", async (c) => {
+    const mapping = await parseJsonBody(c, columnMappingSchema);
+    return c.json(toFileJson(imports.applyMapping(c.req.param("id"), c.req.param("fileId"), mapping)), 202);
+  });
+}
+
+/** The form answers with the Data step's file list (renderFileList), re-rendered by documents. */
+export function mappingPageRoutes(imports: ImportService, renderFileList: FileListRenderer) {
+  return new Hono<AppEnv>().post("/projects/:id/files/:fileId/mapping", async (c) => {
+    const form = await readFormFields(c);
+    const mapping = parseWith(columnMappingSchema, { instruction: form.instruction, input: form.input, output: form.output });
+    imports.applyMapping(c.req.param("id"), c.req.param("fileId"), mapping);
+    return c.html(renderFileList(c.req.param("id")));
+  });
+}
