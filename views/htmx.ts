@@ -1,5 +1,19 @@
 /**
- * htmx settings and the events fragments use to talk to each other, in one place.
+ * Events that fragments use to tell each other to refresh, by name. The server sends
+ * them in HX-Trigger, client code dispatches them on <body>, and listeners use
+ * `hx-trigger="<name> from:body"` (see `fromBody`).
+ */
+export const HTMX_EVENTS = {
+  /** Examples were deleted or edited: Review's results refresh. */
+  datasetChanged: "dataset-changed",
+  /** A file was uploaded (public/upload.js dispatches it): the Data step's list refreshes. */
+  filesChanged: "files-changed",
+} as const;
+export type HtmxEvent = (typeof HTMX_EVENTS)[keyof typeof HTMX_EVENTS];
+export const fromBody = (event: HtmxEvent) => `${event} from:body`;
+
+/**
+ * htmx settings, in one place.
  * Error responses are swapped too: the server decides where they go (a form re-rendered
  * with its field errors, or a toast via HX-Retarget), so no error reaches the user silently.
  */

@@ -1,4 +1,5 @@
 /** The Review step: the spec's dataset API, and the page's fragments (modal, delete). */
+import { HTMX_EVENTS } from "../../views/htmx.ts";
 import { Hono } from "hono";
 import { stream } from "hono/streaming";
 import { z } from "zod";
@@ -87,7 +88,7 @@ export function reviewPageRoutes(review: ReviewService, wizard: WizardRenderer) 
         if (!(err instanceof AppError) || err.status !== 422) throw err;
         return c.html(modal(id, exampleId, filter, { error: err.message }), 422);
       }
-      c.header("HX-Trigger", "dataset-changed");
+      c.header("HX-Trigger", HTMX_EVENTS.datasetChanged);
       return c.html(modal(id, exampleId, filter, { saved: true }));
     })
     .post("/projects/:id/review/delete", async (c) => {

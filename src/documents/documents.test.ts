@@ -241,6 +241,40 @@ describe("hostile and broken documents: a specific outcome each, nothing else af
     expect(await filesAfterProcessing()).toEqual([]);
   });
 
+  test("a draft is `uploading` while the bytes arrive, `chunking` until its documents are extracted, then a draft again", async () => {
+    const status = async () => (await (await t.request(`/api/projects/${pid}`)).json()).status;
+    const boundary = "----ftf-slow";
+    const head = `--${boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\nraw_doc\r\n--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="notes.txt"\r\nContent-Type: text/plain\r\n\r\n`;
+    let finish!: () => void;
+    const held = new Promise<void>((resolve) => (finish = resolve));
+    let step = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        step++;
+        if (step === 1) controller.enqueue(new TextEncoder().encode(`${head}The warranty lasts two years from the date of purchase.`));
+        else if (step === 2) {
+          await held;
+          controller.enqueue(new TextEncoder().encode(`\r\n--${boundary}--\r\n`));
+        } else controller.close();
+      },
+    });
+    const pending = t.request(`/api/projects/${pid}/files/upload`, { method: "POST", headers: { "Content-Type": `multipart/form-data; boundary=${boundary}` }, body, duplex: "half" } as RequestInit);
+    while (step < 2) await Bun.sleep(1);
+    expect(await status()).toBe("uploading");
+    finish();
+    expect((await pending).status).toBe(201);
+    expect(await status()).toBe("chunking");
+    await t.queue.runUntilEmpty();
+    expect(await status()).toBe("draft");
+  });
+
+  test("an upload never moves a project that is past the draft", async () => {
+    t.db.$client.run("update projects set status = 'ready_to_train' where id = ?", [pid]);
+    expect((await upload([{ name: "more.txt", data: "Returns are accepted within 30 days." }])).status).toBe(201);
+    await t.queue.runUntilEmpty();
+    expect((await (await t.request(`/api/projects/${pid}`)).json()).status).toBe("ready_to_train");
+  });
+
   test("leftover .part files of a crashed upload are removed when the app starts", async () => {
     const incoming = join(projectDir(t.dataDir, pid), "uploads", ".incoming");
     mkdirSync(incoming, { recursive: true });

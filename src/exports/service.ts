@@ -4,7 +4,7 @@
  * file, and serves only registered files — no path from a request reaches the disk.
  */
 import { readRunFile } from "../training/run-files.ts";
-import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";

@@ -71,7 +71,7 @@ function evalSplit(all: ReadyChunk[], quotas: Map<string, number>) {
 
 export function createGenerationJob(deps: GenerationJobDeps) {
   return async function run(ctx: JobContext<GenerationPayload>): Promise<GenerationResult> {
-    const { payload, job } = ctx;
+    const { payload } = ctx;
     const project = deps.projects.get(payload.projectId);
     const all = deps.readyChunks(payload.projectId);
     if (all.length === 0) throw new JobError("There is no extracted text to generate from: upload a document first.");

@@ -51,6 +51,7 @@ export function createJobQueue(opts: QueueOptions) {
     get: store.get,
     latest: store.latest,
     active: store.active,
+    activeIds: store.activeIds,
     activeWithPayload: store.activeWithPayload,
     sumResultField: store.sumResultField,
 

@@ -79,6 +79,10 @@ export function createJobStore(db: Db) {
     active: (projectId: string, types: string[]): JobRow | undefined =>
       db.select().from(jobs).where(and(eq(jobs.projectId, projectId), inArray(jobs.type, types), inArray(jobs.status, [...ACTIVE_JOB_STATUSES]))).get(),
 
+    /** Ids of the project's unfinished jobs of these types. */
+    activeIds: (projectId: string, types: string[]): string[] =>
+      db.select({ id: jobs.id }).from(jobs).where(and(eq(jobs.projectId, projectId), inArray(jobs.type, types), inArray(jobs.status, [...ACTIVE_JOB_STATUSES]))).all().map((r) => r.id),
+
     /** Sum of a numeric field of the results of the project's jobs of these types. */
     sumResultField: (projectId: string, types: string[], field: string): number =>
       (

@@ -1,6 +1,6 @@
 /** Projects: create, list, read, update, delete (rows and files on disk). No HTTP here. */
 import { rm } from "node:fs/promises";
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { projects } from "../db/schema.ts";
 import { projectDir } from "../lib/data-dir.ts";
@@ -98,6 +98,11 @@ export function createProjectService(deps: { db: Db; dataDir: string; now?: () =
 
     setHardware(id: string, info: ProjectHardware): void {
       db.update(projects).set({ hardwareInfo: projectHardwareSchema.parse(info), updatedAt: now() }).where(eq(projects.id, id)).run();
+    },
+
+    /** Moves to `to` only from one of `from`: an upload marks a draft, never a trained project. */
+    moveStatus(id: string, from: readonly ProjectStatus[], to: ProjectStatus): void {
+      db.update(projects).set({ status: to, updatedAt: now() }).where(and(eq(projects.id, id), inArray(projects.status, [...from]))).run();
     },
 
     setStatus(id: string, status: ProjectStatus): void {

@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { AppError } from "../lib/errors.ts";
-import { parseJsonBody, parseOptionalJsonBody, parseWith, readFormFields } from "../lib/validation.ts";
+import { parseJsonBody, parseOptionalJsonBody, readFormFields } from "../lib/validation.ts";
 import type { AppEnv } from "../lib/app-env.ts";
 import type { WizardRenderer } from "../wizard/render.tsx";
 import type { RunEvent, RunHub } from "./hub.ts";

@@ -15,17 +15,40 @@ export const TRAINING_DEFAULTS = {
   lora_dropout: 0.05,
 } as const;
 
+/**
+ * The Train form's fields and their ranges: the config schema below is built from
+ * them, so the form's min/max and the server's checks cannot disagree.
+ */
+export const TRAINING_FIELDS = {
+  num_epochs: { label: "Epochs", min: 0.1, max: 100, step: "0.1", int: false, hint: "Passes over the training set.", tooLow: "At least 0.1 epoch.", tooHigh: "At most 100 epochs." },
+  learning_rate: { label: "Learning rate", min: 1e-7, max: 0.1, step: "any", int: false, hint: "2e-4 suits LoRA.", tooLow: "The learning rate must be at least 1e-7.", tooHigh: "A learning rate above 0.1 diverges." },
+  per_device_batch_size: { label: "Batch size", min: 1, max: 512, step: "1", int: true, hint: "Examples per step on the GPU." },
+  gradient_accumulation_steps: { label: "Gradient accumulation", min: 1, max: 1024, step: "1", int: true, hint: "Effective batch = batch × this." },
+  max_seq_length: { label: "Max sequence length", min: 64, max: 131_072, step: "1", int: true, hint: "Longer examples are cut.", tooLow: "At least 64 tokens." },
+  lora_r: { label: "LoRA rank (r)", min: 1, max: 512, step: "1", int: true, hint: "Adapter capacity." },
+  lora_alpha: { label: "LoRA alpha", min: 1, max: 4096, step: "1", int: true, hint: "Usually 2 × r." },
+  lora_dropout: { label: "LoRA dropout", min: 0, max: 0.5, step: "0.01", int: false, hint: "Regularisation.", tooHigh: "Dropout above 0.5 is not useful." },
+} satisfies Record<keyof typeof TRAINING_DEFAULTS, { label: string; min: number; max: number; step: string; int: boolean; hint: string; tooLow?: string; tooHigh?: string }>;
+export type TrainingField = keyof typeof TRAINING_FIELDS;
+
+function fieldSchema(name: TrainingField) {
+  const f: (typeof TRAINING_FIELDS)[TrainingField] & { tooLow?: string; tooHigh?: string } = TRAINING_FIELDS[name];
+  let n = z.coerce.number();
+  if (f.int) n = n.int("A whole number.");
+  return n.min(f.min, f.tooLow).max(f.max, f.tooHigh).default(TRAINING_DEFAULTS[name]);
+}
+
 export const trainingConfigSchema = z
   .object({
     method: z.enum(["lora", "qlora"]).optional(),
-    num_epochs: z.coerce.number().min(0.1, "At least 0.1 epoch.").max(100, "At most 100 epochs.").default(TRAINING_DEFAULTS.num_epochs),
-    learning_rate: z.coerce.number().min(1e-7, "The learning rate must be at least 1e-7.").max(0.1, "A learning rate above 0.1 diverges.").default(TRAINING_DEFAULTS.learning_rate),
-    per_device_batch_size: z.coerce.number().int("A whole number.").min(1).max(512).default(TRAINING_DEFAULTS.per_device_batch_size),
-    gradient_accumulation_steps: z.coerce.number().int("A whole number.").min(1).max(1024).default(TRAINING_DEFAULTS.gradient_accumulation_steps),
-    max_seq_length: z.coerce.number().int("A whole number.").min(64, "At least 64 tokens.").max(131_072).default(TRAINING_DEFAULTS.max_seq_length),
-    lora_r: z.coerce.number().int("A whole number.").min(1).max(512).default(TRAINING_DEFAULTS.lora_r),
-    lora_alpha: z.coerce.number().int("A whole number.").min(1).max(4096).default(TRAINING_DEFAULTS.lora_alpha),
-    lora_dropout: z.coerce.number().min(0).max(0.5, "Dropout above 0.5 is not useful.").default(TRAINING_DEFAULTS.lora_dropout),
+    num_epochs: fieldSchema("num_epochs"),
+    learning_rate: fieldSchema("learning_rate"),
+    per_device_batch_size: fieldSchema("per_device_batch_size"),
+    gradient_accumulation_steps: fieldSchema("gradient_accumulation_steps"),
+    max_seq_length: fieldSchema("max_seq_length"),
+    lora_r: fieldSchema("lora_r"),
+    lora_alpha: fieldSchema("lora_alpha"),
+    lora_dropout: fieldSchema("lora_dropout"),
     /** API only: stop after this many optimizer steps (quick trials, tests). */
     max_steps: z.coerce.number().int().min(1).max(1_000_000).optional(),
   })

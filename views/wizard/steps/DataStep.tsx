@@ -1,3 +1,4 @@
+import { fromBody, HTMX_EVENTS } from "../../htmx.ts";
 import type { FileJson } from "../../../src/documents/schemas.ts";
 import { MAX_FILE_BYTES } from "../../../src/documents/schemas.ts";
 import { formatBytes, plural } from "../../../src/lib/format.ts";
@@ -67,7 +68,7 @@ const inProgress = (files: FileJson[]) =>
 
 /** The uploaded files; refreshes itself while any file is still being processed. */
 export function FileList(props: { projectId: string; files: FileJson[] }) {
-  const trigger = inProgress(props.files) ? "every 2s, files-changed from:body" : "files-changed from:body";
+  const trigger = inProgress(props.files) ? `every 2s, ${fromBody(HTMX_EVENTS.filesChanged)}` : fromBody(HTMX_EVENTS.filesChanged);
   return (
     <section id="file-list" class="file-list" aria-labelledby="file-list-title" hx-get={`/projects/${props.projectId}/files/list`} hx-trigger={trigger} hx-sync="this:queue last" hx-swap="outerHTML">
       <h3 id="file-list-title">Uploaded files</h3>

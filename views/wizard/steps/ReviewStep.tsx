@@ -1,3 +1,4 @@
+import { fromBody, HTMX_EVENTS } from "../../htmx.ts";
 import type { ExampleRow } from "../../../src/db/schema.ts";
 import type { DatasetStats, ReviewPage } from "../../../src/datasets/review-service.ts";
 import type { ReviewFilter } from "../../../src/datasets/review-schemas.ts";
@@ -111,7 +112,7 @@ export function ReviewResults(props: { project: ProjectSummary; data: ReviewData
   const swap = { "hx-target": "#review-results", "hx-select": "#review-results", "hx-swap": "outerHTML" };
   const qa = props.project.taskType === "qa";
   return (
-    <div id="review-results" hx-get={wizardUrl} hx-trigger="dataset-changed from:body" hx-disinherit="*" {...swap}>
+    <div id="review-results" hx-get={wizardUrl} hx-trigger={fromBody(HTMX_EVENTS.datasetChanged)} hx-disinherit="*" {...swap}>
       <StatsBar stats={stats} />
 
       <form id="review-selection" class="review-selection" hx-disinherit="*" hx-post={`/projects/${id}/review/delete`} hx-confirm="Delete the selected examples? This cannot be undone." data-confirm-label="Delete examples" data-total={String(page.total)} {...swap}>

@@ -1,21 +1,12 @@
 import type { TrainingRunRow } from "../../../src/db/schema.ts";
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
-import { isActiveRun, isFinishedRun, TRAINING_DEFAULTS } from "../../../src/training/schemas.ts";
+import { isActiveRun, isFinishedRun, TRAINING_DEFAULTS, TRAINING_FIELDS, type TrainingField } from "../../../src/training/schemas.ts";
 
 type Plan = { method: string; peak_gb: number | null; free_gb: number | null; fit: string; optimizer_steps: number; train_examples: number; eta_seconds: number | null; warnings: string[] };
 type Status = { run_id: string; status: string; progress_pct: number; queue_position: number; error_message: string | null; resume_from_step: number | null; current_metrics: { step: number; total_steps: number } } | null;
 export type TrainData = { values: Record<string, string | number>; plan: Plan | null; status: Status; runs: TrainingRunRow[]; errors?: Record<string, string> };
 
-const FIELDS: { name: keyof typeof TRAINING_DEFAULTS; label: string; step: string; min: number; max: number; hint: string }[] = [
-  { name: "num_epochs", label: "Epochs", step: "0.1", min: 0.1, max: 100, hint: "Passes over the training set." },
-  { name: "learning_rate", label: "Learning rate", step: "any", min: 1e-7, max: 0.1, hint: "2e-4 suits LoRA." },
-  { name: "per_device_batch_size", label: "Batch size", step: "1", min: 1, max: 512, hint: "Examples per step on the GPU." },
-  { name: "gradient_accumulation_steps", label: "Gradient accumulation", step: "1", min: 1, max: 1024, hint: "Effective batch = batch × this." },
-  { name: "max_seq_length", label: "Max sequence length", step: "1", min: 64, max: 131072, hint: "Longer examples are cut." },
-  { name: "lora_r", label: "LoRA rank (r)", step: "1", min: 1, max: 512, hint: "Adapter capacity." },
-  { name: "lora_alpha", label: "LoRA alpha", step: "1", min: 1, max: 4096, hint: "Usually 2 × r." },
-  { name: "lora_dropout", label: "LoRA dropout", step: "0.01", min: 0, max: 0.5, hint: "Regularisation." },
-];
+const FIELDS = Object.entries(TRAINING_FIELDS).map(([name, f]) => ({ name: name as TrainingField, ...f }));
 
 const minutes = (s: number) => (s < 90 ? `${Math.max(1, Math.round(s))} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
 
