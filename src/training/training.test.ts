@@ -280,7 +280,7 @@ describe("the run row is settled before clients hear the end", () => {
     t.db.$client.run("update training_runs set output_dir = ?, status = 'interrupted' where id = ?", [dir, runId]);
     mkdirSync(`${dir}/checkpoints/checkpoint-3`, { recursive: true });
     for (let step = 1; step <= 7; step++) {
-      t.db.$client.run("insert into run_metrics (run_id, seq, event, step, data) values (?, ?, 'log', ?, ?)", [runId, step, step, JSON.stringify({ step, train_loss: 3 - step * 0.1 })]);
+      t.db.$client.run("insert into run_metrics (run_id, seq, event, step, data) values (?, ?, 'log', ?, ?)", [runId, step, step, JSON.stringify({ step, total_steps: 20, epoch: step / 20, train_loss: 3 - step * 0.1, learning_rate: 2e-4, grad_norm: 0.5, tokens_per_second: 1000, elapsed_seconds: step, eta_seconds: 20 - step })]);
     }
     const before = await status(pid);
     expect(before.current_metrics.step).toBe(7);
