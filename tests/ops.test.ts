@@ -50,7 +50,9 @@ test("SIGTERM during training: the trainer is stopped, the server exits cleanly,
   form.append("kind", "dataset_upload");
   form.append("files", new File([Array.from({ length: 12 }, (_, i) => JSON.stringify({ question: `Question ${i}?`, answer: `Answer ${i}.` })).join("\n")], "qa.jsonl"));
   await fetch(`${server.url}/api/projects/${id}/files/upload`, { method: "POST", body: form });
-  await Bun.sleep(300);
+  // The import runs in the server's queue: wait for the dataset, not for a guessed time.
+  for (let i = 0; i < 200 && (await api(`/api/projects/${id}`)).status !== "ready_to_train"; i++) await Bun.sleep(25);
+  expect((await api(`/api/projects/${id}`)).status).toBe("ready_to_train");
   expect((await api(`/api/hardware/check?project_id=${id}`)).recommended_method).toBe("lora");
   const started = await api(`/api/projects/${id}/train/start`, { num_epochs: 1 });
   expect(started.run_id).toBeString();

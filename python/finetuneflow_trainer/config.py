@@ -7,7 +7,7 @@ config sees the whole list rather than one error per attempt.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,6 @@ class TrainConfig:
     gradient_checkpointing: bool = True
     system_prompt: str | None = None
     trust_remote_code: bool = False
-    extra: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
-from pathlib import Path
 from typing import Any, TextIO
-
-SCHEMA_PATH = Path(__file__).with_name("events.schema.json")
 
 # The real stdout, kept before anything (a library's print) can write to it:
 # cli.main() points sys.stdout at stderr so stray prints cannot corrupt the protocol.
@@ -49,6 +45,3 @@ def log(message: str) -> None:
 def emit_error(error_code: str, message: str, advice: str | None = None) -> None:
     emit("error", error_code=error_code, message=message, advice=advice)
 
-
-def debug_enabled() -> bool:
-    return os.environ.get("FTF_TRAINER_DEBUG") == "1"

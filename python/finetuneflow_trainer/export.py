@@ -52,7 +52,7 @@ def run(run_dir: str, out_dir: str | None = None, merge: bool = False, provenanc
         model_type = json.loads(config_path.read_text()).get("model_type", "unknown")
     else:
         adapter_cfg = json.loads((adapter / "adapter_config.json").read_text())
-        model_type = (adapter_cfg.get("auto_mapping") or {}).get("model_type") or summary["config"].get("extra", {}).get("model_type", "unknown")
+        model_type = (adapter_cfg.get("auto_mapping") or {}).get("model_type") or "unknown"
     text, note = modelfile(base_model, model_type)
     if text:
         (out / "Modelfile").write_text(text)

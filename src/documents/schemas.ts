@@ -1,4 +1,4 @@
-/** FileInfo (PRODUCT.md) and the upload limits. */
+/** FileInfo (the spec's type, README's API table) and the upload limits. */
 import { z } from "zod";
 import type { FileRow } from "../db/schema.ts";
 

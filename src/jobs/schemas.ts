@@ -1,4 +1,4 @@
-/** Jobs as the API and the JobProgress component see them (PRODUCT.md's Job shape). */
+/** Jobs as the API and the JobProgress component see them (the spec's Job type: docs/architecture.md, API). */
 import type { JobRow } from "../db/schema.ts";
 
 export const JOB_STATUSES = ["queued", "running", "success", "failed", "retrying", "cancelled"] as const;

@@ -1,11 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { countParamsFromConfig, hfConfigSchema, readDims } from "./architecture.ts";
+import { fixtureConfig } from "../../tests/helpers/hf-fixtures.ts";
+import { countParamsFromConfig, readDims } from "./architecture.ts";
 
-// Copied from shared/fixtures/hf so the suite runs from any checkout.
-export const FIXTURES = join(import.meta.dir, "../../tests/fixtures/hf");
-export const fixtureConfig = (folder: string) => hfConfigSchema.parse(JSON.parse(readFileSync(join(FIXTURES, folder, "config.json"), "utf8")));
 
 // Published totals from shared/fixtures/hf/PARAMS.md (the Hub's safetensors.total).
 const PUBLISHED: [string, number][] = [

@@ -1,4 +1,4 @@
-/** ModelInfo (PRODUCT.md) plus what the panel shows beyond it, and the resolve request. */
+/** ModelInfo (the spec's type, README's API table) plus what the panel shows beyond it, and the resolve request. */
 import { z } from "zod";
 
 /** A Hub repo id ("org/name" or "name") or an absolute path to a local model folder. */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { countParamsFromConfig, readDims, type HfConfig } from "./architecture.ts";
-import { fixtureConfig } from "./architecture.test.ts";
+import { fixtureConfig } from "../../tests/helpers/hf-fixtures.ts";
 import { estimateVram, type VramMode } from "./vram.ts";
 
 // Llama-3.1-70B's published config (no fixture: only its shape matters here).

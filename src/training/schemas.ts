@@ -1,4 +1,4 @@
-/** TrainingConfig (PRODUCT.md defaults and ranges) and the shapes the API returns. */
+/** TrainingConfig (the spec's defaults and ranges, README's API table) and the shapes the API returns. */
 import { z } from "zod";
 import type { TrainingRunRow } from "../db/schema.ts";
 import type { VramEstimate } from "../models/vram.ts";

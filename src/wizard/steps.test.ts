@@ -18,7 +18,7 @@ const unlocked = (f: Partial<ProgressFacts>) =>
     .filter((s) => s.lockedReason === null)
     .map((s) => s.id);
 
-describe("step prerequisites (PRODUCT.md table)", () => {
+describe("step prerequisites", () => {
   test("Model and Task are always open", () => {
     expect(unlocked({})).toEqual(["model", "task"]);
   });
