@@ -1,8 +1,12 @@
 /**
- * CSV as spreadsheets write it (RFC 4180): quoted fields with doubled quotes and
- * newlines inside, a UTF-8 BOM, and `,`, `;` or tab as the separator (guessed from
- * the header line, outside quotes).
+ * CSV as spreadsheets write it (RFC 4180), parsed by csv-parse: quoted fields with
+ * doubled quotes and newlines inside, a UTF-8 BOM, and `,`, `;` or tab as the
+ * separator (guessed here from the header line, outside quotes). Each row keeps the
+ * line it starts on, for errors a user can find in their editor.
  */
+import { CsvError, parse } from "csv-parse/sync";
+import { AppError } from "../lib/errors.ts";
+
 export function detectDelimiter(text: string): string {
   const firstLine: string[] = [];
   let inQuotes = false;
@@ -16,50 +20,30 @@ export function detectDelimiter(text: string): string {
 }
 
 /** Rows with the 1-based line each starts on (quoted newlines make rows span lines). */
-export function parseCsv(input: string): { rows: string[][]; lines: number[] } {
-  const text = input.replace(/^\uFEFF/, "");
-  const delimiter = detectDelimiter(text);
+export function parseCsv(input: string, filename = "The file"): { rows: string[][]; lines: number[] } {
+  // One line ending: csv-parse counts lines per character, so CRLF would count twice
+  // inside quoted fields (and a CR alone is an old Mac export).
+  const text = input.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n");
   const rows: string[][] = [];
   const lines: number[] = [];
-  let row: string[] = [];
-  let field = "";
-  let inQuotes = false;
-  let line = 1;
-  let rowLine = 1;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (inQuotes) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') inQuotes = false;
-      else {
-        if (ch === "\n") line++;
-        field += ch;
-      }
-    } else if (ch === '"' && field === "") inQuotes = true;
-    else if (ch === delimiter) {
-      row.push(field);
-      field = "";
-    } else if (ch === "\n" || ch === "\r") {
-      if (ch === "\r" && text[i + 1] === "\n") i++;
-      row.push(field);
-      field = "";
-      if (row.some((f) => f !== "")) {
-        rows.push(row);
-        lines.push(rowLine);
-      }
-      row = [];
-      line++;
-      rowLine = line;
-    } else field += ch;
-  }
-  if (field !== "" || row.length > 0) {
-    row.push(field);
-    if (row.some((f) => f !== "")) {
-      rows.push(row);
-      lines.push(rowLine);
-    }
+  try {
+    parse(text, {
+      delimiter: detectDelimiter(text),
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+      on_record: (record: string[], { lines: end }) => {
+        if (!record.some((f) => f !== "")) return null;
+        // `lines` is where the row ends; newlines can only sit inside quoted fields, so
+        // counting them says where it began.
+        rows.push(record);
+        lines.push(end - record.reduce((n, f) => n + f.split("\n").length - 1, 0));
+        return null;
+      },
+    });
+  } catch (err) {
+    if (err instanceof CsvError) throw new AppError(422, "invalid_csv", `${filename}: ${err.message.replace(/^[^:]*: /, "")}.`.replace(/\.\.$/, "."));
+    throw err;
   }
   return { rows, lines };
 }

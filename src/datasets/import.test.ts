@@ -62,6 +62,22 @@ describe("importing a ready dataset", () => {
     expect(rows[1]).toMatchObject({ instruction: "Short?", source_line: 4 });
   });
 
+  test("Windows line endings, tabs, a quoted row spanning lines: errors name the line a user sees", async () => {
+    const csv = 'question\tanswer\r\n"Two\r\nlines?"\tYes.\r\n\r\nA stray field\tno\textra\r\nLast?\tIndeed.\r\n';
+    const { file } = await importFile("tabs.csv", csv);
+    expect(file.details).toMatchObject({ shape: "qa", imported: 2, invalid: 1 });
+    expect(file.details.summary).toContain("line 5: has 3 fields, the header has 2");
+    expect(examples().map((r) => [r.instruction, r.source_line])).toEqual([["Two\nlines?", 2], ["", 5], ["Last?", 6]]);
+  });
+
+  test("a quote never closed fails the file with the line it opened on", async () => {
+    const { file } = await importFile("open.csv", 'question,answer\nFine?,Yes.\n"Never closed,oops\n');
+    expect(file).toMatchObject({ status: "failed", error_code: "invalid_csv" });
+    expect(file.error_message).toContain("open.csv");
+    expect(file.error_message).toContain("line 3");
+    expect(examples()).toHaveLength(0);
+  });
+
   test("chat messages and ShareGPT conversations become instruction / output", async () => {
     const lines = [
       JSON.stringify({ messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "Hi there" }, { role: "assistant", content: "Hello!" }] }),

@@ -35,7 +35,7 @@ export function parseDataset(type: "jsonl" | "json" | "csv", text: string, filen
     const records = value.map((v, i) => ({ line: i + 1, value: v }));
     return { records, columns: columnsOf(records), unit: "item" };
   }
-  const { rows, lines } = parseCsv(text);
+  const { rows, lines } = parseCsv(text, filename);
   if (rows.length === 0) throw new AppError(422, "empty_file", `${filename} has no rows.`);
   const header = rows[0]!.map((h) => h.trim());
   if (new Set(header).size !== header.length || header.some((h) => h === "")) {
