@@ -39,6 +39,7 @@ import { projectApiRoutes } from "./projects/api-routes.ts";
 import { projectPageRoutes } from "./projects/page-routes.tsx";
 import { createProjectService } from "./projects/service.ts";
 import { healthRoutes } from "./ops/health.ts";
+import { apiDocsRoutes } from "./api-docs/routes.tsx";
 import { createDiskGuard } from "./ops/disk.ts";
 import { requireAuth } from "./security/auth.ts";
 import { browserSession, csrfProtection } from "./security/csrf.ts";
@@ -171,6 +172,7 @@ export function createApp(deps: AppDeps) {
   });
 
   app.route("/", loginRoutes({ token: deps.config.authToken, limiter: guesses, clientAddress, sessionDays }));
+  app.route("/", apiDocsRoutes());
   app.route("/api/projects", projectApiRoutes(projects));
   app.route("/api", jobApiRoutes(jobs, projects, deps.queue));
   app.route("/api", modelApiRoutes(models));

@@ -1,4 +1,5 @@
 /** Column mapping of a dataset file whose columns were not recognised: the API and the Data step's form. */
+import type { ApiOperation } from "../lib/openapi.ts";
 import { Hono } from "hono";
 import type { AppEnv } from "../lib/app-env.ts";
 import { parseJsonBody, parseWith, readFormFields } from "../lib/validation.ts";
@@ -23,3 +24,8 @@ export function mappingPageRoutes(imports: ImportService, renderFileList: FileLi
     return c.html(renderFileList(c.req.param("id")));
   });
 }
+
+/** Joins the Files operations in the API document. */
+export const MAPPING_OPERATIONS: ApiOperation[] = [
+  { method: "post", path: "/projects/:id/files/:fileId/mapping", summary: "Say which columns of a dataset file are instruction, input and output", body: columnMappingSchema, response: { status: 202, description: "The file, importing again" }, errors: [400, 404, 409, 415, 422] },
+];

@@ -1,4 +1,5 @@
 /** The Review step: the spec's dataset API, and the page's fragments (modal, delete). */
+import type { ApiTag } from "../lib/openapi.ts";
 import { HTMX_EVENTS } from "../../views/htmx.ts";
 import { Hono } from "hono";
 import { stream } from "hono/streaming";
@@ -105,3 +106,16 @@ export function reviewPageRoutes(review: ReviewService, wizard: WizardRenderer) 
 }
 
 const filterToQuery = (f: ReviewFilter): Record<string, string> => ({ split: f.split, valid: f.valid, q: f.q, sort: f.sort, page: String(f.page) });
+
+export const DATASET_API: ApiTag = {
+  name: "Dataset",
+  description: "Review the examples: stats, pages, search, edits, deletes, export.",
+  operations: [
+    { method: "get", path: "/projects/:id/dataset/stats", summary: "Counts, splits, token lengths, duplicates removed", response: { status: 200, description: "DatasetStats" }, errors: [404] },
+    { method: "get", path: "/projects/:id/dataset/examples", summary: "One page of examples (filters, search, sort)", query: reviewFilterSchema, response: { status: 200, description: "`{ items, total, page, page_size }`" }, errors: [404] },
+    { method: "post", path: "/projects/:id/dataset/examples/delete", summary: "Delete examples by id, or every one matching a filter", body: batchDeleteSchema, response: { status: 200, description: "`{ deleted }`" }, errors: [400, 404, 415, 422] },
+    { method: "get", path: "/projects/:id/dataset/examples/:exampleId", summary: "One example with its provenance", response: { status: 200, description: "The example" }, errors: [404] },
+    { method: "patch", path: "/projects/:id/dataset/examples/:exampleId", summary: "Edit an example (validated again)", body: examplePatchSchema, response: { status: 200, description: "The example" }, errors: [400, 404, 415, 422] },
+    { method: "get", path: "/projects/:id/dataset/export", summary: "Download the dataset (Alpaca or chat JSONL, or CSV)", query: exportQuery, response: { status: 200, description: "The file", contentType: "application/jsonl" }, errors: [404, 422] },
+  ],
+};

@@ -1,4 +1,5 @@
 /** Files of a project: the spec's API, and the Data step's list fragment and forms. */
+import type { ApiTag } from "../lib/openapi.ts";
 import { Hono } from "hono";
 import type { AppEnv } from "../lib/app-env.ts";
 import type { WizardRenderer } from "../wizard/render.tsx";
@@ -42,3 +43,20 @@ export function documentPageRoutes(documents: DocumentService, renderFileList: F
       return c.html(renderFileList(c.req.param("id")));
     });
 }
+
+export const FILES_API: ApiTag = {
+  name: "Files",
+  description: "Documents (PDF, DOCX, TXT, MD) and ready datasets (JSONL, JSON, CSV), 50 MB each.",
+  operations: [
+    {
+      method: "post",
+      path: "/projects/:id/files/upload",
+      summary: "Upload files; each is accepted or refused with its reason",
+      body: { multipart: { kind: "`raw_doc` (documents, default) or `dataset_upload`", files: "One or more files" } },
+      response: { status: 201, description: "`{ files, errors }`: accepted files and per-file refusals" },
+      errors: [400, 404, 409, 413, 415, 422, 507],
+    },
+    { method: "get", path: "/projects/:id/files", summary: "A project's files with their extraction or import status", response: { status: 200, description: "`{ files }`" }, errors: [404] },
+    { method: "delete", path: "/projects/:id/files/:fileId", summary: "Delete a file with its chunks and examples", response: { status: 200, description: "`{ deleted: true, id }`" }, errors: [404] },
+  ],
+};

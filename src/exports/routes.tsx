@@ -1,5 +1,8 @@
 /** Export: start the export job, list the files, download one (the zip by default). */
+import type { ApiTag } from "../lib/openapi.ts";
 import { Hono } from "hono";
+import { z } from "zod";
+import { parseWith } from "../lib/validation.ts";
 import type { AppEnv } from "../lib/app-env.ts";
 import type { WizardRenderer } from "../wizard/render.tsx";
 import { ZIP_NAME, type ExportService } from "./service.ts";
@@ -9,6 +12,8 @@ export function attachment(filename: string): string {
   const ascii = filename.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
 }
+
+const downloadQuery = z.object({ file: z.string().optional().meta({ description: `One exported file's name (default: ${ZIP_NAME})` }) });
 
 export function exportApiRoutes(exports: ExportService) {
   return new Hono<AppEnv>()
@@ -24,7 +29,7 @@ export function exportApiRoutes(exports: ExportService) {
       });
     })
     .get("/projects/:id/export/download", (c) => {
-      const { path, filename } = exports.pathOf(c.req.param("id"), c.req.query("file") ?? ZIP_NAME);
+      const { path, filename } = exports.pathOf(c.req.param("id"), parseWith(downloadQuery, c.req.query()).file ?? ZIP_NAME);
       return new Response(Bun.file(path), {
         headers: { "Content-Disposition": attachment(filename), "Content-Type": "application/octet-stream", "X-Content-Type-Options": "nosniff" },
       });
@@ -37,3 +42,13 @@ export function exportPageRoutes(exports: ExportService, wizard: WizardRenderer)
     return wizard.render(c, c.req.param("id"), "export");
   });
 }
+
+export const EXPORT_API: ApiTag = {
+  name: "Export",
+  description: "The adapter, report, metrics and one zip.",
+  operations: [
+    { method: "post", path: "/projects/:id/export", summary: "Export the last successful run", response: { status: 202, description: "`{ job_id }`" }, errors: [404, 409] },
+    { method: "get", path: "/projects/:id/export/files", summary: "The exported files with their download URLs", response: { status: 200, description: "`{ files }`" }, errors: [404] },
+    { method: "get", path: "/projects/:id/export/download", summary: "Download one exported file (the zip by default)", query: downloadQuery, response: { status: 200, description: "The file", contentType: "application/octet-stream" }, errors: [404] },
+  ],
+};

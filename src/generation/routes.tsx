@@ -1,4 +1,5 @@
 /** Dataset generation: the spec's API, and the Preview step's forms and self-refreshing panel. */
+import type { ApiTag } from "../lib/openapi.ts";
 import { Hono } from "hono";
 import { AppError } from "../lib/errors.ts";
 import { parseOptionalJsonBody, parseWith, readFormFields } from "../lib/validation.ts";
@@ -50,3 +51,13 @@ export function generationPageRoutes(generation: GenerationService, wizard: Wiza
       return c.html(panel(c.req.param("id")));
     });
 }
+
+export const GENERATION_API: ApiTag = {
+  name: "Generation",
+  description: "A local LLM (Ollama) writes examples from the documents.",
+  operations: [
+    { method: "get", path: "/generation/models", summary: "Models installed in Ollama", response: { status: 200, description: "`{ models }`" }, errors: [502, 503] },
+    { method: "post", path: "/projects/:id/dataset/preview", summary: "Generate 10 preview examples", body: generateInput, bodyOptional: true, response: { status: 202, description: "`{ job_id }`" }, errors: [400, 404, 409, 415, 422, 502, 503] },
+    { method: "post", path: "/projects/:id/dataset/generate", summary: "Generate the full dataset (default 2,000 examples)", body: generateInput, bodyOptional: true, response: { status: 202, description: "`{ job_id }`" }, errors: [400, 404, 409, 415, 422, 502, 503] },
+  ],
+};

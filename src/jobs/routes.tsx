@@ -1,4 +1,5 @@
 /** Reading jobs: the spec's JSON endpoints and the JobProgress polling fragment. */
+import type { ApiTag } from "../lib/openapi.ts";
 import { Hono } from "hono";
 import type { AppEnv } from "../lib/app-env.ts";
 import type { ProjectService } from "../projects/service.ts";
@@ -23,3 +24,13 @@ export function jobPageRoutes(jobs: JobService, queue: JobQueue) {
     .get("/jobs/:id/progress", (c) => c.html(<JobProgress job={toJobJson(jobs.get(c.req.param("id")))} />))
     .post("/jobs/:id/cancel", (c) => c.html(<JobProgress job={toJobJson(queue.cancel(c.req.param("id")))} />));
 }
+
+export const JOBS_API: ApiTag = {
+  name: "Jobs",
+  description: "Long work (extraction, import, generation, hardware check, training, export) runs as jobs.",
+  operations: [
+    { method: "get", path: "/jobs/:id", summary: "Read a job: status, progress, error", response: { status: 200, description: "The job" }, errors: [404] },
+    { method: "post", path: "/jobs/:id/cancel", summary: "Cancel a queued job, or ask a running one to stop", response: { status: 200, description: "The job" }, errors: [404, 409] },
+    { method: "get", path: "/projects/:id/jobs", summary: "A project's jobs, newest first", response: { status: 200, description: "`{ jobs }`" }, errors: [404] },
+  ],
+};

@@ -1,4 +1,5 @@
 /** Resolving the base model: the API endpoint and the Model step's form share one service. */
+import type { ApiTag } from "../lib/openapi.ts";
 import { Hono } from "hono";
 import { AppError } from "../lib/errors.ts";
 import { z } from "zod";
@@ -50,3 +51,12 @@ export function modelPageRoutes(models: ModelService, wizard: WizardRenderer) {
     }
   });
 }
+
+export const MODELS_API: ApiTag = {
+  name: "Model",
+  description: "Resolve the base model: a Hugging Face id or a local folder.",
+  operations: [
+    { method: "post", path: "/projects/:id/model/resolve", summary: "Resolve a model id or local folder and set it on the project", body: resolveModelInput, response: { status: 200, description: "ModelInfo: architecture, parameters, VRAM, license, warnings" }, errors: [400, 404, 415, 422, 502, 503] },
+    { method: "post", path: "/projects/:id/model/remote-code", summary: "Allow the resolved model's own code to run (trust_remote_code)", body: consentInput, response: { status: 200, description: "The consent" }, errors: [400, 404, 409, 415, 422] },
+  ],
+};

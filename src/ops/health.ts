@@ -1,4 +1,5 @@
 /** /healthz (no token needed, reveals only up / down per check) and /api/version. */
+import type { ApiTag } from "../lib/openapi.ts";
 import { existsSync } from "node:fs";
 import { Hono } from "hono";
 import type { Db } from "../db/client.ts";
@@ -21,3 +22,9 @@ export function healthRoutes(db: Db, python: string) {
     })
     .get("/api/version", (c) => c.json({ name: "finetuneflow", version: pkg.version, bun: Bun.version }));
 }
+
+export const VERSION_API: ApiTag = {
+  name: "Server",
+  description: "What is running.",
+  operations: [{ method: "get", path: "/version", summary: "Name and version of the server", response: { status: 200, description: "`{ name, version, bun }`" }, errors: [] }],
+};

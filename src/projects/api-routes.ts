@@ -1,4 +1,5 @@
 /** /api/projects: JSON in and out, same service as the pages. */
+import type { ApiTag } from "../lib/openapi.ts";
 import { Hono } from "hono";
 import { parseJsonBody } from "../lib/validation.ts";
 import type { AppEnv } from "../lib/app-env.ts";
@@ -29,3 +30,15 @@ export function projectApiRoutes(projects: ProjectService) {
       return c.json({ deleted: true, id: c.req.param("id") });
     });
 }
+
+export const PROJECTS_API: ApiTag = {
+  name: "Projects",
+  description: "Create, list, read, rename and delete projects.",
+  operations: [
+    { method: "get", path: "/projects", summary: "List projects (search, status filter, pages)", query: projectListQuery, response: { status: 200, description: "`{ items, total, page, pages }`" }, errors: [] },
+    { method: "post", path: "/projects", summary: "Create a project", body: createProjectInput, response: { status: 201, description: "The project" }, errors: [400, 415, 422] },
+    { method: "get", path: "/projects/:id", summary: "Read a project", response: { status: 200, description: "The project" }, errors: [404] },
+    { method: "patch", path: "/projects/:id", summary: "Rename, describe or choose the task", body: updateProjectInput, response: { status: 200, description: "The project" }, errors: [400, 404, 415, 422] },
+    { method: "delete", path: "/projects/:id", summary: "Delete a project with its files, runs and exports", response: { status: 200, description: "`{ deleted: true, id }`" }, errors: [404] },
+  ],
+};

@@ -1,8 +1,9 @@
 /** Hardware check, training (start, status, cancel, resume, SSE stream) and their page fragments. */
+import type { ApiTag } from "../lib/openapi.ts";
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { AppError } from "../lib/errors.ts";
-import { parseJsonBody, parseOptionalJsonBody, readFormFields } from "../lib/validation.ts";
+import { parseJsonBody, parseOptionalJsonBody, parseWith, readFormFields } from "../lib/validation.ts";
 import type { AppEnv } from "../lib/app-env.ts";
 import type { WizardRenderer } from "../wizard/render.tsx";
 import type { RunEvent, RunHub } from "./hub.ts";
@@ -17,9 +18,16 @@ import { z } from "zod";
 /** How long a stream stays open after its run's last event, waiting for the client to close. */
 const SSE_LINGER_MS = 10 * 60_000;
 
+const hardwareQuery = z.object({ project_id: z.string().optional().meta({ description: "Add this project's VRAM estimate" }) });
+const resumeInput = z.object({ run_id: z.string().optional() }).strict();
+const streamQuery = z.object({
+  run_id: z.string().optional().meta({ description: "A run of the project (default: the latest)" }),
+  last_event_id: z.coerce.number().int().nonnegative().optional().meta({ description: "Resume after this event (or send Last-Event-ID)" }),
+});
+
 export function trainingApiRoutes(training: TrainingService, hardware: HardwareService, hub: RunHub) {
   return new Hono<AppEnv>()
-    .get("/hardware/check", async (c) => c.json(await hardware.check(c.req.query("project_id") || undefined)))
+    .get("/hardware/check", async (c) => c.json(await hardware.check(parseWith(hardwareQuery, c.req.query()).project_id || undefined)))
     .post("/projects/:id/train/start", async (c) => {
       const config = await parseJsonBody(c, trainingConfigSchema);
       const { run, jobId } = training.start(c.req.param("id"), config);
@@ -34,15 +42,17 @@ export function trainingApiRoutes(training: TrainingService, hardware: HardwareS
     .get("/projects/:id/train/curves", (c) => c.json({ runs: training.curves(c.req.param("id")) }))
     .post("/projects/:id/train/cancel", (c) => c.json(toRunJson(training.cancel(c.req.param("id")))))
     .post("/projects/:id/train/resume", async (c) => {
-      const body = await parseOptionalJsonBody(c, z.object({ run_id: z.string().optional() }).strict());
+      const body = await parseOptionalJsonBody(c, resumeInput);
       const { run, jobId } = training.resume(c.req.param("id"), body.run_id);
       return c.json({ job_id: jobId, run_id: run.id }, 202);
     })
     .get("/projects/:id/train/logs/stream", (c) => {
       const projectId = c.req.param("id");
-      const run = c.req.query("run_id") ? training.getRun(c.req.query("run_id")!) : training.latestRun(projectId);
+      const query = parseWith(streamQuery, c.req.query());
+      const run = query.run_id ? training.getRun(query.run_id) : training.latestRun(projectId);
       if (!run || run.projectId !== projectId) throw new AppError(404, "no_training_run", "This project has no training run yet.");
-      const after = Number(c.req.header("Last-Event-ID") ?? c.req.query("last_event_id") ?? 0) || 0;
+      // EventSource sends Last-Event-ID itself when it reconnects.
+      const after = Number(c.req.header("Last-Event-ID") ?? query.last_event_id ?? 0) || 0;
       return streamSSE(c, async (stream) => {
         let last = after;
         let done = false;
@@ -122,3 +132,24 @@ export function trainingPageRoutes(training: TrainingService, hardware: Hardware
     });
 }
 
+export const TRAINING_API: ApiTag = {
+  name: "Training",
+  description: "Hardware check, LoRA/QLoRA runs, live metrics.",
+  operations: [
+    { method: "get", path: "/hardware/check", summary: "GPU, VRAM, CUDA, PyTorch, bitsandbytes and a LoRA/QLoRA recommendation", query: hardwareQuery, response: { status: 200, description: "HardwareInfo (with the project's VRAM estimate when project_id is given)" }, errors: [404, 502, 503] },
+    { method: "post", path: "/projects/:id/train/start", summary: "Start a training run", body: trainingConfigSchema, response: { status: 202, description: "`{ run_id, job_id }`" }, errors: [400, 404, 409, 415, 422, 507] },
+    { method: "get", path: "/projects/:id/train/status", summary: "The latest run: status, progress, metrics, queue position", response: { status: 200, description: "TrainingStatus" }, errors: [404] },
+    { method: "get", path: "/projects/:id/train/runs", summary: "Every run of the project", response: { status: 200, description: "`{ runs }`" }, errors: [404] },
+    { method: "get", path: "/projects/:id/train/curves", summary: "Train-loss points of every run, to compare them", response: { status: 200, description: "`{ runs: [{ run_id, label, points }] }`" }, errors: [404] },
+    { method: "post", path: "/projects/:id/train/cancel", summary: "Cancel the running run (its last checkpoint is kept)", response: { status: 200, description: "The run" }, errors: [404, 409] },
+    { method: "post", path: "/projects/:id/train/resume", summary: "Resume an interrupted or cancelled run from its checkpoint", body: resumeInput, bodyOptional: true, response: { status: 202, description: "`{ run_id, job_id }`" }, errors: [400, 404, 409, 415, 422] },
+    {
+      method: "get",
+      path: "/projects/:id/train/logs/stream",
+      summary: "Live run events (Server-Sent Events); resumes after Last-Event-ID",
+      query: streamQuery,
+      response: { status: 200, description: "Events: started, log, eval, progress, checkpoint, stderr, complete, error, cancelled", contentType: "text/event-stream" },
+      errors: [404],
+    },
+  ],
+};
