@@ -49,7 +49,7 @@ def _answer(model, tokenizer, messages: list[dict], max_new_tokens: int) -> str:
 def run(run_dir: str, samples: int = 5, max_new_tokens: int = 128) -> int:
     from peft import PeftModel
 
-    from .train import load_model, load_tokenizer
+    from .loading import load_model, load_tokenizer
 
     run_path = Path(run_dir)
     adapter = run_path / "adapter"

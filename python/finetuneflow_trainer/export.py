@@ -62,7 +62,7 @@ def run(run_dir: str, out_dir: str | None = None, merge: bool = False, provenanc
         from peft import PeftModel
 
         from .config import parse_config
-        from .train import load_model, load_tokenizer
+        from .loading import load_model, load_tokenizer
 
         cfg = parse_config({**summary["config"], "method": "lora"})
         merged = PeftModel.from_pretrained(load_model(cfg, "cpu", for_training=False), str(adapter)).merge_and_unload()

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from .config import TrainConfig
+from .loading import load_model, load_tokenizer
 from .data import PadCollator, encode_all, ensure_chat_template, read_examples
 from .errors import OOM_ADVICE, TrainerError
 from .events import emit, log
@@ -43,49 +44,6 @@ class CancelFlag:
 def latest_checkpoint(checkpoints: Path) -> Path | None:
     found = [p for p in checkpoints.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()]
     return max(found, key=lambda p: int(p.name.split("-")[-1]), default=None)
-
-
-def load_tokenizer(cfg: TrainConfig):
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(cfg.base_model, trust_remote_code=cfg.trust_remote_code)
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    return tokenizer
-
-
-def load_model(cfg: TrainConfig, device: str, for_training: bool = True):
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    cuda = device == "cuda"
-    dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if cuda else torch.float32
-    kwargs: dict = {"dtype": dtype, "trust_remote_code": cfg.trust_remote_code}
-    if cfg.method == "qlora":
-        if not cuda:
-            raise TrainerError("qlora_needs_gpu", "QLoRA needs a CUDA GPU; none was found.", "Use LoRA, or train on a machine with an NVIDIA GPU.")
-        try:
-            import bitsandbytes  # noqa: F401
-            from transformers import BitsAndBytesConfig
-        except ImportError as e:
-            raise TrainerError("bnb_missing", "bitsandbytes is not installed, so QLoRA cannot run.", "Install bitsandbytes or use LoRA.") from e
-        kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=dtype
-        )
-    if cuda:
-        kwargs["device_map"] = {"": 0}
-    try:
-        model = AutoModelForCausalLM.from_pretrained(cfg.base_model, **kwargs)
-    except OSError as e:
-        raise TrainerError("model_load_failed", f"Could not load the base model {cfg.base_model}: {e}", "Check the path or id, and HF_TOKEN for gated models.") from e
-    if for_training and cfg.method == "qlora":
-        from peft import prepare_model_for_kbit_training
-
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=cfg.gradient_checkpointing)
-    elif for_training and cfg.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-        model.enable_input_require_grads()
-    return model
 
 
 def _json_callback(cfg: TrainConfig, cancel: CancelFlag, collator: PadCollator, checkpoints: Path, started_at: float):

@@ -5,7 +5,6 @@
  * It can stop anywhere (crash, kill -9, cancel) and resume without duplicating or
  * losing examples: every accepted batch is one transaction tagged with the job id.
  */
-import { z } from "zod";
 import type { ExampleFields } from "../datasets/shapes.ts";
 import type { ExampleStore, NewExample } from "../datasets/example-store.ts";
 import { contentHash, exampleColumns, MIN_VALID_EXAMPLES, validateFields } from "../datasets/validate.ts";
@@ -18,35 +17,14 @@ import { projectTokenCounter } from "../models/tokenizer.ts";
 import type { ProjectService } from "../projects/service.ts";
 import type { TaskType } from "../projects/schemas.ts";
 import type { Backend, GenerationConfig } from "./backends.ts";
-import { planQuotas } from "./plan.ts";
+import { evalSplit, planQuotas } from "./plan.ts";
 import { PROMPTS, renderPrompt } from "./prompts.ts";
 import { groundingScore, NearDuplicateIndex, refusalReason } from "./quality.ts";
 import { exampleJsonSchema, parseExamples } from "./repair.ts";
+import { generationResultSchema, type GenerationPayload, type GenerationResult } from "./job-schemas.ts";
 
 const PER_REQUEST = 3;
-const EVAL_RATIO = 0.1;
 const PARSE_RETRIES = 2;
-const splitRank = (key: string) => new Bun.CryptoHasher("sha1").update(`42:${key}`).digest().readUInt32BE(0);
-
-export const generationPayload = z.object({ projectId: z.string(), mode: z.enum(["preview", "full"]), model: z.string(), target: z.number().int().positive() });
-export type GenerationPayload = z.infer<typeof generationPayload>;
-
-/** The job's result; saved after every batch so a stopped job still reports its counts. */
-export const generationResultSchema = z
-  .object({
-    duplicates_removed: z.number().default(0),
-    filtered: z.record(z.string(), z.number()).default({}),
-    requests: z.number().default(0),
-    produced: z.number().optional(),
-    valid: z.number().optional(),
-    invalid: z.number().optional(),
-    seconds: z.number().optional(),
-    examples_per_second: z.number().nullable().optional(),
-    chunks_total: z.number().optional(),
-    chunks_used: z.number().optional(),
-  })
-  .loose();
-export type GenerationResult = z.infer<typeof generationResultSchema>;
 
 export type GenerationJobDeps = {
   db: Db;
@@ -58,16 +36,6 @@ export type GenerationJobDeps = {
   logger: Logger;
   now: () => number;
 };
-
-/** Eval examples come from whole documents (or, with few documents, whole chunks) that
- * train never sees, chosen by a seeded hash so a resumed run picks the same ones. */
-function evalSplit(all: ReadyChunk[], quotas: Map<string, number>) {
-  const groupByFile = new Set(all.map((c) => c.fileId)).size >= 5;
-  const groupOf = (c: ReadyChunk) => (groupByFile ? c.fileId : c.id);
-  const groups = [...new Set(all.filter((c) => quotas.has(c.id)).map(groupOf))].sort((a, b) => splitRank(a) - splitRank(b));
-  const evalGroups = new Set(groups.length >= 2 ? groups.slice(0, Math.max(1, Math.round(groups.length * EVAL_RATIO))) : []);
-  return (c: ReadyChunk): "train" | "eval" => (evalGroups.has(groupOf(c)) ? "eval" : "train");
-}
 
 export function createGenerationJob(deps: GenerationJobDeps) {
   return async function run(ctx: JobContext<GenerationPayload>): Promise<GenerationResult> {

@@ -42,3 +42,16 @@ export function planQuotas(chunks: PlannedChunk[], target: number, perCall = 1):
   chunks.forEach((c, i) => floors[i]! > 0 && quotas.set(c.id, floors[i]!));
   return quotas;
 }
+
+const EVAL_RATIO = 0.1;
+const splitRank = (key: string) => new Bun.CryptoHasher("sha1").update(`42:${key}`).digest().readUInt32BE(0);
+
+/** Eval examples come from whole documents (or, with few documents, whole chunks) that
+ * train never sees, chosen by a seeded hash so a resumed run picks the same ones. */
+export function evalSplit<C extends { id: string; fileId: string }>(all: C[], quotas: Map<string, number>) {
+  const groupByFile = new Set(all.map((c) => c.fileId)).size >= 5;
+  const groupOf = (c: C) => (groupByFile ? c.fileId : c.id);
+  const groups = [...new Set(all.filter((c) => quotas.has(c.id)).map(groupOf))].sort((a, b) => splitRank(a) - splitRank(b));
+  const evalGroups = new Set(groups.length >= 2 ? groups.slice(0, Math.max(1, Math.round(groups.length * EVAL_RATIO))) : []);
+  return (c: C): "train" | "eval" => (evalGroups.has(groupOf(c)) ? "eval" : "train");
+}

@@ -14,7 +14,8 @@ import type { Logger } from "../lib/logger.ts";
 import type { JobQueue } from "../jobs/queue.ts";
 import type { ProjectService } from "../projects/service.ts";
 import type { Backend, GenerationConfig } from "./backends.ts";
-import { createGenerationJob, generationPayload } from "./job.ts";
+import { createGenerationJob } from "./job.ts";
+import { generationPayload } from "./job-schemas.ts";
 
 export const PREVIEW_JOB = "dataset_preview";
 export const GENERATE_JOB = "dataset_generate";

@@ -2,7 +2,7 @@
 import { toJobJson } from "../jobs/schemas.ts";
 import type { JobRow } from "../db/schema.ts";
 import type { PreviewData } from "../../views/wizard/steps/PreviewStep.tsx";
-import { generationResultSchema } from "./job.ts";
+import { generationResultSchema } from "./job-schemas.ts";
 import { GENERATE_JOB, PREVIEW_JOB, type GenerationService } from "./service.ts";
 
 const withResult = (j: JobRow | undefined) => (j ? { ...toJobJson(j), result: j.result ? generationResultSchema.parse(j.result) : null } : undefined);

@@ -1,0 +1,22 @@
+/** The generation job's payload and result, as the queue stores them. */
+import { z } from "zod";
+
+export const generationPayload = z.object({ projectId: z.string(), mode: z.enum(["preview", "full"]), model: z.string(), target: z.number().int().positive() });
+export type GenerationPayload = z.infer<typeof generationPayload>;
+
+/** The job's result; saved after every batch so a stopped job still reports its counts. */
+export const generationResultSchema = z
+  .object({
+    duplicates_removed: z.number().default(0),
+    filtered: z.record(z.string(), z.number()).default({}),
+    requests: z.number().default(0),
+    produced: z.number().optional(),
+    valid: z.number().optional(),
+    invalid: z.number().optional(),
+    seconds: z.number().optional(),
+    examples_per_second: z.number().nullable().optional(),
+    chunks_total: z.number().optional(),
+    chunks_used: z.number().optional(),
+  })
+  .loose();
+export type GenerationResult = z.infer<typeof generationResultSchema>;
