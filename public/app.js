@@ -1,5 +1,7 @@
-// Page behaviour shared by every screen. No inline scripts anywhere: this file and
-// Alpine components are the only client code, so a strict CSP can apply.
+// Page behaviour shared by every screen: the CSRF header on htmx requests, the confirm
+// dialog, toasts, focus after a step change. Screen parts with their own state are
+// Alpine components (components.js); the live training chart is train.js. No inline
+// scripts anywhere, so a strict CSP can apply.
 (() => {
   "use strict";
 

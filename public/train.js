@@ -1,6 +1,6 @@
 // Train step: the live run over SSE (EventSource reconnects and resumes from the last
 // event id, so a reload or a dropped connection redraws the whole curve), the uPlot
-// loss chart with a log-scale toggle, the LogStream, and "Reset to defaults".
+// loss chart with a log-scale toggle, and the LogStream.
 (() => {
   "use strict";
   const fmt = (v, d = 4) => (typeof v === "number" ? (Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(2) : v.toFixed(d)) : "—");
@@ -133,11 +133,4 @@
   document.addEventListener("DOMContentLoaded", () => wire(document));
   document.addEventListener("htmx:load", (e) => wire(e.target));
 
-  document.addEventListener("click", (e) => {
-    const reset = e.target.closest && e.target.closest(".reset-defaults");
-    if (!reset) return;
-    const form = reset.closest("form");
-    form.querySelectorAll("input[data-default]").forEach((i) => (i.value = i.dataset.default));
-    form.querySelector(".hp-grid").dispatchEvent(new Event("change", { bubbles: true }));
-  });
 })();

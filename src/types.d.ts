@@ -19,11 +19,7 @@ declare module "*/public/app.js" {
   const path: string;
   export default path;
 }
-declare module "*/public/upload.js" {
-  const path: string;
-  export default path;
-}
-declare module "*/public/review.js" {
+declare module "*/public/components.js" {
   const path: string;
   export default path;
 }

@@ -6,7 +6,7 @@
 export const HTMX_EVENTS = {
   /** Examples were deleted or edited: Review's results refresh. */
   datasetChanged: "dataset-changed",
-  /** A file was uploaded (public/upload.js dispatches it): the Data step's list refreshes. */
+  /** A file was uploaded (the upload component in public/components.js dispatches it): the Data step's list refreshes. */
   filesChanged: "files-changed",
 } as const;
 export type HtmxEvent = (typeof HTMX_EVENTS)[keyof typeof HTMX_EVENTS];

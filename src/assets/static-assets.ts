@@ -9,8 +9,7 @@ import uplotCssPath from "uplot/dist/uPlot.min.css" with { type: "file" };
 import uplotPath from "uplot/dist/uPlot.iife.min.js" with { type: "file" };
 import appCssPath from "../../public/app.css" with { type: "file" };
 import appJsPath from "../../public/app.js" with { type: "file" };
-import uploadJsPath from "../../public/upload.js" with { type: "file" };
-import reviewJsPath from "../../public/review.js" with { type: "file" };
+import componentsJsPath from "../../public/components.js" with { type: "file" };
 import trainJsPath from "../../public/train.js" with { type: "file" };
 import faviconPath from "../../public/favicon.svg" with { type: "file" };
 import pkg from "../../package.json" with { type: "json" };
@@ -27,8 +26,7 @@ export const STATIC_ASSETS: Record<string, Asset> = {
   "uplot.min.css": { path: uplotCssPath, contentType: CSS },
   "app.css": { path: appCssPath, contentType: CSS },
   "app.js": { path: appJsPath, contentType: JS },
-  "upload.js": { path: uploadJsPath, contentType: JS },
-  "review.js": { path: reviewJsPath, contentType: JS },
+  "components.js": { path: componentsJsPath, contentType: JS },
   "train.js": { path: trainJsPath, contentType: JS },
   "favicon.svg": { path: faviconPath, contentType: "image/svg+xml" },
 };

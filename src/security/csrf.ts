@@ -1,7 +1,7 @@
 /**
  * CSRF: a browser request that changes state must prove it comes from our pages —
  * same-origin (Origin / Sec-Fetch-Site) and carrying the page's token (the
- * X-CSRF-Token header htmx and upload.js send, or a `_csrf` form field). API clients
+ * X-CSRF-Token header htmx and the upload component send, or a `_csrf` form field). API clients
  * with a bearer token, and non-browser clients (no Origin, no Sec-Fetch-*), cannot be
  * driven by another site and pass.
  *

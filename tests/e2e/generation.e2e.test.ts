@@ -65,7 +65,8 @@ test("a user previews 10 examples, generates the full dataset and reaches Review
   await screenshot(page, "preview-01-results");
 
   await page.getByLabel("Target examples").fill("30");
-  expect(await page.locator("#projection").textContent()).toContain("for 30 examples");
+  // Alpine redraws on its next tick: wait for the text, not for the keystroke.
+  await page.locator("#projection", { hasText: "for 30 examples" }).waitFor();
   await page.getByRole("button", { name: "Generate Full Dataset" }).click();
   await page.locator("#preview-panel .job-progress").waitFor();
   await screenshot(page, "preview-02-generating");

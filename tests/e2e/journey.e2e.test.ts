@@ -94,6 +94,10 @@ test("the whole wizard, from a new project to a downloaded adapter that loads", 
   await next("train");
 
   // A short CPU run: a few dozen steps of LoRA on the tiny model.
+  // "Reset to defaults" puts back every field the user changed.
+  await page.getByLabel("LoRA rank (r)").fill("64");
+  await page.getByRole("button", { name: "Reset to defaults" }).click();
+  expect(await page.getByLabel("LoRA rank (r)").inputValue()).toBe("16");
   await page.getByLabel("Epochs").fill("3");
   await page.getByLabel("Batch size").fill("4");
   await page.getByLabel("Gradient accumulation").fill("1");

@@ -52,10 +52,28 @@ test("a user filters, searches, edits in the modal and deletes selected examples
   await modal.waitFor({ state: "hidden" });
   await session.page.locator(".example-row", { hasText: "Press and hold" }).waitFor();
 
-  // Delete selected: clear the search (Enter submits at once), select the page, confirm with the count.
+  // Keyboard: Enter on a row opens it, → moves to the next example, Escape gives focus back to a row.
   await session.page.getByLabel("Search").fill("");
   await session.page.getByLabel("Search").press("Enter");
   await session.page.waitForFunction(() => document.querySelectorAll(".example-row").length === 50);
+  const firstId = await session.page.locator(".example-row").first().getAttribute("data-example-id");
+  await session.page.locator(".example-row").first().focus();
+  await session.page.keyboard.press("Enter");
+  await session.page.waitForFunction((id) => document.querySelector<HTMLDialogElement>("#example-modal")?.open && document.querySelector("#example-modal")?.getAttribute("data-example-id") === id, firstId);
+  await session.page.keyboard.press("ArrowRight");
+  await session.page.waitForFunction((id) => { const m = document.querySelector<HTMLDialogElement>("#example-modal"); return m?.open && m.getAttribute("data-example-id") !== id; }, firstId);
+  await session.page.keyboard.press("Escape");
+  await modal.waitFor({ state: "hidden" });
+  await session.page.waitForFunction(() => document.activeElement?.classList.contains("example-row") === true);
+
+  // Select the page, then every matching example beyond it: the count follows.
+  await session.page.getByLabel("Select every example on this page").check();
+  await session.page.getByRole("button", { name: "Select all 72 examples" }).click();
+  await session.page.getByRole("button", { name: "Delete selected (72)" }).waitFor();
+  await session.page.getByLabel("Select every example on this page").uncheck();
+  await session.page.getByRole("button", { name: "Delete selected", exact: true }).waitFor();
+
+  // Delete selected: select the page, confirm with the count.
   await session.page.getByLabel("Select every example on this page").check();
   await session.page.getByRole("button", { name: "Delete selected (50)" }).click();
   const dialog = session.page.locator("#confirm-dialog");

@@ -23,10 +23,10 @@ export function Layout(props: { title: string; children: Child; extraHead?: Chil
         {props.extraHead}
         <script src={assetUrl("htmx.min.js")} defer></script>
         <script src={assetUrl("app.js")} defer></script>
-        <script src={assetUrl("upload.js")} defer></script>
-        <script src={assetUrl("review.js")} defer></script>
         <script src={assetUrl("uplot.min.js")} defer></script>
         <script src={assetUrl("train.js")} defer></script>
+        {/* Deferred scripts run in order: components register on alpine:init before Alpine starts. */}
+        <script src={assetUrl("components.js")} defer></script>
         <script src={assetUrl("alpine.min.js")} defer></script>
       </head>
       <body>

@@ -39,21 +39,35 @@ function DropZone(props: { projectId: string; kind: string; title: string; accep
       <h3 id={`${props.kind}-title`}>{props.title}</h3>
       <div
         class="dropzone"
+        x-data="uploadZone"
+        x-bind:class="dropClass"
+        x-on:dragover="dragOver"
+        x-on:dragleave="dragLeave"
+        x-on:drop="drop"
         data-dropzone
         data-upload-url={`/api/projects/${props.projectId}/files/upload`}
         data-kind={props.kind}
         data-accept={props.accept}
         data-max-bytes={String(MAX_FILE_BYTES)}
+        data-changed-event={HTMX_EVENTS.filesChanged}
       >
         <p>
           Drag &amp; drop files here, or{" "}
-          <label for={id} class="link-label" tabindex={0} role="button">
+          <label for={id} class="link-label" tabindex={0} role="button" {...{ "x-on:keydown.enter": "browse" }} {...{ "x-on:keydown.space": "browse" }}>
             browse your computer
           </label>
         </p>
         <p class="field-hint">{props.help}</p>
-        <input id={id} type="file" multiple accept={props.accept} class="visually-hidden" />
-        <ul class="upload-queue" aria-live="polite" aria-label="Uploads in progress"></ul>
+        <input id={id} type="file" multiple accept={props.accept} class="visually-hidden" x-ref="input" x-on:change="pick" />
+        <ul class="upload-queue" aria-live="polite" aria-label="Uploads in progress">
+          <template x-for="item in items" x-bind:key="item.id">
+            <li x-bind:class="item.cls">
+              <span class="upload-name" x-text="item.name"></span>
+              <progress class="progress" max={100} x-show="item.uploading" x-bind:value="item.progress" x-bind:aria-label="item.label"></progress>
+              <span class="upload-status" x-text="item.status"></span>
+            </li>
+          </template>
+        </ul>
       </div>
     </section>
   );

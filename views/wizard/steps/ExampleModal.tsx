@@ -46,13 +46,13 @@ export function ExampleModal(props: {
     );
   const pages = p.chunk?.pageStart ? (p.chunk.pageEnd && p.chunk.pageEnd !== p.chunk.pageStart ? `pages ${p.chunk.pageStart}–${p.chunk.pageEnd}` : `page ${p.chunk.pageStart}`) : null;
   return (
-    <dialog id="example-modal" class="dialog dialog-wide" aria-labelledby="example-title" data-example-id={e.id}>
+    <dialog id="example-modal" class="dialog dialog-wide" aria-labelledby="example-title" data-example-id={e.id} x-data="exampleModal" x-on:keydown="navigate" x-on:close="closed">
       <div class="modal-head">
         <h2 id="example-title">Example</h2>
         <div class="modal-nav">
           {nav(props.neighbours.prev, "← Previous", "prev")}
           {nav(props.neighbours.next, "Next →", "next")}
-          <button type="button" class="btn btn-small modal-close" aria-label="Close">
+          <button type="button" class="btn btn-small modal-close" aria-label="Close" x-on:click="close">
             ×
           </button>
         </div>

@@ -115,21 +115,21 @@ export function ReviewResults(props: { project: ProjectSummary; data: ReviewData
     <div id="review-results" hx-get={wizardUrl} hx-trigger={fromBody(HTMX_EVENTS.datasetChanged)} hx-disinherit="*" {...swap}>
       <StatsBar stats={stats} />
 
-      <form id="review-selection" class="review-selection" hx-disinherit="*" hx-post={`/projects/${id}/review/delete`} hx-confirm="Delete the selected examples? This cannot be undone." data-confirm-label="Delete examples" data-total={String(page.total)} {...swap}>
+      <form id="review-selection" class="review-selection" x-data="reviewSelection" x-on:change="changed" x-bind:hx-confirm="confirmText" hx-disinherit="*" hx-post={`/projects/${id}/review/delete`} hx-confirm="Delete the selected examples? This cannot be undone." data-confirm-label="Delete examples" data-total={String(page.total)} {...swap}>
         <input type="hidden" name="split" value={filter.split} />
         <input type="hidden" name="valid" value={filter.valid} />
         <input type="hidden" name="q" value={filter.q} />
         <input type="hidden" name="sort" value={filter.sort} />
         <input type="hidden" name="page" value={String(filter.page)} />
-        <input type="hidden" name="all_matching" value="" />
+        <input type="hidden" name="all_matching" value="" x-bind:value="allMatchingValue" />
         <div class="selection-bar">
           <span class="selection-count" aria-live="polite">
             {page.total_is_capped ? `More than ${formatCount(page.total)}` : formatCount(page.total)} matching
           </span>
-          <button type="button" class="btn btn-small select-all-matching" hidden>
+          <button type="button" class="btn btn-small select-all-matching" hidden x-bind:hidden="hideAllMatching" x-on:click="selectAllMatching">
             Select all {page.total_is_capped ? "matching" : formatCount(page.total)} examples
           </button>
-          <button type="submit" class="btn btn-small btn-danger-outline delete-selected" disabled>
+          <button type="submit" class="btn btn-small btn-danger-outline delete-selected" disabled x-bind:disabled="nothingSelected" x-text="deleteLabel">
             Delete selected
           </button>
         </div>
@@ -140,7 +140,7 @@ export function ReviewResults(props: { project: ProjectSummary; data: ReviewData
             <thead>
               <tr>
                 <th scope="col" class="check-col">
-                  <input type="checkbox" class="select-page" aria-label="Select every example on this page" />
+                  <input type="checkbox" class="select-page" aria-label="Select every example on this page" x-bind:checked="pageChecked" />
                 </th>
                 <th scope="col">{qa ? "Question" : "Instruction"}</th>
                 <th scope="col">{qa ? "Answer" : "Output"}</th>
@@ -164,8 +164,9 @@ export function ReviewResults(props: { project: ProjectSummary; data: ReviewData
 
 function Row({ projectId, example: e, filter }: { projectId: string; example: ExampleRow; filter: ReviewFilter }) {
   return (
-    <tr class={`example-row${e.isValid ? "" : " invalid-row"}`} tabindex={0} hx-get={`/projects/${projectId}/examples/${e.id}?${filterQuery(filter)}`} hx-target="#example-modal-slot" hx-swap="innerHTML" data-example-id={e.id}>
-      <td class="check-col">
+    <tr class={`example-row${e.isValid ? "" : " invalid-row"}`} tabindex={0} hx-get={`/projects/${projectId}/examples/${e.id}?${filterQuery(filter)}`} hx-target="#example-modal-slot" hx-swap="innerHTML" data-example-id={e.id} {...{ "x-on:keydown.enter": "openRow" }}>
+      {/* A click on the checkbox selects the row; anywhere else on the row opens the example. */}
+      <td class="check-col" {...{ "x-on:click.stop": "keepRowClosed" }}>
         <input type="checkbox" name="ids" value={e.id} aria-label={`Select example: ${truncate(e.instruction, 60)}`} />
       </td>
       <td>{truncate(e.instruction, 140)}</td>

@@ -28,7 +28,7 @@ function HyperparamForm({ project, data }: { project: ProjectSummary; data: Trai
   const errors = data.errors ?? {};
   const id = project.id;
   return (
-    <form class="hyperparams" method="post" action={`/projects/${id}/train`} hx-post={`/projects/${id}/train`} hx-target="#wizard" hx-swap="outerHTML" novalidate>
+    <form class="hyperparams" x-data="trainForm" method="post" action={`/projects/${id}/train`} hx-post={`/projects/${id}/train`} hx-target="#wizard" hx-swap="outerHTML" novalidate>
       {errors._ ? (
         <div class="form-error" role="alert">
           {errors._}
@@ -58,7 +58,7 @@ function HyperparamForm({ project, data }: { project: ProjectSummary; data: Trai
       </div>
       <TrainPlan project={project} plan={data.plan} />
       <div class="form-actions">
-        <button type="button" class="btn reset-defaults">
+        <button type="button" class="btn reset-defaults" x-on:click="reset">
           Reset to defaults
         </button>
         <button type="submit" class="btn btn-primary">
