@@ -1,4 +1,4 @@
-/** Jobs as the API and the JobProgress component see them (the spec's Job type: docs/architecture.md, API). */
+/** Jobs as the API and the JobProgress component see them (the spec's Job type; README's API table). */
 import type { JobRow } from "../db/schema.ts";
 
 export const JOB_STATUSES = ["queued", "running", "success", "failed", "retrying", "cancelled"] as const;

@@ -1,5 +1,5 @@
 /**
- * The wizard's eight steps and their prerequisites (docs/architecture.md, The wizard). Pure: given what a
+ * The wizard's eight steps and their prerequisites (this file is their one table). Pure: given what a
  * project has, says which steps are complete, which are locked and why.
  */
 import { MIN_VALID_EXAMPLES } from "../datasets/validate.ts";
