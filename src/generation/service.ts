@@ -5,16 +5,10 @@
  * step shows.
  */
 import { z } from "zod";
-import type { Db } from "../db/client.ts";
 import type { JobRow } from "../db/schema.ts";
-import type { ExampleStore } from "../datasets/example-store.ts";
-import type { ReadyChunk } from "../documents/service.ts";
 import { AppError } from "../lib/errors.ts";
-import type { Logger } from "../lib/logger.ts";
 import type { JobQueue } from "../jobs/queue.ts";
-import type { ProjectService } from "../projects/service.ts";
-import type { Backend, GenerationConfig } from "./backends.ts";
-import { createGenerationJob } from "./job.ts";
+import { createGenerationJob, type GenerationJobDeps } from "./job.ts";
 import { generationPayload } from "./job-schemas.ts";
 
 export const PREVIEW_JOB = "dataset_preview";
@@ -32,17 +26,8 @@ export const generateInput = z
 
 export type GenerationService = ReturnType<typeof createGenerationService>;
 
-export function createGenerationService(deps: {
-  db: Db;
-  queue: JobQueue;
-  examples: ExampleStore;
-  readyChunks: (projectId: string) => ReadyChunk[];
-  backends: Backend[];
-  config: GenerationConfig & { groundingThreshold: number };
-  projects: ProjectService;
-  logger: Logger;
-  now?: () => number;
-}) {
+/** What the job needs, plus the queue it runs on; `now` defaults to the clock. */
+export function createGenerationService(deps: Omit<GenerationJobDeps, "now"> & { queue: JobQueue; now?: () => number }) {
   const run = createGenerationJob({ ...deps, now: deps.now ?? Date.now });
   for (const type of GENERATION_JOBS) deps.queue.register(type, { payload: generationPayload, group: "generation", maxAttempts: 3, run });
 
