@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { servedRoutes } from "../../tests/helpers/routes.ts";
 import { makeTestApp, type TestApp } from "../../tests/helpers/test-app.ts";
 
 let t: TestApp;
@@ -9,14 +10,11 @@ type Doc = { openapi: string; paths: Record<string, Record<string, { responses: 
 
 /** Every (method, path) the app serves under /api, in OpenAPI's path syntax. */
 function servedApiRoutes(): string[] {
-  const served = new Set<string>();
-  for (const r of t.app.routes) {
-    if (r.method === "ALL" || !r.path.startsWith("/api/")) continue;
-    served.add(`${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, "{$1}")}`);
-  }
+  const served = servedRoutes(t.app)
+    .filter((r) => r.path.startsWith("/api/"))
+    .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, "{$1}")}`);
   // The document's own routes describe the rest; they are not part of it.
-  for (const own of ["get /api/openapi.json", "get /api/docs"]) served.delete(own);
-  return [...served].sort();
+  return served.filter((r) => r !== "get /api/openapi.json" && r !== "get /api/docs").sort();
 }
 
 describe("the OpenAPI document", () => {

@@ -16,6 +16,7 @@ const TRAINABLE = ["train", "eval"] as const;
 export function createExampleStore(db: Db) {
   const sqlite = db.$client;
   const trainable = (projectId: string) => and(eq(examples.projectId, projectId), eq(examples.isValid, true), inArray(examples.split, [...TRAINABLE]));
+  const countTrainable = (projectId: string): number => db.select({ n: sql<number>`count(*)` }).from(examples).where(trainable(projectId)).get()!.n;
 
   return {
     /** Inserts in batches; call inside a transaction to keep them with other writes. */
@@ -45,11 +46,11 @@ export function createExampleStore(db: Db) {
         .where(and(eq(examples.projectId, projectId), eq(examples.isValid, true), withPreview ? sql`1=1` : sql`${examples.split} != 'preview'`))
         .all(),
 
-    countTrainable: (projectId: string): number => db.select({ n: sql<number>`count(*)` }).from(examples).where(trainable(projectId)).get()!.n,
+    countTrainable,
 
     /** The 95th percentile of valid train/eval examples' token counts (null with none). */
     p95Tokens(projectId: string): number | null {
-      const n = this.countTrainable(projectId);
+      const n = countTrainable(projectId);
       if (n === 0) return null;
       const row = sqlite
         .query("select token_count as t from examples where project_id = ? and is_valid = 1 and split in ('train', 'eval') order by token_count limit 1 offset ?")

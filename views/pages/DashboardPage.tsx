@@ -1,6 +1,7 @@
 import { PROJECT_STATUSES, type ProjectListQuery, type ProjectSummary } from "../../src/projects/schemas.ts";
 import { formatCount, relativeTime } from "../../src/lib/format.ts";
 import { Layout } from "../layouts/Layout.tsx";
+import { SelectField } from "../components/SelectField.tsx";
 import { html } from "hono/html";
 import { statusBadge, statusLabel } from "../components/StatusBadge.tsx";
 
@@ -24,19 +25,7 @@ export function DashboardPage(props: ListProps) {
           Search by name
           <input type="search" name="q" value={query.q} maxlength={120} />
         </label>
-        <label>
-          Status
-          <select name="status">
-            <option value="all" selected={query.status === "all"}>
-              Any status
-            </option>
-            {PROJECT_STATUSES.map((s) => (
-              <option value={s} selected={query.status === s}>
-                {statusLabel(s)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField label="Status" name="status" value={query.status} options={[["all", "Any status"], ...PROJECT_STATUSES.map((st) => [st, statusLabel(st)] as const)]} />
         <button type="submit" class="btn">
           Filter
         </button>

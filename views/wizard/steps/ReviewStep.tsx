@@ -1,3 +1,4 @@
+import { SelectField } from "../../components/SelectField.tsx";
 import { fromBody, HTMX_EVENTS } from "../../htmx.ts";
 import type { ExampleRow } from "../../../src/db/schema.ts";
 import type { DatasetStats, ReviewPage } from "../../../src/datasets/review-service.ts";
@@ -53,54 +54,22 @@ export function ReviewStep(props: { project: ProjectSummary; data: ReviewData })
   );
 }
 
+const VALIDITY_OPTIONS = [["all", "Valid and invalid"], ["valid", "Valid only"], ["invalid", "Invalid only"]] as const;
+const SORT_OPTIONS = [["created", "Oldest first"], ["tokens_desc", "Most tokens"], ["tokens_asc", "Fewest tokens"]] as const;
+
 function ReviewFilters({ project, filter }: { project: ProjectSummary; filter: ReviewFilter }) {
   const id = project.id;
   const swap = { "hx-target": "#review-results", "hx-select": "#review-results", "hx-swap": "outerHTML" };
   return (
     <form class="review-filters" role="search" hx-get={`/projects/${id}/wizard`} hx-push-url="true" hx-trigger="change, submit, input delay:400ms from:#review-q" hx-sync="this:queue last" {...swap}>
       <input type="hidden" name="step" value="review" />
-      <label>
-        Split
-        <select name="split">
-          {(["all", "train", "eval", "preview"] as const).map((s) => (
-            <option value={s} selected={filter.split === s}>
-              {s === "all" ? "All splits" : s}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Validity
-        <select name="valid">
-          <option value="all" selected={filter.valid === "all"}>
-            Valid and invalid
-          </option>
-          <option value="valid" selected={filter.valid === "valid"}>
-            Valid only
-          </option>
-          <option value="invalid" selected={filter.valid === "invalid"}>
-            Invalid only
-          </option>
-        </select>
-      </label>
+      <SelectField label="Split" name="split" value={filter.split} options={(["all", "train", "eval", "preview"] as const).map((v) => [v, v === "all" ? "All splits" : v] as const)} />
+      <SelectField label="Validity" name="valid" value={filter.valid} options={VALIDITY_OPTIONS} />
       <label class="grow">
         Search
         <input id="review-q" type="search" name="q" value={filter.q} placeholder="Words in the instruction, input or output" maxlength={200} />
       </label>
-      <label>
-        Sort
-        <select name="sort">
-          <option value="created" selected={filter.sort === "created"}>
-            Oldest first
-          </option>
-          <option value="tokens_desc" selected={filter.sort === "tokens_desc"}>
-            Most tokens
-          </option>
-          <option value="tokens_asc" selected={filter.sort === "tokens_asc"}>
-            Fewest tokens
-          </option>
-        </select>
-      </label>
+      <SelectField label="Sort" name="sort" value={filter.sort} options={SORT_OPTIONS} />
     </form>
   );
 }
