@@ -31,3 +31,7 @@ declare module "*.txt" {
   const text: string;
   export default text;
 }
+declare module "*.jinja" {
+  const text: string;
+  export default text;
+}

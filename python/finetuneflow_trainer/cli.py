@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--out")
     ex.add_argument("--merge", action="store_true", help="also save the base model merged with the adapter")
     ex.add_argument("--provenance", help="JSON file of data provenance lines for the report")
+    en = sub.add_parser("encode", help="write the token ids and labels training would use (parity checks)")
+    en.add_argument("--config", required=True)
+    en.add_argument("--out", required=True, help="JSON-lines file: one {input_ids, labels} (or null when dropped) per row")
     tm = sub.add_parser("make-tiny-model", help="write a tiny random Llama model (tests, demos)")
     tm.add_argument("dir")
     return p
@@ -58,6 +61,12 @@ def dispatch(args: argparse.Namespace) -> int:
         from .export import run
 
         return run(args.run, out_dir=args.out, merge=args.merge, provenance_file=args.provenance)
+    if args.command == "encode":
+        from .config import load_config
+        from .data import write_encoding
+
+        events.emit("complete", adapter_path=None, metrics=write_encoding(load_config(args.config), args.out))
+        return EXIT_OK
     if args.command == "make-tiny-model":
         from .tiny import build
 

@@ -7,7 +7,7 @@ config sees the whole list rather than one error per attempt.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,9 @@ class TrainConfig:
     seed: int = 42
     gradient_checkpointing: bool = True
     system_prompt: str | None = None
+    # The model family's chat-template switches (Qwen3: {"enable_thinking": false}),
+    # passed to every apply_chat_template call so training and the app render alike.
+    chat_template_kwargs: dict = field(default_factory=dict)
     trust_remote_code: bool = False
 
     def to_json(self) -> dict:
@@ -103,6 +106,9 @@ def parse_config(raw: Any) -> TrainConfig:
     tm = raw.get("target_modules", "all-linear")
     if not (tm == "all-linear" or (isinstance(tm, list) and tm and all(isinstance(m, str) for m in tm))):
         problems.append("target_modules: must be 'all-linear' or a list of module names")
+    kw = raw.get("chat_template_kwargs", {})
+    if not (isinstance(kw, dict) and all(isinstance(k, str) and isinstance(v, (bool, int, float, str)) for k, v in kw.items())):
+        problems.append("chat_template_kwargs: must be an object of names to true/false, numbers or strings")
     if "eval_file" in raw and raw["eval_file"] is not None and not isinstance(raw["eval_file"], str):
         problems.append("eval_file: must be a path or null")
     if problems:

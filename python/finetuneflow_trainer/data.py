@@ -17,15 +17,9 @@ from .errors import TrainerError
 
 IGNORE = -100
 
-# Used only when the tokenizer ships no chat template (base models).
-FALLBACK_TEMPLATE = (
-    "{% for m in messages %}"
-    "{% if m['role'] == 'system' %}{{ m['content'] }}\n\n"
-    "{% elif m['role'] == 'user' %}### Instruction:\n{{ m['content'] }}\n\n"
-    "{% else %}### Response:\n{{ m['content'] }}{{ eos_token }}\n\n{% endif %}"
-    "{% endfor %}"
-    "{% if add_generation_prompt %}### Response:\n{% endif %}"
-)
+# Used only when the tokenizer ships no chat template (base models). One file, read by
+# the app's readiness check too (src/models/chat-encoding.ts), so both render the same.
+FALLBACK_TEMPLATE = (Path(__file__).parent / "fallback_template.jinja").read_text(encoding="utf-8")
 
 
 def read_examples(path: str | Path) -> list[dict]:
@@ -94,10 +88,16 @@ def ensure_chat_template(tokenizer) -> bool:
     return False
 
 
-def encode(tokenizer, messages: list[dict], max_len: int) -> dict | None:
-    """input_ids and labels for one chat; None when truncation would leave no answer."""
-    prompt_text = tokenizer.apply_chat_template(messages[:-1], tokenize=False, add_generation_prompt=True)
-    full_text = tokenizer.apply_chat_template(messages, tokenize=False)
+def encode(tokenizer, messages: list[dict], max_len: int, template_kwargs: dict | None = None) -> dict | None:
+    """input_ids and labels for one chat; None when truncation would leave no answer.
+
+    The app's readiness check (src/models/chat-encoding.ts) applies this same rule to
+    show what will be trained; tests/readiness-parity checks them token for token.
+    `template_kwargs` are the model family's template switches (Qwen3: enable_thinking).
+    """
+    kwargs = template_kwargs or {}
+    prompt_text = tokenizer.apply_chat_template(messages[:-1], tokenize=False, add_generation_prompt=True, **kwargs)
+    full_text = tokenizer.apply_chat_template(messages, tokenize=False, **kwargs)
     if not full_text.startswith(prompt_text):
         # A template that renders the prompt differently once the answer is there:
         # fall back to concatenation, which keeps the prompt/answer boundary exact.
@@ -121,15 +121,33 @@ class EncodedDataset(torch.utils.data.Dataset):
         return self.items[i]
 
 
-def encode_all(tokenizer, rows: list[dict], max_len: int, system_prompt: str | None) -> tuple[EncodedDataset, int]:
+def encode_all(
+    tokenizer, rows: list[dict], max_len: int, system_prompt: str | None, template_kwargs: dict | None = None
+) -> tuple[EncodedDataset, int]:
     items, dropped = [], 0
     for row in rows:
-        item = encode(tokenizer, to_messages(row, system_prompt), max_len)
+        item = encode(tokenizer, to_messages(row, system_prompt), max_len, template_kwargs)
         if item is None:
             dropped += 1
         else:
             items.append(item)
     return EncodedDataset(items), dropped
+
+
+def write_encoding(cfg, out_path: str) -> dict:
+    """The train file as training encodes it, one JSON line per row (null when dropped)."""
+    from .loading import load_tokenizer
+
+    tokenizer = load_tokenizer(cfg)
+    ensure_chat_template(tokenizer)
+    rows = read_examples(cfg.train_file)
+    dropped = 0
+    with open(out_path, "w", encoding="utf-8") as out:
+        for row in rows:
+            item = encode(tokenizer, to_messages(row, cfg.system_prompt), cfg.max_seq_length, cfg.chat_template_kwargs)
+            dropped += item is None
+            out.write(json.dumps(item) + "\n")
+    return {"encoded_file": str(out_path), "examples": len(rows), "dropped": dropped}
 
 
 class PadCollator:

@@ -34,10 +34,10 @@ def _eval_loss(model, dataset, pad_id: int, batch_size: int) -> float | None:
     return total / count if count else None
 
 
-def _answer(model, tokenizer, messages: list[dict], max_new_tokens: int) -> str:
+def _answer(model, tokenizer, messages: list[dict], max_new_tokens: int, template_kwargs: dict) -> str:
     import torch
 
-    prompt = tokenizer.apply_chat_template(messages[:-1], tokenize=False, add_generation_prompt=True)
+    prompt = tokenizer.apply_chat_template(messages[:-1], tokenize=False, add_generation_prompt=True, **template_kwargs)
     ids = tokenizer(prompt, add_special_tokens=False, return_tensors="pt").to(model.device)
     with torch.no_grad():
         out = model.generate(
@@ -62,16 +62,16 @@ def run(run_dir: str, samples: int = 5, max_new_tokens: int = 128) -> int:
     rows = read_examples(cfg.eval_file) if cfg.eval_file else read_examples(cfg.train_file)[: max(samples, 20)]
     emit("progress", progress_pct=5.0, message="loading the model")
     model = PeftModel.from_pretrained(load_model(cfg, device, for_training=False), str(adapter))
-    dataset, _ = encode_all(tokenizer, rows, cfg.max_seq_length, cfg.system_prompt)
+    dataset, _ = encode_all(tokenizer, rows, cfg.max_seq_length, cfg.system_prompt, cfg.chat_template_kwargs)
     loss = _eval_loss(model, dataset, tokenizer.pad_token_id, cfg.per_device_batch_size)
     emit("progress", progress_pct=40.0, message="eval loss computed")
     results = []
     picked = rows[:samples]
     for i, row in enumerate(picked):
         messages = to_messages(row, cfg.system_prompt)
-        fine_tuned = _answer(model, tokenizer, messages, max_new_tokens)
+        fine_tuned = _answer(model, tokenizer, messages, max_new_tokens, cfg.chat_template_kwargs)
         with model.disable_adapter():
-            base = _answer(model, tokenizer, messages, max_new_tokens)
+            base = _answer(model, tokenizer, messages, max_new_tokens, cfg.chat_template_kwargs)
         results.append({"question": messages[-2]["content"], "expected": messages[-1]["content"], "fine_tuned": fine_tuned, "base": base})
         emit("progress", progress_pct=round(40 + 60 * (i + 1) / len(picked), 2), message=f"sample {i + 1}/{len(picked)}")
     evaluation = {"eval_loss": loss, "perplexity": perplexity(loss), "samples": results}

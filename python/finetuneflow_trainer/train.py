@@ -138,8 +138,8 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
     had_template = ensure_chat_template(tokenizer)
     if not had_template:
         log("the tokenizer has no chat template: using the generic instruction template")
-    train_ds, dropped = encode_all(tokenizer, train_rows, cfg.max_seq_length, cfg.system_prompt)
-    eval_ds, _ = encode_all(tokenizer, eval_rows, cfg.max_seq_length, cfg.system_prompt)
+    train_ds, dropped = encode_all(tokenizer, train_rows, cfg.max_seq_length, cfg.system_prompt, cfg.chat_template_kwargs)
+    eval_ds, _ = encode_all(tokenizer, eval_rows, cfg.max_seq_length, cfg.system_prompt, cfg.chat_template_kwargs)
     if dropped:
         log(f"{dropped} example(s) dropped: their answer starts beyond max_seq_length={cfg.max_seq_length}")
     if len(train_ds) == 0:

@@ -39,6 +39,8 @@ export const exportMetricsSchema = z.object({
 });
 /** What `tiny` built (tests and benchmarks): the model folder. */
 export const tinyModelMetricsSchema = z.object({ model_dir: z.string() });
+/** What `encode` wrote (parity checks): the training encoding of each row. */
+export const encodingMetricsSchema = z.object({ encoded_file: z.string(), examples: count, dropped: count });
 
 export const hardwareInfoSchema = z.object({
   event: z.literal("hardware"),
@@ -98,8 +100,8 @@ export const trainerEventSchema = z.discriminatedUnion("event", [
   z.object({
     event: z.literal("complete"),
     adapter_path: z.string().nullable(),
-    // Each command's own measurements: train, evaluate, export, tiny.
-    metrics: z.union([runMetricsSchema, evaluationMetricsSchema, exportMetricsSchema, tinyModelMetricsSchema]),
+    // Each command's own measurements: train, evaluate, export, tiny, encode.
+    metrics: z.union([runMetricsSchema, evaluationMetricsSchema, exportMetricsSchema, tinyModelMetricsSchema, encodingMetricsSchema]),
   }),
   z.object({ event: z.literal("error"), error_code: z.string(), message: z.string(), advice: z.string().nullable() }),
   z.object({ event: z.literal("cancelled"), step, checkpoint_path: z.string().nullable(), adapter_path: z.string().nullable() }),
