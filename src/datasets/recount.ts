@@ -21,7 +21,7 @@ export function registerRecountJob(deps: { db: Db; queue: JobQueue; projects: Pr
       const sqlite = deps.db.$client;
       const count = projectTokenCounter(deps.projects.get(payload.projectId).modelInfo);
       const { n } = sqlite.query("select count(*) as n from examples where project_id = ?").get(payload.projectId) as { n: number };
-      const update = sqlite.prepare("update examples set token_count = ?, token_count_approx = ? where rowid = ?");
+      const update = sqlite.prepare("update examples set token_count = ?, prompt_token_count = ?, token_count_approx = ? where rowid = ?");
       let after = 0;
       let done = 0;
       for (;;) {
@@ -33,7 +33,7 @@ export function registerRecountJob(deps: { db: Db; queue: JobQueue; projects: Pr
         sqlite.transaction(() => {
           for (const row of rows) {
             const c = count(row);
-            update.run(c.count, c.approx ? 1 : 0, row.r);
+            update.run(c.count, c.prompt, c.approx ? 1 : 0, row.r);
           }
         })();
         after = rows.at(-1)!.r;

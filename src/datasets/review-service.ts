@@ -213,8 +213,8 @@ export function createReviewService(deps: { db: Db; projects: ProjectService; du
       const tokens = projectTokenCounter(deps.projects.get(projectId).modelInfo)(fields);
       if (e.split === "preview" && patch.split) throw new AppError(409, "preview_example", "Preview examples stay in the preview; generate the full dataset for train and eval.");
       sqlite.run(
-        "update examples set instruction = ?, input = ?, output = ?, split = ?, is_valid = ?, validation_error = ?, token_count = ?, token_count_approx = ?, content_hash = ?, updated_at = ? where id = ?",
-        [fields.instruction, fields.input, fields.output, patch.split ?? e.split, isValid ? 1 : 0, reason, tokens.count, tokens.approx ? 1 : 0, contentHash(fields), now(), exampleId],
+        "update examples set instruction = ?, input = ?, output = ?, split = ?, is_valid = ?, validation_error = ?, token_count = ?, prompt_token_count = ?, token_count_approx = ?, content_hash = ?, updated_at = ? where id = ?",
+        [fields.instruction, fields.input, fields.output, patch.split ?? e.split, isValid ? 1 : 0, reason, tokens.count, tokens.prompt, tokens.approx ? 1 : 0, contentHash(fields), now(), exampleId],
       );
       return get(projectId, exampleId);
     },

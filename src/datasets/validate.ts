@@ -38,6 +38,7 @@ export function exampleColumns(f: ExampleFields, reason: string | null, tokens: 
     validationError: reason,
     tokenCount: tokens.count,
     tokenCountApprox: tokens.approx,
+    promptTokenCount: tokens.prompt,
     contentHash: hash,
   };
 }

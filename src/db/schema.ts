@@ -106,6 +106,8 @@ export const examples = sqliteTable(
     tokenCount: integer("token_count").notNull().default(0),
     /** True when no model tokenizer was available and the count is a heuristic. */
     tokenCountApprox: integer("token_count_approx", { mode: "boolean" }).notNull().default(true),
+    /** Tokens before the answer (masked in training); null on rows counted before this was kept. */
+    promptTokenCount: integer("prompt_token_count"),
     groundingScore: real("grounding_score"),
     /** Provenance: generated from a chunk, or imported from a dataset file at a line. */
     chunkId: text("chunk_id").references(() => chunks.id, { onDelete: "set null" }),

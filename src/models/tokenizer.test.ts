@@ -33,7 +33,8 @@ test("counts with the model's tokenizer through its chat template", () => {
   writeTokenizer(dir);
   const count = tokenCounterFor(dir)({ instruction: "How long is the warranty?", input: "", output: "Two years." });
   // <|user|> how long is the warranty ? <|end|> <|assistant|> two years . <|end|>
-  expect(count).toEqual({ count: 13, approx: false });
+  // A word-level vocabulary has no byte spans: the prompt's own token count marks the answer.
+  expect(count).toEqual({ count: 13, prompt: 8, approx: false });
 });
 
 test("falls back to an approximate count without a tokenizer", () => {

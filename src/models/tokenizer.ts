@@ -1,74 +1,65 @@
 /**
  * Exact token counts with the base model's own tokenizer (tokenizer.json through
- * @huggingface/tokenizers) and its chat template (@huggingface/jinja), the way the
- * trainer will format each example. Without a tokenizer the heuristic count is used
- * and the example is marked approximate.
+ * @huggingface/tokenizers) and chat template, by the trainer's own rule
+ * (chat-encoding.ts): the whole render, and how much of it is prompt (masked).
+ * Without a tokenizer, or when the template cannot render an example, a heuristic
+ * count is used and the example is marked approximate.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { Template } from "@huggingface/jinja";
-import { Tokenizer } from "@huggingface/tokenizers";
 import type { ExampleFields } from "../datasets/shapes.ts";
 import { approxTokens } from "../documents/chunker.ts";
+import { loadChatTokenizer, toMessages, type ChatTokenizer, type TemplateKwargs } from "./chat-encoding.ts";
+import { templateKwargsFor } from "./presets.ts";
 import type { ModelInfo } from "./schemas.ts";
 
-export type TokenCount = { count: number; approx: boolean };
+/** `count`: the rendered example's tokens; `prompt`: those before the answer (not trained). */
+export type TokenCount = { count: number; prompt: number; approx: boolean };
 export type TokenCounter = (f: ExampleFields) => TokenCount;
 
-const heuristic: TokenCounter = (f) => ({ count: approxTokens(`${f.instruction} ${f.input} ${f.output}`), approx: true });
-const cache = new Map<string, TokenCounter>();
+/** A few tokens of template around each turn, as a typical chat template adds. */
+const TEMPLATE_TOKENS = 8;
+const heuristic: TokenCounter = (f) => {
+  const prompt = approxTokens(`${f.instruction} ${f.input}`) + TEMPLATE_TOKENS;
+  return { count: prompt + approxTokens(f.output) + TEMPLATE_TOKENS, prompt, approx: true };
+};
 
-function readJson(path: string): Record<string, unknown> | null {
-  try {
-    return JSON.parse(readFileSync(path, "utf8"));
-  } catch {
-    return null;
+const tokenizers = new Map<string, ChatTokenizer | null>();
+
+/** The model folder's chat tokenizer (cached per folder and template switches), or null without tokenizer.json. */
+export function chatTokenizerFor(filesDir: string | undefined | null, kwargs: TemplateKwargs = {}): ChatTokenizer | null {
+  if (!filesDir) return null;
+  const key = `${filesDir}\u0000${JSON.stringify(kwargs)}`;
+  if (!tokenizers.has(key)) {
+    let loaded: ChatTokenizer | null = null;
+    try {
+      loaded = loadChatTokenizer(filesDir, kwargs);
+    } catch {
+      // An unreadable or unsupported tokenizer.json: counts stay approximate.
+    }
+    tokenizers.set(key, loaded);
   }
+  return tokenizers.get(key)!;
 }
 
-const tokenText = (t: unknown) => (typeof t === "string" ? t : t && typeof t === "object" && "content" in t ? String((t as { content: unknown }).content) : "");
-
-export function tokenCounterFor(filesDir: string | undefined | null): TokenCounter {
-  if (!filesDir || !existsSync(join(filesDir, "tokenizer.json"))) return heuristic;
-  const cached = cache.get(filesDir);
-  if (cached) return cached;
-  let counter: TokenCounter = heuristic;
-  try {
-    const json = readJson(join(filesDir, "tokenizer.json"));
-    const config = readJson(join(filesDir, "tokenizer_config.json")) ?? {};
-    if (!json) throw new Error("unreadable tokenizer.json");
-    const tokenizer = new Tokenizer(json as never, config as never);
-    const templatePath = join(filesDir, "chat_template.jinja");
-    const source = existsSync(templatePath) ? readFileSync(templatePath, "utf8") : typeof config.chat_template === "string" ? config.chat_template : null;
-    const template = source ? new Template(source) : null;
-    const specials = { bos_token: tokenText(config.bos_token), eos_token: tokenText(config.eos_token) };
-    counter = (f) => {
-      const user = f.input ? `${f.instruction}\n\n${f.input}` : f.instruction;
-      let text = `${user}\n\n${f.output}`;
-      if (template) {
-        try {
-          text = template.render({
-            messages: [
-              { role: "user", content: user },
-              { role: "assistant", content: f.output },
-            ],
-            add_generation_prompt: false,
-            ...specials,
-          });
-        } catch {
-          // A template using features the renderer lacks: count the text without it.
-        }
-      }
-      return { count: tokenizer.encode(text, { add_special_tokens: false }).ids.length, approx: false };
-    };
-  } catch {
-    counter = heuristic;
-  }
-  cache.set(filesDir, counter);
-  return counter;
+export function tokenCounterFor(filesDir: string | undefined | null, kwargs: TemplateKwargs = {}): TokenCounter {
+  const tokenizer = chatTokenizerFor(filesDir, kwargs);
+  if (!tokenizer) return heuristic;
+  return (f) => {
+    try {
+      const e = tokenizer.encode(toMessages(f));
+      return { count: e.ids.length, prompt: e.promptTokens, approx: false };
+    } catch {
+      // The template refused this example (raise_exception) or uses a feature the renderer lacks.
+      return heuristic(f);
+    }
+  };
 }
+
+type TokenizerInfo = Pick<ModelInfo, "files_dir" | "tokenizer_available" | "model_type" | "vocab_size" | "model_id">;
+
+/** The project's base model's chat tokenizer, with its family's template switches. */
+export const projectChatTokenizer = (info: TokenizerInfo | null) => (info?.tokenizer_available ? chatTokenizerFor(info.files_dir, templateKwargsFor(info)) : null);
 
 /** The counter for a project's base model (heuristic until a model with tokenizer.json is resolved). */
-export function projectTokenCounter(info: Pick<ModelInfo, "files_dir" | "tokenizer_available"> | null): TokenCounter {
-  return info?.tokenizer_available ? tokenCounterFor(info.files_dir) : heuristic;
+export function projectTokenCounter(info: TokenizerInfo | null): TokenCounter {
+  return info?.tokenizer_available ? tokenCounterFor(info.files_dir, templateKwargsFor(info)) : heuristic;
 }

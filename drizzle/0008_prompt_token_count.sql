@@ -1,0 +1,1 @@
+ALTER TABLE `examples` ADD `prompt_token_count` integer;
