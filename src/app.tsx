@@ -18,6 +18,8 @@ import { reviewApiRoutes, reviewPageRoutes } from "./datasets/review-routes.tsx"
 import { createReviewService } from "./datasets/review-service.ts";
 import { reviewStepLoader } from "./datasets/review-step.ts";
 import { createExampleStore } from "./datasets/example-store.ts";
+import { createReadinessService } from "./readiness/service.ts";
+import { readinessApiRoutes, readinessPageRoutes } from "./readiness/routes.tsx";
 import { documentApiRoutes, documentPageRoutes, fileListRenderer } from "./documents/routes.tsx";
 import { mappingApiRoutes, mappingPageRoutes } from "./datasets/mapping-routes.tsx";
 import { createDocumentService } from "./documents/service.ts";
@@ -80,7 +82,8 @@ export function createApp(deps: AppDeps) {
   const projects = createProjectService({ db: deps.db, dataDir: deps.config.dataDir, now });
   const jobs = createJobService({ db: deps.db });
   const examples = createExampleStore(deps.db);
-  registerRecountJob({ db: deps.db, queue: deps.queue, projects });
+  registerRecountJob({ db: deps.db, queue: deps.queue, projects, examples });
+  const readiness = createReadinessService({ projects, examples });
   const models = createModelService({
     hub: createHubClient(deps.config.hub),
     dataDir: deps.config.dataDir,
@@ -109,8 +112,8 @@ export function createApp(deps: AppDeps) {
     graceMs: deps.config.trainer.graceMs,
     env: deps.config.trainer.env,
   };
-  const hardware = createHardwareService({ examples, queue: deps.queue, projects, settings, trainer, logger: deps.logger });
-  const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, diskGuard, hardwareFor: hardware.forProject });
+  const hardware = createHardwareService({ examples, readiness, queue: deps.queue, projects, settings, trainer, logger: deps.logger });
+  const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, diskGuard, readiness, hardwareFor: hardware.forProject });
   const exportsService = createExportService({ db: deps.db, queue: deps.queue, projects, training, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now });
   const previewStep = previewStepLoader(generation);
   const wizard = createWizardRenderer({
@@ -121,7 +124,7 @@ export function createApp(deps: AppDeps) {
       preview: previewStep,
       review: reviewStepLoader(review),
       hardware: hardwareStepLoader(hardware, jobs),
-      train: trainStepLoader(projects, hardware, training),
+      train: trainStepLoader(projects, hardware, training, readiness),
       export: exportStepLoader(exportsService, jobs),
     },
   });
@@ -180,10 +183,12 @@ export function createApp(deps: AppDeps) {
   app.route("/api", mappingApiRoutes(imports));
   app.route("/api", generationApiRoutes(generation));
   app.route("/api", reviewApiRoutes(review, projects));
+  app.route("/api", readinessApiRoutes(readiness));
   app.route("/api", trainingApiRoutes(training, hardware, hub));
   app.route("/api", exportApiRoutes(exportsService));
   app.route("/", projectPageRoutes(projects, now));
   app.route("/", wizardRoutes({ projects, wizard }));
+  app.route("/", readinessPageRoutes(readiness));
   app.route("/", modelPageRoutes(models, wizard));
   app.route("/", documentPageRoutes(documents, renderFileList));
   app.route("/", mappingPageRoutes(imports, renderFileList));

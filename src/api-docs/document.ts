@@ -7,18 +7,19 @@ import { FILES_API } from "../documents/routes.tsx";
 import { MAPPING_OPERATIONS } from "../datasets/mapping-routes.tsx";
 import { GENERATION_API } from "../generation/routes.tsx";
 import { DATASET_API } from "../datasets/review-routes.tsx";
+import { READINESS_OPERATIONS } from "../readiness/routes.tsx";
 import { TRAINING_API } from "../training/routes.tsx";
 import { EXPORT_API } from "../exports/routes.tsx";
 import { VERSION_API } from "../ops/health.ts";
 import pkg from "../../package.json" with { type: "json" };
 
-/** In wizard order; the column mapping joins the other file operations. */
+/** In wizard order; the column mapping joins the other file operations, the readiness check the dataset ones. */
 export const API_TAGS: ApiTag[] = [
   PROJECTS_API,
   MODELS_API,
   { ...FILES_API, operations: [...FILES_API.operations, ...MAPPING_OPERATIONS] },
   GENERATION_API,
-  DATASET_API,
+  { ...DATASET_API, operations: [...DATASET_API.operations, ...READINESS_OPERATIONS] },
   TRAINING_API,
   EXPORT_API,
   JOBS_API,

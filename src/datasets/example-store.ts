@@ -58,15 +58,50 @@ export function createExampleStore(db: Db) {
       return row.t;
     },
 
-    /** Valid train examples and their mean tokens; how many train/eval ones are over maxSeq. */
-    lengthStats(projectId: string, maxSeq: number): { train: number; avgTokens: number; over: number } {
-      const { n: train, avg } = sqlite
-        .query("select count(*) as n, coalesce(avg(token_count), 0) as avg from examples where project_id = ? and split = 'train' and is_valid = 1")
-        .get(projectId) as { n: number; avg: number };
-      const { n: over } = sqlite
-        .query("select count(*) as n from examples where project_id = ? and is_valid = 1 and split in ('train', 'eval') and token_count > ?")
-        .get(projectId, maxSeq) as { n: number };
-      return { train, avgTokens: avg, over };
+    /**
+     * How valid examples of `splits` fare at a max_seq_length, by the trainer's rule:
+     * whole, cut (the answer loses its end) or dropped (the prompt alone fills the
+     * window); and the tokens a pass over them trains on.
+     */
+    fitAt(projectId: string, maxSeq: number, splits: readonly ("train" | "eval")[] = TRAINABLE) {
+      const list = splits.map(() => "?").join(", ");
+      const row = sqlite
+        .query(
+          `select count(*) as n, coalesce(sum(token_count <= ?1), 0) as fit,
+             coalesce(sum(coalesce(prompt_token_count, 0) >= min(?1, token_count)), 0) as dropped,
+             coalesce(max(token_count), 0) as maxTokens, coalesce(sum(min(token_count, ?1)), 0) as windowTokens
+           from examples where project_id = ?2 and is_valid = 1 and split in (${list})`,
+        )
+        .get(maxSeq, projectId, ...splits) as { n: number; fit: number; dropped: number; maxTokens: number; windowTokens: number };
+      return { ...row, truncated: row.n - row.fit - row.dropped };
+    },
+
+    /** The token count at each quantile (0–1) of valid train/eval examples, ascending. */
+    tokenQuantiles(projectId: string, quantiles: number[]): (number | null)[] {
+      const n = countTrainable(projectId);
+      const at = sqlite.query("select token_count as t from examples where project_id = ? and is_valid = 1 and split in ('train', 'eval') order by token_count limit 1 offset ?");
+      return quantiles.map((q) => (n === 0 ? null : (at.get(projectId, Math.min(n - 1, Math.floor(n * q))) as { t: number }).t));
+    },
+
+    /** `n` valid train examples spread from the shortest to the longest (a readiness sample). */
+    spreadSample(projectId: string, n: number): ExampleRow[] {
+      const count = db.select({ n: sql<number>`count(*)` }).from(examples).where(and(eq(examples.projectId, projectId), eq(examples.isValid, true), eq(examples.split, "train"))).get()!.n;
+      const offsets = [...new Set(Array.from({ length: Math.min(n, count) }, (_, k) => (n === 1 ? 0 : Math.round((k * (count - 1)) / (n - 1)))))];
+      return offsets.map(
+        (offset) =>
+          db.select().from(examples).where(and(eq(examples.projectId, projectId), eq(examples.isValid, true), eq(examples.split, "train"))).orderBy(asc(examples.tokenCount), asc(examples.id)).limit(1).offset(offset).get()!,
+      );
+    },
+
+    /** Rows counted before prompt tokens were kept, a batch at a time (readiness fills them in). */
+    uncountedPrompts: (projectId: string, limit: number) =>
+      sqlite.query("select rowid as r, instruction, input, output from examples where project_id = ? and prompt_token_count is null limit ?").all(projectId, limit) as { r: number; instruction: string; input: string; output: string }[],
+
+    setCounts(rows: { r: number; count: number; prompt: number; approx: boolean }[]): void {
+      const update = sqlite.prepare("update examples set token_count = ?, prompt_token_count = ?, token_count_approx = ? where rowid = ?");
+      sqlite.transaction(() => {
+        for (const row of rows) update.run(row.count, row.prompt, row.approx ? 1 : 0, row.r);
+      })();
     },
   };
 }

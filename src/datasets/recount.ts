@@ -8,11 +8,12 @@ import type { Db } from "../db/client.ts";
 import type { JobQueue } from "../jobs/queue.ts";
 import { projectTokenCounter } from "../models/tokenizer.ts";
 import type { ProjectService } from "../projects/service.ts";
+import type { ExampleStore } from "./example-store.ts";
 
 export const RECOUNT_JOB = "dataset_recount";
 const BATCH = 2000;
 
-export function registerRecountJob(deps: { db: Db; queue: JobQueue; projects: ProjectService }) {
+export function registerRecountJob(deps: { db: Db; queue: JobQueue; projects: ProjectService; examples: ExampleStore }) {
   deps.queue.register(RECOUNT_JOB, {
     payload: z.object({ projectId: z.string() }),
     group: "cpu",
@@ -21,7 +22,6 @@ export function registerRecountJob(deps: { db: Db; queue: JobQueue; projects: Pr
       const sqlite = deps.db.$client;
       const count = projectTokenCounter(deps.projects.get(payload.projectId).modelInfo);
       const { n } = sqlite.query("select count(*) as n from examples where project_id = ?").get(payload.projectId) as { n: number };
-      const update = sqlite.prepare("update examples set token_count = ?, prompt_token_count = ?, token_count_approx = ? where rowid = ?");
       let after = 0;
       let done = 0;
       for (;;) {
@@ -30,12 +30,7 @@ export function registerRecountJob(deps: { db: Db; queue: JobQueue; projects: Pr
           .query("select rowid as r, instruction, input, output from examples where project_id = ? and rowid > ? order by rowid limit ?")
           .all(payload.projectId, after, BATCH) as { r: number; instruction: string; input: string; output: string }[];
         if (rows.length === 0) break;
-        sqlite.transaction(() => {
-          for (const row of rows) {
-            const c = count(row);
-            update.run(c.count, c.prompt, c.approx ? 1 : 0, row.r);
-          }
-        })();
+        deps.examples.setCounts(rows.map((row) => ({ r: row.r, ...count(row) })));
         after = rows.at(-1)!.r;
         done += rows.length;
         progress((100 * done) / Math.max(1, n), `${done}/${n} examples recounted`);

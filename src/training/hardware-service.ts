@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { ExampleStore } from "../datasets/example-store.ts";
+import { CUT_WARNING_SHARE, type ReadinessService } from "../readiness/service.ts";
 import type { SettingsStore } from "../db/settings.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -23,16 +24,20 @@ export type { ProjectHardware };
 /** The settings key of the last machine-level check (GET /api/hardware/check without a project). */
 const MACHINE_HARDWARE = "machine_hardware";
 
-export function createHardwareService(deps: { examples: ExampleStore; queue: JobQueue; projects: ProjectService; settings: SettingsStore; trainer: TrainerSettings; logger: Logger }) {
-  /** VRAM for this project's model and data, at the planned batch size, LoRA and QLoRA. */
+export function createHardwareService(deps: { examples: ExampleStore; readiness: ReadinessService; queue: JobQueue; projects: ProjectService; settings: SettingsStore; trainer: TrainerSettings; logger: Logger }) {
+  /**
+   * VRAM for this project's model and data, at the planned batch size, LoRA and QLoRA.
+   * Peak memory is set by the longest batch (length-grouped batches put it first): the
+   * longest example as the trainer will cut it, from the real token counts.
+   */
   function estimate(projectId: string, config: Partial<TrainingConfig> = {}) {
     const project = deps.projects.get(projectId);
     const info = project.modelInfo;
     if (!info?.dims) return null;
+    const maxSeq = config.max_seq_length ?? deps.readiness.suggested(projectId);
+    const lengths = deps.examples.fitAt(projectId, maxSeq);
+    const seqLen = lengths.n ? Math.min(maxSeq, lengths.maxTokens) : maxSeq;
     const p95 = deps.examples.p95Tokens(projectId);
-    const maxSeq = config.max_seq_length ?? TRAINING_DEFAULTS.max_seq_length;
-    // The chat template adds a few dozen tokens around each example.
-    const seqLen = Math.min(maxSeq, p95 !== null ? Math.ceil(p95 * 1.1 + 32) : maxSeq);
     const base = { dims: info.dims, numParameters: info.num_parameters, batchSize: config.per_device_batch_size ?? TRAINING_DEFAULTS.per_device_batch_size, seqLen, loraR: config.lora_r ?? TRAINING_DEFAULTS.lora_r, gradientCheckpointing: true };
     return { seq_len: seqLen, p95_tokens: p95, lora: estimateVram({ ...base, mode: "lora" }), qlora: estimateVram({ ...base, mode: "qlora" }), params: info.num_parameters };
   }
@@ -89,18 +94,24 @@ export function createHardwareService(deps: { examples: ExampleStore; queue: Job
     const peak = est ? est[method].total_gb : null;
     const free = hw?.vram_free_gb ?? null;
     const fit = !hw?.cuda_available ? "cpu" : peak === null || free === null ? "unknown" : peak <= free * 0.85 ? "fits" : peak <= free ? "tight" : "no_fit";
-    const { train, avgTokens: avg, over } = deps.examples.lengthStats(projectId, config.max_seq_length);
+    const lengths = deps.examples.fitAt(projectId, config.max_seq_length, ["train"]);
+    const train = lengths.n;
     const perStep = config.per_device_batch_size * config.gradient_accumulation_steps;
     const steps = config.max_steps ?? Math.ceil(Math.ceil(train / perStep) * config.num_epochs);
     // Training costs ~6·N FLOPs per token: a GPU sustains ~1e14 of them (less with 4-bit
     // dequantisation), a CPU ~5e10. Rough on purpose: the live view measures the real rate.
+    // The tokens are the real ones: each example as cut at max_seq_length.
     const flops = hw?.cuda_available ? (method === "qlora" ? 6e13 : 1e14) : 5e10;
     const params = project.modelInfo?.num_parameters ?? 0;
-    const tokens = steps * perStep * Math.min(avg + 32, config.max_seq_length);
+    const tokens = steps * perStep * (train ? lengths.windowTokens / train : 0);
     const etaSeconds = params ? Math.round((tokens * 6 * params) / flops) : null;
     const warnings: string[] = [];
     if (steps < 20) warnings.push(`Only ${steps} optimizer step${steps === 1 ? "" : "s"}: too few to learn much. Add epochs or examples, or lower gradient accumulation.`);
-    if (over > 0) warnings.push(`${over} example${over === 1 ? " is" : "s are"} longer than max_seq_length (${config.max_seq_length} tokens) and will be cut.`);
+    warnings.push(...lengthWarnings(lengths, config.max_seq_length, () => deps.readiness.suggested(projectId)));
+    const preset = deps.readiness.preset(projectId);
+    if (preset && (config.learning_rate < preset.learningRate.min || config.learning_rate > preset.learningRate.max)) {
+      warnings.push(`A learning rate of ${config.learning_rate} is outside the ${preset.label} band (${preset.learningRate.min}–${preset.learningRate.max}).`);
+    }
     if (fit === "no_fit") warnings.push(`This needs ~${peak} GB but only ${free} GB of GPU memory are free: lower the batch size or sequence length${method === "lora" ? ", or use QLoRA" : ""}.`);
     if (fit === "cpu") warnings.push("No GPU: training runs on the CPU, which is only practical for tiny models.");
     return { method, peak_gb: peak, free_gb: free, fit, optimizer_steps: steps, train_examples: train, eta_seconds: etaSeconds, warnings };
@@ -116,6 +127,16 @@ export function createHardwareService(deps: { examples: ExampleStore; queue: Job
       return deps.queue.enqueue(HARDWARE_JOB, projectId, { projectId });
     },
   };
+}
+
+/** Warnings on how the training examples fare at max_seq_length (cut, dropped, none whole). */
+function lengthWarnings(l: { n: number; fit: number; truncated: number; dropped: number }, maxSeq: number, suggested: () => number): string[] {
+  if (l.n === 0) return [];
+  if (l.fit === 0) return [`No training example fits whole in ${maxSeq} tokens: training will refuse to start. Use ${suggested()} (suggested).`];
+  const lost = l.truncated + l.dropped;
+  if (lost / l.n <= CUT_WARNING_SHARE) return [];
+  const share = Math.round((1000 * lost) / l.n) / 10;
+  return [`${share}% of the training examples don't fit in ${maxSeq} tokens (${l.truncated} cut, ${l.dropped} dropped). ${suggested()} tokens keeps 99% whole.`];
 }
 
 const pythonMissing = (python: string, why: string) =>

@@ -29,8 +29,12 @@ export function trainingApiRoutes(training: TrainingService, hardware: HardwareS
   return new Hono<AppEnv>()
     .get("/hardware/check", async (c) => c.json(await hardware.check(parseWith(hardwareQuery, c.req.query()).project_id || undefined)))
     .post("/projects/:id/train/start", async (c) => {
-      const config = await parseJsonBody(c, trainingConfigSchema);
-      const { run, jobId } = training.start(c.req.param("id"), config);
+      const id = c.req.param("id");
+      // Fields left out take the model family's preset (learning rate, a length from the data).
+      const defaults = training.presetDefaults(id);
+      const withPreset = z.preprocess((body) => (body && typeof body === "object" && !Array.isArray(body) ? { ...defaults, ...body } : body), trainingConfigSchema);
+      const config = await parseJsonBody(c, withPreset);
+      const { run, jobId } = training.start(id, config);
       return c.json({ job_id: jobId, run_id: run.id }, 202);
     })
     .get("/projects/:id/train/status", (c) => {

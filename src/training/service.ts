@@ -11,6 +11,8 @@ import type { Db } from "../db/client.ts";
 import type { TrainingRunRow } from "../db/schema.ts";
 import { exportLine } from "../datasets/export.ts";
 import type { ReviewService } from "../datasets/review-service.ts";
+import { SAFE_DEFAULTS } from "../models/presets.ts";
+import type { ReadinessService } from "../readiness/service.ts";
 import { trustRemoteCode } from "../models/remote-code.ts";
 import { projectDir } from "../lib/data-dir.ts";
 import { AppError } from "../lib/errors.ts";
@@ -33,6 +35,7 @@ export function createTrainingService(deps: {
   hub: RunHub;
   projects: ProjectService;
   review: ReviewService;
+  readiness: ReadinessService;
   dataDir: string;
   trainer: TrainerSettings;
   logger: Logger;
@@ -78,6 +81,9 @@ export function createTrainingService(deps: {
 
     runDir,
 
+    /** The values an API client's left-out fields take: the family preset's and the data's. */
+    presetDefaults: (projectId: string) => deps.readiness.formDefaults(projectId),
+
     start(projectId: string, config: TrainingConfig): { run: TrainingRunRow; jobId: string } {
       const project = deps.projects.get(projectId);
       deps.diskGuard?.();
@@ -87,6 +93,7 @@ export function createTrainingService(deps: {
       }
       const hw = deps.hardwareFor(projectId);
       if (!hw) throw new AppError(409, "hardware_not_checked", "Check the hardware first (Hardware step).");
+      deps.readiness.assertFits(projectId, config.max_seq_length);
       const method = config.method ?? hw.recommended_method ?? "lora";
       if (method === "qlora" && !(hw.cuda_available && hw.bnb_available)) {
         throw new AppError(409, "qlora_unavailable", "QLoRA needs a CUDA GPU with a working bitsandbytes; this machine has none. Use LoRA.");
@@ -100,6 +107,7 @@ export function createTrainingService(deps: {
       mkdirSync(dir, { recursive: true });
       const data = writeDataset(projectId, dir);
       const full = { ...config, method };
+      const preset = deps.readiness.preset(projectId) ?? SAFE_DEFAULTS;
       const trainerConfig = {
         base_model: info.source === "local" ? info.files_dir : info.model_id,
         output_dir: dir,
@@ -114,6 +122,8 @@ export function createTrainingService(deps: {
         lora_r: full.lora_r,
         lora_alpha: full.lora_alpha,
         lora_dropout: full.lora_dropout,
+        target_modules: preset.targetModules,
+        chat_template_kwargs: preset.templateKwargs,
         gradient_checkpointing: hw.cuda_available === true,
         logging_steps: 1,
         trust_remote_code: trustRemote,

@@ -7,6 +7,8 @@ import type { TrainData } from "../../views/wizard/steps/TrainStep.tsx";
 import { HARDWARE_JOB, type HardwareService } from "./hardware-service.ts";
 import { TRAINING_DEFAULTS, trainingConfigSchema } from "./schemas.ts";
 import type { TrainingService } from "./service.ts";
+import { SAFE_DEFAULTS, type ModelPreset } from "../models/presets.ts";
+import type { ReadinessService } from "../readiness/service.ts";
 
 export const hardwareStepLoader =
   (hardware: HardwareService, jobs: JobService) =>
@@ -15,13 +17,40 @@ export const hardwareStepLoader =
     return { job: job ? toJobJson(job) : undefined, hw: hardware.forProject(projectId) };
   };
 
-/** The form starts from the last run's values (else the defaults and the recommended method) and shows its plan. */
+/**
+ * The form starts from the last run's values, else the model family's preset and the
+ * data (learning rate, max_seq_length) over the spec's defaults; Reset returns to the
+ * preset. It shows the plan and what the preset changed.
+ */
 export const trainStepLoader =
-  (projects: ProjectService, hardware: HardwareService, training: TrainingService) =>
+  (projects: ProjectService, hardware: HardwareService, training: TrainingService, readiness: ReadinessService) =>
   (projectId: string): TrainData => {
     const hw = hardware.forProject(projectId);
     const { max_steps: _apiOnly, ...saved } = projects.get(projectId).config.training ?? {};
-    const values = { ...TRAINING_DEFAULTS, method: hw?.recommended_method ?? "lora", ...saved };
+    const defaults = { ...TRAINING_DEFAULTS, ...readiness.formDefaults(projectId) };
+    const values = { ...defaults, method: hw?.recommended_method ?? "lora", ...saved };
     const parsed = trainingConfigSchema.safeParse(values);
-    return { values, plan: parsed.success ? hardware.plan(projectId, parsed.data) : null, status: training.status(projectId), runs: training.runs(projectId) };
+    return {
+      values,
+      defaults,
+      preset: presetSummary(readiness.preset(projectId), defaults),
+      plan: parsed.success ? hardware.plan(projectId, parsed.data) : null,
+      status: training.status(projectId),
+      runs: training.runs(projectId),
+    };
   };
+
+/** "Preset: Qwen 2.5" and, in words, what it sets beyond the spec's defaults. */
+function presetSummary(preset: ModelPreset | null, defaults: { learning_rate: number; max_seq_length: number }) {
+  const chosen = preset ?? SAFE_DEFAULTS;
+  const changes: string[] = [];
+  if (defaults.learning_rate !== TRAINING_DEFAULTS.learning_rate) changes.push(`learning rate ${TRAINING_DEFAULTS.learning_rate} → ${defaults.learning_rate}`);
+  if (defaults.max_seq_length !== TRAINING_DEFAULTS.max_seq_length) changes.push(`max sequence length ${TRAINING_DEFAULTS.max_seq_length} → ${defaults.max_seq_length} (from the data and the context length)`);
+  changes.push(chosen.targetModules === "all-linear" ? "LoRA on every linear layer" : `LoRA on ${chosen.targetModules.join(", ")}`);
+  const q = chosen.quirks;
+  if (q.thinking) changes.push("thinking off: the empty <think> block is part of the prompt");
+  if (!q.systemRole) changes.push("no system role in the template: none is sent");
+  if (q.defaultSystemPrompt) changes.push("the template adds its own default system prompt");
+  changes.push(q.bosInTemplate ? "BOS written by the template (no second one added)" : "no BOS added outside the template");
+  return { label: preset?.label ?? null, learningRateBand: `${chosen.learningRate.min}–${chosen.learningRate.max}`, changes };
+}

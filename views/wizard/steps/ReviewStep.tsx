@@ -1,3 +1,4 @@
+import { ReadinessSlot } from "../../components/ReadinessPanel.tsx";
 import { SelectField } from "../../components/SelectField.tsx";
 import { fromBody, HTMX_EVENTS } from "../../htmx.ts";
 import type { ExampleRow } from "../../../src/db/schema.ts";
@@ -29,6 +30,7 @@ export function ReviewStep(props: { project: ProjectSummary; data: ReviewData })
       <ReviewFilters project={project} filter={props.data.filter} />
       <ReviewResults project={project} data={props.data} />
       <div id="example-modal-slot"></div>
+      <ReadinessSlot projectId={id} />
       <section class="exports" aria-labelledby="export-title">
         <h3 id="export-title">Export the valid examples</h3>
         <p class="export-links">

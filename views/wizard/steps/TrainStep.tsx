@@ -1,10 +1,21 @@
 import type { TrainingRunRow } from "../../../src/db/schema.ts";
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
-import { isActiveRun, isFinishedRun, TRAINING_DEFAULTS, TRAINING_FIELDS, type TrainingField } from "../../../src/training/schemas.ts";
+import { isActiveRun, isFinishedRun, TRAINING_FIELDS, type TrainingField } from "../../../src/training/schemas.ts";
+import { ReadinessSlot } from "../../components/ReadinessPanel.tsx";
 
 type Plan = { method: string; peak_gb: number | null; free_gb: number | null; fit: string; optimizer_steps: number; train_examples: number; eta_seconds: number | null; warnings: string[] };
 type Status = { run_id: string; status: string; progress_pct: number; queue_position: number; error_message: string | null; resume_from_step: number | null; current_metrics: { step: number; total_steps: number } } | null;
-export type TrainData = { values: Record<string, string | number>; plan: Plan | null; status: Status; runs: TrainingRunRow[]; errors?: Record<string, string> };
+type PresetSummary = { label: string | null; learningRateBand: string; changes: string[] };
+export type TrainData = {
+  values: Record<string, string | number>;
+  /** What Reset returns to: the preset's values over the spec's defaults. */
+  defaults: Record<TrainingField, number>;
+  preset: PresetSummary;
+  plan: Plan | null;
+  status: Status;
+  runs: TrainingRunRow[];
+  errors?: Record<string, string>;
+};
 
 const FIELDS = Object.entries(TRAINING_FIELDS).map(([name, f]) => ({ name: name as TrainingField, ...f }));
 
@@ -17,6 +28,7 @@ export function TrainStep(props: { project: ProjectSummary; data: TrainData }) {
   return (
     <div class="train-step">
       {status && isActiveRun(status.status) ? null : <HyperparamForm project={props.project} data={props.data} />}
+      {status && isActiveRun(status.status) ? null : <ReadinessSlot projectId={id} lengthInput="#max_seq_length" />}
       {live ? <LiveRun projectId={id} status={status!} /> : null}
       {props.data.runs.length > 1 ? <PastRuns projectId={id} runs={props.data.runs} /> : null}
     </div>
@@ -49,23 +61,46 @@ function HyperparamForm({ project, data }: { project: ProjectSummary; data: Trai
         {FIELDS.map((f) => (
           <label class="hp-field">
             {f.label}
-            <input type="number" name={f.name} value={String(v[f.name] ?? TRAINING_DEFAULTS[f.name])} step={f.step} min={f.min} max={f.max} data-default={String(TRAINING_DEFAULTS[f.name])} aria-invalid={errors[f.name] ? "true" : undefined} aria-describedby={`${f.name}-hint`} />
+            <input type="number" id={f.name} name={f.name} value={String(v[f.name] ?? data.defaults[f.name])} step={f.step} min={f.min} max={f.max} data-default={String(data.defaults[f.name])} aria-invalid={errors[f.name] ? "true" : undefined} aria-describedby={`${f.name}-hint`} />
             <span id={`${f.name}-hint`} class={errors[f.name] ? "field-error" : "field-hint"}>
               {errors[f.name] ?? f.hint}
             </span>
           </label>
         ))}
       </div>
+      <PresetNote preset={data.preset} />
       <TrainPlan project={project} plan={data.plan} />
       <div class="form-actions">
         <button type="button" class="btn reset-defaults" x-on:click="reset">
-          Reset to defaults
+          {data.preset.label ? `Reset to the ${data.preset.label} preset` : "Reset to defaults"}
         </button>
         <button type="submit" class="btn btn-primary">
           Start training
         </button>
       </div>
     </form>
+  );
+}
+
+function PresetNote({ preset }: { preset: PresetSummary }) {
+  return (
+    <details class="preset-note">
+      <summary>
+        {preset.label ? (
+          <>
+            Preset: <strong>{preset.label}</strong>
+          </>
+        ) : (
+          "No preset for this model family: safe defaults"
+        )}{" "}
+        · learning rate band {preset.learningRateBand}
+      </summary>
+      <ul>
+        {preset.changes.map((c) => (
+          <li>{c}</li>
+        ))}
+      </ul>
+    </details>
   );
 }
 
