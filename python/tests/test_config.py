@@ -44,3 +44,12 @@ def test_a_config_that_is_not_an_object_is_refused(tmp_path):
     p.write_text(json.dumps([1, 2]))
     with pytest.raises(TrainerError):
         load_config(p)
+
+
+def test_chat_template_kwargs_are_switches_and_nothing_else():
+    assert parse_config({**BASE, "chat_template_kwargs": {"enable_thinking": False}}).chat_template_kwargs == {"enable_thinking": False}
+    assert parse_config(BASE).chat_template_kwargs == {}
+    for bad in ([1], {"x": {"nested": 1}}, "enable_thinking"):
+        with pytest.raises(TrainerError) as e:
+            parse_config({**BASE, "chat_template_kwargs": bad})
+        assert "chat_template_kwargs" in e.value.message

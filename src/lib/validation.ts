@@ -6,23 +6,31 @@ import type { Context } from "hono";
 import { z } from "zod";
 import { AppError } from "./errors.ts";
 
-export function fieldErrors(error: z.ZodError): Record<string, string> {
+/** Per-field messages; with the parsed `input`, a field of the wrong type is told apart from a missing one. */
+export function fieldErrors(error: z.ZodError, input?: unknown): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const issue of error.issues) {
     const key = issue.path.length ? issue.path.join(".") : "_";
-    if (!(key in fields)) fields[key] = describe(issue);
+    if (!(key in fields)) fields[key] = describe(issue, input);
   }
   return fields;
 }
 
-function describe(issue: z.core.$ZodIssue): string {
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let v = input;
+  for (const key of path) v = v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[key] : undefined;
+  return v;
+}
+
+function describe(issue: z.core.$ZodIssue, input: unknown): string {
   if (issue.code === "unrecognized_keys") return `Unknown field${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}.`;
-  if (issue.code === "invalid_type" && issue.input === undefined) return "This field is required.";
+  // zod does not report the value it saw, so look it up: absent means required.
+  if (issue.code === "invalid_type" && (input === undefined ? issue.input === undefined : valueAt(input, issue.path) === undefined)) return "This field is required.";
   return issue.message;
 }
 
-export function validationError(error: z.ZodError): AppError {
-  const fields = fieldErrors(error);
+export function validationError(error: z.ZodError, input?: unknown): AppError {
+  const fields = fieldErrors(error, input);
   const summary = Object.entries(fields)
     .map(([k, v]) => (k === "_" ? v : `${k}: ${v}`))
     .join(" ");
@@ -31,7 +39,7 @@ export function validationError(error: z.ZodError): AppError {
 
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw validationError(parsed.error);
+  if (!parsed.success) throw validationError(parsed.error, value);
   return parsed.data;
 }
 

@@ -62,9 +62,14 @@ export function createReadinessService(deps: { projects: ProjectService; example
     return suggestLength(p99 ?? null, info(projectId)?.context_length ?? null);
   }
 
-  function totals(projectId: string, maxSeq: number) {
+  /** How valid examples fare at a length (whole, cut, dropped), every row counted. */
+  function lengthsAt(projectId: string, maxSeq: number, splits?: readonly ("train" | "eval")[]) {
     backfill(projectId);
-    const fit = deps.examples.fitAt(projectId, maxSeq);
+    return deps.examples.fitAt(projectId, maxSeq, splits);
+  }
+
+  function totals(projectId: string, maxSeq: number) {
+    const fit = lengthsAt(projectId, maxSeq);
     const [p50, p95] = deps.examples.tokenQuantiles(projectId, [0.5, 0.95]);
     return { examples: fit.n, fit: fit.fit, truncated: fit.truncated, dropped: fit.dropped, p50_tokens: p50 ?? null, p95_tokens: p95 ?? null, max_tokens: fit.n ? fit.maxTokens : null };
   }
@@ -107,6 +112,7 @@ export function createReadinessService(deps: { projects: ProjectService; example
   return {
     suggested,
     totals,
+    lengthsAt,
 
     /** The preset of the project's model family (null: unknown family, safe defaults). */
     preset: (projectId: string) => presetFor(info(projectId)),
@@ -136,8 +142,7 @@ export function createReadinessService(deps: { projects: ProjectService; example
 
     /** Refuses a run in which no training example fits whole: it would train on nothing, or only on cut answers. */
     assertFits(projectId: string, maxSeq: number) {
-      backfill(projectId);
-      const train = deps.examples.fitAt(projectId, maxSeq, ["train"]);
+      const train = lengthsAt(projectId, maxSeq, ["train"]);
       if (train.n === 0 || train.fit > 0) return;
       const best = suggested(projectId);
       const parts = [train.truncated ? `${train.truncated} would be cut` : "", train.dropped ? `${train.dropped} would lose their whole answer` : ""].filter(Boolean).join(" and ");

@@ -35,7 +35,7 @@ export function createHardwareService(deps: { examples: ExampleStore; readiness:
     const info = project.modelInfo;
     if (!info?.dims) return null;
     const maxSeq = config.max_seq_length ?? deps.readiness.suggested(projectId);
-    const lengths = deps.examples.fitAt(projectId, maxSeq);
+    const lengths = deps.readiness.lengthsAt(projectId, maxSeq);
     const seqLen = lengths.n ? Math.min(maxSeq, lengths.maxTokens) : maxSeq;
     const p95 = deps.examples.p95Tokens(projectId);
     const base = { dims: info.dims, numParameters: info.num_parameters, batchSize: config.per_device_batch_size ?? TRAINING_DEFAULTS.per_device_batch_size, seqLen, loraR: config.lora_r ?? TRAINING_DEFAULTS.lora_r, gradientCheckpointing: true };
@@ -94,7 +94,7 @@ export function createHardwareService(deps: { examples: ExampleStore; readiness:
     const peak = est ? est[method].total_gb : null;
     const free = hw?.vram_free_gb ?? null;
     const fit = !hw?.cuda_available ? "cpu" : peak === null || free === null ? "unknown" : peak <= free * 0.85 ? "fits" : peak <= free ? "tight" : "no_fit";
-    const lengths = deps.examples.fitAt(projectId, config.max_seq_length, ["train"]);
+    const lengths = deps.readiness.lengthsAt(projectId, config.max_seq_length, ["train"]);
     const train = lengths.n;
     const perStep = config.per_device_batch_size * config.gradient_accumulation_steps;
     const steps = config.max_steps ?? Math.ceil(Math.ceil(train / perStep) * config.num_epochs);
