@@ -6,6 +6,8 @@
 export const HTMX_EVENTS = {
   /** Examples were deleted or edited: Review's results refresh. */
   datasetChanged: "dataset-changed",
+  /** Review's delete swapped its own table: other panels that count examples (readiness) refresh. */
+  examplesDeleted: "examples-deleted",
   /** A file was uploaded (the upload component in public/components.js dispatches it): the Data step's list refreshes. */
   filesChanged: "files-changed",
 } as const;

@@ -101,6 +101,7 @@ export function reviewPageRoutes(review: ReviewService, wizard: WizardRenderer) 
       else if (ids.length) review.deleteIds(id, ids);
       else throw new AppError(422, "validation_error", "Select at least one example to delete.");
       const page = review.page(id, filter);
+      c.header("HX-Trigger", HTMX_EVENTS.examplesDeleted);
       return wizard.render(c, id, "review", { query: { ...filterToQuery(filter), page: String(Math.min(filter.page, page.pages)) } });
     });
 }

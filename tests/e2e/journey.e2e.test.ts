@@ -84,6 +84,15 @@ test("the whole wizard, from a new project to a downloaded adapter that loads", 
   await page.getByRole("button", { name: "Delete selected (3)" }).click();
   await page.locator("#confirm-dialog").getByRole("button", { name: "Delete examples" }).click();
   await page.waitForFunction(() => document.querySelector(".stats-bar")?.textContent?.includes("Duplicates removed"));
+  // Before training: a sample as training sees it, the answer and its end token trained.
+  const sample = page.locator("#readiness .readiness-example").first();
+  await sample.waitFor();
+  expect((await sample.locator("mark.seg.trained").allTextContents()).join("")).toEndWith("<|end|>\n");
+  expect(await sample.locator(".seg.special").first().textContent()).toBe("<|user|>");
+  // The panel counted the examples left after the delete (train + eval, the 3 gone).
+  const trainable = await page.evaluate(() => [...document.querySelectorAll(".stats-bar .stat")].map((s) => s.textContent ?? ""));
+  const count = (label: string) => Number(trainable.find((s) => s.startsWith(label))!.replace(/\D+/g, " ").trim().split(" ")[0]);
+  await page.waitForFunction((n) => document.querySelector('#readiness [data-readiness="fit"]')?.textContent?.endsWith(`of ${n}`), count("Train") + count("Eval"));
   await screenshot(page, "journey-05-review");
   await next("hardware");
 
@@ -101,15 +110,24 @@ test("the whole wizard, from a new project to a downloaded adapter that loads", 
   await page.getByLabel("Epochs").fill("3");
   await page.getByLabel("Batch size").fill("4");
   await page.getByLabel("Gradient accumulation").fill("1");
+  expect(await page.locator(".preset-note summary").textContent()).toContain("No preset for this model family");
+  // The readiness panel follows the length typed in the form.
+  await page.getByLabel("Max sequence length").fill("64");
+  await page.getByLabel("Max sequence length").blur();
+  await page.waitForFunction(() => document.querySelector("#readiness .readiness-meta")?.textContent?.includes("at 64 tokens"));
   await page.getByLabel("Max sequence length").fill("256");
+  await page.getByLabel("Max sequence length").blur();
+  await page.waitForFunction(() => document.querySelector("#readiness .readiness-meta")?.textContent?.includes("at 256 tokens"));
+  expect(await page.locator('#readiness [data-readiness="dropped"]').textContent()).toBe("0");
   await page.getByLabel("Learning rate").fill("0.005");
   await page.locator("#train-plan").getByText("Optimizer steps").waitFor();
+  await screenshot(page, "journey-07-train-form");
   await page.getByRole("button", { name: "Start training" }).click();
   await page.locator("[data-live-run]").waitFor();
   await page.waitForFunction(() => ((window as unknown as { __ftfChart?: { points: Map<number, unknown> } }).__ftfChart?.points.size ?? 0) >= 3, null, { timeout: 120_000 });
-  await screenshot(page, "journey-07-training");
+  await screenshot(page, "journey-08-training");
   await page.locator('[data-run-status]', { hasText: "success" }).waitFor({ timeout: 180_000 });
-  await screenshot(page, "journey-08-trained");
+  await screenshot(page, "journey-09-trained");
   const status = await (await fetch(page.url().replace(/\/projects\/([^/]+)\/wizard.*/, "/api/projects/$1/train/status"))).json();
   expect(status.status).toBe("success");
   await next("export");
@@ -126,7 +144,7 @@ test("the whole wizard, from a new project to a downloaded adapter that loads", 
   await page.locator(".artifact-list").waitFor({ timeout: 120_000 });
   const names = await page.locator(".artifact-list a").allTextContents();
   for (const n of ["adapter_model.safetensors", "adapter_config.json", "report.md", "metrics.json", "loss_curve.svg", "Modelfile", "finetuneflow_export.zip"]) expect(names).toContain(n);
-  await screenshot(page, "journey-09-export");
+  await screenshot(page, "journey-10-export");
 
   const zipUrl = await page.locator(".artifact-list a", { hasText: "finetuneflow_export.zip" }).getAttribute("href");
   const zip = await fetch(server.url + zipUrl);
