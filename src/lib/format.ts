@@ -34,3 +34,6 @@ export const formatCount = (n: number) => n.toLocaleString("en-US");
 
 /** "1 page", "2 pages", "1,204 chunks". */
 export const plural = (n: number, one: string, many = `${one}s`) => `${formatCount(n)} ${n === 1 ? one : many}`;
+
+/** A learning rate as people write it: 2e-4, 0.01. */
+export const formatRate = (x: number) => (x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential() : String(x));

@@ -11,6 +11,7 @@ import { AppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { JobError, type JobQueue } from "../jobs/queue.ts";
 import { estimateVram } from "../models/vram.ts";
+import { formatRate } from "../lib/format.ts";
 import type { ProjectService } from "../projects/service.ts";
 import { hardwareInfoSchema, type HardwareInfo } from "./events.ts";
 import { projectHardwareSchema, TRAINING_DEFAULTS, type ProjectHardware, type TrainingConfig } from "./schemas.ts";
@@ -110,7 +111,7 @@ export function createHardwareService(deps: { examples: ExampleStore; readiness:
     warnings.push(...lengthWarnings(lengths, config.max_seq_length, () => deps.readiness.suggested(projectId)));
     const preset = deps.readiness.preset(projectId);
     if (preset && (config.learning_rate < preset.learningRate.min || config.learning_rate > preset.learningRate.max)) {
-      warnings.push(`A learning rate of ${config.learning_rate} is outside the ${preset.label} band (${preset.learningRate.min}–${preset.learningRate.max}).`);
+      warnings.push(`A learning rate of ${formatRate(config.learning_rate)} is outside the ${preset.label} band (${formatRate(preset.learningRate.min)}–${formatRate(preset.learningRate.max)}).`);
     }
     if (fit === "no_fit") warnings.push(`This needs ~${peak} GB but only ${free} GB of GPU memory are free: lower the batch size or sequence length${method === "lora" ? ", or use QLoRA" : ""}.`);
     if (fit === "cpu") warnings.push("No GPU: training runs on the CPU, which is only practical for tiny models.");

@@ -9,6 +9,7 @@ import { TRAINING_DEFAULTS, trainingConfigSchema } from "./schemas.ts";
 import type { TrainingService } from "./service.ts";
 import { SAFE_DEFAULTS, type ModelPreset } from "../models/presets.ts";
 import type { ReadinessService } from "../readiness/service.ts";
+import { formatRate } from "../lib/format.ts";
 
 export const hardwareStepLoader =
   (hardware: HardwareService, jobs: JobService) =>
@@ -44,7 +45,7 @@ export const trainStepLoader =
 function presetSummary(preset: ModelPreset | null, defaults: { learning_rate: number; max_seq_length: number }) {
   const chosen = preset ?? SAFE_DEFAULTS;
   const changes: string[] = [];
-  if (defaults.learning_rate !== TRAINING_DEFAULTS.learning_rate) changes.push(`learning rate ${TRAINING_DEFAULTS.learning_rate} → ${defaults.learning_rate}`);
+  if (defaults.learning_rate !== TRAINING_DEFAULTS.learning_rate) changes.push(`learning rate ${formatRate(TRAINING_DEFAULTS.learning_rate)} → ${formatRate(defaults.learning_rate)}`);
   if (defaults.max_seq_length !== TRAINING_DEFAULTS.max_seq_length) changes.push(`max sequence length ${TRAINING_DEFAULTS.max_seq_length} → ${defaults.max_seq_length} (from the data and the context length)`);
   changes.push(chosen.targetModules === "all-linear" ? "LoRA on every linear layer" : `LoRA on ${chosen.targetModules.join(", ")}`);
   const q = chosen.quirks;
@@ -52,5 +53,5 @@ function presetSummary(preset: ModelPreset | null, defaults: { learning_rate: nu
   if (!q.systemRole) changes.push("no system role in the template: none is sent");
   if (q.defaultSystemPrompt) changes.push("the template adds its own default system prompt");
   changes.push(q.bosInTemplate ? "BOS written by the template (no second one added)" : "no BOS added outside the template");
-  return { label: preset?.label ?? null, learningRateBand: `${chosen.learningRate.min}–${chosen.learningRate.max}`, changes };
+  return { label: preset?.label ?? null, learningRateBand: `${formatRate(chosen.learningRate.min)}–${formatRate(chosen.learningRate.max)}`, changes };
 }

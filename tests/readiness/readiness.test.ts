@@ -166,3 +166,23 @@ test("the family preset reaches the trainer: target modules, template switches, 
   expect(run.learning_rate).toBe(1e-4);
   expect(run.max_seq_length).toBe((await readiness(pid)).body.suggested_max_seq_length);
 });
+
+test("the Train form says which preset it starts from, what it changed, and Reset returns to it", async () => {
+  const pid = insertProject(t.db);
+  t.db.update(projects).set({ modelInfo: modelInfoFor("Qwen/Qwen2.5-7B-Instruct", { model_type: "qwen2", vocab_size: 152_064 }) }).where(eq(projects.id, pid)).run();
+  chooseTask(t.db, pid);
+  insertExamples(t.db, pid, 30);
+  checkHardware(t.db, pid);
+  const html = await (await t.request(`/projects/${pid}/wizard?step=train`)).text();
+  expect(html).toContain("Preset: <strong>Qwen 2.5</strong>");
+  expect(html).toContain("learning rate 2e-4 → 1e-4");
+  expect(html).toContain("LoRA on q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj");
+  expect(html).toContain("the template adds its own default system prompt");
+  expect(html).toContain("Reset to the Qwen 2.5 preset");
+  expect(html).toMatch(/id="learning_rate" name="learning_rate" value="0.0001"[^>]*data-default="0.0001"/);
+  const suggested = (await readiness(pid)).body.suggested_max_seq_length;
+  expect(html).toContain(`data-default="${suggested}"`);
+  const form = new URLSearchParams({ method: "lora", num_epochs: "3", learning_rate: "0.001", per_device_batch_size: "4", gradient_accumulation_steps: "1", max_seq_length: String(suggested), lora_r: "16", lora_alpha: "32", lora_dropout: "0.05" });
+  const plan = await (await t.request(`/projects/${pid}/train/plan`, { method: "POST", body: form, headers: { "HX-Request": "true" } })).text();
+  expect(plan).toContain("A learning rate of 0.001 is outside the Qwen 2.5 band (5e-5–2e-4).");
+});
