@@ -121,7 +121,8 @@ describe("hardware check and export", () => {
     const hw = await (await h.t.request(`/api/hardware/check?project_id=${pid}`)).json();
     expect(hw).toMatchObject({ cuda_available: false, recommended_method: "lora" });
     expect(hw.estimate.lora.total_gb).toBeGreaterThan(0);
-    expect(hw.estimate.p95_tokens).toBe(0);
+    // The builder's rows carry no counts: they are counted on the way, as older rows are.
+    expect(hw.estimate.p95_tokens).toBeGreaterThan(0);
     expect((await (await h.t.request(`/api/projects/${pid}`)).json()).status).toBeDefined();
   });
 
