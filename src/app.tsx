@@ -19,6 +19,9 @@ import { createReviewService } from "./datasets/review-service.ts";
 import { reviewStepLoader } from "./datasets/review-step.ts";
 import { createExampleStore } from "./datasets/example-store.ts";
 import { createReadinessService } from "./readiness/service.ts";
+import { createWeightsStore } from "./models/weights.ts";
+import { createDownloader } from "./models/download.ts";
+import { createWeightsService } from "./models/weights-service.ts";
 import { readinessApiRoutes, readinessPageRoutes } from "./readiness/routes.tsx";
 import { documentApiRoutes, documentPageRoutes, fileListRenderer } from "./documents/routes.tsx";
 import { mappingApiRoutes, mappingPageRoutes } from "./datasets/mapping-routes.tsx";
@@ -84,12 +87,15 @@ export function createApp(deps: AppDeps) {
   const examples = createExampleStore(deps.db);
   registerRecountJob({ db: deps.db, queue: deps.queue, projects, examples });
   const readiness = createReadinessService({ projects, examples });
+  const hubClient = createHubClient(deps.config.hub);
   const models = createModelService({
-    hub: createHubClient(deps.config.hub),
+    hub: hubClient,
     dataDir: deps.config.dataDir,
     projects,
     onModelChanged: (projectId) => deps.queue.enqueue(RECOUNT_JOB, projectId, { projectId }),
   });
+  const weightsStore = createWeightsStore(deps.config.dataDir);
+  const weights = createWeightsService({ queue: deps.queue, projects, weights: weightsStore, downloader: createDownloader({ hub: hubClient, weights: weightsStore }) });
   const diskGuard = createDiskGuard(deps.config.dataDir, deps.config.minFreeMb ?? 0);
   const documents = createDocumentService({ db: deps.db, dataDir: deps.config.dataDir, queue: deps.queue, projects, examples, now, diskGuard });
   const imports = createImportService({ db: deps.db, queue: deps.queue, documents, examples, projects });
@@ -113,8 +119,8 @@ export function createApp(deps: AppDeps) {
     env: deps.config.trainer.env,
   };
   const hardware = createHardwareService({ examples, readiness, queue: deps.queue, projects, settings, trainer, logger: deps.logger });
-  const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, diskGuard, readiness, hardwareFor: hardware.forProject });
-  const exportsService = createExportService({ db: deps.db, queue: deps.queue, projects, training, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now });
+  const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, diskGuard, readiness, prepareWeights: weights.prepareRun, hardwareFor: hardware.forProject });
+  const exportsService = createExportService({ db: deps.db, queue: deps.queue, projects, training, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, trainerEnv: weights.trainerEnv });
   const previewStep = previewStepLoader(generation);
   const wizard = createWizardRenderer({
     projects,

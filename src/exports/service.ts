@@ -21,7 +21,7 @@ import type { TrainerSettings, TrainingService } from "../training/service.ts";
 export const EXPORT_JOB = "export";
 export const ZIP_NAME = "finetuneflow_export.zip";
 
-export function createExportService(deps: { db: Db; queue: JobQueue; projects: ProjectService; training: TrainingService; dataDir: string; trainer: TrainerSettings; logger: Logger; now?: () => number }) {
+export function createExportService(deps: { db: Db; queue: JobQueue; projects: ProjectService; training: TrainingService; dataDir: string; trainer: TrainerSettings; logger: Logger; now?: () => number; trainerEnv?: (projectId: string) => Record<string, string> }) {
   const { db } = deps;
   const now = deps.now ?? Date.now;
 
@@ -41,7 +41,8 @@ export function createExportService(deps: { db: Db; queue: JobQueue; projects: P
       if (!run) return { skipped: "run deleted" };
       let files: { name: string; path: string; size_bytes: number }[] = [];
       const result = await runTrainer({
-        trainer: deps.trainer,
+        // The base model from the cache, offline, as training read it.
+        trainer: { ...deps.trainer, env: { ...deps.trainer.env, ...deps.trainerEnv?.(run.projectId) } },
         args: ["export", "--run", run.outputDir, "--provenance", join(run.outputDir, "provenance.json")],
         signal,
         logger: deps.logger,

@@ -36,7 +36,7 @@ export type JobQueue = ReturnType<typeof createJobQueue>;
 export function createJobQueue(opts: QueueOptions) {
   const now = opts.now ?? Date.now;
   const pollMs = opts.pollMs ?? 500;
-  const groupLimits = { gpu: 1, generation: 1, cpu: 2, ...opts.groups };
+  const groupLimits = { gpu: 1, generation: 1, cpu: 2, download: 1, ...opts.groups };
   const definitions = new Map<string, JobDefinition<z.ZodType>>();
   const store = createJobStore(opts.db);
   const worker = createWorker({ store, definitions, groupLimits, logger: opts.logger, now, leaseMs: opts.leaseMs ?? 30_000, backoffMs: opts.backoffMs ?? 2_000 });

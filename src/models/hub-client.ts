@@ -3,7 +3,13 @@
  * base URL (mirrors work), HF_TOKEN as a bearer token, and the Hub's X-Error-Code
  * header (RepoNotFound, GatedRepo, EntryNotFound) to tell failures apart.
  */
+import { z } from "zod";
 import { AppError } from "../lib/errors.ts";
+
+const hubRevisionSchema = z.object({
+  sha: z.string().min(1),
+  siblings: z.array(z.object({ rfilename: z.string().min(1), size: z.number().int().nonnegative().optional(), lfs: z.object({ sha256: z.string(), size: z.number().int().nonnegative() }).optional() })),
+});
 
 export type HubDeps = { endpoint: string; token?: string; timeoutMs: number; fetch?: typeof fetch };
 
@@ -12,7 +18,12 @@ export type HubModelInfo = {
   license: string | null;
   safetensorsTotal: number | null;
   libraryName: string | null;
+  /** The commit the main branch points at (the revision a download fetches). */
+  sha: string | null;
 };
+
+/** A file of a repo at a revision, as the Hub lists it (`?blobs=true`): LFS files carry their sha256. */
+export type HubFile = { name: string; size: number; sha256: string | null };
 
 export type HubClient = ReturnType<typeof createHubClient>;
 
@@ -21,13 +32,21 @@ export function createHubClient(deps: HubDeps) {
   const doFetch = deps.fetch ?? fetch;
   const pageUrl = (repoId: string) => `${base}/${repoId}`;
 
-  async function get(url: string, repoId: string): Promise<Response> {
-    const headers: Record<string, string> = { "User-Agent": "finetuneflow" };
+  /**
+   * A GET with the Hub's error answers mapped to AppErrors. The timeout covers the
+   * wait for the response's headers only: a large file's body may take hours, and is
+   * stopped by `signal` (a cancelled job) instead.
+   */
+  async function get(url: string, repoId: string, opts: { headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
+    const headers: Record<string, string> = { "User-Agent": "finetuneflow", ...opts.headers };
     if (deps.token) headers.Authorization = `Bearer ${deps.token}`;
     let res: Response;
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(new DOMException("timeout", "TimeoutError")), deps.timeoutMs);
     try {
-      res = await doFetch(url, { headers, signal: AbortSignal.timeout(deps.timeoutMs), redirect: "follow" });
+      res = await doFetch(url, { headers, signal: opts.signal ? AbortSignal.any([opts.signal, timeout.signal]) : timeout.signal, redirect: "follow" });
     } catch (err) {
+      if (opts.signal?.aborted) throw opts.signal.reason;
       const name = (err as Error).name;
       if (name === "TimeoutError" || name === "AbortError") {
         throw new AppError(
@@ -41,6 +60,8 @@ export function createHubClient(deps: HubDeps) {
         "hub_unreachable",
         `Could not reach the Hugging Face Hub at ${base}. Check the network, set HF_ENDPOINT to a mirror, or enter the absolute path of a local model folder.`,
       );
+    } finally {
+      clearTimeout(timer);
     }
     const code = res.headers.get("X-Error-Code");
     if (code === "GatedRepo" || ((res.status === 401 || res.status === 403) && code !== "RepoNotFound" && url.includes("/resolve/"))) {
@@ -80,7 +101,33 @@ export function createHubClient(deps: HubDeps) {
         license: typeof card.license === "string" ? card.license : licenseTag,
         safetensorsTotal: typeof safetensors?.total === "number" ? safetensors.total : null,
         libraryName: typeof body.library_name === "string" ? body.library_name : null,
+        sha: typeof body.sha === "string" ? body.sha : null,
       };
+    },
+
+    /** The repo's files at a revision, with sizes and LFS checksums, and the commit it resolved to. */
+    async files(repoId: string, revision: string): Promise<{ commit: string; files: HubFile[] }> {
+      const res = await get(`${base}/api/models/${repoId}/revision/${encodeURIComponent(revision)}?blobs=true`, repoId);
+      if (!res.ok) throw new AppError(502, "hub_error", `The Hub answered ${res.status} for the files of ${repoId}.`);
+      const parsed = hubRevisionSchema.safeParse(await res.json().catch(() => null));
+      if (!parsed.success) throw new AppError(502, "hub_error", `The Hub's file list for ${repoId} is not in the expected shape.`);
+      return {
+        commit: parsed.data.sha,
+        files: parsed.data.siblings.map((f) => ({ name: f.rfilename, size: f.lfs?.size ?? f.size ?? 0, sha256: f.lfs?.sha256 ?? null })),
+      };
+    },
+
+    /**
+     * A file's bytes from `offset` on (an HTTP Range request), at a commit. The answer is
+     * 206 when the Hub honours the range, 200 when it sends the whole file again.
+     */
+    async download(repoId: string, commit: string, filename: string, offset: number, signal: AbortSignal): Promise<Response> {
+      const path = filename.split("/").map(encodeURIComponent).join("/");
+      const res = await get(`${base}/${repoId}/resolve/${commit}/${path}`, repoId, { headers: offset > 0 ? { Range: `bytes=${offset}-` } : {}, signal });
+      if (res.status === 404) throw new AppError(404, "hub_file_missing", `${filename} is listed in ${repoId} but the Hub has no such file at ${commit.slice(0, 12)}.`);
+      if (res.status === 416) return res;
+      if (!res.ok || !res.body) throw new AppError(502, "hub_error", `The Hub answered ${res.status} for ${filename} of ${repoId}.`);
+      return res;
     },
 
     /** A file of the repo's main revision, or null when the repo has no such file. */

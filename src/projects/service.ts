@@ -85,6 +85,9 @@ export function createProjectService(deps: { db: Db; dataDir: string; now?: () =
       return get(id);
     },
 
+    /** Each project's name and base model (who uses a cached model). */
+    modelsInUse: () => db.select({ name: projects.name, modelInfo: projects.modelInfo }).from(projects).all(),
+
     setModel(id: string, modelId: string, modelInfo: ModelInfo): ProjectSummary {
       db.update(projects).set({ baseModelId: modelId, modelInfo: modelInfoSchema.parse(modelInfo), updatedAt: now() }).where(eq(projects.id, id)).run();
       return get(id);

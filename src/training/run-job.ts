@@ -25,7 +25,12 @@ type Deps = {
   logger: Logger;
   now: () => number;
   setProjectStatus: (projectId: string, status: "training" | "evaluating" | "ready_to_train" | "completed" | "failed") => void;
+  /** Fetches the base model's weights if missing; the env that points the trainer at them, offline. */
+  prepareWeights: (projectId: string, signal: AbortSignal, progress: (pct: number, message: string) => void) => Promise<Record<string, string>>;
 };
+
+/** How often a download's progress is written to the run's event stream (the job's own progress follows every report). */
+const DOWNLOAD_EVENT_EVERY_MS = 2000;
 
 type Outcome = { exitCode: number; stopped: boolean; lastError: { error_code: string; message: string; advice: string | null } | null; spawnError?: string };
 
@@ -33,13 +38,13 @@ export function createTrainingJob(deps: Deps) {
   const { store } = deps;
 
   /** Runs `train`, storing each event; terminal ones come back unpublished. */
-  async function train(run: TrainingRunRow, ctx: JobContext<z.infer<typeof trainingJobPayload>>) {
+  async function train(run: TrainingRunRow, ctx: JobContext<z.infer<typeof trainingJobPayload>>, trainer: TrainerSettings) {
     const tail: string[] = [];
     const held: TrainerEvent[] = [];
     let stderrLines = 0;
     const losses = { train: run.finalTrainLoss, eval: run.finalEvalLoss };
     const outcome: Outcome = await runTrainer({
-      trainer: deps.trainer,
+      trainer,
       args: ["train", "--config", join(run.outputDir, "run.json"), ...(ctx.payload.resume ? ["--resume"] : [])],
       signal: ctx.signal,
       logger: deps.logger,
@@ -68,12 +73,12 @@ export function createTrainingJob(deps: Deps) {
   }
 
   /** Before/after samples, eval loss and perplexity for the Export step. */
-  async function evaluate(run: TrainingRunRow, ctx: JobContext<unknown>) {
+  async function evaluate(run: TrainingRunRow, ctx: JobContext<unknown>, trainer: TrainerSettings) {
     deps.setProjectStatus(run.projectId, "evaluating");
     ctx.progress(96, "evaluating");
     store.recordServer(run.id, "progress", { progress_pct: 100, message: "Evaluating the tuned model…" });
     const result = await runTrainer({
-      trainer: deps.trainer,
+      trainer,
       args: ["evaluate", "--run", run.outputDir, "--samples", "5", "--max-new-tokens", "64"],
       signal: ctx.signal,
       logger: deps.logger,
@@ -96,7 +101,8 @@ export function createTrainingJob(deps: Deps) {
       if (ctx.payload.resume) store.dropPointsAfterCheckpoint(run);
       store.update(run.id, { status: "running", jobId: ctx.job.id, startedAt: run.startedAt ?? deps.now(), errorCode: null, errorMessage: null, finishedAt: null });
       deps.setProjectStatus(run.projectId, "training");
-      const trained = await train(run, ctx);
+      const trainer = await weightsFirst(run, ctx);
+      const trained = await train(run, ctx, trainer);
       held.push(...trained.held);
       const { outcome } = trained;
       if (outcome.stopped) {
@@ -110,7 +116,7 @@ export function createTrainingJob(deps: Deps) {
         settleFailed(run, code, message, held);
         throw new JobError(message);
       }
-      await evaluate(run, ctx);
+      await evaluate(run, ctx, trainer);
       store.update(run.id, { status: "success", finishedAt: deps.now() });
       deps.setProjectStatus(run.projectId, "completed");
       store.publishHeld(run.id, held);
@@ -124,6 +130,30 @@ export function createTrainingJob(deps: Deps) {
         settleFailed(run, "training_failed", `Training failed: ${message}`, held);
       }
       throw err;
+    }
+  }
+
+  /** The base model's weights before the trainer starts; a cancel here ends the run like a cancel in training. */
+  async function weightsFirst(run: TrainingRunRow, ctx: JobContext<unknown>): Promise<TrainerSettings> {
+    let lastEvent = 0;
+    try {
+      const env = await deps.prepareWeights(run.projectId, ctx.signal, (pct, message) => {
+        ctx.progress(0, message);
+        if (deps.now() - lastEvent < DOWNLOAD_EVENT_EVERY_MS) return;
+        lastEvent = deps.now();
+        store.recordServer(run.id, "progress", { progress_pct: 0, message });
+      });
+      return { ...deps.trainer, env: { ...deps.trainer.env, ...env } };
+    } catch (err) {
+      if (ctx.signal.aborted) {
+        store.update(run.id, { status: ctx.signal.reason === "shutdown" ? "interrupted" : "cancelled", finishedAt: deps.now() });
+        deps.setProjectStatus(run.projectId, "ready_to_train");
+        store.publishHeld(run.id, [{ event: "cancelled", step: 0, checkpoint_path: null, adapter_path: null }]);
+        throw ctx.signal.reason ?? err;
+      }
+      const message = err instanceof Error ? err.message : String(err);
+      settleFailed(run, "download_failed", `The base model could not be downloaded: ${message}`, []);
+      throw new JobError(message);
     }
   }
 

@@ -36,6 +36,8 @@ export function createTrainingService(deps: {
   projects: ProjectService;
   review: ReviewService;
   readiness: ReadinessService;
+  /** Fetches a Hub model's weights before a run (models/weights-service.ts). */
+  prepareWeights: (projectId: string, signal: AbortSignal, progress: (pct: number, message: string) => void) => Promise<Record<string, string>>;
   dataDir: string;
   trainer: TrainerSettings;
   logger: Logger;
@@ -53,7 +55,7 @@ export function createTrainingService(deps: {
   const latestRun = store.latestRun;
 
   store.markRunningInterrupted();
-  const job = createTrainingJob({ store, trainer: deps.trainer, logger: deps.logger, now, setProjectStatus: deps.projects.setStatus });
+  const job = createTrainingJob({ store, trainer: deps.trainer, logger: deps.logger, now, setProjectStatus: deps.projects.setStatus, prepareWeights: deps.prepareWeights });
   deps.queue.register(TRAINING_JOB, { payload: trainingJobPayload, group: "gpu", maxAttempts: 1, onRestart: "fail", run: job.run });
 
   function writeDataset(projectId: string, dir: string): { train: string; eval: string | null } {

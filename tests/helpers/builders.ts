@@ -17,10 +17,11 @@ export function insertProject(db: Db, values: Partial<typeof projects.$inferInse
   return id;
 }
 
+/** A resolved model; "local" by default so runs start without a weights download (download tests opt into "hub"). */
 export function modelInfoFor(modelId: string, values: Partial<ModelInfo> = {}): ModelInfo {
   return {
     model_id: modelId,
-    source: "hub",
+    source: "local",
     model_type: "llama",
     architecture: "LlamaForCausalLM",
     num_parameters: 134_515_008,

@@ -1,0 +1,151 @@
+/**
+ * Downloading a Hub model's weights before training: the file list and sizes from the
+ * Hub, a disk check before the first byte, each file streamed to a partial file and
+ * continued with an HTTP Range request after a cancel, crash or restart, each LFS
+ * file's sha256 checked (a mismatch is fetched again once, then refused), progress in
+ * bytes, speed and ETA. Written in the Hub cache layout (weights.ts).
+ */
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync, statfsSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { join } from "node:path";
+import { AppError } from "../lib/errors.ts";
+import { formatBytes } from "../lib/format.ts";
+import type { HubClient, HubFile } from "./hub-client.ts";
+import { MANIFEST, neededFiles, PARTIAL_SUFFIX, type WeightsManifest, type WeightsStore } from "./weights.ts";
+
+/** Free space kept beyond the download: 1 GiB plus 2%, so training has room for checkpoints. */
+export const diskMargin = (bytes: number) => 1024 ** 3 + Math.ceil(bytes * 0.02);
+const PROGRESS_EVERY_MS = 250;
+
+export type DownloadProgress = { done: number; total: number; bytesPerSecond: number; file: string };
+export type DownloadDeps = { hub: HubClient; weights: WeightsStore; freeBytes?: (dir: string) => number; now?: () => number };
+
+const freeBytesOf = (dir: string) => {
+  const s = statfsSync(dir);
+  return Number(s.bavail) * Number(s.bsize);
+};
+
+const sizeOf = (path: string) => (existsSync(path) ? statSync(path).size : 0);
+
+async function sha256Of(path: string, hasher: Bun.CryptoHasher): Promise<void> {
+  for await (const chunk of createReadStream(path)) hasher.update(chunk as Buffer);
+}
+
+export function createDownloader(deps: DownloadDeps) {
+  const now = deps.now ?? Date.now;
+  const freeBytes = deps.freeBytes ?? freeBytesOf;
+
+  /** One file to its final name: resumes a partial file, checks the sha256, renames. */
+  async function fetchFile(repoId: string, commit: string, file: HubFile, dir: string, signal: AbortSignal, onBytes: (n: number) => void): Promise<void> {
+    const final = join(dir, file.name);
+    const partial = final + PARTIAL_SUFFIX;
+    for (let attempt = 1; ; attempt++) {
+      let offset = sizeOf(partial);
+      if (offset > file.size) {
+        rmSync(partial);
+        offset = 0;
+      }
+      const hasher = new Bun.CryptoHasher("sha256");
+      const res = offset < file.size || file.size === 0 ? await deps.hub.download(repoId, commit, file.name, offset, signal) : null;
+      if (res && res.status === 200 && offset > 0) {
+        // The server ignored the range: start the file over.
+        onBytes(-offset);
+        offset = 0;
+      }
+      if (file.sha256 && offset > 0) await sha256Of(partial, hasher);
+      const out = await open(partial, offset > 0 ? "a" : "w");
+      try {
+        if (res && res.status !== 416) {
+          for await (const chunk of res.body!) {
+            if (signal.aborted) throw signal.reason;
+            await out.write(chunk);
+            if (file.sha256) hasher.update(chunk);
+            onBytes(chunk.byteLength);
+          }
+        }
+      } finally {
+        await out.close();
+      }
+      const got = sizeOf(partial);
+      const digest = file.sha256 ? hasher.digest("hex") : null;
+      if (got === file.size && (!file.sha256 || digest === file.sha256)) {
+        renameSync(partial, final);
+        return;
+      }
+      rmSync(partial, { force: true });
+      onBytes(-got);
+      const what = got !== file.size ? `${formatBytes(got)} instead of ${formatBytes(file.size)}` : `sha256 ${digest!.slice(0, 12)}… instead of ${file.sha256!.slice(0, 12)}…`;
+      if (attempt >= 2) {
+        throw new AppError(502, "download_corrupt", `${file.name} of ${repoId} arrived damaged twice (${what}). The Hub or a proxy between is serving a different file; try again later or use another HF_ENDPOINT.`);
+      }
+    }
+  }
+
+  return {
+    /** What a download of this repo would fetch, and how much is already here. */
+    async plan(repoId: string, revision = "main") {
+      const { commit, files } = await deps.hub.files(repoId, revision);
+      const needed = neededFiles(files);
+      if (!needed.some((f) => /\.(safetensors|bin)$/.test(f.name))) {
+        throw new AppError(422, "no_weights", `${repoId} has no safetensors or PyTorch weights at its top level: it cannot be trained here.`);
+      }
+      const dir = deps.weights.snapshotDir(repoId, commit);
+      const present = needed.reduce((n, f) => n + (existsSync(join(dir, f.name)) ? f.size : Math.min(f.size, sizeOf(join(dir, f.name + PARTIAL_SUFFIX)))), 0);
+      const total = needed.reduce((n, f) => n + f.size, 0);
+      return { commit, files: needed, total, present, dir };
+    },
+
+    /** Fetches every needed file; `progress` is told bytes, speed and the current file. */
+    async download(repoId: string, opts: { revision?: string; signal: AbortSignal; progress: (p: DownloadProgress) => void }): Promise<WeightsManifest> {
+      const plan = await this.plan(repoId, opts.revision);
+      mkdirSync(plan.dir, { recursive: true });
+      const missing = plan.total - plan.present;
+      const free = freeBytes(plan.dir);
+      if (free < missing + diskMargin(missing)) {
+        throw new AppError(
+          507,
+          "insufficient_storage",
+          `${repoId} needs ${formatBytes(missing)} more (${formatBytes(plan.total)} in all) plus ${formatBytes(diskMargin(missing))} of margin, but only ${formatBytes(free)} are free under the data directory (FTF_DATA_DIR). Free some space, or remove models no project uses (Model step).`,
+        );
+      }
+      let done = plan.present;
+      const startedAt = now();
+      const startBytes = done;
+      let lastReport = 0;
+      let current = "";
+      const report = (force = false) => {
+        const t = now();
+        if (!force && t - lastReport < PROGRESS_EVERY_MS) return;
+        lastReport = t;
+        const seconds = Math.max(0.001, (t - startedAt) / 1000);
+        opts.progress({ done, total: plan.total, bytesPerSecond: (done - startBytes) / seconds, file: current });
+      };
+      for (const file of plan.files) {
+        if (existsSync(join(plan.dir, file.name))) continue;
+        current = file.name;
+        report(true);
+        await fetchFile(repoId, plan.commit, file, plan.dir, opts.signal, (n) => {
+          done += n;
+          report();
+        });
+      }
+      const manifest: WeightsManifest = { repo_id: repoId, commit: plan.commit, files: plan.files, total_bytes: plan.total, completed_at: new Date(now()).toISOString() };
+      writeFileSync(join(plan.dir, MANIFEST), JSON.stringify(manifest, null, 2));
+      const refs = join(deps.weights.repoDir(repoId), "refs");
+      mkdirSync(refs, { recursive: true });
+      writeFileSync(join(refs, opts.revision ?? "main"), plan.commit);
+      current = "";
+      report(true);
+      return manifest;
+    },
+  };
+}
+
+export type Downloader = ReturnType<typeof createDownloader>;
+
+/** "model-00002-of-00004.safetensors · 3.1 GB of 16.1 GB · 85 MB/s · about 2 min left" */
+export function describeProgress(p: DownloadProgress): string {
+  const left = p.bytesPerSecond > 0 ? (p.total - p.done) / p.bytesPerSecond : null;
+  const eta = left === null ? "" : left < 90 ? ` · about ${Math.max(1, Math.round(left))} s left` : ` · about ${Math.round(left / 60)} min left`;
+  return `${p.file ? `${p.file} · ` : ""}${formatBytes(p.done)} of ${formatBytes(p.total)} · ${formatBytes(p.bytesPerSecond)}/s${eta}`;
+}
