@@ -22,6 +22,7 @@ import { createReadinessService } from "./readiness/service.ts";
 import { createWeightsStore } from "./models/weights.ts";
 import { createDownloader } from "./models/download.ts";
 import { createWeightsService } from "./models/weights-service.ts";
+import { modelStepLoader } from "./models/step.ts";
 import { readinessApiRoutes, readinessPageRoutes } from "./readiness/routes.tsx";
 import { documentApiRoutes, documentPageRoutes, fileListRenderer } from "./documents/routes.tsx";
 import { mappingApiRoutes, mappingPageRoutes } from "./datasets/mapping-routes.tsx";
@@ -126,6 +127,7 @@ export function createApp(deps: AppDeps) {
     projects,
     progress: createProgressQuery(deps.db),
     loaders: {
+      model: modelStepLoader(projects, weights, jobs),
       data: dataStepLoader(documents),
       preview: previewStep,
       review: reviewStepLoader(review),
@@ -184,7 +186,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", apiDocsRoutes());
   app.route("/api/projects", projectApiRoutes(projects));
   app.route("/api", jobApiRoutes(jobs, projects, deps.queue));
-  app.route("/api", modelApiRoutes(models));
+  app.route("/api", modelApiRoutes(models, weights));
   app.route("/api", documentApiRoutes(documents));
   app.route("/api", mappingApiRoutes(imports));
   app.route("/api", generationApiRoutes(generation));
@@ -195,7 +197,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", projectPageRoutes(projects, now));
   app.route("/", wizardRoutes({ projects, wizard }));
   app.route("/", readinessPageRoutes(readiness));
-  app.route("/", modelPageRoutes(models, wizard));
+  app.route("/", modelPageRoutes(models, weights, wizard));
   app.route("/", documentPageRoutes(documents, renderFileList));
   app.route("/", mappingPageRoutes(imports, renderFileList));
   app.route("/", generationPageRoutes(generation, wizard, previewStep));

@@ -145,7 +145,7 @@ export type Downloader = ReturnType<typeof createDownloader>;
 
 /** "model-00002-of-00004.safetensors · 3.1 GB of 16.1 GB · 85 MB/s · about 2 min left" */
 export function describeProgress(p: DownloadProgress): string {
-  const left = p.bytesPerSecond > 0 ? (p.total - p.done) / p.bytesPerSecond : null;
+  const left = p.bytesPerSecond > 0 && p.done < p.total ? (p.total - p.done) / p.bytesPerSecond : null;
   const eta = left === null ? "" : left < 90 ? ` · about ${Math.max(1, Math.round(left))} s left` : ` · about ${Math.round(left / 60)} min left`;
   return `${p.file ? `${p.file} · ` : ""}${formatBytes(p.done)} of ${formatBytes(p.total)} · ${formatBytes(p.bytesPerSecond)}/s${eta}`;
 }

@@ -6,7 +6,8 @@ import { z } from "zod";
 import { parseJsonBody, parseWith, readFormFields } from "../lib/validation.ts";
 import type { AppEnv } from "../lib/app-env.ts";
 import type { WizardRenderer } from "../wizard/render.tsx";
-import { resolveModelInput, type ModelInfo } from "./schemas.ts";
+import { isValidRepoId, resolveModelInput, type ModelInfo } from "./schemas.ts";
+import type { WeightsService } from "./weights-service.ts";
 import type { ModelService } from "./service.ts";
 
 /** What the API shows of ModelInfo: everything but where files live on this machine. */
@@ -14,8 +15,18 @@ const publicInfo = ({ files_dir: _files, ...info }: ModelInfo) => info;
 
 const consentInput = z.object({ model_id: z.string().min(1).max(500) }).strict();
 
-export function modelApiRoutes(models: ModelService) {
+const repoIdInput = z.object({ repo_id: z.string().trim().min(1, "repo_id is required.").max(200).refine(isValidRepoId, "repo_id must be a Hub id (organisation/name).") });
+
+export function modelApiRoutes(models: ModelService, weights: WeightsService) {
   return new Hono<AppEnv>()
+    .post("/projects/:id/model/download", (c) => c.json(weights.start(c.req.param("id")), 202))
+    .get("/projects/:id/model/weights", (c) => c.json(weights.state(c.req.param("id"))))
+    .get("/models/cache", (c) => c.json({ models: weights.cached() }))
+    .delete("/models/cache/:org/:name", (c) => {
+      const { repo_id } = parseWith(repoIdInput, { repo_id: `${c.req.param("org")}/${c.req.param("name")}` });
+      weights.remove(repo_id);
+      return c.json({ removed: repo_id });
+    })
     .post("/projects/:id/model/resolve", async (c) => {
       const { model_id } = await parseJsonBody(c, resolveModelInput);
       return c.json(publicInfo(await models.resolveForProject(c.req.param("id"), model_id)));
@@ -27,8 +38,17 @@ export function modelApiRoutes(models: ModelService) {
     });
 }
 
-export function modelPageRoutes(models: ModelService, wizard: WizardRenderer) {
+export function modelPageRoutes(models: ModelService, weights: WeightsService, wizard: WizardRenderer) {
   return new Hono<AppEnv>()
+    .post("/projects/:id/model/download", (c) => {
+      weights.start(c.req.param("id"));
+      return wizard.render(c, c.req.param("id"), "model");
+    })
+    .post("/projects/:id/model/cache/remove", async (c) => {
+      const form = await readFormFields(c);
+      weights.remove(parseWith(repoIdInput, { repo_id: form.repo_id }).repo_id);
+      return wizard.render(c, c.req.param("id"), "model");
+    })
     .post("/projects/:id/model/remote-code", async (c) => {
       const form = await readFormFields(c);
       if (form.confirm !== "yes") throw new AppError(422, "validation_error", "Tick the box to allow this model's code to run.");
@@ -57,6 +77,10 @@ export const MODELS_API: ApiTag = {
   description: "Resolve the base model: a Hugging Face id or a local folder.",
   operations: [
     { method: "post", path: "/projects/:id/model/resolve", summary: "Resolve a model id or local folder and set it on the project", body: resolveModelInput, response: { status: 200, description: "ModelInfo: architecture, parameters, VRAM, license, warnings" }, errors: [400, 404, 415, 422, 502, 503] },
+    { method: "post", path: "/projects/:id/model/download", summary: "Download the base model's weights (Hub models) into the shared cache, resumable", response: { status: 202, description: "`{ job_id }` (the running download of this model when there is one)" }, errors: [404, 409] },
+    { method: "get", path: "/projects/:id/model/weights", summary: "Whether the base model's weights are here: local, none, partial, downloading, complete", response: { status: 200, description: "`{ state, bytes?, commit?, job_id? }`" }, errors: [404, 409] },
+    { method: "get", path: "/models/cache", summary: "Models in the cache, their size on disk and the projects using each", response: { status: 200, description: "`{ models: [{ repo_id, commit, bytes, complete, used_by }] }`" }, errors: [] },
+    { method: "delete", path: "/models/cache/:org/:name", summary: "Remove a cached model that no project uses", response: { status: 200, description: "`{ removed }`" }, errors: [404, 409, 422] },
     { method: "post", path: "/projects/:id/model/remote-code", summary: "Allow the resolved model's own code to run (trust_remote_code)", body: consentInput, response: { status: 200, description: "The consent" }, errors: [400, 404, 409, 415, 422] },
   ],
 };

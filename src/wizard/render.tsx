@@ -25,6 +25,7 @@ export function createWizardRenderer(deps: {
     const l = deps.loaders;
     switch (step) {
       case "model":
+        return { step, data: l.model(id) };
       case "task":
         return { step };
       case "data":

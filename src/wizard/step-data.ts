@@ -9,10 +9,12 @@ import type { ReviewData } from "../../views/wizard/steps/ReviewStep.tsx";
 import type { HardwareData } from "../../views/wizard/steps/HardwareStep.tsx";
 import type { TrainData } from "../../views/wizard/steps/TrainStep.tsx";
 import type { ExportData } from "../../views/wizard/steps/ExportStep.tsx";
+import type { ModelData } from "../../views/wizard/steps/WeightsPanel.tsx";
 
 export type StepQuery = Record<string, string>;
 
 export type StepLoaders = {
+  model: (projectId: string) => ModelData | null;
   data: (projectId: string) => { files: FileJson[] };
   preview: (projectId: string) => PreviewData;
   review: (projectId: string, query: StepQuery) => ReviewData;
@@ -21,7 +23,7 @@ export type StepLoaders = {
   export: (projectId: string) => ExportData;
 };
 
-/** A step and its data: model and task need none. */
+/** A step and its data: the task step needs none. */
 export type StepView =
-  | { step: "model" | "task" }
+  | { step: "task" }
   | { [K in keyof StepLoaders]: { step: K; data: ReturnType<StepLoaders[K]> } }[keyof StepLoaders];

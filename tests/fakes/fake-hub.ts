@@ -1,7 +1,10 @@
 /**
- * A loopback Hugging Face Hub speaking the routes the resolver uses, with the real
- * response shapes: /api/models/{id} (gated, cardData.license, safetensors.total),
- * /{id}/resolve/main/{file}, and errors marked by X-Error-Code as the Hub does.
+ * A loopback Hugging Face Hub speaking the routes the resolver and the weights download
+ * use, with the real response shapes: /api/models/{id} (gated, cardData.license,
+ * safetensors.total, sha), /api/models/{id}/revision/{rev}?blobs=true (siblings with
+ * size and lfs.sha256), /{id}/resolve/{rev}/{file} with Range (206 + Content-Range),
+ * ETag and X-Repo-Commit, and errors marked by X-Error-Code as the Hub does. Large
+ * files can be throttled, damaged in transit, or listed with a size of the test's choice.
  */
 import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
@@ -10,7 +13,15 @@ export const FIXTURES_DIR = join(import.meta.dir, "../fixtures/hf");
 
 export type FakeRepo = {
   id: string;
-  files: Record<string, string>;
+  files: Record<string, string | Uint8Array>;
+  /** The commit `main` points at. */
+  sha?: string;
+  /** Bytes per second for file bodies (a slow link). */
+  throttle?: number;
+  /** Files served with one byte changed (the listed sha256 stays the true one). */
+  corrupt?: string[];
+  /** Sizes listed instead of the real ones (a model too big for the disk). */
+  listedSizes?: Record<string, number>;
   license?: string;
   gated?: false | "auto" | "manual";
   safetensorsTotal?: number;
@@ -20,7 +31,26 @@ export type FakeRepo = {
   failWith?: number;
 };
 
-export type FakeHub = { url: string; requests: { path: string; authorization: string | null }[]; add: (repo: FakeRepo) => void; stop: () => void };
+export type FakeHub = { url: string; requests: { path: string; authorization: string | null; range: string | null }[]; add: (repo: FakeRepo) => void; stop: () => void };
+
+const DEFAULT_SHA = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678";
+const bytesOf = (content: string | Uint8Array) => (typeof content === "string" ? new TextEncoder().encode(content) : content);
+const isLfs = (name: string) => /\.(safetensors|bin)$/.test(name);
+const sha256 = (b: Uint8Array) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
+
+/** A body sent in slices at `bytesPerSecond`, as a slow link would. */
+function throttled(body: Uint8Array, bytesPerSecond: number): ReadableStream<Uint8Array> {
+  const slice = Math.max(1024, Math.floor(bytesPerSecond / 20));
+  let at = 0;
+  return new ReadableStream({
+    async pull(controller) {
+      if (at >= body.length) return controller.close();
+      await Bun.sleep(50);
+      controller.enqueue(body.subarray(at, at + slice));
+      at += slice;
+    },
+  });
+}
 
 export function fixtureRepo(folder: string, extra: Partial<FakeRepo> = {}): FakeRepo {
   const files: Record<string, string> = {};
@@ -43,11 +73,12 @@ export function startFakeHub(repos: FakeRepo[] = []): FakeHub {
     async fetch(req) {
       const url = new URL(req.url);
       const auth = req.headers.get("authorization");
-      requests.push({ path: url.pathname, authorization: auth });
+      requests.push({ path: url.pathname, authorization: auth, range: req.headers.get("range") });
       const token = auth?.startsWith("Bearer ") ? auth.slice(7) : null;
-      const api = url.pathname.match(/^\/api\/models\/(.+)$/);
-      const file = url.pathname.match(/^\/(.+?)\/resolve\/main\/(.+)$/);
-      const repoId = api?.[1] ?? file?.[1];
+      const revision = url.pathname.match(/^\/api\/models\/(.+?)\/revision\/([^/]+)$/);
+      const api = revision ? null : url.pathname.match(/^\/api\/models\/(.+)$/);
+      const file = url.pathname.match(/^\/(.+?)\/resolve\/([^/]+)\/(.+)$/);
+      const repoId = revision?.[1] ?? api?.[1] ?? file?.[1];
       const repo = repoId ? registry.get(repoId) : undefined;
       if (!repo) {
         // Like the Hub: unauthenticated callers get 401 so private repos do not leak.
@@ -69,18 +100,51 @@ export function startFakeHub(repos: FakeRepo[] = []): FakeHub {
           tags: ["transformers", "safetensors", ...(repo.license ? [`license:${repo.license}`] : [])],
           cardData: repo.license ? { license: repo.license, language: ["en"] } : {},
           ...(repo.safetensorsTotal ? { safetensors: { parameters: { BF16: repo.safetensorsTotal }, total: repo.safetensorsTotal } } : {}),
+          sha: repo.sha ?? DEFAULT_SHA,
           siblings: Object.keys(repo.files).map((rfilename) => ({ rfilename })),
+        });
+      }
+      if (revision) {
+        if (revision[2] !== "main" && revision[2] !== (repo.sha ?? DEFAULT_SHA)) {
+          return json({ error: "Invalid rev id" }, 404, { "X-Error-Code": "RevisionNotFound", "X-Error-Message": "Invalid rev id" });
+        }
+        return json({
+          id: repo.id,
+          sha: repo.sha ?? DEFAULT_SHA,
+          siblings: Object.entries(repo.files).map(([rfilename, content]) => {
+            const b = bytesOf(content);
+            const size = repo.listedSizes?.[rfilename] ?? b.length;
+            return isLfs(rfilename) ? { rfilename, size, blobId: sha256(b).slice(0, 40), lfs: { sha256: sha256(b), size, pointerSize: 134 } } : { rfilename, size, blobId: sha256(b).slice(0, 40) };
+          }),
         });
       }
       if (repo.gated && !(token && repo.grantedTokens?.includes(token))) {
         const message = `Access to model ${repo.id} is restricted. You must have access to it and be authenticated to access it. Please log in.`;
         return json({ error: message }, token ? 403 : 401, { "X-Error-Code": "GatedRepo", "X-Error-Message": message });
       }
-      const content = repo.files[file![2]!];
+      const name = decodeURIComponent(file![3]!);
+      const content = repo.files[name];
       if (content === undefined) {
         return json({ error: "Entry not found" }, 404, { "X-Error-Code": "EntryNotFound", "X-Error-Message": "Entry not found" });
       }
-      return new Response(content, { headers: { "Content-Type": "text/plain; charset=utf-8" } });
+      let body = bytesOf(content);
+      const etag = `"${sha256(body)}"`;
+      if (repo.corrupt?.includes(name)) {
+        body = body.slice();
+        body[body.length - 1] = body[body.length - 1]! ^ 0xff;
+      }
+      const headers: Record<string, string> = { "Content-Type": "application/octet-stream", ETag: etag, "X-Repo-Commit": repo.sha ?? DEFAULT_SHA, "Accept-Ranges": "bytes" };
+      const range = req.headers.get("range")?.match(/^bytes=(\d+)-$/);
+      let status = 200;
+      if (range) {
+        const start = Number(range[1]);
+        if (start >= body.length) return new Response(null, { status: 416, headers: { ...headers, "Content-Range": `bytes */${body.length}` } });
+        headers["Content-Range"] = `bytes ${start}-${body.length - 1}/${body.length}`;
+        body = body.subarray(start);
+        status = 206;
+      }
+      headers["Content-Length"] = String(body.length);
+      return new Response(repo.throttle ? throttled(body, repo.throttle) : (body as Uint8Array<ArrayBuffer>), { status, headers });
     },
   });
   return { url: `http://127.0.0.1:${server.port}`, requests, add: (r) => registry.set(r.id, r), stop: () => server.stop(true) };

@@ -25,7 +25,7 @@ export type StepProps = { project: ProjectSummary; states: StepState[]; extras: 
 export function StepBody({ view, ...props }: StepProps & { view: StepView }) {
   switch (view.step) {
     case "model":
-      return <ModelStep {...props} />;
+      return <ModelStep {...props} data={view.data} />;
     case "task":
       return <TaskStep {...props} />;
     case "data":

@@ -1,3 +1,4 @@
+import { WeightsPanel, type ModelData } from "./WeightsPanel.tsx";
 import type { ModelInfo } from "../../../src/models/schemas.ts";
 import { formatParams } from "../../../src/models/schemas.ts";
 import { formatCount } from "../../../src/lib/format.ts";
@@ -14,7 +15,7 @@ const ERROR_TITLES: Record<string, string> = {
 
 import { remoteCodeConsented } from "../../../src/models/remote-code.ts";
 
-export function ModelStep({ project, extras }: StepProps) {
+export function ModelStep({ project, extras, data }: StepProps & { data: ModelData | null }) {
   const info = project.modelInfo;
   const value = extras.modelInput ?? project.baseModelId ?? "";
   return (
@@ -60,6 +61,7 @@ export function ModelStep({ project, extras }: StepProps) {
         </div>
       ) : null}
       {info ? <ModelPanel info={info} warnings={extras.modelWarnings ?? info.warnings} saved={!extras.modelError} /> : null}
+      {info && data ? <WeightsPanel projectId={project.id} data={data} /> : null}
       {info?.needs_remote_code ? <RemoteCodeConsent projectId={project.id} modelId={info.model_id} consented={remoteCodeConsented(project.config, info.model_id)} /> : null}
     </div>
   );

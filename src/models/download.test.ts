@@ -1,0 +1,166 @@
+/**
+ * The weights download against a loopback Hub speaking its HTTP API: the files
+ * training needs in the Hub cache layout, progress, a cancel then a Range request that
+ * continues the file, a checksum mismatch, a gated repo without a token, a disk too
+ * small, a local folder, and the cache shared between projects.
+ */
+import { afterAll, afterEach, expect, test } from "bun:test";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { eq } from "drizzle-orm";
+import { projects } from "../db/schema.ts";
+import { startFakeHub, type FakeRepo } from "../../tests/fakes/fake-hub.ts";
+import { insertProject, modelInfoFor } from "../../tests/helpers/builders.ts";
+import { makeTestApp, type TestApp } from "../../tests/helpers/test-app.ts";
+import { waitFor } from "../../tests/helpers/training-harness.ts";
+
+const hub = startFakeHub();
+let t: TestApp;
+afterEach(() => t?.close());
+afterAll(() => hub.stop());
+
+const random = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed * 17 + (i >> 8)) & 0xff);
+let repoSeq = 0;
+
+function repo(extra: Partial<FakeRepo> = {}): FakeRepo {
+  const r: FakeRepo = {
+    id: `org/weights-${++repoSeq}`,
+    sha: `${String(repoSeq).padStart(4, "0")}c0ffee0000000000000000000000000000000`,
+    files: {
+      "config.json": JSON.stringify({ model_type: "llama", architectures: ["LlamaForCausalLM"] }),
+      "tokenizer_config.json": "{}",
+      "model-00001-of-00002.safetensors": random(3 * 1024 * 1024, 1),
+      "model-00002-of-00002.safetensors": random(512 * 1024, 2),
+      "model.safetensors.index.json": JSON.stringify({ weight_map: {} }),
+      "README.md": "# not needed",
+      "onnx/model.onnx": random(1024, 3),
+    },
+    ...extra,
+  };
+  hub.add(r);
+  return r;
+}
+
+function projectOn(repoId: string, name = "P") {
+  const pid = insertProject(t.db, { name });
+  t.db.update(projects).set({ baseModelId: repoId, modelInfo: modelInfoFor(repoId, { source: "hub" }) }).where(eq(projects.id, pid)).run();
+  return pid;
+}
+
+const app = (token?: string) => (t = makeTestApp({ hub: { endpoint: hub.url, ...(token ? { token } : {}) } }));
+const job = async (id: string) => (await (await t.request(`/api/jobs/${id}`)).json()) as { status: string; progress_message: string | null; error_message: string | null };
+const startDownload = async (pid: string) => ((await (await t.json("POST", `/api/projects/${pid}/model/download`)).json()) as { job_id: string }).job_id;
+const snapshot = (r: FakeRepo) => join(t.dataDir, "models", "hub", `models--${r.id.replace("/", "--")}`, "snapshots", r.sha!);
+
+test("downloads what training needs into the Hub cache layout, with byte progress, once for every project", async () => {
+  app();
+  const r = repo();
+  const pid = projectOn(r.id);
+  expect(await (await t.request(`/api/projects/${pid}/model/weights`)).json()).toEqual({ state: "none" });
+  const id = await startDownload(pid);
+  const messages = new Set<string>();
+  t.queue.start();
+  await waitFor(async () => {
+    const j = await job(id);
+    if (j.progress_message) messages.add(j.progress_message);
+    if (j.status === "failed") throw new Error(j.error_message ?? "failed");
+    return j.status === "success";
+  }, 20_000);
+  const dir = snapshot(r);
+  expect(readdirSync(dir).sort()).toEqual([".finetuneflow.json", "config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json", "tokenizer_config.json"]);
+  expect(readFileSync(join(dir, "model-00001-of-00002.safetensors"))).toEqual(Buffer.from(r.files["model-00001-of-00002.safetensors"] as Uint8Array));
+  expect(readFileSync(join(t.dataDir, "models/hub", `models--${r.id.replace("/", "--")}`, "refs/main"), "utf8")).toBe(r.sha!);
+  expect([...messages].some((m) => /of 3\.\d MB/.test(m))).toBe(true);
+  const weights = await (await t.request(`/api/projects/${pid}/model/weights`)).json();
+  const needed = ["config.json", "tokenizer_config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json"];
+  const size = (c: string | Uint8Array) => (typeof c === "string" ? Buffer.byteLength(c) : c.length);
+  expect(weights).toEqual({ state: "complete", commit: r.sha, bytes: needed.reduce((n, f) => n + size(r.files[f]!), 0) });
+  // A second project on the same model shares the copy: nothing is fetched again.
+  const before = hub.requests.length;
+  const other = projectOn(r.id, "Q");
+  expect((await (await t.request(`/api/projects/${other}/model/weights`)).json()).state).toBe("complete");
+  expect(hub.requests.length).toBe(before);
+  const cache = (await (await t.request("/api/models/cache")).json()) as { models: { repo_id: string; used_by: string[]; complete: boolean }[] };
+  expect(cache.models.find((m) => m.repo_id === r.id)).toMatchObject({ complete: true, used_by: ["P", "Q"] });
+}, 30_000);
+
+test("a cancelled download continues with a Range request and ends with the right bytes", async () => {
+  app();
+  const r = repo({ throttle: 1024 * 1024 });
+  const pid = projectOn(r.id);
+  const id = await startDownload(pid);
+  t.queue.start();
+  const partial = join(snapshot(r), "model-00001-of-00002.safetensors.incomplete");
+  await waitFor(() => existsSync(partial) && statSync(partial).size > 256 * 1024, 20_000);
+  await t.json("POST", `/api/jobs/${id}/cancel`);
+  await waitFor(async () => (await job(id)).status === "cancelled");
+  const kept = statSync(partial).size;
+  expect(kept).toBeGreaterThan(0);
+  r.throttle = undefined;
+  const again = await startDownload(pid);
+  await waitFor(async () => (await job(again)).status === "success", 20_000);
+  const ranged = hub.requests.filter((q) => q.path.startsWith(`/${r.id}/resolve/`) && q.path.endsWith("model-00001-of-00002.safetensors") && q.range);
+  expect(ranged.length).toBe(1);
+  expect(Number(/bytes=(\d+)-/.exec(ranged[0]!.range!)![1])).toBeGreaterThanOrEqual(kept);
+  expect(readFileSync(join(snapshot(r), "model-00001-of-00002.safetensors"))).toEqual(Buffer.from(r.files["model-00001-of-00002.safetensors"] as Uint8Array));
+}, 30_000);
+
+test("a file whose sha256 does not match is fetched again, then refused with a clear message", async () => {
+  app();
+  const r = repo({ corrupt: ["model-00002-of-00002.safetensors"] });
+  const pid = projectOn(r.id);
+  const id = await startDownload(pid);
+  t.queue.start();
+  await waitFor(async () => (await job(id)).status === "failed", 20_000);
+  expect((await job(id)).error_message).toContain("model-00002-of-00002.safetensors of " + r.id + " arrived damaged twice (sha256");
+  expect(hub.requests.filter((q) => q.path.startsWith(`/${r.id}/resolve/`) && q.path.endsWith("model-00002-of-00002.safetensors")).length).toBe(2);
+  expect(existsSync(join(snapshot(r), "model-00002-of-00002.safetensors"))).toBe(false);
+  expect((await (await t.request(`/api/projects/${pid}/model/weights`)).json()).state).toBe("partial");
+}, 30_000);
+
+test("a gated repo without a token fails with what to do", async () => {
+  app();
+  const r = repo({ gated: "manual" });
+  const pid = projectOn(r.id);
+  const id = await startDownload(pid);
+  t.queue.start();
+  await waitFor(async () => (await job(id)).status === "failed", 20_000);
+  expect((await job(id)).error_message).toContain(`${r.id} is a gated model and no HF_TOKEN is set`);
+}, 30_000);
+
+test("a model bigger than the free disk is refused with the numbers, before any byte", async () => {
+  app();
+  const r = repo({ listedSizes: { "model-00001-of-00002.safetensors": 40 * 1024 ** 4 } });
+  const pid = projectOn(r.id);
+  const id = await startDownload(pid);
+  t.queue.start();
+  await waitFor(async () => (await job(id)).status === "failed", 20_000);
+  const message = (await job(id)).error_message!;
+  expect(message).toMatch(new RegExp(`^${r.id} needs 40 TB more .* but only .* are free under the data directory`));
+  expect(hub.requests.some((q) => q.path.startsWith(`/${r.id}/resolve/`))).toBe(false);
+}, 30_000);
+
+test("a local folder needs no download; a model in use cannot be removed, an unused one can", async () => {
+  app();
+  const local = insertProject(t.db);
+  t.db.update(projects).set({ modelInfo: modelInfoFor("/models/x") }).where(eq(projects.id, local)).run();
+  const refused = await t.json("POST", `/api/projects/${local}/model/download`);
+  expect(refused.status).toBe(409);
+  expect(((await refused.json()) as { error_code: string }).error_code).toBe("local_model");
+
+  const r = repo();
+  const pid = projectOn(r.id);
+  const id = await startDownload(pid);
+  t.queue.start();
+  await waitFor(async () => (await job(id)).status === "success", 20_000);
+  const [org, name] = r.id.split("/");
+  const inUse = await t.request(`/api/models/cache/${org}/${name}`, { method: "DELETE" });
+  expect(inUse.status).toBe(409);
+  expect(((await inUse.json()) as { detail: string }).detail).toContain("is used by P");
+  // Deleting the project leaves the shared copy; then it can go.
+  expect((await t.request(`/api/projects/${pid}`, { method: "DELETE" })).status).toBeLessThan(300);
+  expect(existsSync(snapshot(r))).toBe(true);
+  expect((await t.request(`/api/models/cache/${org}/${name}`, { method: "DELETE" })).status).toBe(200);
+  expect(existsSync(snapshot(r))).toBe(false);
+  expect((await t.request(`/api/models/cache/${org}/bad--name`, { method: "DELETE" })).status).toBe(422);
+}, 30_000);
