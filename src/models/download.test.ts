@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { projects } from "../db/schema.ts";
 import { startFakeHub, type FakeRepo } from "../../tests/fakes/fake-hub.ts";
-import { insertProject, modelInfoFor } from "../../tests/helpers/builders.ts";
-import { makeTestApp, type TestApp } from "../../tests/helpers/test-app.ts";
+import { checkHardware, chooseTask, insertExamples, insertProject, modelInfoFor } from "../../tests/helpers/builders.ts";
+import { FAKE_TRAINER, makeTestApp, type TestApp } from "../../tests/helpers/test-app.ts";
 import { waitFor } from "../../tests/helpers/training-harness.ts";
 
 const hub = startFakeHub();
@@ -47,7 +47,7 @@ function projectOn(repoId: string, name = "P") {
   return pid;
 }
 
-const app = (token?: string) => (t = makeTestApp({ hub: { endpoint: hub.url, ...(token ? { token } : {}) } }));
+const app = () => (t = makeTestApp({ hub: { endpoint: hub.url }, trainer: { command: FAKE_TRAINER, env: { FAKE_ECHO_HUB: "1" } } }));
 const job = async (id: string) => (await (await t.request(`/api/jobs/${id}`)).json()) as { status: string; progress_message: string | null; error_message: string | null };
 const startDownload = async (pid: string) => ((await (await t.json("POST", `/api/projects/${pid}/model/download`)).json()) as { job_id: string }).job_id;
 const snapshot = (r: FakeRepo) => join(t.dataDir, "models", "hub", `models--${r.id.replace("/", "--")}`, "snapshots", r.sha!);
@@ -163,4 +163,22 @@ test("a local folder needs no download; a model in use cannot be removed, an unu
   expect((await t.request(`/api/models/cache/${org}/${name}`, { method: "DELETE" })).status).toBe(200);
   expect(existsSync(snapshot(r))).toBe(false);
   expect((await t.request(`/api/models/cache/${org}/bad--name`, { method: "DELETE" })).status).toBe(422);
+}, 30_000);
+
+test("train/start fetches missing weights first, in the run's progress, then trains from the cache offline", async () => {
+  app();
+  const r = repo({ throttle: 4 * 1024 * 1024 });
+  const pid = projectOn(r.id);
+  chooseTask(t.db, pid);
+  insertExamples(t.db, pid, 12);
+  checkHardware(t.db, pid);
+  const started = await t.json("POST", `/api/projects/${pid}/train/start`, { num_epochs: 1 });
+  expect(started.status).toBe(202);
+  t.queue.start();
+  await waitFor(async () => ((await (await t.request(`/api/projects/${pid}/train/status`)).json()) as { status: string }).status === "success", 20_000);
+  const events = t.db.$client.query("select data as event from run_metrics order by seq").all() as { event: string }[];
+  const text = events.map((e) => e.event).join("\n");
+  expect(text).toContain("Downloading the base model: ");
+  expect(text).toContain(`hub offline=1 cache=${join(t.dataDir, "models", "hub")}`);
+  expect((await (await t.request(`/api/projects/${pid}/model/weights`)).json()).state).toBe("complete");
 }, 30_000);

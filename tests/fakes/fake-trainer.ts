@@ -42,6 +42,8 @@ if (mode === "garbage") {
   out({ event: "log", step: "one" });
   out({ event: "teleport" });
 }
+// Where the trainer was told to read the base model from (the weights download tests).
+if (process.env.FAKE_ECHO_HUB) process.stderr.write(`hub offline=${process.env.HF_HUB_OFFLINE ?? ""} cache=${process.env.HF_HUB_CACHE ?? ""}\n`);
 const first = process.argv.includes("--resume") ? 4 : 1;
 for (let step = first; step <= steps; step++) {
   if (stopping) {
