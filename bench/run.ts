@@ -10,6 +10,7 @@ import { reviewBench } from "./review.bench.ts";
 import { documentsBench } from "./documents.bench.ts";
 import { sseBench } from "./sse.bench.ts";
 import { uplotBench } from "./uplot.bench.ts";
+import { downloadBench } from "./download.bench.ts";
 
 const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   dashboard: dashboardBench,
@@ -20,6 +21,7 @@ const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   documents: documentsBench,
   sse: sseBench,
   uplot: uplotBench,
+  download: downloadBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -5,8 +5,7 @@
  * file's sha256 checked (a mismatch is fetched again once, then refused), progress in
  * bytes, speed and ETA. Written in the Hub cache layout (weights.ts).
  */
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync, statfsSync, writeFileSync } from "node:fs";
-import { open } from "node:fs/promises";
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, statfsSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { AppError } from "../lib/errors.ts";
 import { formatBytes } from "../lib/format.ts";
@@ -53,18 +52,20 @@ export function createDownloader(deps: DownloadDeps) {
         offset = 0;
       }
       if (file.sha256 && offset > 0) await sha256Of(partial, hasher);
-      const out = await open(partial, offset > 0 ? "a" : "w");
+      // Synchronous writes: each chunk lands in the page cache in microseconds, where
+      // an async write per chunk costs a thread-pool round trip (half the throughput).
+      const out = openSync(partial, offset > 0 ? "a" : "w");
       try {
         if (res && res.status !== 416) {
           for await (const chunk of res.body!) {
             if (signal.aborted) throw signal.reason;
-            await out.write(chunk);
+            writeSync(out, chunk);
             if (file.sha256) hasher.update(chunk);
             onBytes(chunk.byteLength);
           }
         }
       } finally {
-        await out.close();
+        closeSync(out);
       }
       const got = sizeOf(partial);
       const digest = file.sha256 ? hasher.digest("hex") : null;

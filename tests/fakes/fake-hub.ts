@@ -36,7 +36,13 @@ export type FakeHub = { url: string; requests: { path: string; authorization: st
 const DEFAULT_SHA = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678";
 const bytesOf = (content: string | Uint8Array) => (typeof content === "string" ? new TextEncoder().encode(content) : content);
 const isLfs = (name: string) => /\.(safetensors|bin)$/.test(name);
-const sha256 = (b: Uint8Array) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
+const digests = new WeakMap<Uint8Array, string>();
+/** Hashed once per file: the listing and every answer's ETag reuse it. */
+const sha256 = (b: Uint8Array) => {
+  let d = digests.get(b);
+  if (!d) digests.set(b, (d = new Bun.CryptoHasher("sha256").update(b).digest("hex")));
+  return d;
+};
 
 /** A body sent in slices at `bytesPerSecond`, as a slow link would. */
 function throttled(body: Uint8Array, bytesPerSecond: number): ReadableStream<Uint8Array> {
