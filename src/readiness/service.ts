@@ -124,7 +124,8 @@ export function createReadinessService(deps: { projects: ProjectService; example
     },
 
     report(projectId: string, opts: { maxSeqLength?: number; n: number }): ReadinessReport {
-      const maxSeq = opts.maxSeqLength ?? deps.projects.get(projectId).config.training?.max_seq_length ?? suggested(projectId);
+      const suggestion = suggested(projectId);
+      const maxSeq = opts.maxSeqLength ?? deps.projects.get(projectId).config.training?.max_seq_length ?? suggestion;
       const t = totals(projectId, maxSeq);
       const r = render(projectId, maxSeq, opts.n);
       const preset = presetFor(info(projectId));
@@ -136,7 +137,7 @@ export function createReadinessService(deps: { projects: ProjectService; example
         preset: preset ? { id: preset.id, label: preset.label } : null,
         examples: r.examples,
         totals: t,
-        suggested_max_seq_length: suggested(projectId),
+        suggested_max_seq_length: suggestion,
       };
     },
 
