@@ -19,7 +19,7 @@ const envSchema = z.object({
   OLLAMA_HOST: z.string().default("http://127.0.0.1:11434"),
   FTF_OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   FTF_OPENAI_API_KEY: z.string().optional(),
-  FTF_GENERATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  FTF_GENERATION_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
   FTF_GENERATION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(300_000),
   FTF_GROUNDING_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
   FTF_PYTHON: z.string().optional(),

@@ -146,9 +146,25 @@ describe("preview and full generation against Ollama's API", () => {
     const a = fake({ latencyMs: 20 });
     const b = fake({ latencyMs: 20 });
     const pid = await setup({ hosts: [a.url, b.url] });
-    await run(pid, "generate", { target: 30 });
+    const j = await run(pid, "generate", { target: 30 });
     expect(a.calls.length).toBeGreaterThan(2);
     expect(b.calls.length).toBeGreaterThan(2);
+    expect(j.progress_message).toMatch(/^30\/30 examples · 2 endpoints, \d+\/\d+ in flight$/);
+  });
+
+  test("FTF_GENERATION_CONCURRENCY is a ceiling per endpoint; below it the limit adapts", async () => {
+    const ollama = fake({ latencyMs: 30 });
+    const pid = await setup({ hosts: [ollama.url], concurrency: 2, words: 6000 });
+    const j = await run(pid, "generate", { target: 60 });
+    expect(j.status).toBe("success");
+    expect(ollama.inFlightMax()).toBe(2);
+    expect(j.progress_message).toMatch(/^60\/60 examples · \d in flight$/);
+    // A server with room for more: the limit grows past the starting four.
+    const roomy = fake({ latencyMs: 30 });
+    const pid2 = await setup({ hosts: [roomy.url], concurrency: 32, words: 20_000 });
+    expect((await run(pid2, "generate", { target: 300 })).status).toBe("success");
+    expect(roomy.inFlightMax()).toBeGreaterThan(4);
+    expect(roomy.inFlightMax()).toBeLessThanOrEqual(32);
   });
 
   test("an OpenAI-compatible server (vLLM, llama.cpp) works as the backend", async () => {

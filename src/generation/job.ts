@@ -17,6 +17,7 @@ import { projectTokenCounter } from "../models/tokenizer.ts";
 import type { ProjectService } from "../projects/service.ts";
 import type { TaskType } from "../projects/schemas.ts";
 import type { Backend, GenerationConfig } from "./backends.ts";
+import { AdaptiveLimit } from "./limiter.ts";
 import { evalSplit, planQuotas } from "./plan.ts";
 import { PROMPTS, renderPrompt } from "./prompts.ts";
 import { groundingScore, NearDuplicateIndex, refusalReason } from "./quality.ts";
@@ -73,6 +74,8 @@ class GenerationState {
   private readonly pending: string[];
   private readonly failures = new Map<string, number>();
   private readonly maxRequests: number;
+  /** One adaptive limit per endpoint, kept across the top-up rounds. */
+  private readonly limits: Map<Backend, AdaptiveLimit>;
   private consecutiveTransportErrors = 0;
   private extraRound = false;
 
@@ -99,6 +102,7 @@ class GenerationState {
     this.requests = saved.requests;
     this.pending = [...this.quotas].filter(([id, q]) => this.done(id) < q).map(([id]) => id);
     this.maxRequests = this.requests + payload.target * 3 + 20;
+    this.limits = new Map(deps.backends.map((b) => [b, new AdaptiveLimit(deps.config.concurrency)]));
   }
 
   /** What this job already wrote (a resumed run): counted, and per chunk. */
@@ -120,7 +124,14 @@ class GenerationState {
 
   private report() {
     const n = this.count();
-    this.ctx.progress((100 * n) / this.target, `${n}/${this.target} examples${this.duplicatesRemoved ? ` · ${this.duplicatesRemoved} duplicates removed` : ""}`);
+    const duplicates = this.duplicatesRemoved ? ` · ${this.duplicatesRemoved} duplicates removed` : "";
+    this.ctx.progress((100 * n) / this.target, `${n}/${this.target} examples${duplicates} · ${this.inFlight()}`);
+  }
+
+  /** "6 in flight", or per endpoint: "3 endpoints, 6/4/8 in flight". */
+  private inFlight(): string {
+    const counts = [...this.limits.values()].map((l) => l.inFlight);
+    return counts.length === 1 ? `${counts[0]} in flight` : `${counts.length} endpoints, ${counts.join("/")} in flight`;
   }
 
   /** Filters, checks and stores one answer's examples in one transaction with the job's counts. */
@@ -178,17 +189,21 @@ class GenerationState {
 
   /** One request for `count` examples of a chunk, with retries for transport and parse failures. */
   private async ask(backend: Backend, chunk: ReadyChunk, count: number): Promise<ExampleFields[] | null> {
+    const limit = this.limits.get(backend)!;
     const { signal, payload, job } = this.ctx;
     const prompt = renderPrompt(this.task, { count, source: `${chunk.filename}${chunk.pageStart ? `, page ${chunk.pageStart}` : ""}`, chunk: chunk.text });
     const numCtx = Math.max(8192, Math.ceil((approxTokens(prompt) + count * 400 + 512) / 1024) * 1024);
     for (let attempt = 0; attempt <= PARSE_RETRIES; attempt++) {
       this.requests++;
       let raw: string;
+      const sent = performance.now();
       try {
         raw = await backend.chat({ model: payload.model, prompt, schema: exampleJsonSchema(this.task, count), numCtx, signal });
+        limit.observe({ ms: performance.now() - sent, ok: true });
         this.consecutiveTransportErrors = 0;
       } catch (err) {
         if (signal.aborted) throw signal.reason;
+        limit.observe({ ms: performance.now() - sent, ok: false });
         if (err instanceof JobError && !err.retryable) return this.stop(err);
         if (++this.consecutiveTransportErrors >= 5) return this.stop(new JobError((err as Error).message, true));
         this.deps.logger.warn("generation request failed", { job_id: job.id, error: (err as Error).message });
@@ -207,14 +222,21 @@ class GenerationState {
     return null;
   }
 
-  /** A request loop: takes the next chunk with work left until the target is met. */
+  /** A request loop: once its endpoint has a free slot, takes the next chunk with work left. */
   private async worker(backend: Backend) {
+    const limit = this.limits.get(backend)!;
     while (this.canContinue()) {
       if (this.ctx.signal.aborted) throw this.ctx.signal.reason;
-      const id = this.pending.shift();
-      if (!id) return;
+      await limit.acquire();
+      const id = this.canContinue() ? this.pending.shift() : undefined;
+      if (!id) return limit.release();
       const chunk = this.chunkById.get(id)!;
-      const items = await this.ask(backend, chunk, Math.min(PER_REQUEST, Math.max(1, this.left(id)), this.target - this.count()));
+      let items: ExampleFields[] | null;
+      try {
+        items = await this.ask(backend, chunk, Math.min(PER_REQUEST, Math.max(1, this.left(id)), this.target - this.count()));
+      } finally {
+        limit.release();
+      }
       if (items) this.accept(chunk, items);
       if (this.left(id) > 0) {
         const fails = (this.failures.get(id) ?? 0) + (items ? 0 : 1);
@@ -225,7 +247,7 @@ class GenerationState {
     }
   }
 
-  /** `concurrency` loops per backend, all sharing one queue of chunks. */
+  /** Up to `concurrency` loops per backend (its adaptive limit gates them), sharing one queue of chunks. */
   runWorkers() {
     return Promise.all(this.deps.backends.flatMap((b) => Array.from({ length: this.deps.config.concurrency }, () => this.worker(b))));
   }
