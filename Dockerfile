@@ -17,7 +17,7 @@ RUN node_modules/.bin/bun scripts/build.ts /out/finetuneflow
 FROM nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04 AS runtime
 ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates \
+ && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates poppler-utils poppler-data \
  && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 ftf
 WORKDIR /opt/finetuneflow

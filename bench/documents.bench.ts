@@ -1,13 +1,15 @@
 /**
- * Documents: PDF extraction per page on a generated 1,000-page PDF beside poppler's
- * pdftotext (time ratio and peak RSS of each process), DOCX ms/page, chunking MB/s,
+ * Documents: PDF extraction on a generated 1,000-page PDF, by the pdf.js path and by the
+ * poppler path (parallel pdftotext ranges) beside one plain pdftotext (time ratio, peak
+ * RSS of each process tree, words found), DOCX ms/page, chunking MB/s,
  * and the server's peak RSS while receiving and extracting a 50 MB file.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chunkBlocks } from "../src/documents/chunker.ts";
 import { blocksFromPlainText } from "../src/documents/blocks.ts";
 import { extractDocx } from "../src/documents/extract.ts";
+import { findPdftotext } from "../src/documents/pdf-poppler.ts";
 import { corpusText } from "../tests/fakes/corpus.ts";
 import { buildDocx } from "../tests/fakes/docx.ts";
 import { buildPdf } from "../tests/fakes/pdf.ts";
@@ -15,17 +17,24 @@ import { startServer } from "../tests/helpers/server-process.ts";
 import { makeTempDir } from "../tests/helpers/test-app.ts";
 import { round, type BenchRow } from "./lib.ts";
 
-/** Runs a command, sampling its own peak RSS (VmHWM) until it exits: rusage's maxRSS
- *  covers every child the benchmark ever spawned, not this one. */
-async function timed(cmd: string[]) {
+/** Resident KB of a process and all its descendants (Linux /proc). */
+function treeRssKb(pid: number): number {
+  try {
+    const own = Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)?.[1] ?? 0);
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+    return own + children.reduce((n, c) => n + treeRssKb(Number(c)), 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** Runs a command, sampling the peak resident size of it and its children (our
+ *  extraction runs pdftotext processes) until it exits. */
+async function timed(cmd: string[], env: Record<string, string> = {}) {
   const t0 = performance.now();
-  const proc = Bun.spawn(cmd, { stdout: "pipe", stderr: "ignore" });
+  const proc = Bun.spawn(cmd, { stdout: "pipe", stderr: "ignore", env: { ...process.env, ...env } });
   let peakKb = 0;
-  const sample = setInterval(() => {
-    try {
-      peakKb = Math.max(peakKb, Number(readFileSync(`/proc/${proc.pid}/status`, "utf8").match(/VmHWM:\s+(\d+)/)?.[1] ?? 0));
-    } catch {}
-  }, 2);
+  const sample = setInterval(() => (peakKb = Math.max(peakKb, treeRssKb(proc.pid))), 2);
   const out = await new Response(proc.stdout).text();
   await proc.exited;
   clearInterval(sample);
@@ -38,20 +47,41 @@ export async function documentsBench(): Promise<BenchRow[]> {
   const pages = Array.from({ length: 1000 }, (_, i) => ({ lines: corpusText(350, i + 1).split("\n").slice(0, 45) }));
   const pdf = join(dir, "big.pdf");
   writeFileSync(pdf, buildPdf(pages));
-  const ours = await timed([process.execPath, join(import.meta.dir, "extract-pdf-child.ts"), pdf]);
-  const inner = JSON.parse(ours.out.trim());
-  rows.push({ bench: "PDF 1,000 pages", metric: "our extraction (process, incl. start)", value: round(ours.ms, 0), unit: "ms" });
-  rows.push({ bench: "PDF 1,000 pages", metric: "our extraction per page", value: round(inner.ms / 1000, 2), unit: "ms/page" });
-  rows.push({ bench: "PDF 1,000 pages", metric: "our peak RSS", value: round(ours.maxRssMb, 0), unit: "MB" });
-  if (existsSync("/usr/bin/pdftotext")) {
-    const ref = await timed(["/usr/bin/pdftotext", pdf, join(dir, "out.txt")]);
+  const child = [process.execPath, join(import.meta.dir, "extract-pdf-child.ts"), pdf];
+  const pdfjs = await timed(child, { FTF_BENCH_PDFJS: "1" });
+  const pdfjsOut = JSON.parse(pdfjs.out.trim());
+  rows.push({ bench: "PDF 1,000 pages", metric: "pdf.js path (process, incl. start)", value: round(pdfjs.ms, 0), unit: "ms" });
+  rows.push({ bench: "PDF 1,000 pages", metric: "pdf.js path peak RSS", value: round(pdfjs.maxRssMb, 0), unit: "MB" });
+  const pdftotext = findPdftotext();
+  if (pdftotext) {
+    // Two cores shared with the sampler: best of 3 each, alternating.
+    let ours = await timed(child);
+    let ref = await timed([pdftotext, pdf, join(dir, "out.txt")]);
+    for (let i = 0; i < 2; i++) {
+      const o = await timed(child);
+      if (o.ms < ours.ms) ours = o;
+      const r = await timed([pdftotext, pdf, join(dir, "out.txt")]);
+      if (r.ms < ref.ms) ref = r;
+    }
+    const inner = JSON.parse(ours.out.trim());
     const ratio = ours.ms / ref.ms;
-    rows.push({ bench: "PDF 1,000 pages", metric: "pdftotext (process)", value: round(ref.ms, 0), unit: "ms" });
+    const extra = ours.maxRssMb - ref.maxRssMb;
+    rows.push({ bench: "PDF 1,000 pages", metric: "poppler path (process, incl. start)", value: round(ours.ms, 0), unit: "ms" });
+    rows.push({ bench: "PDF 1,000 pages", metric: "poppler path per page", value: round(inner.ms / 1000, 2), unit: "ms/page" });
+    rows.push({ bench: "PDF 1,000 pages", metric: "poppler path peak RSS, with its pdftotext processes", value: round(ours.maxRssMb, 0), unit: "MB" });
+    rows.push({ bench: "PDF 1,000 pages", metric: "pdftotext alone (process)", value: round(ref.ms, 0), unit: "ms" });
+    rows.push({ bench: "PDF 1,000 pages", metric: "pdftotext alone peak RSS", value: round(ref.maxRssMb, 0), unit: "MB" });
     rows.push({ bench: "PDF 1,000 pages", metric: "ours ÷ pdftotext time", value: round(ratio, 2), unit: "×", goal: "≤ 1.0", ok: ratio <= 1 });
-    rows.push({ bench: "PDF 1,000 pages", metric: "pdftotext peak RSS", value: round(ref.maxRssMb, 0), unit: "MB" });
-    rows.push({ bench: "PDF 1,000 pages", metric: "extra RSS vs pdftotext", value: round(ours.maxRssMb - ref.maxRssMb, 0), unit: "MB", goal: "≤ 100", ok: ours.maxRssMb - ref.maxRssMb <= 100 });
+    rows.push({ bench: "PDF 1,000 pages", metric: "extra RSS vs pdftotext", value: round(extra, 0), unit: "MB", goal: "≤ 100", ok: extra <= 100 });
+    // The same pages with a filled form field on every tenth: pdf.js reads the annotations too.
+    const formPdf = join(dir, "form.pdf");
+    writeFileSync(formPdf, buildPdf(pages.map((p, i) => (i % 10 === 0 ? { ...p, fields: [{ name: "Reference", value: `REF-${i}` }] } : p))));
+    const withForms = await timed([...child.slice(0, 2), formPdf]);
+    rows.push({ bench: "PDF 1,000 pages", metric: "poppler path, form fields on 100 pages (+ pdf.js for them)", value: round(withForms.ms, 0), unit: "ms" });
+    const words = inner.words / pdfjsOut.words;
+    rows.push({ bench: "PDF 1,000 pages", metric: "words, poppler path ÷ pdf.js path", value: round(words, 3), unit: "×", goal: "≥ 1", ok: words >= 1 });
   } else {
-    rows.push({ bench: "PDF 1,000 pages", metric: "pdftotext not installed (apt-get install poppler-utils)", value: 0, unit: "" });
+    rows.push({ bench: "PDF 1,000 pages", metric: "pdftotext not installed (apt-get install poppler-utils poppler-data)", value: 0, unit: "" });
   }
 
   // DOCX: ~50 "pages" of 10 paragraphs each.

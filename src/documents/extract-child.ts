@@ -40,10 +40,11 @@ type ChildLine =
 /** Runs in the child: extract, print the lines, exit. */
 export async function extractionChildMain(type: SniffedType, path: string, filename: string): Promise<void> {
   const { extractDocument } = await import("./extract.ts");
+  const { findPdftotext } = await import("./pdf-poppler.ts");
   const writer = Bun.stdout.writer();
   const line = (l: ChildLine) => writer.write(`${JSON.stringify(l)}\n`);
   try {
-    const { blocks, ...meta } = await extractDocument(type, await Bun.file(path).bytes(), filename);
+    const { blocks, ...meta } = await extractDocument(type, await Bun.file(path).bytes(), filename, { path, pdftotext: findPdftotext() });
     line({ meta });
     for (const block of blocks) line({ block });
     line({ done: true });

@@ -1,16 +1,16 @@
 /**
- * Text out of PDF (unpdf / pdf.js, page by page), DOCX (mammoth, keeping headings,
+ * Text out of PDF (poppler's pdftotext when installed, else unpdf / pdf.js, page by page), DOCX (mammoth, keeping headings,
  * lists and tables) and TXT/MD (encoding detection). Each failure a user can meet
  * is an AppError with its own code and sentence.
  */
 import { join } from "node:path";
-import mammoth from "mammoth";
-import { extractText, getDocumentProxy } from "unpdf";
+import type { getDocumentProxy } from "unpdf";
 import { AppError } from "../lib/errors.ts";
 import { appRoot } from "../lib/app-root.ts";
 import { blocksFromPlainText, type Block, type Extracted } from "./blocks.ts";
 import { cleanBlocks, removeRunningHeaders } from "./clean.ts";
 import { decodeText } from "./text-decode.ts";
+import { mayHaveAnnotations, popplerPages } from "./pdf-poppler.ts";
 import { checkDocx } from "./zip-inspect.ts";
 import type { SniffedType } from "./sniff.ts";
 
@@ -32,10 +32,45 @@ class LocalBinaryDataFactory {
   }
 }
 
-export async function extractPdf(bytes: Uint8Array, filename: string): Promise<Extracted> {
-  let pdf;
+export type PdfSource = { path?: string; pdftotext?: string | null };
+
+/**
+ * A PDF's text, page by page: poppler's pdftotext when it is installed and `path` is
+ * given (the fast path), else pdf.js; then the text of form fields and notes, which
+ * pdftotext leaves out, from pdf.js when the file may have any.
+ */
+export async function extractPdf(bytes: Uint8Array, filename: string, source: PdfSource = {}): Promise<Extracted> {
+  if (source.path && source.pdftotext) {
+    const pages = await popplerPages(source.pdftotext, source.path);
+    if (pages?.some((p) => p.trim())) {
+      // Broken annotations never cost the pages' text.
+      const extras = mayHaveAnnotations(bytes) ? await withPdfJs(bytes, filename, annotationText).catch(() => []) : [];
+      return fromPages(withExtras(pages, extras), filename);
+    }
+  }
+  return withPdfJs(bytes, filename, async (pdf) => {
+    const { extractText } = await import("unpdf");
+    let pages: string[];
+    try {
+      pages = (await extractText(pdf, { mergePages: false })).text as string[];
+    } catch {
+      throw new AppError(422, "pdf_corrupt", `${filename} is damaged or truncated: its pages cannot be read.`);
+    }
+    return fromPages(withExtras(pages, await annotationText(pdf)), filename);
+  });
+}
+
+type PdfDocument = Awaited<ReturnType<typeof getDocumentProxy>>;
+
+/** Opens the PDF with pdf.js (naming a password or damage to the user), runs `use`, frees it. */
+async function withPdfJs<T>(bytes: Uint8Array, filename: string, use: (pdf: PdfDocument) => Promise<T>): Promise<T> {
+  // Loaded on first use: pdf.js and mammoth take ~70 ms to load, which poppler's path
+  // and plain text never need (the extraction child starts for each document).
+  const { getDocumentProxy } = await import("unpdf");
+  let pdf: PdfDocument;
   try {
-    pdf = await getDocumentProxy(bytes, { BinaryDataFactory: LocalBinaryDataFactory, useWorkerFetch: false, verbosity: 0 } as never);
+    // pdf.js refuses a Node Buffer: it gets a plain Uint8Array copy.
+    pdf = await getDocumentProxy(Buffer.isBuffer(bytes) ? new Uint8Array(bytes) : bytes, { BinaryDataFactory: LocalBinaryDataFactory, useWorkerFetch: false, verbosity: 0 } as never);
   } catch (err) {
     const name = (err as Error).name;
     if (name === "PasswordException") {
@@ -44,37 +79,45 @@ export async function extractPdf(bytes: Uint8Array, filename: string): Promise<E
     throw new AppError(422, "pdf_corrupt", `${filename} is damaged or truncated and cannot be read as a PDF.`);
   }
   try {
-    let pages: string[];
-    try {
-      pages = (await extractText(pdf, { mergePages: false })).text as string[];
-    } catch {
-      throw new AppError(422, "pdf_corrupt", `${filename} is damaged or truncated: its pages cannot be read.`);
-    }
-    const extras = await annotationText(pdf);
-    pages = pages.map((text, i) => (extras[i] ? `${text}\n\n${extras[i]}` : text));
-    if (pages.every((p) => p.trim() === "")) {
-      throw new AppError(422, "pdf_no_text", `${filename} has no extractable text — is it a scan? Run OCR on it first, then upload it again.`);
-    }
-    const cleaned = removeRunningHeaders(pages);
-    const blocks: Block[] = [];
-    cleaned.forEach((text, i) => {
-      for (const para of text.split(/\n{2,}/)) if (para.trim()) blocks.push({ kind: "text", text: para, page: i + 1 });
-    });
-    const warnings = pages.filter((p) => !p.trim()).length > 0 ? [`${pages.filter((p) => !p.trim()).length} page(s) without text (images?) were skipped.`] : [];
-    return { blocks: cleanBlocks(blocks), pageCount: pages.length, warnings };
+    return await use(pdf);
   } finally {
     await pdf.loadingTask.destroy();
   }
 }
 
+/** Field values and notes after each page's text, leaving out any the page already shows. */
+function withExtras(pages: string[], extras: AnnotationLine[][]): string[] {
+  return pages.map((text, i) => {
+    const lines = (extras[i] ?? []).filter((l) => !text.includes(l.text)).map((l) => (l.label ? `${l.label}: ${l.text}` : l.text));
+    return lines.length ? `${text}\n\n${lines.join("\n")}` : text;
+  });
+}
+
+/** Pages to blocks: running headers and footers removed, empty pages counted. */
+function fromPages(pages: string[], filename: string): Extracted {
+  if (pages.every((p) => p.trim() === "")) {
+    throw new AppError(422, "pdf_no_text", `${filename} has no extractable text — is it a scan? Run OCR on it first, then upload it again.`);
+  }
+  const cleaned = removeRunningHeaders(pages);
+  const blocks: Block[] = [];
+  cleaned.forEach((text, i) => {
+    for (const para of text.split(/\n{2,}/)) if (para.trim()) blocks.push({ kind: "text", text: para, page: i + 1 });
+  });
+  const empty = pages.filter((p) => !p.trim()).length;
+  const warnings = empty > 0 ? [`${empty} page(s) without text (images?) were skipped.`] : [];
+  return { blocks: cleanBlocks(blocks), pageCount: pages.length, warnings };
+}
+
+type AnnotationLine = { label: string | null; text: string };
 type PdfAnnotation = { subtype?: string; fieldType?: string; fieldName?: string; fieldValue?: unknown; contentsObj?: { str?: string }; checkBox?: boolean; radioButton?: boolean };
 
 /**
  * Text that is not in a page's content stream: filled-in form fields (their value is
- * in the AcroForm, "name: value") and annotation notes. pdftotext skips neither.
+ * in the AcroForm, "name: value") and annotation notes. pdftotext shows a field only
+ * through its appearance stream, and never a note: poppler's pages get these too.
  */
-async function annotationText(pdf: Awaited<ReturnType<typeof getDocumentProxy>>): Promise<string[]> {
-  const out: string[] = [];
+async function annotationText(pdf: PdfDocument): Promise<AnnotationLine[][]> {
+  const out: AnnotationLine[][] = [];
   for (let i = 1; i <= pdf.numPages; i++) {
     let annots: PdfAnnotation[] = [];
     try {
@@ -82,18 +125,18 @@ async function annotationText(pdf: Awaited<ReturnType<typeof getDocumentProxy>>)
     } catch {
       // Broken annotations never cost the page's text.
     }
-    const lines: string[] = [];
+    const lines: AnnotationLine[] = [];
     for (const a of annots) {
       if (a.subtype === "Widget" && a.fieldType === "Tx" && typeof a.fieldValue === "string" && a.fieldValue.trim()) {
-        lines.push(a.fieldName ? `${a.fieldName}: ${a.fieldValue}` : a.fieldValue);
+        lines.push({ label: a.fieldName || null, text: a.fieldValue });
       } else if (a.subtype === "Widget" && a.fieldType === "Ch") {
         const value = Array.isArray(a.fieldValue) ? a.fieldValue.join(", ") : a.fieldValue;
-        if (typeof value === "string" && value.trim()) lines.push(a.fieldName ? `${a.fieldName}: ${value}` : value);
+        if (typeof value === "string" && value.trim()) lines.push({ label: a.fieldName || null, text: value });
       } else if (a.subtype !== "Widget" && a.subtype !== "Link" && a.contentsObj?.str?.trim()) {
-        lines.push(a.contentsObj.str);
+        lines.push({ label: null, text: a.contentsObj.str });
       }
     }
-    out.push(lines.join("\n"));
+    out.push(lines);
   }
   return out;
 }
@@ -102,6 +145,7 @@ export async function extractDocx(bytes: Uint8Array, filename: string): Promise<
   checkDocx(bytes, filename);
   let html: string;
   try {
+    const { default: mammoth } = await import("mammoth");
     html = (await mammoth.convertToHtml({ buffer: Buffer.from(bytes) })).value;
   } catch {
     throw new AppError(422, "invalid_docx", `${filename} is not a valid Word document: it could not be opened.`);
@@ -166,8 +210,8 @@ export function* plainTextSections(bytes: Uint8Array, filename: string, sectionC
   if (!any) throw new AppError(422, "empty_document", `${filename} contains no text.`);
 }
 
-export async function extractDocument(type: SniffedType, bytes: Uint8Array, filename: string): Promise<Extracted> {
-  if (type === "pdf") return extractPdf(bytes, filename);
+export async function extractDocument(type: SniffedType, bytes: Uint8Array, filename: string, pdf: PdfSource = {}): Promise<Extracted> {
+  if (type === "pdf") return extractPdf(bytes, filename, pdf);
   if (type === "docx") return extractDocx(bytes, filename);
   return extractPlainText(bytes, filename);
 }
