@@ -58,6 +58,7 @@ import { loginRoutes } from "./security/routes.tsx";
 import { createHubClient } from "./models/hub-client.ts";
 import { modelApiRoutes, modelPageRoutes } from "./models/routes.tsx";
 import { createModelService } from "./models/service.ts";
+import { registerPurgeJob } from "./datasets/purge.ts";
 import { RECOUNT_JOB, registerRecountJob } from "./datasets/recount.ts";
 import { createProgressQuery } from "./wizard/progress-queries.ts";
 import { createWizardRenderer } from "./wizard/render.tsx";
@@ -87,6 +88,7 @@ export function createApp(deps: AppDeps) {
   const jobs = createJobService({ db: deps.db });
   const examples = createExampleStore(deps.db);
   registerRecountJob({ db: deps.db, queue: deps.queue, projects, examples });
+  const purge = registerPurgeJob({ db: deps.db, queue: deps.queue });
   const readiness = createReadinessService({ projects, examples });
   const hubClient = createHubClient(deps.config.hub);
   const models = createModelService({
@@ -111,7 +113,7 @@ export function createApp(deps: AppDeps) {
     logger: deps.logger,
     now,
   });
-  const review = createReviewService({ db: deps.db, projects, duplicatesRemoved: generation.duplicatesRemoved, now });
+  const review = createReviewService({ db: deps.db, projects, duplicatesRemoved: generation.duplicatesRemoved, purge: purge.request, now });
   const hub = createRunHub();
   const trainer = {
     command: deps.config.trainer.command ?? [deps.config.trainer.python, "-m", "finetuneflow_trainer"],

@@ -8,7 +8,7 @@ import type { Db } from "../db/client.ts";
 import type { JobQueue } from "../jobs/queue.ts";
 import { projectTokenCounter } from "../models/tokenizer.ts";
 import type { ProjectService } from "../projects/service.ts";
-import type { ExampleStore } from "./example-store.ts";
+import { liveRow, type ExampleStore } from "./example-store.ts";
 
 export const RECOUNT_JOB = "dataset_recount";
 const BATCH = 2000;
@@ -21,13 +21,13 @@ export function registerRecountJob(deps: { db: Db; queue: JobQueue; projects: Pr
     run: async ({ payload, progress, signal }) => {
       const sqlite = deps.db.$client;
       const count = projectTokenCounter(deps.projects.get(payload.projectId).modelInfo);
-      const { n } = sqlite.query("select count(*) as n from examples where project_id = ?").get(payload.projectId) as { n: number };
+      const { n } = sqlite.query(`select count(*) as n from examples where project_id = ? and ${liveRow()}`).get(payload.projectId) as { n: number };
       let after = 0;
       let done = 0;
       for (;;) {
         if (signal.aborted) throw signal.reason;
         const rows = sqlite
-          .query("select rowid as r, instruction, input, output from examples where project_id = ? and rowid > ? order by rowid limit ?")
+          .query(`select rowid as r, instruction, input, output from examples where project_id = ? and ${liveRow()} and rowid > ? order by rowid limit ?`)
           .all(payload.projectId, after, BATCH) as { r: number; instruction: string; input: string; output: string }[];
         if (rows.length === 0) break;
         deps.examples.setCounts(rows.map((row) => ({ r: row.r, ...count(row) })));

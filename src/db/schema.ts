@@ -126,6 +126,14 @@ export const examples = sqliteTable(
   (t) => [index("examples_project_tokens_idx").on(t.projectId, t.tokenCount), index("examples_chunk_idx").on(t.chunkId)],
 );
 
+/**
+ * Examples deleted in Review, waiting for the background purge: out of every read
+ * (`liveRow`) and of the counts already. Triggers in drizzle/0009.
+ */
+export const examplesDeleted = sqliteTable("examples_deleted", {
+  exampleRowid: integer("example_rowid").primaryKey(),
+});
+
 export const jobs = sqliteTable(
   "jobs",
   {
