@@ -101,17 +101,24 @@ function ensurePythonEnv() {
   }
 }
 
-/** Debian's Chromium for the end-to-end tests; installed when missing and we may. */
-function ensureChromium() {
-  if (existsSync("/usr/bin/chromium") || process.env.FTF_SKIP_BROWSER_INSTALL) return;
+/**
+ * Debian packages the tests use, installed when missing and we may: Chromium for the
+ * browser tests, poppler (pdftotext, and poppler-data for CJK) for the fast PDF path's.
+ */
+function ensureTestPackages() {
+  const wanted = [
+    ...(existsSync("/usr/bin/chromium") || process.env.FTF_SKIP_BROWSER_INSTALL ? [] : ["chromium"]),
+    ...(existsSync("/usr/bin/pdftotext") && existsSync("/usr/share/poppler") ? [] : ["poppler-utils", "poppler-data"]),
+  ];
+  if (wanted.length === 0) return;
   if (process.getuid?.() !== 0) {
-    say("Chromium is missing: install it with `sudo apt-get install -y chromium` to run the browser tests.");
+    say(`${wanted.join(", ")} missing: install with \`sudo apt-get install -y ${wanted.join(" ")}\` to run the browser and fast-PDF tests.`);
     return;
   }
-  say("installing Chromium for the browser tests (apt-get)…");
+  say(`installing ${wanted.join(", ")} for the tests (apt-get)…`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   must("apt-get", ["update", "-qq"], "apt-get update", { env });
-  must("apt-get", ["install", "-y", "-qq", "chromium"], "apt-get install chromium", { env });
+  must("apt-get", ["install", "-y", "-qq", ...wanted], `apt-get install ${wanted.join(" ")}`, { env });
 }
 
 /** Runs Bun with our signals passed through, so Ctrl-C stops the server cleanly. */
@@ -140,7 +147,7 @@ const parseBun = (t) => ({ passed: count(t, /^\s*(\d+) pass$/m), failed: count(t
 const parsePytest = (t) => ({ passed: count(t, /(\d+) passed/), failed: count(t, /(\d+) failed/) + count(t, /(\d+) errors?/), skipped: count(t, /(\d+) skipped/) });
 
 async function runTests(extra) {
-  ensureChromium();
+  ensureTestPackages();
   must(bin("tsc"), ["--noEmit", "-p", "."], "type check");
   const wantsPython = extra.length === 0 || extra.some((a) => a.startsWith("python"));
   const bunArgs = extra.filter((a) => !a.startsWith("python"));
