@@ -82,6 +82,18 @@ describe("preview and full generation against Ollama's API", () => {
     expect(e.prompt_version).toBe("qa.v1");
   });
 
+  test("closed-book Q&A leaves the passage out: question in, answer out", async () => {
+    fake({ responder: groundedResponder("qa") });
+    const pid = await setup({ hosts: [fakes[0]!.url], task: "qa" });
+    expect((await t.json("PATCH", `/api/projects/${pid}`, { qa_context: "closed_book" })).status).toBe(200);
+    await run(pid, "preview");
+    const all = rows(pid);
+    expect(all).toHaveLength(10);
+    expect(all.every((e) => e.input === "" && e.instruction.startsWith("What is said about") && e.is_valid === 1)).toBe(true);
+    // Still checked against its source chunk.
+    expect(all[0]!.grounding_score).toBeGreaterThan(0.9);
+  });
+
   const scripted = (fn: (n: number, call: Parameters<Responder>[0]) => ReturnType<Responder> | null): Responder => {
     const good = groundedResponder();
     return (call, n) => fn(n, call) ?? good(call, n);

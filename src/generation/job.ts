@@ -15,7 +15,7 @@ import { JobError, type JobContext } from "../jobs/queue.ts";
 import type { Logger } from "../lib/logger.ts";
 import { projectTokenCounter } from "../models/tokenizer.ts";
 import type { ProjectService } from "../projects/service.ts";
-import type { TaskType } from "../projects/schemas.ts";
+import type { QaContext, TaskType } from "../projects/schemas.ts";
 import type { Backend, GenerationConfig } from "./backends.ts";
 import { AdaptiveLimit } from "./limiter.ts";
 import { evalSplit, planQuotas } from "./plan.ts";
@@ -74,6 +74,8 @@ class GenerationState {
   private readonly pending: string[];
   private readonly failures = new Map<string, number>();
   private readonly maxRequests: number;
+  /** Closed-book Q&A leaves the passage out of the examples' input. */
+  private readonly qaContext: QaContext;
   /** One adaptive limit per endpoint, kept across the top-up rounds. */
   private readonly limits: Map<Backend, AdaptiveLimit>;
   private consecutiveTransportErrors = 0;
@@ -88,6 +90,7 @@ class GenerationState {
   ) {
     const { payload, job } = ctx;
     this.preview = payload.mode === "preview";
+    this.qaContext = deps.projects.get(payload.projectId).config.qa_context ?? "with_context";
     this.recountOwnWork(job.id);
     for (const e of deps.examples.validTexts(payload.projectId, this.preview)) {
       this.dedup.check(e);
@@ -210,7 +213,7 @@ class GenerationState {
         await Bun.sleep(Math.min(2000, 100 * 2 ** attempt));
         continue;
       }
-      const parsed = parseExamples(raw, this.task, chunk.text);
+      const parsed = parseExamples(raw, this.task, chunk.text, this.qaContext);
       if (typeof parsed !== "string") return parsed;
       if (attempt === PARSE_RETRIES) this.filtered[parsed] = (this.filtered[parsed] ?? 0) + 1;
     }

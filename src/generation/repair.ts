@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import type { ExampleFields } from "../datasets/shapes.ts";
+import type { QaContext } from "../projects/schemas.ts";
 
 const instructionItem = z.object({ instruction: z.string(), input: z.string().optional().default(""), output: z.string() });
 const qaItem = z.object({ question: z.string(), answer: z.string() });
@@ -39,8 +40,8 @@ export function extractJson(raw: string): unknown {
   return undefined;
 }
 
-/** The examples in a model's answer, or the reason none could be read. */
-export function parseExamples(raw: string, task: "instruction" | "qa", chunkText: string): ExampleFields[] | string {
+/** The examples in a model's answer, or the reason none could be read. Closed-book Q&A leaves the passage out of the input. */
+export function parseExamples(raw: string, task: "instruction" | "qa", chunkText: string, qaContext: QaContext = "with_context"): ExampleFields[] | string {
   const value = extractJson(raw);
   if (value === undefined) return "the model's answer is not valid JSON";
   const list = Array.isArray(value) ? value : (value as { examples?: unknown })?.examples;
@@ -49,7 +50,7 @@ export function parseExamples(raw: string, task: "instruction" | "qa", chunkText
   for (const item of list) {
     if (task === "qa") {
       const p = qaItem.safeParse(item);
-      if (p.success) out.push({ instruction: p.data.question.trim(), input: chunkText, output: p.data.answer.trim() });
+      if (p.success) out.push({ instruction: p.data.question.trim(), input: qaContext === "closed_book" ? "" : chunkText, output: p.data.answer.trim() });
     } else {
       const p = instructionItem.safeParse(item);
       if (p.success) out.push({ instruction: p.data.instruction.trim(), input: p.data.input.trim(), output: p.data.output.trim() });

@@ -298,10 +298,32 @@ describe("Model and Task step pages", () => {
   test("an invalid task choice is refused with 422 and changes nothing", async () => {
     app();
     const id = await newProject();
-    for (const form of [{ task_type: "chat" }, {}] as Record<string, string>[]) {
+    for (const form of [{ task_type: "chat" }, {}, { task_type: "qa", qa_context: "open_book" }] as Record<string, string>[]) {
       const res = await t.request(`/projects/${id}/task`, { method: "POST", body: new URLSearchParams(form) });
       expect(res.status).toBe(422);
     }
-    expect((await (await t.request(`/api/projects/${id}`)).json()).task_type).toBeNull();
+    const project = await (await t.request(`/api/projects/${id}`)).json();
+    expect(project.task_type).toBeNull();
+    expect(project.config.qa_context).toBeUndefined();
+    const api = await t.json("PATCH", `/api/projects/${id}`, { qa_context: "sometimes" });
+    expect(api.status).toBe(422);
+    expect((await api.json()).detail).toContain("with_context or closed_book");
+  });
+
+  test("Q&A offers closed-book beside the passage as context; the choice is saved", async () => {
+    app();
+    const id = await newProject();
+    const post = (form: Record<string, string>) => t.request(`/projects/${id}/task`, { method: "POST", headers: { "HX-Request": "true" }, body: new URLSearchParams(form) });
+    expect(await (await post({ task_type: "instruction" })).text()).not.toContain("How will the model be asked?");
+    const qa = await (await post({ task_type: "qa" })).text();
+    expect(qa).toContain("How will the model be asked?");
+    expect(qa).toMatch(/id="qa-with_context" name="qa_context" value="with_context" checked=""/);
+    const closed = await (await post({ task_type: "qa", qa_context: "closed_book" })).text();
+    expect(closed).toMatch(/id="qa-closed_book" name="qa_context" value="closed_book" checked=""/);
+    expect((await (await t.request(`/api/projects/${id}`)).json()).config.qa_context).toBe("closed_book");
+    // The API sets it too, and a later Task post without it keeps it.
+    expect((await t.json("PATCH", `/api/projects/${id}`, { qa_context: "with_context" })).status).toBe(200);
+    await post({ task_type: "qa" });
+    expect((await (await t.request(`/api/projects/${id}`)).json()).config.qa_context).toBe("with_context");
   });
 });

@@ -4,6 +4,13 @@ import type { ModelInfo } from "../models/schemas.ts";
 import type { ProjectHardware, RunConfig } from "../training/schemas.ts";
 
 export const TASK_TYPES = ["instruction", "qa"] as const;
+/**
+ * How Q&A examples carry their passage: as the input (the spec's default: the model
+ * learns to answer from a passage it is given) or not at all (closed-book: the model
+ * must learn the facts, to answer without the passage).
+ */
+export const QA_CONTEXTS = ["with_context", "closed_book"] as const;
+export type QaContext = (typeof QA_CONTEXTS)[number];
 export const PROJECT_STATUSES = [
   "draft", "uploading", "chunking", "generating", "ready_to_train", "training", "evaluating", "completed", "failed",
 ] as const;
@@ -32,6 +39,7 @@ export const updateProjectInput = z
     name: name.optional(),
     description: description.nullable().optional(),
     task_type: z.enum(TASK_TYPES, { error: "Task type must be instruction or qa." }).optional(),
+    qa_context: z.enum(QA_CONTEXTS, { error: "Q&A context must be with_context or closed_book." }).optional(),
   })
   .strict();
 
@@ -54,6 +62,8 @@ export type UpdateProjectInput = z.infer<typeof updateProjectInput>;
  */
 export const projectConfigSchema = z
   .object({
+    /** Task: Q&A with the passage as input (default) or closed-book. */
+    qa_context: z.enum(QA_CONTEXTS).optional(),
     /** Generation: the Ollama model last used. */
     generation_model: z.string().optional(),
     /** Models: the model id whose own code the user allowed to run (trust_remote_code). */

@@ -81,6 +81,7 @@ export function createProjectService(deps: { db: Db; dataDir: string; now?: () =
       if (input.name !== undefined) changes.name = input.name;
       if (input.description !== undefined) changes.description = input.description;
       if (input.task_type !== undefined) changes.taskType = input.task_type;
+      if (input.qa_context !== undefined) changes.config = projectConfigSchema.parse({ ...get(id).config, qa_context: input.qa_context });
       db.update(projects).set(changes).where(eq(projects.id, id)).run();
       return get(id);
     },

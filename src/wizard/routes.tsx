@@ -5,12 +5,15 @@ import { AppError } from "../lib/errors.ts";
 import { parseWith, readFormFields } from "../lib/validation.ts";
 import type { AppEnv } from "../lib/app-env.ts";
 import type { ProjectService } from "../projects/service.ts";
-import { TASK_TYPES } from "../projects/schemas.ts";
+import { QA_CONTEXTS, TASK_TYPES } from "../projects/schemas.ts";
 import { stepUrl } from "../../views/wizard/WizardPage.tsx";
 import type { WizardRenderer } from "./render.tsx";
 import { isStepId, STEP_IDS } from "./steps.ts";
 
-const taskForm = z.object({ task_type: z.enum(TASK_TYPES, { error: "Choose Instruction tuning or Q&A." }) });
+const taskForm = z.object({
+  task_type: z.enum(TASK_TYPES, { error: "Choose Instruction tuning or Q&A." }),
+  qa_context: z.enum(QA_CONTEXTS, { error: "Choose Q&A with the passage or closed-book." }).optional(),
+});
 
 export function wizardRoutes(deps: { projects: ProjectService; wizard: WizardRenderer }) {
   const { wizard } = deps;
@@ -36,8 +39,8 @@ export function wizardRoutes(deps: { projects: ProjectService; wizard: WizardRen
     .post("/projects/:id/task", async (c) => {
       const id = c.req.param("id");
       const parsed = taskForm.safeParse(await readFormFields(c));
-      if (!parsed.success) throw new AppError(422, "validation_error", "Choose Instruction tuning or Q&A.");
-      deps.projects.update(id, { task_type: parsed.data.task_type });
+      if (!parsed.success) throw new AppError(422, "validation_error", parsed.error.issues[0]?.message ?? "Choose Instruction tuning or Q&A.");
+      deps.projects.update(id, { task_type: parsed.data.task_type, qa_context: parsed.data.qa_context });
       return wizard.render(c, id, "task", { extras: { taskSaved: true } });
     });
 }

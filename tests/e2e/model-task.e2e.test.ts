@@ -60,14 +60,19 @@ test("a user resolves a local model folder, picks a task and reaches the Data st
   // Keyboard: focus the first card's radio and pick Q&A with the arrow key.
   await page.getByRole("radio", { name: /Instruction tuning/ }).focus();
   await page.keyboard.press("ArrowDown");
-  await page.locator('.radio-card-selected').waitFor();
+  // Q&A opens its second choice: the passage as context (the default) or closed-book.
+  await page.getByRole("group", { name: "How will the model be asked?" }).waitFor();
   expect(await page.getByRole("radio", { name: /Q&A/ }).isChecked()).toBe(true);
+  expect(await page.getByRole("radio", { name: /With the passage/ }).isChecked()).toBe(true);
   await screenshot(page, "task-01-chosen");
+  await page.getByRole("radio", { name: /Closed-book/ }).check();
+  await page.locator(".radio-card:has(#qa-closed_book) .radio-card-selected").waitFor();
+  await screenshot(page, "task-02-closed-book");
 
   await page.locator('[data-nav="next"]').click();
   await page.waitForURL(/step=data$/);
   await page.locator('.step-current[data-step="data"]').waitFor();
   const project = await (await fetch(`${server.url}/api/projects/${created.id}`)).json();
-  expect(project).toMatchObject({ base_model_id: dir, task_type: "qa" });
+  expect(project).toMatchObject({ base_model_id: dir, task_type: "qa", config: { qa_context: "closed_book" } });
   expect(problems).toEqual([]);
 }, 60_000);

@@ -9,11 +9,25 @@ const TASKS = [
   {
     value: "qa",
     title: "Q&A",
-    description: "Generate question–answer pairs from your documents, with the passage as context: the model learns to answer questions about them.",
+    description: "Generate question–answer pairs from your documents: the model learns to answer questions about them, with their passage or without it.",
   },
 ] as const;
 
-/** Two radio cards; choosing one saves it at once (the form posts on change). */
+/** How Q&A examples meet their passage: the spec's default, and closed-book. */
+const QA_CONTEXT_CHOICES = [
+  {
+    value: "with_context",
+    title: "With the passage",
+    description: "Each question comes with the passage it is about: the model learns to answer from text it is given (documents search, RAG).",
+  },
+  {
+    value: "closed_book",
+    title: "Closed-book",
+    description: "Questions alone, no passage: the model must learn the facts themselves, to answer when it is asked without the document.",
+  },
+] as const;
+
+/** Two radio cards (and, for Q&A, how questions meet their passage); choosing saves at once (the form posts on change). */
 export function TaskStep({ project, extras }: StepProps) {
   return (
     <form
@@ -38,6 +52,24 @@ export function TaskStep({ project, extras }: StepProps) {
           </label>
         ))}
       </fieldset>
+      {project.taskType === "qa" ? (
+        <fieldset class="radio-cards">
+          <legend>How will the model be asked?</legend>
+          {QA_CONTEXT_CHOICES.map((q) => {
+            const checked = (project.config.qa_context ?? "with_context") === q.value;
+            return (
+              <label class="radio-card">
+                <input type="radio" id={`qa-${q.value}`} name="qa_context" value={q.value} checked={checked} aria-describedby={`qa-${q.value}-desc`} />
+                <span class="radio-card-title">{q.title}</span>
+                <span class="radio-card-desc" id={`qa-${q.value}-desc`}>
+                  {q.description}
+                </span>
+                {checked ? <span class="radio-card-selected">✓ Selected</span> : null}
+              </label>
+            );
+          })}
+        </fieldset>
+      ) : null}
       <noscript>
         <button type="submit" class="btn btn-primary">
           Save
