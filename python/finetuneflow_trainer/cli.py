@@ -29,6 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--run", required=True)
     ev.add_argument("--samples", type=int, default=5)
     ev.add_argument("--max-new-tokens", type=int, default=128)
+    an = sub.add_parser("answers", help="base and fine-tuned greedy answers to questions (judged evaluation)")
+    an.add_argument("--run", required=True)
+    an.add_argument("--questions", required=True, help='JSON lines {"id", "messages"} ending with the user turn')
+    an.add_argument("--out", required=True)
+    an.add_argument("--max-new-tokens", type=int, default=256)
     ex = sub.add_parser("export", help="adapter, metrics, report, Modelfile and one zip")
     ex.add_argument("--run", required=True)
     ex.add_argument("--out")
@@ -57,6 +62,10 @@ def dispatch(args: argparse.Namespace) -> int:
         from .evaluate import run
 
         return run(args.run, samples=args.samples, max_new_tokens=args.max_new_tokens)
+    if args.command == "answers":
+        from .evaluate import answers
+
+        return answers(args.run, args.questions, args.out, max_new_tokens=args.max_new_tokens)
     if args.command == "export":
         from .export import run
 

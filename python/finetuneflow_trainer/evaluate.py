@@ -34,24 +34,32 @@ def _eval_loss(model, dataset, pad_id: int, batch_size: int) -> float | None:
     return total / count if count else None
 
 
-def _answer(model, tokenizer, messages: list[dict], max_new_tokens: int, template_kwargs: dict) -> str:
+def _reply(model, tokenizer, prompt: list[dict], max_new_tokens: int, template_kwargs: dict) -> tuple[str, bool]:
+    """The greedy reply to a conversation that ends with the user's turn, and whether it
+    ended by itself (an end-of-sequence token) rather than at the token limit."""
     import torch
 
-    prompt = tokenizer.apply_chat_template(messages[:-1], tokenize=False, add_generation_prompt=True, **template_kwargs)
-    ids = tokenizer(prompt, add_special_tokens=False, return_tensors="pt").to(model.device)
+    text = tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True, **template_kwargs)
+    ids = tokenizer(text, add_special_tokens=False, return_tensors="pt").to(model.device)
     with torch.no_grad():
         out = model.generate(
             **ids, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id
         )
-    return tokenizer.decode(out[0][ids["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+    new = out[0][ids["input_ids"].shape[1]:]
+    stopped = len(new) < max_new_tokens or (len(new) > 0 and int(new[-1]) == tokenizer.eos_token_id)
+    return tokenizer.decode(new, skip_special_tokens=True).strip(), stopped
 
 
-def run(run_dir: str, samples: int = 5, max_new_tokens: int = 128) -> int:
+def _answer(model, tokenizer, messages: list[dict], max_new_tokens: int, template_kwargs: dict) -> str:
+    return _reply(model, tokenizer, messages[:-1], max_new_tokens, template_kwargs)[0]
+
+
+def _load_tuned(run_path: Path):
+    """The run's config, tokenizer and base model with its adapter, on the GPU when there is one."""
     from peft import PeftModel
 
     from .loading import load_model, load_tokenizer
 
-    run_path = Path(run_dir)
     adapter = run_path / "adapter"
     if not (adapter / "adapter_config.json").exists():
         raise TrainerError("no_adapter", f"No trained adapter in {adapter}.", "Train the model first.")
@@ -59,9 +67,37 @@ def run(run_dir: str, samples: int = 5, max_new_tokens: int = 128) -> int:
     device = "cuda" if __import__("torch").cuda.is_available() else "cpu"
     tokenizer = load_tokenizer(cfg)
     ensure_chat_template(tokenizer)
-    rows = read_examples(cfg.eval_file) if cfg.eval_file else read_examples(cfg.train_file)[: max(samples, 20)]
     emit("progress", progress_pct=5.0, message="loading the model")
     model = PeftModel.from_pretrained(load_model(cfg, device, for_training=False), str(adapter))
+    return cfg, tokenizer, model, adapter
+
+
+def answers(run_dir: str, questions_file: str, out_file: str, max_new_tokens: int = 256) -> int:
+    """`answers`: the fine-tuned and the base model's greedy answers to each question.
+
+    Input: JSON lines `{"id", "messages"}` ending with the user's turn. Output: JSON lines
+    `{"id", "tuned", "base", "tuned_stopped", "base_stopped"}`, one per question, in order.
+    The same weights answer twice, with the adapter and with it disabled, so the two are
+    compared on equal terms (the judged evaluation reads them).
+    """
+    cfg, tokenizer, model, adapter = _load_tuned(Path(run_dir))
+    rows = [json.loads(line) for line in Path(questions_file).read_text(encoding="utf-8").splitlines() if line.strip()]
+    with open(out_file, "w", encoding="utf-8") as out:
+        for i, row in enumerate(rows):
+            tuned, tuned_stopped = _reply(model, tokenizer, row["messages"], max_new_tokens, cfg.chat_template_kwargs)
+            with model.disable_adapter():
+                base, base_stopped = _reply(model, tokenizer, row["messages"], max_new_tokens, cfg.chat_template_kwargs)
+            out.write(json.dumps({"id": row["id"], "tuned": tuned, "base": base, "tuned_stopped": tuned_stopped, "base_stopped": base_stopped}, ensure_ascii=False) + "\n")
+            out.flush()
+            emit("progress", progress_pct=round(5 + 95 * (i + 1) / len(rows), 2), message=f"answered {i + 1}/{len(rows)}")
+    emit("complete", adapter_path=str(adapter), metrics={"answers_file": out_file, "answered": len(rows)})
+    return 0
+
+
+def run(run_dir: str, samples: int = 5, max_new_tokens: int = 128) -> int:
+    run_path = Path(run_dir)
+    cfg, tokenizer, model, adapter = _load_tuned(run_path)
+    rows = read_examples(cfg.eval_file) if cfg.eval_file else read_examples(cfg.train_file)[: max(samples, 20)]
     dataset, _ = encode_all(tokenizer, rows, cfg.max_seq_length, cfg.system_prompt, cfg.chat_template_kwargs)
     loss = _eval_loss(model, dataset, tokenizer.pad_token_id, cfg.per_device_batch_size)
     emit("progress", progress_pct=40.0, message="eval loss computed")

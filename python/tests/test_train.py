@@ -186,3 +186,24 @@ def test_a_loss_that_becomes_nan_stops_the_run_with_the_step_and_advice(tiny_mod
     assert error["error_code"] == "loss_not_finite"
     assert error["message"] == "The loss became NaN at step 1: training stopped."
     assert "learning rate" in error["advice"]
+
+
+def test_answers_gives_base_and_fine_tuned_replies_per_question(trained, tmp_path):
+    run_dir, _ = trained
+    questions = tmp_path / "questions.jsonl"
+    rows = [
+        {"id": "q1", "messages": [{"role": "user", "content": "What does the warranty cover?"}]},
+        {"id": "q2", "messages": [{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": "How do I reset it?"}]},
+    ]
+    questions.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    out = tmp_path / "answers.jsonl"
+    result = run_cli("answers", "--run", str(run_dir), "--questions", str(questions), "--out", str(out), "--max-new-tokens", "6")
+    assert result.code == 0, result.stderr[-3000:]
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [line["id"] for line in lines] == ["q1", "q2"]
+    for line in lines:
+        assert set(line) == {"id", "tuned", "base", "tuned_stopped", "base_stopped"}
+        assert isinstance(line["tuned"], str) and isinstance(line["base"], str)
+        assert isinstance(line["tuned_stopped"], bool)
+    assert result.of("complete")[0]["metrics"] == {"answers_file": str(out), "answered": 2}
+    assert [e["message"] for e in result.of("progress")][-1] == "answered 2/2"

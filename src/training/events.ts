@@ -41,6 +41,10 @@ export const exportMetricsSchema = z.object({
 export const tinyModelMetricsSchema = z.object({ model_dir: z.string() });
 /** What `encode` wrote (parity checks): the training encoding of each row. */
 export const encodingMetricsSchema = z.object({ encoded_file: z.string(), examples: count, dropped: count });
+/** What `answers` wrote: base and fine-tuned answers, one JSON line per question. */
+export const answersMetricsSchema = z.object({ answers_file: z.string(), answered: count });
+/** One line of the `answers` file. */
+export const answerLineSchema = z.object({ id: z.string(), tuned: z.string(), base: z.string(), tuned_stopped: z.boolean(), base_stopped: z.boolean() });
 
 export const hardwareInfoSchema = z.object({
   event: z.literal("hardware"),
@@ -101,7 +105,7 @@ export const trainerEventSchema = z.discriminatedUnion("event", [
     event: z.literal("complete"),
     adapter_path: z.string().nullable(),
     // Each command's own measurements: train, evaluate, export, tiny, encode.
-    metrics: z.union([runMetricsSchema, evaluationMetricsSchema, exportMetricsSchema, tinyModelMetricsSchema, encodingMetricsSchema]),
+    metrics: z.union([runMetricsSchema, evaluationMetricsSchema, exportMetricsSchema, tinyModelMetricsSchema, encodingMetricsSchema, answersMetricsSchema]),
   }),
   z.object({ event: z.literal("error"), error_code: z.string(), message: z.string(), advice: z.string().nullable() }),
   z.object({ event: z.literal("cancelled"), step, checkpoint_path: z.string().nullable(), adapter_path: z.string().nullable() }),
