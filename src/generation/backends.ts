@@ -16,7 +16,16 @@ export type GenerationConfig = {
   concurrency: number;
 };
 
-export type ChatRequest = { model: string; system?: string; prompt: string; schema: Record<string, unknown>; numCtx: number; signal?: AbortSignal };
+export type ChatRequest = {
+  model: string;
+  system?: string;
+  prompt: string;
+  schema: Record<string, unknown>;
+  numCtx: number;
+  signal?: AbortSignal;
+  /** 0.7 (varied examples) unless set: a judge asks for 0. */
+  temperature?: number;
+};
 
 export interface Backend {
   label: string;
@@ -69,7 +78,7 @@ function ollamaBackend(host: string, timeoutMs: number): Backend {
           stream: false,
           format: req.schema,
           messages: [...(req.system ? [{ role: "system", content: req.system }] : []), { role: "user", content: req.prompt }],
-          options: { num_ctx: req.numCtx, temperature: 0.7 },
+          options: { num_ctx: req.numCtx, temperature: req.temperature ?? 0.7 },
         });
         return res.message.content;
       } catch (err) {
@@ -101,7 +110,7 @@ function openaiBackend(base: string, apiKey: string | undefined, timeoutMs: numb
           headers,
           body: JSON.stringify({
             model: req.model,
-            temperature: 0.7,
+            temperature: req.temperature ?? 0.7,
             messages: [...(req.system ? [{ role: "system", content: req.system }] : []), { role: "user", content: req.prompt }],
             response_format: { type: "json_schema", json_schema: { name: "examples", schema: req.schema, strict: true } },
           }),

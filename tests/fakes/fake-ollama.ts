@@ -5,7 +5,7 @@
  * queues requests beyond N in flight as Ollama's OLLAMA_NUM_PARALLEL does. An
  * OpenAI-compatible mode serves /v1/models and /v1/chat/completions instead.
  */
-export type ChatCall = { model: string; prompt: string; count: number; chunk: string; format: unknown; numCtx?: number };
+export type ChatCall = { model: string; prompt: string; count: number; chunk: string; format: unknown; numCtx?: number; temperature?: number };
 export type Reply = { content: string } | { status: number; error: string } | { drop: true };
 export type Responder = (call: ChatCall, n: number) => Reply | Promise<Reply>;
 
@@ -68,7 +68,14 @@ export function startFakeOllama(opts: { models?: string[]; responder?: Responder
       if (opts.openai && url.pathname === "/v1/models") return json({ object: "list", data: models.map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: "local" })) });
       const isChat = opts.openai ? url.pathname === "/v1/chat/completions" : url.pathname === "/api/chat";
       if (!isChat) return json({ error: "404 page not found" }, 404);
-      const body = (await req.json()) as { model: string; messages: { role: string; content: string }[]; format?: unknown; response_format?: unknown; options?: { num_ctx?: number } };
+      const body = (await req.json()) as {
+        model: string;
+        messages: { role: string; content: string }[];
+        format?: unknown;
+        response_format?: unknown;
+        options?: { num_ctx?: number; temperature?: number };
+        temperature?: number;
+      };
       const prompt = body.messages.at(-1)?.content ?? "";
       const call: ChatCall = {
         model: body.model,
@@ -77,6 +84,7 @@ export function startFakeOllama(opts: { models?: string[]; responder?: Responder
         chunk: prompt.match(/"""\n([\s\S]*?)\n"""/)?.[1] ?? "",
         format: body.format ?? body.response_format,
         numCtx: body.options?.num_ctx,
+        temperature: body.options?.temperature ?? body.temperature,
       };
       if (!models.includes(body.model)) {
         return opts.openai

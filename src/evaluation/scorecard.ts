@@ -1,0 +1,97 @@
+/**
+ * The judged evaluation's numbers, from the verdicts alone: per model the counts and a
+ * score (correct 1, partial ½, wrong 0, over the judged answers) with a 95% Wilson
+ * interval; tuned against base per question (win, tie, loss where both were judged);
+ * and the same scores per source document, weakest first. Unjudged answers are counted,
+ * never dropped, and never scored.
+ */
+export const VERDICTS = ["correct", "partial", "wrong"] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+const POINTS: Record<Verdict, number> = { correct: 1, partial: 0.5, wrong: 0 };
+
+export type JudgedItem = {
+  example_id: string;
+  file_id: string | null;
+  filename: string | null;
+  question: string;
+  reference: string;
+  base_answer: string;
+  tuned_answer: string;
+  base_verdict: Verdict | null;
+  tuned_verdict: Verdict | null;
+  judge_reason: string | null;
+};
+
+export type SideSummary = { correct: number; partial: number; wrong: number; unjudged: number; score: number | null; ci: [number, number] | null };
+export type DocumentScore = { file_id: string | null; filename: string | null; n: number; base_score: number | null; tuned_score: number | null };
+export type Summary = { n: number; base: SideSummary; tuned: SideSummary; wins: number; ties: number; losses: number; win_rate: number | null; per_document: DocumentScore[] };
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** The 95% Wilson score interval of a proportion (`points` of `n`; partial credit counts half). */
+export function wilson(points: number, n: number, z = 1.96): [number, number] | null {
+  if (n === 0) return null;
+  const p = points / n;
+  const denominator = 1 + (z * z) / n;
+  const centre = (p + (z * z) / (2 * n)) / denominator;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denominator;
+  return [round3(Math.max(0, centre - half)), round3(Math.min(1, centre + half))];
+}
+
+function side(verdicts: (Verdict | null)[]): SideSummary {
+  const count = (v: Verdict) => verdicts.filter((x) => x === v).length;
+  const judged = verdicts.filter((v): v is Verdict => v !== null);
+  const points = judged.reduce((sum, v) => sum + POINTS[v], 0);
+  return {
+    correct: count("correct"),
+    partial: count("partial"),
+    wrong: count("wrong"),
+    unjudged: verdicts.length - judged.length,
+    score: judged.length ? round3(points / judged.length) : null,
+    ci: wilson(points, judged.length),
+  };
+}
+
+export function summarize(items: JudgedItem[]): Summary {
+  let wins = 0;
+  let ties = 0;
+  let losses = 0;
+  for (const i of items) {
+    if (!i.base_verdict || !i.tuned_verdict) continue;
+    const d = POINTS[i.tuned_verdict] - POINTS[i.base_verdict];
+    if (d > 0) wins++;
+    else if (d < 0) losses++;
+    else ties++;
+  }
+  const compared = wins + ties + losses;
+  const byFile = new Map<string | null, JudgedItem[]>();
+  for (const i of items) byFile.set(i.file_id, [...(byFile.get(i.file_id) ?? []), i]);
+  const per_document = [...byFile.values()]
+    .map((group) => ({
+      file_id: group[0]!.file_id,
+      filename: group[0]!.filename,
+      n: group.length,
+      base_score: side(group.map((i) => i.base_verdict)).score,
+      tuned_score: side(group.map((i) => i.tuned_verdict)).score,
+    }))
+    // Weakest first: the documents the tuned model knows least, unjudged last.
+    .sort((a, b) => (a.tuned_score ?? 2) - (b.tuned_score ?? 2) || (a.filename ?? "").localeCompare(b.filename ?? ""));
+  return {
+    n: items.length,
+    base: side(items.map((i) => i.base_verdict)),
+    tuned: side(items.map((i) => i.tuned_verdict)),
+    wins,
+    ties,
+    losses,
+    win_rate: compared ? round3(wins / compared) : null,
+    per_document,
+  };
+}
+
+/** "tuned 0.72 vs base 0.31 (n = 40, ±0.10); wins 24, ties 10, losses 6" */
+export function headline(s: Summary): string {
+  if (s.tuned.score === null || s.base.score === null) return `No answers could be judged (n = ${s.n}).`;
+  const margin = s.tuned.ci ? (s.tuned.ci[1] - s.tuned.ci[0]) / 2 : 0;
+  return `tuned ${s.tuned.score.toFixed(2)} vs base ${s.base.score.toFixed(2)} (n = ${s.n}, ±${margin.toFixed(2)}); wins ${s.wins}, ties ${s.ties}, losses ${s.losses}`;
+}
