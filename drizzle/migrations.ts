@@ -9,6 +9,7 @@ import sql6 from "./0006_fewer_example_indexes.sql" with { type: "text" };
 import sql7 from "./0007_settings.sql" with { type: "text" };
 import sql8 from "./0008_prompt_token_count.sql" with { type: "text" };
 import sql9 from "./0009_soft_delete.sql" with { type: "text" };
+import sql10 from "./0010_evaluations.sql" with { type: "text" };
 
 export const embeddedMigrations: { tag: string; when: number; breakpoints: boolean; sql: string }[] = [
   { tag: "0000_init", when: 1795617676028, breakpoints: true, sql: sql0 },
@@ -21,4 +22,5 @@ export const embeddedMigrations: { tag: string; when: number; breakpoints: boole
   { tag: "0007_settings", when: 1796384902923, breakpoints: true, sql: sql7 },
   { tag: "0008_prompt_token_count", when: 1796394420922, breakpoints: true, sql: sql8 },
   { tag: "0009_soft_delete", when: 1796401598555, breakpoints: true, sql: sql9 },
+  { tag: "0010_evaluations", when: 1796402986609, breakpoints: true, sql: sql10 },
 ];

@@ -40,6 +40,8 @@ import { trainingApiRoutes, trainingPageRoutes } from "./training/routes.tsx";
 import { createExportService } from "./exports/service.ts";
 import { exportStepLoader } from "./exports/step.ts";
 import { exportApiRoutes, exportPageRoutes } from "./exports/routes.tsx";
+import { evaluationApiRoutes, evaluationPageRoutes } from "./evaluation/routes.tsx";
+import { createEvaluationService } from "./evaluation/service.ts";
 import { createJobService } from "./jobs/service.ts";
 import { projectApiRoutes } from "./projects/api-routes.ts";
 import { projectPageRoutes } from "./projects/page-routes.tsx";
@@ -102,12 +104,13 @@ export function createApp(deps: AppDeps) {
   const diskGuard = createDiskGuard(deps.config.dataDir, deps.config.minFreeMb ?? 0);
   const documents = createDocumentService({ db: deps.db, dataDir: deps.config.dataDir, queue: deps.queue, projects, examples, now, diskGuard });
   const imports = createImportService({ db: deps.db, queue: deps.queue, documents, examples, projects });
+  const backends = createBackends(deps.config.generation);
   const generation = createGenerationService({
     db: deps.db,
     queue: deps.queue,
     examples,
     readyChunks: documents.readyChunks,
-    backends: createBackends(deps.config.generation),
+    backends,
     config: deps.config.generation,
     projects,
     logger: deps.logger,
@@ -122,8 +125,21 @@ export function createApp(deps: AppDeps) {
     env: deps.config.trainer.env,
   };
   const hardware = createHardwareService({ examples, readiness, queue: deps.queue, projects, settings, trainer, logger: deps.logger });
-  const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, diskGuard, readiness, prepareWeights: weights.prepareRun, hardwareFor: hardware.forProject });
+  const evaluation = createEvaluationService({
+    db: deps.db,
+    queue: deps.queue,
+    projects,
+    backends,
+    trainer,
+    trainerEnv: weights.trainerEnv,
+    logger: deps.logger,
+    listModels: generation.listModels,
+    dataDir: deps.config.dataDir,
+    now,
+  });
+  const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, diskGuard, readiness, prepareWeights: weights.prepareRun, hardwareFor: hardware.forProject, onRunSucceeded: (projectId) => evaluation.afterTraining(projectId) });
   const exportsService = createExportService({ db: deps.db, queue: deps.queue, projects, training, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, trainerEnv: weights.trainerEnv });
+
   const previewStep = previewStepLoader(generation);
   const wizard = createWizardRenderer({
     projects,
@@ -135,7 +151,7 @@ export function createApp(deps: AppDeps) {
       review: reviewStepLoader(review),
       hardware: hardwareStepLoader(hardware, jobs),
       train: trainStepLoader(projects, hardware, training, readiness),
-      export: exportStepLoader(exportsService, jobs),
+      export: exportStepLoader(exportsService, jobs, evaluation),
     },
   });
 
@@ -196,6 +212,7 @@ export function createApp(deps: AppDeps) {
   app.route("/api", readinessApiRoutes(readiness));
   app.route("/api", trainingApiRoutes(training, hardware, hub));
   app.route("/api", exportApiRoutes(exportsService));
+  app.route("/api", evaluationApiRoutes(evaluation));
   app.route("/", projectPageRoutes(projects, now));
   app.route("/", wizardRoutes({ projects, wizard }));
   app.route("/", readinessPageRoutes(readiness));
@@ -206,6 +223,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", reviewPageRoutes(review, wizard));
   app.route("/", trainingPageRoutes(training, hardware, wizard));
   app.route("/", exportPageRoutes(exportsService, wizard));
+  app.route("/", evaluationPageRoutes(evaluation, wizard, generation));
   app.route("/", jobPageRoutes(jobs, deps.queue));
 
   app.notFound((c) => renderError(c, routeNotFound(c)));

@@ -43,7 +43,12 @@ def run(run_dir: str, out_dir: str | None = None, merge: bool = False, provenanc
     metrics = {**summary["metrics"], "evaluation": evaluation, "history": {"train_loss": train, "eval_loss": evals}}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False))
     (out / "loss_curve.svg").write_text(loss_curve_svg(train, evals))
-    (out / "report.md").write_text(report_markdown(summary, evaluation, summary["metrics"].get("device", "unknown"), provenance))
+    report = report_markdown(summary, evaluation, summary["metrics"].get("device", "unknown"), provenance)
+    # The judged scorecard, when the app evaluated this run before exporting it.
+    scorecard = run_path / "evaluation" / "scorecard.md"
+    if scorecard.exists():
+        report = report.rstrip() + "\n\n" + scorecard.read_text(encoding="utf-8")
+    (out / "report.md").write_text(report)
 
     base_model = summary["config"]["base_model"]
     model_type = "unknown"

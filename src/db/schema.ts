@@ -236,3 +236,22 @@ export type ExampleRow = typeof examples.$inferSelect;
 export type JobRow = typeof jobs.$inferSelect;
 export type TrainingRunRow = typeof trainingRuns.$inferSelect;
 export type ArtifactRow = typeof artifacts.$inferSelect;
+
+/**
+ * A judged evaluation of a run (src/evaluation): base and tuned answers to held-out
+ * questions graded by an LLM, the scorecard computed from the verdicts, and the
+ * forgetting check on general questions shipped with the app.
+ */
+export const evaluations = sqliteTable("evaluations", {
+  id: text("id").primaryKey(),
+  projectId: text("project_id")
+    .notNull()
+    .references(() => projects.id, { onDelete: "cascade" }),
+  runId: text("run_id").notNull(),
+  judgeModel: text("judge_model").notNull(),
+  mode: text("mode", { enum: ["closed_book", "with_context"] }).notNull(),
+  summary: text("summary", { mode: "json" }).$type<unknown>().notNull(),
+  items: text("items", { mode: "json" }).$type<unknown>().notNull(),
+  forgetting: text("forgetting", { mode: "json" }).$type<unknown>(),
+  createdAt: createdAt(),
+});

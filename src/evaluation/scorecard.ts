@@ -95,3 +95,31 @@ export function headline(s: Summary): string {
   const margin = s.tuned.ci ? (s.tuned.ci[1] - s.tuned.ci[0]) / 2 : 0;
   return `tuned ${s.tuned.score.toFixed(2)} vs base ${s.base.score.toFixed(2)} (n = ${s.n}, ±${margin.toFixed(2)}); wins ${s.wins}, ties ${s.ties}, losses ${s.losses}`;
 }
+
+/** The scorecard as a report.md section (export adds it; an evaluation after the export updates it). */
+export function scorecardMarkdown(s: Summary, meta: { judgeModel: string; mode: string; forgetting: { n: number; base_score: number | null; tuned_score: number | null; drop: boolean } | null }): string {
+  const score = (x: number | null) => (x === null ? "—" : x.toFixed(2));
+  const lines = [
+    "## Judged scorecard",
+    "",
+    `**${headline(s)}**`,
+    "",
+    `Judge: ${meta.judgeModel} · ${meta.mode === "closed_book" ? "closed-book (questions without their passage)" : "with the passage"} · base ${s.base.correct}/${s.base.partial}/${s.base.wrong} and tuned ${s.tuned.correct}/${s.tuned.partial}/${s.tuned.wrong} correct/partial/wrong${s.tuned.unjudged + s.base.unjudged ? `, ${s.tuned.unjudged + s.base.unjudged} answers unjudged` : ""}.`,
+    "",
+    "| Document (weakest first) | Questions | Base | Tuned |",
+    "|---|---|---|---|",
+    ...s.per_document.map((d) => `| ${(d.filename ?? "(imported rows)").replace(/\|/g, "\\|")} | ${d.n} | ${score(d.base_score)} | ${score(d.tuned_score)} |`),
+  ];
+  if (meta.forgetting) {
+    lines.push("", `Forgetting check (${meta.forgetting.n} general questions): tuned ${score(meta.forgetting.tuned_score)}, base ${score(meta.forgetting.base_score)}${meta.forgetting.drop ? " — **a clear drop: the model may have forgotten general knowledge; try fewer epochs or a lower learning rate.**" : "."}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** report.md with its scorecard section put in, or replaced when there is one. */
+export function withScorecard(report: string, section: string): string {
+  const at = report.indexOf("## Judged scorecard");
+  if (at < 0) return `${report.trimEnd()}\n\n${section}`;
+  const next = report.indexOf("\n## ", at + 1);
+  return `${report.slice(0, at)}${section}${next < 0 ? "" : report.slice(next + 1)}`;
+}

@@ -82,6 +82,23 @@ describe("preview and full generation against Ollama's API", () => {
     expect(e.prompt_version).toBe("qa.v1");
   });
 
+  test("a generation limited to one document takes chunks from it only; an unknown document is refused", async () => {
+    fake();
+    const pid = await setup({ hosts: [fakes[0]!.url] });
+    const form = new FormData();
+    form.append("kind", "raw_doc");
+    form.append("files", new File([corpusText(3000, 5)], "faq.txt"));
+    await t.request(`/api/projects/${pid}/files/upload`, { method: "POST", body: form });
+    await t.queue.runUntilEmpty();
+    const faq = (t.db.$client.query("select id from files where filename = 'faq.txt'").get() as { id: string }).id;
+    const j = await run(pid, "generate", { target: 20, file_id: faq });
+    expect(j.status).toBe("success");
+    expect(new Set(rows(pid).map((e) => e.file_id))).toEqual(new Set([faq]));
+    const refused = await t.json("POST", `/api/projects/${pid}/dataset/generate`, { target: 20, file_id: "nope" });
+    expect(refused.status).toBe(404);
+    expect((await refused.json()).error_code).toBe("file_not_found");
+  });
+
   test("closed-book Q&A leaves the passage out: question in, answer out", async () => {
     fake({ responder: groundedResponder("qa") });
     const pid = await setup({ hosts: [fakes[0]!.url], task: "qa" });

@@ -1,7 +1,7 @@
 /** The generation job's payload and result, as the queue stores them. */
 import { z } from "zod";
 
-export const generationPayload = z.object({ projectId: z.string(), mode: z.enum(["preview", "full"]), model: z.string(), target: z.number().int().positive() });
+export const generationPayload = z.object({ projectId: z.string(), mode: z.enum(["preview", "full"]), model: z.string(), target: z.number().int().positive(), fileId: z.string().optional() });
 export type GenerationPayload = z.infer<typeof generationPayload>;
 
 /** The job's result; saved after every batch so a stopped job still reports its counts. */

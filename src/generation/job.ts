@@ -42,7 +42,7 @@ export function createGenerationJob(deps: GenerationJobDeps) {
   return async function run(ctx: JobContext<GenerationPayload>): Promise<GenerationResult> {
     const { payload } = ctx;
     const project = deps.projects.get(payload.projectId);
-    const all = deps.readyChunks(payload.projectId);
+    const all = deps.readyChunks(payload.projectId).filter((c) => !payload.fileId || c.fileId === payload.fileId);
     if (all.length === 0) throw new JobError("There is no extracted text to generate from: upload a document first.");
     const preview = payload.mode === "preview";
     if (!preview) deps.projects.setStatus(payload.projectId, "generating");

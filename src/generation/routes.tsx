@@ -46,7 +46,7 @@ export function generationPageRoutes(generation: GenerationService, wizard: Wiza
     })
     .post("/projects/:id/generate", async (c) => {
       const form = await readFormFields(c);
-      const input = parseWith(generateInput, { model: form.model || undefined, target: form.target || undefined });
+      const input = parseWith(generateInput, { model: form.model || undefined, target: form.target || undefined, file_id: form.file_id || undefined });
       await generation.start(c.req.param("id"), "full", input);
       return c.html(panel(c.req.param("id")));
     });

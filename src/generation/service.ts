@@ -21,6 +21,8 @@ export const generateInput = z
   .object({
     model: z.string().trim().min(1).max(200).optional(),
     target: z.coerce.number().int().min(10, "The target must be at least 10 examples.").max(100_000, "The target must be at most 100,000 examples.").optional(),
+    /** Only from this document (the scorecard's "generate more from this document"). */
+    file_id: z.string().trim().min(1).max(100).optional(),
   })
   .strict();
 
@@ -38,6 +40,9 @@ export function createGenerationService(deps: Omit<GenerationJobDeps, "now"> & {
 
   async function start(projectId: string, mode: "preview" | "full", input: z.infer<typeof generateInput>): Promise<JobRow> {
     const project = deps.projects.get(projectId);
+    if (input.file_id && !deps.readyChunks(projectId).some((c) => c.fileId === input.file_id)) {
+      throw new AppError(404, "file_not_found", "That document is not in this project, or its text is not extracted yet.");
+    }
     if (deps.readyChunks(projectId).length === 0) {
       throw new AppError(409, "no_documents", "Upload at least one document and wait for its text to be extracted first.");
     }
@@ -51,7 +56,7 @@ export function createGenerationService(deps: Omit<GenerationJobDeps, "now"> & {
     deps.projects.updateConfig(projectId, { generation_model: model });
     if (mode === "preview") deps.examples.deletePreview(projectId);
     const target = mode === "preview" ? PREVIEW_SIZE : (input.target ?? DEFAULT_TARGET);
-    return deps.queue.enqueue(mode === "preview" ? PREVIEW_JOB : GENERATE_JOB, projectId, { projectId, mode, model, target });
+    return deps.queue.enqueue(mode === "preview" ? PREVIEW_JOB : GENERATE_JOB, projectId, { projectId, mode, model, target, ...(input.file_id ? { fileId: input.file_id } : {}) });
   }
 
   return {

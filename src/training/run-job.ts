@@ -27,6 +27,8 @@ type Deps = {
   setProjectStatus: (projectId: string, status: "training" | "evaluating" | "ready_to_train" | "completed" | "failed") => void;
   /** Fetches the base model's weights if missing; the env that points the trainer at them, offline. */
   prepareWeights: (projectId: string, signal: AbortSignal, progress: (pct: number, message: string) => void) => Promise<Record<string, string>>;
+  /** After a run succeeds (the judged evaluation starts here). */
+  onSucceeded?: (projectId: string) => void;
 };
 
 /** How often a download's progress is written to the run's event stream (the job's own progress follows every report). */
@@ -120,6 +122,7 @@ export function createTrainingJob(deps: Deps) {
       store.update(run.id, { status: "success", finishedAt: deps.now() });
       deps.setProjectStatus(run.projectId, "completed");
       store.publishHeld(run.id, held);
+      deps.onSucceeded?.(run.projectId);
       const final = store.get(run.id)!;
       return { run_id: run.id, final_train_loss: final.finalTrainLoss, final_eval_loss: final.finalEvalLoss };
     } catch (err) {

@@ -45,6 +45,8 @@ export function createTrainingService(deps: {
   diskGuard?: () => void;
   /** The hardware check that applies to a project (its own, else the machine's). */
   hardwareFor: (projectId: string) => { recommended_method?: "lora" | "qlora" | null; cuda_available?: boolean; bnb_available?: boolean } | null;
+  /** After a run succeeds. */
+  onRunSucceeded?: (projectId: string) => void;
 }) {
   const { db } = deps;
   const now = deps.now ?? Date.now;
@@ -55,7 +57,7 @@ export function createTrainingService(deps: {
   const latestRun = store.latestRun;
 
   store.markRunningInterrupted();
-  const job = createTrainingJob({ store, trainer: deps.trainer, logger: deps.logger, now, setProjectStatus: deps.projects.setStatus, prepareWeights: deps.prepareWeights });
+  const job = createTrainingJob({ store, trainer: deps.trainer, logger: deps.logger, now, setProjectStatus: deps.projects.setStatus, prepareWeights: deps.prepareWeights, onSucceeded: deps.onRunSucceeded });
   deps.queue.register(TRAINING_JOB, { payload: trainingJobPayload, group: "gpu", maxAttempts: 1, onRestart: "fail", run: job.run });
 
   function writeDataset(projectId: string, dir: string): { train: string; eval: string | null } {

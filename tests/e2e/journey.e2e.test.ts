@@ -131,6 +131,12 @@ test("the whole wizard, from a new project to a downloaded adapter that loads", 
   const status = await (await fetch(page.url().replace(/\/projects\/([^/]+)\/wizard.*/, "/api/projects/$1/train/status"))).json();
   expect(status.status).toBe("success");
   await next("export");
+  // The judged evaluation starts after training (the generation model judges): the
+  // tiny model answers, the loopback judge grades, the scorecard appears.
+  await page.locator('[data-testid="scorecard-headline"]').waitFor({ timeout: 180_000 });
+  expect(await page.locator('[data-testid="scorecard-headline"]').textContent()).toMatch(/^tuned \d\.\d\d vs base \d\.\d\d \(n = \d+, ±\d\.\d\d\); wins \d+, ties \d+, losses \d+$/);
+  expect(await page.locator(".scorecard-table tbody tr").count()).toBeGreaterThan(0);
+  await screenshot(page, "journey-09b-scorecard");
 
   expect(await page.locator(".samples-table tbody tr").count()).toBeGreaterThan(0);
   // An answer of one long unbroken run wraps inside its column: the table stays within the page.

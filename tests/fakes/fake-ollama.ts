@@ -15,6 +15,11 @@ const WORDS = (text: string) => text.match(/[\p{L}\p{N}]+/gu) ?? [];
 
 /** Grounded, distinct examples: each answer is a different window of the chunk's own words. */
 export const groundedResponder = (kind: "instruction" | "qa" = "instruction"): Responder => (call, n) => {
+  // Asked to judge (src/evaluation/judge.ts): a non-empty answer is partly right, an empty one wrong.
+  if (call.prompt.startsWith("You grade answers")) {
+    const grade = (label: string) => (/^Answer [AB]: \(empty\)$/m.test(call.prompt.split("\n").find((l) => l.startsWith(`Answer ${label}:`)) ?? "") ? "wrong" : "partial");
+    return { content: JSON.stringify({ A: { verdict: grade("A"), reason: "loopback judge" }, B: { verdict: grade("B"), reason: "loopback judge" } }) };
+  }
   const words = WORDS(call.chunk);
   const examples = Array.from({ length: call.count }, (_, i) => {
     const k = n * call.count + i;

@@ -29,6 +29,24 @@ if (command === "export") {
   out({ event: "complete", adapter_path: `${run}/export/adapter_model.safetensors`, metrics: { files, modelfile: null, modelfile_note: "Ollama cannot import an adapter for this architecture." } });
   process.exit(0);
 }
+if (command === "answers") {
+  // Canned answers the loopback judge can tell apart: "TUNED …" and "BASE …" per question.
+  const { readFileSync, writeFileSync } = await import("node:fs");
+  const arg = (name: string) => process.argv[process.argv.indexOf(name) + 1]!;
+  if (mode === "answers-fail") {
+    out({ event: "error", error_code: "model_load_failed", message: "The base model could not be loaded.", advice: null });
+    process.exit(2);
+  }
+  const questions = readFileSync(arg("--questions"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { id: string; messages: { role: string; content: string }[] });
+  const lines = questions.map((q) => {
+    const asked = q.messages.at(-1)!.content;
+    return JSON.stringify({ id: q.id, tuned: `TUNED answer to: ${asked}`, base: `BASE answer to: ${asked}`, tuned_stopped: true, base_stopped: true });
+  });
+  writeFileSync(arg("--out"), lines.join("\n") + "\n");
+  out({ event: "progress", progress_pct: 100, message: `answered ${questions.length}/${questions.length}` });
+  out({ event: "complete", adapter_path: null, metrics: { answers_file: arg("--out"), answered: questions.length } });
+  process.exit(0);
+}
 if (command === "evaluate") {
   // The real evaluation takes a while after training: long enough to see who waits for it.
   await Bun.sleep(Number(process.env.FAKE_EVAL_MS ?? 0));

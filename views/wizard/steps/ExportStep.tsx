@@ -9,14 +9,23 @@ import { perplexity } from "../../../src/training/metrics.ts";
 const toNumber = (v: unknown) => (typeof v === "number" ? v : null);
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
 import { JobProgress } from "../../components/JobProgress.tsx";
+import { Scorecard } from "../../components/Scorecard.tsx";
+import type { EvaluationView } from "../../../src/evaluation/service.ts";
 
-export type ExportData = { summary: ReturnType<ExportService["summary"]>; files: ArtifactRow[]; job?: JobView };
+export type ExportData = {
+  summary: ReturnType<ExportService["summary"]>;
+  files: ArtifactRow[];
+  job?: JobView;
+  evaluation: EvaluationView | null;
+  evaluationJob?: JobView;
+};
 const num = (v: unknown, digits = 4) => (typeof v === "number" ? v.toFixed(digits) : "—");
 
 export function ExportStep(props: { project: ProjectSummary; data: ExportData }) {
   const { summary, files, job } = props.data;
   const id = props.project.id;
-  const active = job && isActiveJob(job.status);
+  const evaluating = props.data.evaluationJob && isActiveJob(props.data.evaluationJob.status);
+  const active = (job && isActiveJob(job.status)) || evaluating;
   if (!summary) return <p>No successful training run yet.</p>;
   const m: Partial<RunMetrics> = summary.summary?.metrics ?? {};
   const ev = summary.evaluation;
@@ -75,12 +84,13 @@ export function ExportStep(props: { project: ProjectSummary; data: ExportData })
           </table>
         </section>
       ) : null}
+      <Scorecard projectId={id} evaluation={props.data.evaluation} job={props.data.evaluationJob} />
       <form hx-post={`/projects/${id}/export`} hx-target="#wizard" hx-swap="outerHTML" hx-disinherit="*">
-        <button type="submit" class="btn btn-primary" disabled={active}>
+        <button type="submit" class="btn btn-primary" disabled={job && isActiveJob(job.status)}>
           {files.length ? "Export again" : "Export Artifacts"}
         </button>
       </form>
-      {active ? <JobProgress job={job} label="Exporting" poll={false} cancellable={false} /> : null}
+      {job && isActiveJob(job.status) ? <JobProgress job={job} label="Exporting" poll={false} cancellable={false} /> : null}
       {job?.status === "failed" ? (
         <div class="panel panel-error" role="alert">
           <strong>The export failed</strong>

@@ -1,0 +1,169 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startFakeOllama, type FakeOllama, type Reply } from "../../tests/fakes/fake-ollama.ts";
+import { insertExamples, insertFile, insertRun, resolveModel } from "../../tests/helpers/builders.ts";
+import { FAKE_TRAINER, makeTestApp, type TestApp } from "../../tests/helpers/test-app.ts";
+import { artifacts, trainingRuns } from "../db/schema.ts";
+import { projectDir } from "../lib/data-dir.ts";
+import { eq } from "drizzle-orm";
+import general from "./general-questions.v1.json";
+import type { Verdict } from "./scorecard.ts";
+
+let t: TestApp;
+let judge: FakeOllama;
+let pid: string;
+let runId: string;
+const calls: { question: string; tunedFirst: boolean }[] = [];
+
+/** Scripted verdicts: manual.pdf's questions the tuned model gets right, faq.pdf's half; the base gets most wrong. */
+function verdictsFor(question: string): { tuned: Verdict; base: Verdict } {
+  if (question.startsWith("Manual question")) return { tuned: "correct", base: question.endsWith("0?") ? "partial" : "wrong" };
+  if (question.startsWith("FAQ question")) return { tuned: Number(question.match(/(\d+)/)![1]) % 2 ? "partial" : "wrong", base: "wrong" };
+  // General questions: both right, except the tuned model forgets two.
+  const forgotten = question === general.questions[0]!.question || question === general.questions[1]!.question;
+  return { tuned: forgotten ? "wrong" : "correct", base: "correct" };
+}
+
+function judgeResponder(call: { prompt: string }): Reply {
+  const question = /^Question: (.*)$/m.exec(call.prompt)![1]!;
+  const tunedFirst = /^Answer A: TUNED/m.test(call.prompt);
+  calls.push({ question, tunedFirst });
+  const v = verdictsFor(question);
+  const [A, B] = tunedFirst ? [v.tuned, v.base] : [v.base, v.tuned];
+  return { content: JSON.stringify({ A: { verdict: A, reason: "scripted" }, B: { verdict: B, reason: "scripted" } }) };
+}
+
+beforeEach(async () => {
+  calls.length = 0;
+  judge = startFakeOllama({ responder: judgeResponder });
+  t = makeTestApp({ generation: { ollamaHosts: [judge.url] }, trainer: { command: FAKE_TRAINER } });
+  pid = (await (await t.json("POST", "/api/projects", { name: "scorecard" })).json()).id;
+  resolveModel(t.db, pid);
+  const manual = insertFile(t.db, pid, { filename: "manual.pdf" });
+  const faq = insertFile(t.db, pid, { filename: "faq.pdf" });
+  for (let k = 0; k < 12; k++) insertExamples(t.db, pid, 1, { split: "eval", fileId: manual, instruction: `Manual question ${k}?`, input: `Passage ${k} of the manual.`, output: `Manual answer ${k}.` });
+  for (let k = 0; k < 8; k++) insertExamples(t.db, pid, 1, { split: "eval", fileId: faq, instruction: `FAQ question ${k}?`, input: `Passage ${k} of the FAQ.`, output: `FAQ answer ${k}.` });
+  insertExamples(t.db, pid, 30, { split: "train", fileId: manual });
+  runId = insertRun(t.db, pid, "success");
+  const dir = join(t.dataDir, "runs", runId);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "run_config.json"), JSON.stringify({ system_prompt: "You answer questions about the product." }));
+  t.db.update(trainingRuns).set({ outputDir: dir }).where(eq(trainingRuns.id, runId)).run();
+});
+afterEach(() => {
+  t.close();
+  judge.stop();
+});
+
+const evaluate = async (body?: unknown) => {
+  const res = await t.json("POST", `/api/projects/${pid}/evaluate`, body);
+  return { status: res.status, body: await res.json() };
+};
+
+describe("the judged evaluation through the API", () => {
+  test("the scorecard equals the judge's verdicts: counts, scores, win rate, per document, forgetting", async () => {
+    const started = await evaluate({ judge_model: "llama3.1:8b", mode: "closed_book" });
+    expect(started.status).toBe(202);
+    await t.queue.runUntilEmpty(60_000);
+    const res = await t.request(`/api/projects/${pid}/evaluation`);
+    expect(res.status).toBe(200);
+    const e = await res.json();
+    expect(e).toMatchObject({ run_id: runId, judge_model: "llama3.1:8b", mode: "closed_book" });
+    // 12 manual: tuned all correct; base 2 partial ("…0?": 0 and 10), 10 wrong. 8 FAQ: tuned 4 partial 4 wrong; base wrong.
+    expect(e.summary.n).toBe(20);
+    expect(e.summary.tuned).toMatchObject({ correct: 12, partial: 4, wrong: 4, unjudged: 0, score: 0.7 });
+    expect(e.summary.base).toMatchObject({ correct: 0, partial: 2, wrong: 18, unjudged: 0, score: 0.05 });
+    expect({ wins: e.summary.wins, ties: e.summary.ties, losses: e.summary.losses, win_rate: e.summary.win_rate }).toEqual({ wins: 16, ties: 4, losses: 0, win_rate: 0.8 });
+    expect(e.summary.per_document.map((d: { filename: string; n: number; tuned_score: number; base_score: number }) => [d.filename, d.n, d.base_score, d.tuned_score])).toEqual([
+      ["faq.pdf", 8, 0, 0.25],
+      ["manual.pdf", 12, 0.083, 1],
+    ]);
+    expect(e.items).toHaveLength(20);
+    expect(e.items[0]).toMatchObject({ reference: expect.stringMatching(/answer/), tuned_answer: expect.stringMatching(/^TUNED/), base_answer: expect.stringMatching(/^BASE/) });
+    // Closed-book: the questions reached the model without their passage, with the run's system prompt.
+    const questions = readFileSync(join(t.dataDir, "runs", runId, "evaluation", "questions.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(questions[0].messages).toEqual([
+      { role: "system", content: "You answer questions about the product." },
+      { role: "user", content: expect.stringMatching(/^(Manual|FAQ) question \d+\?$/) },
+    ]);
+    // Forgetting: 12 general questions, the tuned model lost two: a clear drop.
+    expect(e.forgetting).toEqual({ version: "general.v1", n: 12, base_score: 1, tuned_score: 0.833, drop: true });
+    // Both positions were used.
+    expect(calls.some((c) => c.tunedFirst) && calls.some((c) => !c.tunedFirst)).toBe(true);
+  });
+
+  test("with the passage, the question carries it; the Export step and report.md show the scorecard", async () => {
+    // An export already made: its report.md gets the section.
+    const report = join(projectDir(t.dataDir, pid), "exports", "report.md");
+    mkdirSync(join(projectDir(t.dataDir, pid), "exports"), { recursive: true });
+    writeFileSync(report, "# Fine-tuning report\n\n## Metrics\n\nloss 1.2\n");
+    t.db.insert(artifacts).values({ id: "art-1", projectId: pid, runId, filename: "report.md", relativePath: "exports/report.md", sizeBytes: 40 }).run();
+    expect((await evaluate({ mode: "with_context", samples: 4 })).status).toBe(202);
+    await t.queue.runUntilEmpty(60_000);
+    const e = await (await t.request(`/api/projects/${pid}/evaluation`)).json();
+    expect(e.summary.n).toBe(4);
+    // Two per document: the questions are spread over the documents.
+    expect(e.summary.per_document.map((d: { n: number }) => d.n)).toEqual([2, 2]);
+    const questions = readFileSync(join(t.dataDir, "runs", runId, "evaluation", "questions.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(questions[0].messages.at(-1).content).toMatch(/\?\n\nPassage \d+ of the/);
+    const md = readFileSync(report, "utf8");
+    expect(md).toStartWith("# Fine-tuning report\n\n## Metrics");
+    expect(md).toContain("## Judged scorecard");
+    expect(md).toContain("tuned 0.63 vs base 0.13 (n = 4");
+    expect(md).toContain("| faq.pdf | 2 |");
+    const page = await (await t.request(`/projects/${pid}/wizard?step=export`)).text();
+    expect(page).toContain("tuned 0.63 vs base 0.13 (n = 4");
+    expect(page).toContain("Generate more from this document");
+    expect(page).toContain("It may have forgotten general knowledge");
+  });
+
+  test("“Generate more from this document” starts a generation limited to that document", async () => {
+    const faq = (t.db.$client.query("select id from files where filename = 'faq.pdf'").get() as { id: string }).id;
+    t.db.$client.run("insert into chunks (id, project_id, file_id, ordinal, text, token_count, char_start, char_end) values ('c1', ?, ?, 0, 'The FAQ says the warranty lasts two years.', 10, 0, 42)", [pid, faq]);
+    const res = await t.request(`/projects/${pid}/evaluation/generate-more`, { method: "POST", headers: { "HX-Request": "true" }, body: new URLSearchParams({ file_id: faq }) });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('data-step="preview"');
+    const job = t.db.$client.query("select type, payload from jobs where type = 'dataset_generate'").get() as { type: string; payload: string };
+    expect(JSON.parse(job.payload)).toMatchObject({ fileId: faq, target: 100, model: "llama3.1:8b" });
+    const unknown = await t.request(`/projects/${pid}/evaluation/generate-more`, { method: "POST", body: new URLSearchParams({ file_id: "other" }) });
+    expect(unknown.status).toBe(404);
+  });
+
+  test("refusals: no trained run, bad bodies, an empty eval split, a trainer that fails", async () => {
+    const other = (await (await t.json("POST", "/api/projects", { name: "untrained" })).json()).id;
+    const none = await t.json("POST", `/api/projects/${other}/evaluate`, {});
+    expect(none.status).toBe(409);
+    expect((await none.json()).error_code).toBe("no_trained_run");
+    expect((await t.request(`/api/projects/${other}/evaluation`)).status).toBe(404);
+    for (const body of [{ samples: 0 }, { samples: "many" }, { mode: "open_book" }, { judge: "x" }, "not json"]) {
+      const res = await t.json("POST", `/api/projects/${pid}/evaluate`, body);
+      expect([400, 422]).toContain(res.status);
+      expect((await res.json()).detail).toBeTruthy();
+    }
+    t.db.$client.run("update examples set split = 'train' where project_id = ?", [pid]);
+    await evaluate({});
+    await t.queue.runUntilEmpty(60_000);
+    const failed = t.db.$client.query("select status, error_message from jobs where type = 'evaluation' order by created_at desc limit 1").get() as { status: string; error_message: string };
+    expect(failed).toEqual({ status: "failed", error_message: "There are no valid eval examples to ask: the eval split is empty." });
+  });
+});
+
+test("a trainer that cannot answer fails the job with its message", async () => {
+  t.close();
+  judge.stop();
+  judge = startFakeOllama({ responder: judgeResponder });
+  t = makeTestApp({ generation: { ollamaHosts: [judge.url] }, trainer: { command: FAKE_TRAINER, env: { FAKE_TRAINER: "answers-fail" } } });
+  pid = (await (await t.json("POST", "/api/projects", { name: "x" })).json()).id;
+  resolveModel(t.db, pid);
+  insertExamples(t.db, pid, 3, { split: "eval" });
+  runId = insertRun(t.db, pid, "success");
+  const dir = join(t.dataDir, "runs", runId);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "run_config.json"), "{}");
+  t.db.update(trainingRuns).set({ outputDir: dir }).where(eq(trainingRuns.id, runId)).run();
+  expect((await t.json("POST", `/api/projects/${pid}/evaluate`, { judge_model: "llama3.1:8b" })).status).toBe(202);
+  await t.queue.runUntilEmpty(60_000);
+  const job = t.db.$client.query("select status, error_message from jobs where type = 'evaluation'").get();
+  expect(job).toEqual({ status: "failed", error_message: "The base model could not be loaded." });
+});

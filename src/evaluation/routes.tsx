@@ -1,0 +1,62 @@
+/** The judged evaluation: start it (API and the Export step's button), read the latest scorecard. */
+import { Hono } from "hono";
+import type { AppEnv } from "../lib/app-env.ts";
+import { notFound } from "../lib/errors.ts";
+import type { ApiTag } from "../lib/openapi.ts";
+import { parseOptionalJsonBody, parseWith, readFormFields } from "../lib/validation.ts";
+import { generateInput, type GenerationService } from "../generation/service.ts";
+import type { WizardRenderer } from "../wizard/render.tsx";
+import { evaluateInput, type EvaluationService } from "./service.ts";
+
+export function evaluationApiRoutes(evaluation: EvaluationService) {
+  return new Hono<AppEnv>()
+    .post("/projects/:id/evaluate", async (c) => {
+      const input = (await parseOptionalJsonBody(c, evaluateInput)) ?? {};
+      return c.json({ job_id: (await evaluation.start(c.req.param("id"), input)).id }, 202);
+    })
+    .get("/projects/:id/evaluation", (c) => {
+      const view = evaluation.latest(c.req.param("id"));
+      if (!view) throw notFound("Evaluation", "evaluation_not_found");
+      return c.json(view);
+    });
+}
+
+/** Examples a "generate more" asks for: enough to move a document's score. */
+export const MORE_FROM_DOCUMENT = 100;
+
+export function evaluationPageRoutes(evaluation: EvaluationService, wizard: WizardRenderer, generation: GenerationService) {
+  return new Hono<AppEnv>()
+    .post("/projects/:id/evaluate", async (c) => {
+      await evaluation.start(c.req.param("id"), {});
+      return wizard.render(c, c.req.param("id"), "export");
+    })
+    .post("/projects/:id/evaluation/generate-more", async (c) => {
+      const id = c.req.param("id");
+      const form = await readFormFields(c);
+      await generation.start(id, "full", parseWith(generateInput, { file_id: form.file_id || undefined, target: MORE_FROM_DOCUMENT }));
+      // The Preview step shows the generation's progress.
+      return wizard.render(c, id, "preview");
+    });
+}
+
+export const EVALUATION_API: ApiTag = {
+  name: "Evaluation",
+  description: "A judged scorecard: base vs tuned on held-out questions, per document, and a forgetting check.",
+  operations: [
+    {
+      method: "post",
+      path: "/projects/:id/evaluate",
+      summary: "Judge the last successful run (base vs tuned on held-out questions)",
+      body: evaluateInput,
+      response: { status: 202, description: "`{ job_id }`" },
+      errors: [404, 409, 415, 422],
+    },
+    {
+      method: "get",
+      path: "/projects/:id/evaluation",
+      summary: "The latest scorecard: `{run_id, judge_model, mode, summary, items, forgetting}`",
+      response: { status: 200, description: "The evaluation" },
+      errors: [404],
+    },
+  ],
+};

@@ -1,0 +1,99 @@
+/** The judged evaluation on the Export step: the headline, per-document coverage (weakest first), the forgetting check. */
+import type { EvaluationView } from "../../src/evaluation/service.ts";
+import { headline } from "../../src/evaluation/scorecard.ts";
+import { isActiveJob, type JobView } from "../../src/jobs/schemas.ts";
+import { JobProgress } from "./JobProgress.tsx";
+
+const score = (s: number | null) => (s === null ? "—" : s.toFixed(2));
+
+export function Scorecard(props: { projectId: string; evaluation: EvaluationView | null; job?: JobView }) {
+  const { evaluation: e, job, projectId } = props;
+  const running = job && isActiveJob(job.status);
+  return (
+    <section class="scorecard" aria-labelledby="scorecard-title">
+      <h3 id="scorecard-title">Did it learn? Judged scorecard</h3>
+      <p class="muted">
+        Held-out questions (documents kept out of training) answered by the base and the tuned model, graded by an LLM judge against the reference answers. Closed-book asks
+        without the passage.
+      </p>
+      {e ? (
+        <>
+          <p class="scorecard-headline" data-testid="scorecard-headline">
+            <strong>{headline(e.summary)}</strong>
+          </p>
+          <p class="muted">
+            Judge {e.judge_model} · {e.mode === "closed_book" ? "closed-book" : "with the passage"} · tuned {e.summary.tuned.correct} correct, {e.summary.tuned.partial} partial,{" "}
+            {e.summary.tuned.wrong} wrong{e.summary.tuned.unjudged ? `, ${e.summary.tuned.unjudged} unjudged` : ""}
+          </p>
+          {e.forgetting?.drop ? (
+            <div class="panel panel-warning" role="alert">
+              <strong>It may have forgotten general knowledge</strong>
+              <p>
+                On {e.forgetting.n} general questions the tuned model scores {score(e.forgetting.tuned_score)} against the base's {score(e.forgetting.base_score)}. Try fewer epochs
+                or a lower learning rate.
+              </p>
+            </div>
+          ) : e.forgetting ? (
+            <p class="muted">
+              Forgetting check ({e.forgetting.n} general questions): tuned {score(e.forgetting.tuned_score)}, base {score(e.forgetting.base_score)}.
+            </p>
+          ) : null}
+          <table class="table scorecard-table">
+            <caption>Per document, weakest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Document</th>
+                <th scope="col">Questions</th>
+                <th scope="col">Base</th>
+                <th scope="col">Tuned</th>
+                <th scope="col">
+                  <span class="visually-hidden">Action</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {e.summary.per_document.map((d) => (
+                <tr>
+                  <td>{d.filename ?? "(imported rows)"}</td>
+                  <td>{d.n}</td>
+                  <td>{score(d.base_score)}</td>
+                  <td>{score(d.tuned_score)}</td>
+                  <td>
+                    {d.file_id ? (
+                      <form
+                        method="post"
+                        action={`/projects/${projectId}/evaluation/generate-more`}
+                        hx-post={`/projects/${projectId}/evaluation/generate-more`}
+                        hx-target="#wizard"
+                        hx-swap="outerHTML"
+                        hx-push-url={`/projects/${projectId}/wizard?step=preview`}
+                        hx-disinherit="*"
+                      >
+                        <input type="hidden" name="file_id" value={d.file_id} />
+                        <button type="submit" class="btn btn-small" aria-label={`Generate more examples from ${d.filename ?? "this document"}`}>
+                          Generate more from this document
+                        </button>
+                      </form>
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      ) : null}
+      <form hx-post={`/projects/${projectId}/evaluate`} hx-target="#wizard" hx-swap="outerHTML" hx-disinherit="*">
+        <button type="submit" class="btn" disabled={running}>
+          {e ? "Evaluate again" : "Evaluate (judged)"}
+        </button>
+      </form>
+      {running ? <JobProgress job={job} label="Evaluating" poll={false} cancellable={false} /> : null}
+      {job?.status === "failed" ? (
+        <div class="panel panel-error" role="alert">
+          <strong>The evaluation failed</strong>
+          <p>{job.error_message}</p>
+        </div>
+      ) : null}
+    </section>
+  );
+}
