@@ -91,6 +91,9 @@ describe("the judged evaluation through the API", () => {
     expect(e.forgetting).toEqual({ version: "general.v1", n: 12, base_score: 1, tuned_score: 0.833, drop: true });
     // Both positions were used.
     expect(calls.some((c) => c.tunedFirst) && calls.some((c) => !c.tunedFirst)).toBe(true);
+    // Closed-book asked: no with-the-passage twin.
+    expect((await t.request(`/api/projects/${pid}/evaluation?mode=with_context`)).status).toBe(404);
+    expect((await t.request(`/api/projects/${pid}/evaluation?mode=sideways`)).status).toBe(422);
   });
 
   test("with the passage, the question carries it; the Export step and report.md show the scorecard", async () => {
@@ -107,14 +110,24 @@ describe("the judged evaluation through the API", () => {
     expect(e.summary.per_document.map((d: { n: number }) => d.n)).toEqual([2, 2]);
     const questions = readFileSync(join(t.dataDir, "runs", runId, "evaluation", "questions.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     expect(questions[0].messages.at(-1).content).toMatch(/\?\n\nPassage \d+ of the/);
+    // The same four asked without the passage too, then the twelve general questions.
+    expect(questions).toHaveLength(4 + 4 + 12);
+    expect(questions[4].id).toBe(`${questions[0].id}#closed`);
+    expect(questions[4].messages.at(-1).content).toMatch(/^(Manual|FAQ) question \d+\?$/);
+    const closed = await (await t.request(`/api/projects/${pid}/evaluation?mode=closed_book`)).json();
+    expect(closed).toMatchObject({ mode: "closed_book", run_id: runId });
+    expect(closed.summary.n).toBe(4);
+    expect(closed.items.map((i: { example_id: string }) => i.example_id)).toEqual(e.items.map((i: { example_id: string }) => i.example_id));
     const md = readFileSync(report, "utf8");
     expect(md).toStartWith("# Fine-tuning report\n\n## Metrics");
     expect(md).toContain("## Judged scorecard");
     expect(md).toContain("tuned 0.63 vs base 0.13 (n = 4");
     expect(md).toContain("| faq.pdf | 2 |");
+    expect(md).toContain("Asked without the passage (closed-book): tuned 0.63 vs base 0.13 (n = 4");
     const page = await (await t.request(`/projects/${pid}/wizard?step=export`)).text();
     expect(page).toContain("tuned 0.63 vs base 0.13 (n = 4");
     expect(page).toContain("Generate more from this document");
+    expect(page).toContain("Asked without the passage (closed-book):");
     expect(page).toContain("It may have forgotten general knowledge");
   });
 

@@ -6,7 +6,10 @@ import type { ApiTag } from "../lib/openapi.ts";
 import { parseOptionalJsonBody, parseWith, readFormFields } from "../lib/validation.ts";
 import { generateInput, type GenerationService } from "../generation/service.ts";
 import type { WizardRenderer } from "../wizard/render.tsx";
-import { evaluateInput, type EvaluationService } from "./service.ts";
+import { z } from "zod";
+import { EVALUATION_MODES, evaluateInput, type EvaluationService } from "./service.ts";
+
+const evaluationQuery = z.object({ mode: z.enum(EVALUATION_MODES, { error: "Mode must be closed_book or with_context." }).optional().meta({ description: "The latest of this mode (default: the latest)" }) });
 
 export function evaluationApiRoutes(evaluation: EvaluationService) {
   return new Hono<AppEnv>()
@@ -15,7 +18,8 @@ export function evaluationApiRoutes(evaluation: EvaluationService) {
       return c.json({ job_id: (await evaluation.start(c.req.param("id"), input)).id }, 202);
     })
     .get("/projects/:id/evaluation", (c) => {
-      const view = evaluation.latest(c.req.param("id"));
+      const { mode } = parseWith(evaluationQuery, c.req.query());
+      const view = evaluation.latest(c.req.param("id"), mode);
       if (!view) throw notFound("Evaluation", "evaluation_not_found");
       return c.json(view);
     });
@@ -54,7 +58,8 @@ export const EVALUATION_API: ApiTag = {
     {
       method: "get",
       path: "/projects/:id/evaluation",
-      summary: "The latest scorecard: `{run_id, judge_model, mode, summary, items, forgetting}`",
+      summary: "The latest scorecard: `{run_id, judge_model, mode, summary, items, forgetting}` (with the passage, its closed-book twin: `?mode=closed_book`)",
+      query: evaluationQuery,
       response: { status: 200, description: "The evaluation" },
       errors: [404],
     },

@@ -97,12 +97,16 @@ export function headline(s: Summary): string {
 }
 
 /** The scorecard as a report.md section (export adds it; an evaluation after the export updates it). */
-export function scorecardMarkdown(s: Summary, meta: { judgeModel: string; mode: string; forgetting: { n: number; base_score: number | null; tuned_score: number | null; drop: boolean } | null }): string {
+export function scorecardMarkdown(
+  s: Summary,
+  meta: { judgeModel: string; mode: string; forgetting: { n: number; base_score: number | null; tuned_score: number | null; drop: boolean } | null; closedBook?: Summary | null },
+): string {
   const score = (x: number | null) => (x === null ? "—" : x.toFixed(2));
   const lines = [
     "## Judged scorecard",
     "",
     `**${headline(s)}**`,
+    ...(meta.closedBook ? ["", `Asked without the passage (closed-book): ${headline(meta.closedBook)}`] : []),
     "",
     `Judge: ${meta.judgeModel} · ${meta.mode === "closed_book" ? "closed-book (questions without their passage)" : "with the passage"} · base ${s.base.correct}/${s.base.partial}/${s.base.wrong} and tuned ${s.tuned.correct}/${s.tuned.partial}/${s.tuned.wrong} correct/partial/wrong${s.tuned.unjudged + s.base.unjudged ? `, ${s.tuned.unjudged + s.base.unjudged} answers unjudged` : ""}.`,
     "",

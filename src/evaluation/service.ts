@@ -30,6 +30,8 @@ export const EVALUATION_JOB = "evaluation";
 export const EVALUATION_MODES = ["closed_book", "with_context"] as const;
 export type EvaluationMode = (typeof EVALUATION_MODES)[number];
 const DEFAULT_SAMPLES = 40;
+/** The closed-book twin of a question asked with its passage. */
+const CLOSED_SUFFIX = "#closed";
 /** A tuned score this far under the base's on general questions is a clear drop. */
 export const FORGETTING_DROP = 0.15;
 /** Long enough for a full answer to a documents question; a model that never stops is cut here. */
@@ -96,7 +98,11 @@ export function createEvaluationService(deps: {
     return picked;
   }
 
-  function questions(projectId: string, runDir: string, samples: number, mode: EvaluationMode): { own: Question[]; general: Question[] } {
+  /**
+   * The run's questions in the asked mode; with the passage, the same questions without
+   * it too (`closed`): users will ask without the passage, so both scores are shown.
+   */
+  function questions(projectId: string, runDir: string, samples: number, mode: EvaluationMode): { own: Question[]; closed: Question[]; general: Question[] } {
     const config = z.object({ system_prompt: z.string().nullish() }).passthrough().parse(JSON.parse(readFileSync(join(runDir, "run_config.json"), "utf8")));
     const prompt = (instruction: string, input: string) => toMessages({ instruction, input, output: "" }, config.system_prompt).slice(0, -1);
     const own = heldOut(projectId, samples).map((e) => ({
@@ -108,8 +114,9 @@ export function createEvaluationService(deps: {
       passage: e.input || null,
       prompt: prompt(e.instruction, mode === "with_context" ? e.input : ""),
     }));
+    const closed = mode === "with_context" ? own.map((q) => ({ ...q, id: `${q.id}${CLOSED_SUFFIX}`, prompt: prompt(q.question, "") })) : [];
     const generalQuestions = general.questions.map((g) => ({ id: `general:${g.id}`, fileId: null, filename: null, question: g.question, reference: g.reference, passage: null, prompt: prompt(g.question, "") }));
-    return { own, general: generalQuestions };
+    return { own, closed, general: generalQuestions };
   }
 
   /** Judges every question, JUDGE_CONCURRENCY at a time per endpoint, in the questions' order. */
@@ -151,9 +158,9 @@ export function createEvaluationService(deps: {
       if (!run) return { skipped: "run deleted" };
       const dir = join(run.outputDir, "evaluation");
       mkdirSync(dir, { recursive: true });
-      const { own, general: generalQuestions } = questions(run.projectId, run.outputDir, payload.samples, payload.mode);
+      const { own, closed, general: generalQuestions } = questions(run.projectId, run.outputDir, payload.samples, payload.mode);
       if (own.length === 0) throw new JobError("There are no valid eval examples to ask: the eval split is empty.");
-      const all = [...own, ...generalQuestions];
+      const all = [...own, ...closed, ...generalQuestions];
       const questionsFile = join(dir, "questions.jsonl");
       const answersFile = join(dir, "answers.jsonl");
       writeFileSync(questionsFile, all.map((q) => JSON.stringify({ id: q.id, messages: q.prompt })).join("\n") + "\n");
@@ -184,7 +191,8 @@ export function createEvaluationService(deps: {
         progress(60 + (40 * judged) / all.length, `Judged ${judged}/${all.length} with ${payload.judgeModel}`);
       });
       const ownItems = items.slice(0, own.length);
-      const generalSummary = summarize(items.slice(own.length));
+      const closedItems = items.slice(own.length, own.length + closed.length).map((i) => ({ ...i, example_id: i.example_id.slice(0, -CLOSED_SUFFIX.length) }));
+      const generalSummary = summarize(items.slice(own.length + closed.length));
       const forgetting: Forgetting = {
         version: general.version,
         n: generalQuestions.length,
@@ -193,11 +201,17 @@ export function createEvaluationService(deps: {
         drop: generalSummary.base.score !== null && generalSummary.tuned.score !== null && generalSummary.base.score - generalSummary.tuned.score >= FORGETTING_DROP,
       };
       const summary = summarize(ownItems);
-      db.insert(evaluations)
-        .values({ id: job.id, projectId: run.projectId, runId: run.id, judgeModel: payload.judgeModel, mode: payload.mode, summary, items: ownItems, forgetting, createdAt: now() })
-        .run();
+      const closedSummary = closed.length ? summarize(closedItems) : null;
+      const at = now();
+      db.transaction((tx) => {
+        if (closedSummary) {
+          tx.insert(evaluations).values({ id: `${job.id}${CLOSED_SUFFIX}`, projectId: run.projectId, runId: run.id, judgeModel: payload.judgeModel, mode: "closed_book", summary: closedSummary, items: closedItems, forgetting, createdAt: at }).run();
+        }
+        // The asked mode is the project's latest evaluation (a millisecond after its closed-book twin).
+        tx.insert(evaluations).values({ id: job.id, projectId: run.projectId, runId: run.id, judgeModel: payload.judgeModel, mode: payload.mode, summary, items: ownItems, forgetting, createdAt: at + (closedSummary ? 1 : 0) }).run();
+      });
       // report.md: the run's own section for the next export, and any export already made.
-      const section = scorecardMarkdown(summary, { judgeModel: payload.judgeModel, mode: payload.mode, forgetting });
+      const section = scorecardMarkdown(summary, { judgeModel: payload.judgeModel, mode: payload.mode, forgetting, closedBook: closedSummary });
       writeFileSync(join(dir, "scorecard.md"), section);
       for (const a of db.select().from(artifacts).where(and(eq(artifacts.runId, run.id), eq(artifacts.filename, "report.md"))).all()) {
         const path = join(projectDir(deps.dataDir, run.projectId), a.relativePath);
@@ -243,10 +257,15 @@ export function createEvaluationService(deps: {
       this.start(projectId, { judge_model: judgeModel }).catch((err) => deps.logger.warn("evaluation not started after training", { project_id: projectId, error: (err as Error).message }));
     },
 
-    /** The latest evaluation, or null. */
-    latest(projectId: string): EvaluationView | null {
+    /** The latest evaluation (of one mode when asked), or null. */
+    latest(projectId: string, mode?: EvaluationMode): EvaluationView | null {
       deps.projects.get(projectId);
-      const row = db.select().from(evaluations).where(eq(evaluations.projectId, projectId)).orderBy(desc(evaluations.createdAt)).get();
+      const row = db
+        .select()
+        .from(evaluations)
+        .where(and(eq(evaluations.projectId, projectId), mode ? eq(evaluations.mode, mode) : undefined))
+        .orderBy(desc(evaluations.createdAt))
+        .get();
       if (!row) return null;
       return {
         run_id: row.runId,

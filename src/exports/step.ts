@@ -5,6 +5,13 @@ import type { ExportData } from "../../views/wizard/steps/ExportStep.tsx";
 import { EVALUATION_JOB, type EvaluationService } from "../evaluation/service.ts";
 import { EXPORT_JOB, type ExportService } from "./service.ts";
 
+/** The latest evaluation and, when it asked with the passage, its closed-book twin from the same run. */
+function withTwin(evaluation: EvaluationService, projectId: string) {
+  const latest = evaluation.latest(projectId);
+  const twin = latest?.mode === "with_context" ? evaluation.latest(projectId, "closed_book") : null;
+  return { evaluation: latest, closedBook: twin && twin.run_id === latest!.run_id ? twin : null };
+}
+
 export const exportStepLoader =
   (exportsService: ExportService, jobs: JobService, evaluation: EvaluationService) =>
   (projectId: string): ExportData => {
@@ -14,7 +21,7 @@ export const exportStepLoader =
       summary: exportsService.summary(projectId),
       files: exportsService.files(projectId),
       job: job ? toJobJson(job) : undefined,
-      evaluation: evaluation.latest(projectId),
+      ...withTwin(evaluation, projectId),
       evaluationJob: evaluationJob ? toJobJson(evaluationJob) : undefined,
     };
   };

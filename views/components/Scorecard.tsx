@@ -6,7 +6,7 @@ import { JobProgress } from "./JobProgress.tsx";
 
 const score = (s: number | null) => (s === null ? "—" : s.toFixed(2));
 
-export function Scorecard(props: { projectId: string; evaluation: EvaluationView | null; job?: JobView }) {
+export function Scorecard(props: { projectId: string; evaluation: EvaluationView | null; closedBook?: EvaluationView | null; job?: JobView }) {
   const { evaluation: e, job, projectId } = props;
   const running = job && isActiveJob(job.status);
   return (
@@ -21,6 +21,11 @@ export function Scorecard(props: { projectId: string; evaluation: EvaluationView
           <p class="scorecard-headline" data-testid="scorecard-headline">
             <strong>{headline(e.summary)}</strong>
           </p>
+          {props.closedBook ? (
+            <p data-testid="scorecard-closed-book">
+              Asked without the passage (closed-book): <strong>{headline(props.closedBook.summary)}</strong>
+            </p>
+          ) : null}
           <p class="muted">
             Judge {e.judge_model} · {e.mode === "closed_book" ? "closed-book" : "with the passage"} · tuned {e.summary.tuned.correct} correct, {e.summary.tuned.partial} partial,{" "}
             {e.summary.tuned.wrong} wrong{e.summary.tuned.unjudged ? `, ${e.summary.tuned.unjudged} unjudged` : ""}

@@ -17,6 +17,8 @@ export type ExportData = {
   files: ArtifactRow[];
   job?: JobView;
   evaluation: EvaluationView | null;
+  /** With the passage: the same questions asked without it. */
+  closedBook: EvaluationView | null;
   evaluationJob?: JobView;
 };
 const num = (v: unknown, digits = 4) => (typeof v === "number" ? v.toFixed(digits) : "—");
@@ -84,7 +86,7 @@ export function ExportStep(props: { project: ProjectSummary; data: ExportData })
           </table>
         </section>
       ) : null}
-      <Scorecard projectId={id} evaluation={props.data.evaluation} job={props.data.evaluationJob} />
+      <Scorecard projectId={id} evaluation={props.data.evaluation} closedBook={props.data.closedBook} job={props.data.evaluationJob} />
       <form hx-post={`/projects/${id}/export`} hx-target="#wizard" hx-swap="outerHTML" hx-disinherit="*">
         <button type="submit" class="btn btn-primary" disabled={job && isActiveJob(job.status)}>
           {files.length ? "Export again" : "Export Artifacts"}
