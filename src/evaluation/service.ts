@@ -85,10 +85,11 @@ export function createEvaluationService(deps: {
   function heldOut(projectId: string, n: number) {
     const rows = sqlite
       .query(
-        `select e.id, e.instruction, e.input, e.output, e.file_id as fileId, f.filename from examples e left join files f on f.id = e.file_id
+        `select e.id, e.instruction, e.input, e.output, e.file_id as fileId, f.filename, c.text as source from examples e
+         left join files f on f.id = e.file_id left join chunks c on c.id = e.chunk_id
          where e.project_id = ? and e.split = 'eval' and e.is_valid = 1 and ${liveRow("e")} order by e.file_id, e.rowid`,
       )
-      .all(projectId) as { id: string; instruction: string; input: string; output: string; fileId: string | null; filename: string | null }[];
+      .all(projectId) as { id: string; instruction: string; input: string; output: string; fileId: string | null; filename: string | null; source: string | null }[];
     const byFile = new Map<string | null, typeof rows>();
     for (const r of rows) byFile.set(r.fileId, [...(byFile.get(r.fileId) ?? []), r]);
     const picked: typeof rows = [];
@@ -111,7 +112,8 @@ export function createEvaluationService(deps: {
       filename: e.filename,
       question: e.instruction,
       reference: e.output,
-      passage: e.input || null,
+      // The judge reads the chunk the example was generated from; imported rows have their input.
+      passage: e.source || e.input || null,
       prompt: prompt(e.instruction, mode === "with_context" ? e.input : ""),
     }));
     const closed = mode === "with_context" ? own.map((q) => ({ ...q, id: `${q.id}${CLOSED_SUFFIX}`, prompt: prompt(q.question, "") })) : [];
