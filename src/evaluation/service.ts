@@ -81,22 +81,18 @@ export function createEvaluationService(deps: {
   const random = deps.random ?? Math.random;
   const now = deps.now ?? Date.now;
 
-  /** Up to `n` eval examples, taken in turn from each document so every one is covered. */
+  /** Up to `n` eval examples, taken in turn from each document so every one is covered (SQL picks them: an eval split can hold 100k rows). */
   function heldOut(projectId: string, n: number) {
-    const rows = sqlite
+    return sqlite
       .query(
-        `select e.id, e.instruction, e.input, e.output, e.file_id as fileId, f.filename, c.text as source from examples e
-         left join files f on f.id = e.file_id left join chunks c on c.id = e.chunk_id
-         where e.project_id = ? and e.split = 'eval' and e.is_valid = 1 and ${liveRow("e")} order by e.file_id, e.rowid`,
+        `select id, instruction, input, output, fileId, filename, source from (
+           select e.id, e.instruction, e.input, e.output, e.file_id as fileId, f.filename, c.text as source, e.rowid as r,
+                  row_number() over (partition by e.file_id order by e.rowid) as k
+           from examples e left join files f on f.id = e.file_id left join chunks c on c.id = e.chunk_id
+           where e.project_id = ? and e.split = 'eval' and e.is_valid = 1 and ${liveRow("e")})
+         order by k, fileId, r limit ?`,
       )
-      .all(projectId) as { id: string; instruction: string; input: string; output: string; fileId: string | null; filename: string | null; source: string | null }[];
-    const byFile = new Map<string | null, typeof rows>();
-    for (const r of rows) byFile.set(r.fileId, [...(byFile.get(r.fileId) ?? []), r]);
-    const picked: typeof rows = [];
-    for (let round = 0; picked.length < n && picked.length < rows.length; round++) {
-      for (const group of byFile.values()) if (group[round] && picked.length < n) picked.push(group[round]!);
-    }
-    return picked;
+      .all(projectId, n) as { id: string; instruction: string; input: string; output: string; fileId: string | null; filename: string | null; source: string | null }[];
   }
 
   /**
