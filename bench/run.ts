@@ -11,6 +11,7 @@ import { documentsBench } from "./documents.bench.ts";
 import { sseBench } from "./sse.bench.ts";
 import { uplotBench } from "./uplot.bench.ts";
 import { downloadBench } from "./download.bench.ts";
+import { trainerGpuBench } from "./trainer-gpu.bench.ts";
 
 const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   dashboard: dashboardBench,
@@ -22,6 +23,8 @@ const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   sse: sseBench,
   uplot: uplotBench,
   download: downloadBench,
+  // GPU only (prints the plain-vs-ours table); not part of the default run.
+  "trainer-gpu": trainerGpuBench,
 };
 
 const wanted = process.argv.slice(2);

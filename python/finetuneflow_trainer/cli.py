@@ -9,7 +9,7 @@ import os
 import sys
 import traceback
 
-from . import events
+from . import events, ranks
 from .errors import TrainerError
 
 EXIT_OK, EXIT_ERROR, EXIT_CANCELLED, EXIT_OOM = 0, 2, 3, 4
@@ -25,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("train", help="train an adapter from a JSON config")
     tr.add_argument("--config", required=True)
     tr.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
+    pr = sub.add_parser("probe", help="a few real steps at the planned settings, longest batch first: peak VRAM, tokens/s, back-off on OOM")
+    pr.add_argument("--config", required=True)
+    pr.add_argument("--steps", type=int, default=6)
     ev = sub.add_parser("evaluate", help="eval loss, perplexity and before/after samples")
     ev.add_argument("--run", required=True)
     ev.add_argument("--samples", type=int, default=5)
@@ -47,6 +50,22 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _processes(cfg) -> int:
+    """How many ranks `train` runs: 1 inside a launched rank, else the config's or every GPU."""
+    if ranks.in_launched_rank():
+        return 1
+    gpus = ranks.visible_gpus()
+    if cfg.num_processes is None:
+        return max(1, gpus)
+    if gpus and cfg.num_processes > gpus:
+        raise TrainerError(
+            "invalid_config",
+            f"num_processes is {cfg.num_processes} but only {gpus} GPU(s) are visible.",
+            "Lower num_processes or leave it out to use every visible GPU.",
+        )
+    return cfg.num_processes
+
+
 def dispatch(args: argparse.Namespace) -> int:
     if args.command == "hardware":
         from .hardware import check
@@ -57,7 +76,17 @@ def dispatch(args: argparse.Namespace) -> int:
         from .config import load_config
         from .train import run
 
-        return run(load_config(args.config), resume=args.resume)
+        cfg = load_config(args.config)
+        processes = _processes(cfg)
+        if processes > 1:
+            argv = ["train", "--config", args.config, *(["--resume"] if args.resume else [])]
+            return ranks.launch(processes, argv, events.protocol_stream())
+        return run(cfg, resume=args.resume)
+    if args.command == "probe":
+        from .config import load_config
+        from .probe import run as probe
+
+        return probe(load_config(args.config), steps=args.steps)
     if args.command == "evaluate":
         from .evaluate import run
 

@@ -42,6 +42,12 @@ class TrainConfig:
     # passed to every apply_chat_template call so training and the app render alike.
     chat_template_kwargs: dict = field(default_factory=dict)
     trust_remote_code: bool = False
+    # Padding-free packing, where the isolation check passes for the architecture (packing.py).
+    packing: bool = True
+    # Liger kernels on CUDA for the families Liger supports (liger.py).
+    use_liger: bool = True
+    # Ranks (DDP through torchrun); None = every visible GPU, 1 on a CPU-only machine.
+    num_processes: int | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -100,7 +106,11 @@ def parse_config(raw: Any) -> TrainConfig:
             problem = _check_number(name, raw[name], int, 1, 10_000_000)
             if problem:
                 problems.append(problem)
-    for name in ("gradient_checkpointing", "trust_remote_code"):
+    if raw.get("num_processes") is not None:
+        problem = _check_number("num_processes", raw["num_processes"], int, 1, 64)
+        if problem:
+            problems.append(problem)
+    for name in ("gradient_checkpointing", "trust_remote_code", "packing", "use_liger"):
         if name in raw and not isinstance(raw[name], bool):
             problems.append(f"{name}: must be true or false")
     tm = raw.get("target_modules", "all-linear")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from typing import Any, TextIO
 
@@ -31,7 +32,18 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def protocol_stream() -> TextIO:
+    return _protocol_out
+
+
+def _speaks(event: str) -> bool:
+    """Under torchrun only rank 0 reports progress; any rank may report the error that stops it."""
+    return event == "error" or os.environ.get("RANK", "0") == "0"
+
+
 def emit(event: str, **fields: Any) -> None:
+    if not _speaks(event):
+        return
     line = json.dumps(_clean({"event": event, **fields}), ensure_ascii=False, separators=(",", ":"))
     _protocol_out.write(line + "\n")
     _protocol_out.flush()

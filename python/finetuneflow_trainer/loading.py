@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from .config import TrainConfig
 from .errors import TrainerError
 
@@ -15,13 +17,15 @@ def load_tokenizer(cfg: TrainConfig):
     return tokenizer
 
 
-def load_model(cfg: TrainConfig, device: str, for_training: bool = True):
+def load_model(cfg: TrainConfig, device: str, for_training: bool = True, attn_implementation: str | None = None):
     import torch
     from transformers import AutoModelForCausalLM
 
     cuda = device == "cuda"
     dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if cuda else torch.float32
     kwargs: dict = {"dtype": dtype, "trust_remote_code": cfg.trust_remote_code}
+    if attn_implementation:
+        kwargs["attn_implementation"] = attn_implementation
     if cfg.method == "qlora":
         if not cuda:
             raise TrainerError("qlora_needs_gpu", "QLoRA needs a CUDA GPU; none was found.", "Use LoRA, or train on a machine with an NVIDIA GPU.")
@@ -34,16 +38,24 @@ def load_model(cfg: TrainConfig, device: str, for_training: bool = True):
             load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=dtype
         )
     if cuda:
-        kwargs["device_map"] = {"": 0}
+        # Under torchrun each rank holds its own copy on its own GPU.
+        kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", "0"))}
     try:
         model = AutoModelForCausalLM.from_pretrained(cfg.base_model, **kwargs)
     except OSError as e:
         raise TrainerError("model_load_failed", f"Could not load the base model {cfg.base_model}: {e}", "Check the path or id, and HF_TOKEN for gated models.") from e
-    if for_training and cfg.method == "qlora":
+    return ready_for_training(model, cfg) if for_training else model
+
+
+def ready_for_training(model, cfg: TrainConfig):
+    """k-bit preparation (QLoRA) or gradient checkpointing, as the config asks."""
+    if cfg.method == "qlora":
         from peft import prepare_model_for_kbit_training
 
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=cfg.gradient_checkpointing)
-    elif for_training and cfg.gradient_checkpointing:
+        return prepare_model_for_kbit_training(
+            model, use_gradient_checkpointing=cfg.gradient_checkpointing, gradient_checkpointing_kwargs={"use_reentrant": False}
+        )
+    if cfg.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.enable_input_require_grads()
     return model

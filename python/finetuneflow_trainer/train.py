@@ -16,9 +16,12 @@ import signal
 import time
 from pathlib import Path
 
+from dataclasses import dataclass
+
+from . import liger, packing, ranks
 from .config import TrainConfig
-from .loading import load_model, load_tokenizer
-from .data import PadCollator, encode_all, ensure_chat_template, read_examples
+from .loading import load_model, load_tokenizer, ready_for_training
+from .data import EncodedDataset, PadCollator, encode_all, ensure_chat_template, read_examples
 from .errors import OOM_ADVICE, TrainerError
 from .events import emit, log
 from .metrics import perplexity
@@ -46,7 +49,7 @@ def latest_checkpoint(checkpoints: Path) -> Path | None:
     return max(found, key=lambda p: int(p.name.split("-")[-1]), default=None)
 
 
-def _json_callback(cfg: TrainConfig, cancel: CancelFlag, collator: PadCollator, checkpoints: Path, started_at: float):
+def _json_callback(cfg: TrainConfig, cancel: CancelFlag, collator, checkpoints: Path, started_at: float):
     from transformers import TrainerCallback
 
     class JsonLinesCallback(TrainerCallback):
@@ -64,7 +67,8 @@ def _json_callback(cfg: TrainConfig, cancel: CancelFlag, collator: PadCollator, 
             elapsed = time.monotonic() - started_at
             done = state.global_step - (self.first_step or 0)
             eta = (state.max_steps - state.global_step) * elapsed / done if done > 0 else None
-            tps = collator.tokens_seen / elapsed if elapsed > 0 else None
+            # Each rank counts its own tokens; ranks take equal shares of the batches.
+            tps = collator.tokens_seen * ranks.world_size() / elapsed if elapsed > 0 else None
             return elapsed, eta, tps
 
         def on_train_begin(self, args, state, control, **kw):
@@ -104,7 +108,9 @@ def _json_callback(cfg: TrainConfig, cancel: CancelFlag, collator: PadCollator, 
                 self.last_progress = now
                 pct = 100.0 * state.global_step / max(1, state.max_steps)
                 emit("progress", progress_pct=round(min(100.0, pct), 2), step=state.global_step, total_steps=state.max_steps)
-            if cancel.requested or self.diverged:
+            # Every rank must stop at the same step, or the others wait forever in a collective.
+            if ranks.any_rank(cancel.requested or self.diverged is not None):
+                cancel.requested = cancel.requested or self.diverged is None
                 control.should_training_stop = True
                 control.should_save = True
 
@@ -114,26 +120,35 @@ def _json_callback(cfg: TrainConfig, cancel: CancelFlag, collator: PadCollator, 
     return JsonLinesCallback()
 
 
-def run(cfg: TrainConfig, resume: bool = False) -> int:
+@dataclass
+class Setup:
+    """Everything a training run (or a probe, or the GPU benchmark) is built from."""
+
+    model: object
+    tokenizer: object
+    train_ds: EncodedDataset
+    eval_ds: EncodedDataset
+    dropped: int
+    had_template: bool
+    collator: object
+    device: str
+    trainable: int
+    attn_implementation: str
+    packing: bool
+    packing_reason: str
+    liger: bool
+    liger_reason: str
+
+
+def prepare(cfg: TrainConfig, train_rows: list[dict] | None = None, eval_rows: list[dict] | None = None) -> Setup:
+    """Data, model, attention, packing, Liger and the LoRA wrapper, as every run builds them."""
     import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import Trainer, TrainingArguments, set_seed
+    from transformers import AutoConfig
 
-    cancel = CancelFlag()
-    cancel.install()
-    out = Path(cfg.output_dir)
-    checkpoints = out / "checkpoints"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "run_config.json").write_text(json.dumps(cfg.to_json(), indent=2))
-
-    resume_from = latest_checkpoint(checkpoints) if resume else None
-    if resume and resume_from is None:
-        raise TrainerError("no_checkpoint", f"No checkpoint to resume from in {checkpoints}.", "Start a new run instead.")
-
-    set_seed(cfg.seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    train_rows = read_examples(cfg.train_file)
-    eval_rows = read_examples(cfg.eval_file) if cfg.eval_file else []
+    train_rows = read_examples(cfg.train_file) if train_rows is None else train_rows
+    if eval_rows is None:
+        eval_rows = read_examples(cfg.eval_file) if cfg.eval_file else []
     tokenizer = load_tokenizer(cfg)
     had_template = ensure_chat_template(tokenizer)
     if not had_template:
@@ -145,21 +160,61 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
     if len(train_ds) == 0:
         raise TrainerError("invalid_dataset", "No training example fits in max_seq_length.", "Raise max_seq_length or shorten the examples.")
 
-    model = load_model(cfg, device)
+    try:
+        model_config = AutoConfig.from_pretrained(cfg.base_model, trust_remote_code=cfg.trust_remote_code)
+    except OSError as e:
+        raise TrainerError("model_load_failed", f"Could not load the base model {cfg.base_model}: {e}", "Check the path or id, and HF_TOKEN for gated models.") from e
+    wrapped = prepare_model(cfg, device, model_config, lambda attn: load_model(cfg, device, for_training=False, attn_implementation=attn))
+    collator = packing.PackedCollator() if wrapped.packing else PadCollator(tokenizer.pad_token_id)
+    return Setup(
+        wrapped.model, tokenizer, train_ds, eval_ds, dropped, had_template, collator, device, wrapped.trainable,
+        wrapped.attn_implementation, wrapped.packing, wrapped.packing_reason, wrapped.liger, wrapped.liger_reason,
+    )
+
+
+@dataclass
+class ModelSetup:
+    model: object
+    trainable: int
+    attn_implementation: str
+    packing: bool
+    packing_reason: str
+    liger: bool
+    liger_reason: str
+
+
+def prepare_model(cfg: TrainConfig, device: str, model_config, load) -> ModelSetup:
+    """Attention, packing, Liger, k-bit/checkpointing and the LoRA wrapper around `load(attn)`'s model.
+    The GPU benchmark passes its own loader (random weights of a real shape)."""
+    from peft import LoraConfig, get_peft_model
+
+    attn = packing.choose_attention(device, model_config)
+    packed, packing_reason = packing.decide(cfg.packing, model_config, attn, cfg.trust_remote_code)
+    log(f"attention: {attn}; packing {'on' if packed else 'off'}: {packing_reason}")
+    model = load(attn)
+    # A KV cache in training is useless, and with one transformers stops isolating packed sequences.
+    model.config.use_cache = False
+    liger_on, liger_reason = liger.apply(model, cfg.use_liger, device)
+    log(f"liger {'on' if liger_on else 'off'}: {liger_reason}")
+    model = ready_for_training(model, cfg)
     lora = LoraConfig(
         r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, target_modules=cfg.target_modules, task_type="CAUSAL_LM"
     )
     model = get_peft_model(model, lora)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return ModelSetup(model, trainable, attn, packed, packing_reason, liger_on, liger_reason)
 
-    collator = PadCollator(tokenizer.pad_token_id)
-    cuda = device == "cuda"
+
+def training_arguments(cfg: TrainConfig, setup: Setup, output_dir: Path, **overrides):
+    import torch
+    from transformers import TrainingArguments
+
+    cuda = setup.device == "cuda"
     bf16 = cuda and torch.cuda.is_bf16_supported()
-    steps_per_epoch = max(1, math.ceil(len(train_ds) / (cfg.per_device_batch_size * cfg.gradient_accumulation_steps)))
-    planned = cfg.max_steps if cfg.max_steps > 0 else math.ceil(steps_per_epoch * cfg.num_epochs)
-    eval_steps = cfg.eval_steps or max(1, planned // 10)
-    args = TrainingArguments(
-        output_dir=str(checkpoints),
+    planned = planned_steps(cfg, len(setup.train_ds))
+    has_eval = len(setup.eval_ds) > 0
+    kwargs = dict(
+        output_dir=str(output_dir),
         num_train_epochs=cfg.num_epochs,
         max_steps=cfg.max_steps,
         per_device_train_batch_size=cfg.per_device_batch_size,
@@ -172,8 +227,8 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
         logging_first_step=True,
         # The default filter hides a NaN loss behind the running mean: we must see it.
         logging_nan_inf_filter=False,
-        eval_strategy="steps" if len(eval_ds) else "no",
-        eval_steps=eval_steps,
+        eval_strategy="steps" if has_eval else "no",
+        eval_steps=cfg.eval_steps or max(1, planned // 10),
         save_strategy="steps",
         save_steps=cfg.save_steps or max(1, planned // 5),
         save_total_limit=2,
@@ -185,10 +240,48 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
         disable_tqdm=True,
         seed=cfg.seed,
         data_seed=cfg.seed,
-        train_sampling_strategy="group_by_length",
+        # Padded batches waste least when lengths are grouped; packed batches have no padding,
+        # so they keep the random order that trains best.
+        train_sampling_strategy="random" if setup.packing else "group_by_length",
         remove_unused_columns=False,
         dataloader_num_workers=0,
+        # LoRA leaves most parameters frozen on purpose; DDP must not hunt for them.
+        ddp_find_unused_parameters=False,
+        ddp_backend=("nccl" if cuda else "gloo") if ranks.world_size() > 1 else None,
     )
+    kwargs.update(overrides)
+    return TrainingArguments(**kwargs)
+
+
+def planned_steps(cfg: TrainConfig, examples: int) -> int:
+    per_step = cfg.per_device_batch_size * cfg.gradient_accumulation_steps * ranks.world_size()
+    steps_per_epoch = max(1, math.ceil(examples / per_step))
+    return cfg.max_steps if cfg.max_steps > 0 else math.ceil(steps_per_epoch * cfg.num_epochs)
+
+
+def run(cfg: TrainConfig, resume: bool = False) -> int:
+    import torch
+    from transformers import Trainer, set_seed
+
+    cancel = CancelFlag()
+    cancel.install()
+    out = Path(cfg.output_dir)
+    checkpoints = out / "checkpoints"
+    out.mkdir(parents=True, exist_ok=True)
+    if ranks.rank() == 0:
+        (out / "run_config.json").write_text(json.dumps(cfg.to_json(), indent=2))
+
+    resume_from = latest_checkpoint(checkpoints) if resume else None
+    if resume and resume_from is None:
+        raise TrainerError("no_checkpoint", f"No checkpoint to resume from in {checkpoints}.", "Start a new run instead.")
+
+    set_seed(cfg.seed)
+    setup = prepare(cfg)
+    model, tokenizer, train_ds, eval_ds, collator = setup.model, setup.tokenizer, setup.train_ds, setup.eval_ds, setup.collator
+    device, dropped, had_template, trainable = setup.device, setup.dropped, setup.had_template, setup.trainable
+    cuda = device == "cuda"
+    planned = planned_steps(cfg, len(train_ds))
+    args = training_arguments(cfg, setup, checkpoints)
     started_at = time.monotonic()
     callback = _json_callback(cfg, cancel, collator, checkpoints, started_at)
     trainer = Trainer(
@@ -210,6 +303,10 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
         method=cfg.method,
         trainable_params=trainable,
         resumed_from_step=resumed_step,
+        world_size=ranks.world_size(),
+        packing=setup.packing,
+        attn_implementation=setup.attn_implementation,
+        liger=setup.liger,
     )
     if cuda:
         torch.cuda.reset_peak_memory_stats()
@@ -227,9 +324,10 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
         raise TrainerError("loss_not_finite", f"The {what} at step {step}: training stopped.", DIVERGED_ADVICE)
 
     adapter_dir = out / "adapter"
-    trainer.save_model(str(adapter_dir))
-    tokenizer.save_pretrained(str(adapter_dir))
-    (out / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1))
+    trainer.save_model(str(adapter_dir))  # rank 0 writes (args.should_save)
+    if ranks.rank() == 0:
+        tokenizer.save_pretrained(str(adapter_dir))
+        (out / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1))
 
     if cancel.requested:
         last = latest_checkpoint(checkpoints)
@@ -256,7 +354,14 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
         "peak_vram_gb": round(torch.cuda.max_memory_allocated() / 1024**3, 3) if cuda else None,
         "device": torch.cuda.get_device_name(0) if cuda else "cpu",
         "chat_template": "model" if had_template else "generic",
+        "world_size": ranks.world_size(),
+        "packing": setup.packing,
+        "packing_reason": setup.packing_reason,
+        "attn_implementation": setup.attn_implementation,
+        "liger": setup.liger,
+        "liger_reason": setup.liger_reason,
     }
-    (out / "run_summary.json").write_text(json.dumps({"config": cfg.to_json(), "metrics": metrics}, indent=2))
+    if ranks.rank() == 0:
+        (out / "run_summary.json").write_text(json.dumps({"config": cfg.to_json(), "metrics": metrics}, indent=2))
     emit("complete", adapter_path=str(adapter_dir), metrics=metrics)
     return 0

@@ -4,15 +4,28 @@
  *
  *   weights      16-bit: 2 bytes/param. 4-bit NF4 with double quantisation:
  *                0.5 byte/param + 1 byte absmax per 64 weights + 4 bytes per 256 blocks
- *                (≈ 0.516 byte/param) for the linear layers; embeddings, lm_head stay 16-bit.
+ *                (≈ 0.516 byte/param) for the linear layers. Embeddings and lm_head stay
+ *                16-bit when loading; QLoRA training upcasts them to fp32 (peft's
+ *                prepare_model_for_kbit_training): 4 bytes/param.
  *   LoRA         trainable params in fp32 (4) + their gradients (4) + Adam m and v (8)
  *                = 16 bytes per trainable param.
- *   activations  per layer, 16-bit, with a fused attention kernel (no s² term):
- *                ≈ 34·b·s·h bytes without gradient checkpointing; with it, each layer
+ *   activations  per layer, 16-bit, SDPA (no s² term): ≈ 60·b·s·h bytes without gradient
+ *                checkpointing (the decoder's own ~34, plus each LoRA'd projection keeping
+ *                its dropped-out input for the A gradient); with checkpointing each layer
  *                keeps only its 2·b·s·h input and one layer is recomputed at a time.
  *   logits       b·s·V in 16-bit, upcast to fp32 for the loss, and its fp32 gradient
- *                = 10·b·s·V bytes: large for 128k–256k vocabularies.
- *   overhead     CUDA context (lazy module loading keeps it near 0.5 GB) and allocator slack (3%).
+ *                ≈ 10·b·s·V bytes (15 when QLoRA's fp32 lm_head makes them fp32 from the
+ *                start). With Liger's fused linear cross-entropy the logits exist one chunk
+ *                at a time: measured ≈ 2·b·s·V (6 with the fp32 lm_head).
+ *   packing      a packed batch is one row of the batch's real tokens: pass b = 1 and
+ *                s = those tokens (no padding to the longest example).
+ *   overhead     CUDA context (lazy module loading keeps it near 0.5 GB) and allocator slack
+ *                (3%). PyTorch's allocator sees neither: `allocated_gb` is the rest, what
+ *                torch.cuda.max_memory_allocated reports at the peak.
+ *
+ * The coefficients for activations, logits and the fused loss were fitted to peaks
+ * measured on an H200 (bench/trainer-gpu.bench.ts, docs/decisions/0008); vram.test.ts
+ * holds those measurements as anchors, within ±10%.
  *
  * Published anchors (tests/​vram.test.ts): 7B QLoRA ≈ 5–6 GB, 8B QLoRA ≈ 6 GB,
  * 8B 16-bit LoRA ≈ 16–22 GB, 70B QLoRA ≈ 41–48 GB at batch 1, short sequences.
@@ -29,6 +42,8 @@ export type VramInput = {
   seqLen?: number;
   loraR?: number;
   gradientCheckpointing?: boolean;
+  /** Liger's fused linear cross-entropy: the full logits tensor never exists. */
+  fusedCrossEntropy?: boolean;
 };
 
 export type VramEstimate = {
@@ -38,6 +53,8 @@ export type VramEstimate = {
   activations_gb: number;
   logits_gb: number;
   overhead_gb: number;
+  /** What PyTorch's allocator holds at the peak (total less CUDA context and slack). */
+  allocated_gb: number;
   trainable_params: number;
 };
 
@@ -45,12 +62,15 @@ const GB = 1024 ** 3;
 const NF4_BYTES_PER_PARAM = 0.5 + 1 / 64 + 4 / (64 * 256);
 const BASE_OVERHEAD_GB = 0.5;
 const SLACK = 0.03;
+/** Bytes per token per hidden unit a decoder layer keeps for backward, LoRA included. */
+const ACTIVATION_BYTES = 60;
 
 export function estimateVram(input: VramInput): VramEstimate {
   const { dims: d, numParameters, mode } = input;
   const fourBit = mode === "load_4bit" || mode === "qlora";
   const emb = embeddingParams(d);
-  const weights = fourBit ? emb * 2 + Math.max(0, numParameters - emb) * NF4_BYTES_PER_PARAM : numParameters * 2;
+  const embBytes = mode === "qlora" ? 4 : 2;
+  const weights = fourBit ? emb * embBytes + Math.max(0, numParameters - emb) * NF4_BYTES_PER_PARAM : numParameters * 2;
 
   let lora = 0;
   let activations = 0;
@@ -61,9 +81,11 @@ export function estimateVram(input: VramInput): VramEstimate {
     const s = input.seqLen ?? 512;
     trainable = loraParams(d, input.loraR ?? 16);
     lora = trainable * 16;
-    const perLayerFull = 34 * b * s * d.hidden;
+    const perLayerFull = ACTIVATION_BYTES * b * s * d.hidden;
     activations = input.gradientCheckpointing === false ? d.layers * perLayerFull : d.layers * 2 * b * s * d.hidden + perLayerFull;
-    logits = 10 * b * s * d.vocabSize;
+    const fp32Head = mode === "qlora";
+    const perLogit = input.fusedCrossEntropy ? (fp32Head ? 6 : 2) : fp32Head ? 15 : 10;
+    logits = perLogit * b * s * d.vocabSize;
   }
   const subtotal = (weights + lora + activations + logits) / GB;
   const overhead = BASE_OVERHEAD_GB + SLACK * subtotal;
@@ -75,6 +97,7 @@ export function estimateVram(input: VramInput): VramEstimate {
     activations_gb: r(activations / GB),
     logits_gb: r(logits / GB),
     overhead_gb: r(overhead),
+    allocated_gb: r(subtotal),
     trainable_params: trainable,
   };
 }

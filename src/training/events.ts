@@ -26,6 +26,13 @@ export const runMetricsSchema = z.object({
   peak_vram_gb: nullableNum,
   device: z.string(),
   chat_template: z.enum(["model", "generic"]),
+  // How the run was executed (absent in runs from before these existed).
+  world_size: z.number().int().positive().optional(),
+  packing: z.boolean().optional(),
+  packing_reason: z.string().optional(),
+  attn_implementation: z.string().optional(),
+  liger: z.boolean().optional(),
+  liger_reason: z.string().optional(),
 });
 export type RunMetrics = z.infer<typeof runMetricsSchema>;
 
@@ -37,6 +44,32 @@ export const exportMetricsSchema = z.object({
   modelfile: z.string().nullable(),
   modelfile_note: z.string().nullable(),
 });
+/** The settings a probe tried or chose. */
+const probeSettingsSchema = z.object({
+  per_device_batch_size: z.number().int().positive(),
+  max_seq_length: z.number().int().positive(),
+  gradient_checkpointing: z.boolean(),
+  method: z.enum(["lora", "qlora"]),
+});
+/** What `probe` measured: real steps at the planned settings, longest batches first, backing off on OOM. */
+export const probeMetricsSchema = z.object({
+  fits: z.boolean(),
+  chosen: probeSettingsSchema.nullable(),
+  changes: z.array(z.string()),
+  steps: count,
+  peak_vram_gb: nullableNum,
+  peak_reserved_gb: nullableNum,
+  tokens_per_second: nullableNum,
+  step_seconds: nullableNum,
+  packing: z.boolean().nullable(),
+  liger: z.boolean().nullable(),
+  attn_implementation: z.string().nullable(),
+  device: z.string(),
+  vram_total_gb: nullableNum,
+  vram_free_gb: nullableNum,
+  attempts: z.array(probeSettingsSchema.extend({ outcome: z.enum(["ok", "oom"]), peak_vram_gb: nullableNum })),
+});
+export type ProbeMetrics = z.infer<typeof probeMetricsSchema>;
 /** What `tiny` built (tests and benchmarks): the model folder. */
 export const tinyModelMetricsSchema = z.object({ model_dir: z.string() });
 /** What `encode` wrote (parity checks): the training encoding of each row. */
@@ -78,6 +111,10 @@ export const trainerEventSchema = z.discriminatedUnion("event", [
     method: z.enum(["lora", "qlora"]),
     trainable_params: z.number().int().nonnegative(),
     resumed_from_step: step.nullable(),
+    world_size: z.number().int().positive().optional(),
+    packing: z.boolean().optional(),
+    attn_implementation: z.string().optional(),
+    liger: z.boolean().optional(),
   }),
   z.object({
     event: z.literal("log"),
@@ -105,7 +142,7 @@ export const trainerEventSchema = z.discriminatedUnion("event", [
     event: z.literal("complete"),
     adapter_path: z.string().nullable(),
     // Each command's own measurements: train, evaluate, export, tiny, encode.
-    metrics: z.union([runMetricsSchema, evaluationMetricsSchema, exportMetricsSchema, tinyModelMetricsSchema, encodingMetricsSchema, answersMetricsSchema]),
+    metrics: z.union([runMetricsSchema, probeMetricsSchema, evaluationMetricsSchema, exportMetricsSchema, tinyModelMetricsSchema, encodingMetricsSchema, answersMetricsSchema]),
   }),
   z.object({ event: z.literal("error"), error_code: z.string(), message: z.string(), advice: z.string().nullable() }),
   z.object({ event: z.literal("cancelled"), step, checkpoint_path: z.string().nullable(), adapter_path: z.string().nullable() }),

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The GPU checks, from a clean checkout on a CUDA machine with the trainer's Python env:
+# the GPU tests (QLoRA, bitsandbytes, Liger, packing, probe), then the GPU benchmark.
+#   python/bench/gpu_check.sh [OUT_DIR]        (PYTHON=... to pick the interpreter)
+# Predictions come from the app's estimator: `bun bench/trainer-gpu.bench.ts --predictions-only F`
+# (PREDICTIONS=F); without them the table has no estimate column. Budget: under 8 minutes.
+set -u
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+OUT=${1:-/tmp/ftf-gpu-check}
+CONFIG=${LLAMA_CONFIG:-../../shared/fixtures/hf/meta-llama__Llama-3.1-8B-Instruct/config.json}
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
+"$PY" -c "import torch, transformers, peft; print('torch', torch.__version__, 'transformers', transformers.__version__, 'peft', peft.__version__)" | tee -a "$OUT/gpu.txt"
+timeout "${TEST_SECONDS:-170}" "$PY" -m pytest -q -p no:cacheprovider \
+  tests/test_scale.py -k "gpu or liger or probe_on" \
+  tests/test_train.py::test_qlora_trains_on_the_gpu \
+  tests/test_hardware.py::test_bnb_probe_runs_a_real_4bit_layer_on_the_gpu 2>&1 | tail -40 | tee "$OUT/gpu-tests.log"
+"$PY" bench/gpu_bench.py --config "$CONFIG" ${PREDICTIONS:+--predictions "$PREDICTIONS"} --out "$OUT" --budget-seconds "${BENCH_SECONDS:-300}" 2>&1 | tee "$OUT/gpu-bench.log"
