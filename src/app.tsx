@@ -37,6 +37,7 @@ import { createTrainingService } from "./training/service.ts";
 import { createHardwareService } from "./training/hardware-service.ts";
 import { hardwareStepLoader, trainStepLoader } from "./training/steps.ts";
 import { trainingApiRoutes, trainingPageRoutes } from "./training/routes.tsx";
+import { createProbeService, type ProbeService } from "./training/probe.ts";
 import { createExportService } from "./exports/service.ts";
 import { exportStepLoader } from "./exports/step.ts";
 import { exportApiRoutes, exportPageRoutes } from "./exports/routes.tsx";
@@ -124,7 +125,9 @@ export function createApp(deps: AppDeps) {
     graceMs: deps.config.trainer.graceMs,
     env: deps.config.trainer.env,
   };
-  const hardware = createHardwareService({ examples, readiness, queue: deps.queue, projects, settings, trainer, logger: deps.logger });
+  // The probe needs training's file writer and the hardware estimate; the plan reads the probe back.
+  let probe: ProbeService | null = null;
+  const hardware = createHardwareService({ examples, readiness, queue: deps.queue, projects, settings, trainer, logger: deps.logger, probeFor: (id) => probe?.latest(id) ?? null });
   const evaluation = createEvaluationService({
     db: deps.db,
     queue: deps.queue,
@@ -138,6 +141,8 @@ export function createApp(deps: AppDeps) {
     now,
   });
   const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, diskGuard, readiness, prepareWeights: weights.prepareRun, hardwareFor: hardware.forProject, onRunSucceeded: (projectId) => evaluation.afterTraining(projectId) });
+  probe = createProbeService({ queue: deps.queue, dataDir: deps.config.dataDir, trainer, logger: deps.logger, writeTrainerFiles: training.writeTrainerFiles, estimateAllocated: hardware.estimateAllocated, prepareWeights: weights.prepareRun });
+  const probes = probe;
   const exportsService = createExportService({ db: deps.db, queue: deps.queue, projects, training, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, trainerEnv: weights.trainerEnv });
 
   const previewStep = previewStepLoader(generation);
@@ -149,8 +154,8 @@ export function createApp(deps: AppDeps) {
       data: dataStepLoader(documents),
       preview: previewStep,
       review: reviewStepLoader(review),
-      hardware: hardwareStepLoader(hardware, jobs),
-      train: trainStepLoader(projects, hardware, training, readiness),
+      hardware: hardwareStepLoader(hardware, jobs, probes),
+      train: trainStepLoader(projects, hardware, training, readiness, jobs, probes),
       export: exportStepLoader(exportsService, jobs, evaluation),
     },
   });
@@ -210,7 +215,7 @@ export function createApp(deps: AppDeps) {
   app.route("/api", generationApiRoutes(generation));
   app.route("/api", reviewApiRoutes(review, projects));
   app.route("/api", readinessApiRoutes(readiness));
-  app.route("/api", trainingApiRoutes(training, hardware, hub));
+  app.route("/api", trainingApiRoutes(training, hardware, hub, probes));
   app.route("/api", exportApiRoutes(exportsService));
   app.route("/api", evaluationApiRoutes(evaluation));
   app.route("/", projectPageRoutes(projects, now));
@@ -221,7 +226,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", mappingPageRoutes(imports, renderFileList));
   app.route("/", generationPageRoutes(generation, wizard, previewStep));
   app.route("/", reviewPageRoutes(review, wizard));
-  app.route("/", trainingPageRoutes(training, hardware, wizard));
+  app.route("/", trainingPageRoutes(training, hardware, wizard, probes, jobs));
   app.route("/", exportPageRoutes(exportsService, wizard));
   app.route("/", evaluationPageRoutes(evaluation, wizard, generation));
   app.route("/", jobPageRoutes(jobs, deps.queue));

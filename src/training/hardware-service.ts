@@ -16,6 +16,7 @@ import type { ProjectService } from "../projects/service.ts";
 import { hardwareInfoSchema, type HardwareInfo } from "./events.ts";
 import { projectHardwareSchema, TRAINING_DEFAULTS, type ProjectHardware, type TrainingConfig } from "./schemas.ts";
 import { runTrainer } from "./supervisor.ts";
+import type { ProbeRecord } from "./probe.ts";
 import type { TrainerSettings } from "./service.ts";
 
 export const HARDWARE_JOB = "hardware_check";
@@ -25,7 +26,20 @@ export type { ProjectHardware };
 /** The settings key of the last machine-level check (GET /api/hardware/check without a project). */
 const MACHINE_HARDWARE = "machine_hardware";
 
-export function createHardwareService(deps: { examples: ExampleStore; readiness: ReadinessService; queue: JobQueue; projects: ProjectService; settings: SettingsStore; trainer: TrainerSettings; logger: Logger }) {
+/** Families whose loss Liger's fused linear cross-entropy replaces on CUDA (liger-kernel's list, the common ones). */
+const LIGER_FAMILIES = new Set(["llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen3_moe", "gemma", "gemma2", "gemma3", "gemma3_text", "phi3", "granite", "olmo2", "glm4", "smollm3"]);
+
+export function createHardwareService(deps: {
+  examples: ExampleStore;
+  readiness: ReadinessService;
+  queue: JobQueue;
+  projects: ProjectService;
+  settings: SettingsStore;
+  trainer: TrainerSettings;
+  logger: Logger;
+  /** The project's last "Measure on this GPU" result (probe.ts), which calibrates the plan. */
+  probeFor?: (projectId: string) => ProbeRecord | null;
+}) {
   /**
    * VRAM for this project's model and data, at the planned batch size, LoRA and QLoRA.
    * Peak memory is set by the longest batch (length-grouped batches put it first): the
@@ -39,7 +53,10 @@ export function createHardwareService(deps: { examples: ExampleStore; readiness:
     const lengths = deps.readiness.lengthsAt(projectId, maxSeq);
     const seqLen = lengths.n ? Math.min(maxSeq, lengths.maxTokens) : maxSeq;
     const p95 = deps.examples.p95Tokens(projectId);
-    const base = { dims: info.dims, numParameters: info.num_parameters, batchSize: config.per_device_batch_size ?? TRAINING_DEFAULTS.per_device_batch_size, seqLen, loraR: config.lora_r ?? TRAINING_DEFAULTS.lora_r, gradientCheckpointing: true };
+    const hw = forProject(projectId);
+    // The trainer replaces the logits with Liger's fused loss on CUDA for the families it knows.
+    const fusedCrossEntropy = hw?.cuda_available === true && config.use_liger !== false && LIGER_FAMILIES.has(info.model_type);
+    const base = { dims: info.dims, numParameters: info.num_parameters, batchSize: config.per_device_batch_size ?? TRAINING_DEFAULTS.per_device_batch_size, seqLen, loraR: config.lora_r ?? TRAINING_DEFAULTS.lora_r, gradientCheckpointing: true, fusedCrossEntropy };
     return { seq_len: seqLen, p95_tokens: p95, lora: estimateVram({ ...base, mode: "lora" }), qlora: estimateVram({ ...base, mode: "qlora" }), params: info.num_parameters };
   }
 
@@ -86,13 +103,24 @@ export function createHardwareService(deps: { examples: ExampleStore; readiness:
     return project.hardwareInfo ?? deps.settings.get(MACHINE_HARDWARE, projectHardwareSchema);
   }
 
+  /** A measurement of this method calibrates the estimate: measured ÷ estimated at the probed settings. */
+  function calibration(projectId: string, method: "lora" | "qlora") {
+    const probe = deps.probeFor?.(projectId) ?? null;
+    if (!probe || probe.method !== method) return { probe, factor: null };
+    const factor = probe.peak_vram_gb && probe.estimate_allocated_gb ? probe.peak_vram_gb / probe.estimate_allocated_gb : null;
+    return { probe, factor };
+  }
+
   /** The Train form's live plan: peak VRAM vs free, optimizer steps, a rough ETA, warnings. */
   function plan(projectId: string, config: TrainingConfig) {
     const project = deps.projects.get(projectId);
     const hw = forProject(projectId);
     const method = config.method ?? hw?.recommended_method ?? "lora";
     const est = estimate(projectId, config);
-    const peak = est ? est[method].total_gb : null;
+    const { probe, factor } = calibration(projectId, method);
+    const estimated = est ? est[method] : null;
+    // Only the allocator's share scales; the CUDA context and slack are not what the probe measured.
+    const peak = estimated ? Math.round(100 * (factor ? estimated.total_gb + estimated.allocated_gb * (factor - 1) : estimated.total_gb)) / 100 : null;
     const free = hw?.vram_free_gb ?? null;
     const fit = !hw?.cuda_available ? "cpu" : peak === null || free === null ? "unknown" : peak <= free * 0.85 ? "fits" : peak <= free ? "tight" : "no_fit";
     const lengths = deps.readiness.lengthsAt(projectId, config.max_seq_length, ["train"]);
@@ -105,7 +133,8 @@ export function createHardwareService(deps: { examples: ExampleStore; readiness:
     const flops = hw?.cuda_available ? (method === "qlora" ? 6e13 : 1e14) : 5e10;
     const params = project.modelInfo?.num_parameters ?? 0;
     const tokens = steps * perStep * (train ? lengths.windowTokens / train : 0);
-    const etaSeconds = params ? Math.round((tokens * 6 * params) / flops) : null;
+    const measuredRate = probe?.method === method ? probe.tokens_per_second : null;
+    const etaSeconds = measuredRate ? Math.round(tokens / measuredRate) : params ? Math.round((tokens * 6 * params) / flops) : null;
     const warnings: string[] = [];
     if (steps < 20) warnings.push(`Only ${steps} optimizer step${steps === 1 ? "" : "s"}: too few to learn much. Add epochs or examples, or lower gradient accumulation.`);
     warnings.push(...lengthWarnings(lengths, config.max_seq_length, () => deps.readiness.suggested(projectId)));
@@ -115,12 +144,41 @@ export function createHardwareService(deps: { examples: ExampleStore; readiness:
     }
     if (fit === "no_fit") warnings.push(`This needs ~${peak} GB but only ${free} GB of GPU memory are free: lower the batch size or sequence length${method === "lora" ? ", or use QLoRA" : ""}.`);
     if (fit === "cpu") warnings.push("No GPU: training runs on the CPU, which is only practical for tiny models.");
-    return { method, peak_gb: peak, free_gb: free, fit, optimizer_steps: steps, train_examples: train, eta_seconds: etaSeconds, warnings };
+    if (probe && !probe.fits) warnings.push(`Measured on this GPU: nothing fits, even after ${probe.changes.join(", ")}. Pick a smaller model.`);
+    else if (probe?.changes.length) warnings.push(`Measured on this GPU: the planned settings ran out of memory; ${probe.changes.join(", then ")} fits.`);
+    const packing = config.packing === false ? "off (turned off)" : project.modelInfo?.needs_remote_code ? "off: the model runs its own code, whose masking cannot be verified" : "on where the trainer verifies at start that packed examples cannot see each other";
+    return {
+      method,
+      peak_gb: peak,
+      free_gb: free,
+      fit,
+      optimizer_steps: steps,
+      train_examples: train,
+      eta_seconds: etaSeconds,
+      packing,
+      calibrated: factor !== null,
+      measured: probe ? { peak_vram_gb: probe.peak_vram_gb, tokens_per_second: probe.tokens_per_second, method: probe.method, chosen: probe.chosen, changes: probe.changes, checked_at: probe.checked_at } : null,
+      warnings,
+    };
+  }
+
+  /** The estimator's allocator peak at these settings (what a probe's measurement is compared with). */
+  function estimateAllocated(projectId: string, config: TrainingConfig & { method: "lora" | "qlora"; gradient_checkpointing?: boolean }): number | null {
+    const est = estimate(projectId, config);
+    if (!est) return null;
+    const project = deps.projects.get(projectId);
+    const info = project.modelInfo!;
+    return estimateVram({
+      dims: info.dims!, numParameters: info.num_parameters, mode: config.method, batchSize: config.per_device_batch_size, seqLen: est.seq_len,
+      loraR: config.lora_r, gradientCheckpointing: config.gradient_checkpointing ?? true,
+      fusedCrossEntropy: forProject(projectId)?.cuda_available === true && config.use_liger !== false && LIGER_FAMILIES.has(info.model_type),
+    }).allocated_gb;
   }
 
   return {
     check,
     estimate,
+    estimateAllocated,
     forProject,
     plan,
     start(projectId: string) {

@@ -8,6 +8,10 @@ import type { AppEnv } from "../lib/app-env.ts";
 import type { WizardRenderer } from "../wizard/render.tsx";
 import type { RunEvent, RunHub } from "./hub.ts";
 import type { HardwareService } from "./hardware-service.ts";
+import type { ProbeService } from "./probe.ts";
+import type { JobService } from "../jobs/service.ts";
+import { probeView } from "./steps.ts";
+import { ProbePanel } from "../../views/components/ProbePanel.tsx";
 import { toRunJson, trainingConfigSchema } from "./schemas.ts";
 import type { TrainingService } from "./service.ts";
 import { FINAL_EVENTS } from "./run-store.ts";
@@ -25,15 +29,23 @@ const streamQuery = z.object({
   last_event_id: z.coerce.number().int().nonnegative().optional().meta({ description: "Resume after this event (or send Last-Event-ID)" }),
 });
 
-export function trainingApiRoutes(training: TrainingService, hardware: HardwareService, hub: RunHub) {
+/** A training config whose missing fields take the model family's preset (learning rate, a length from the data). */
+const withPresetDefaults = (defaults: Record<string, unknown>) =>
+  z.preprocess((body) => (body && typeof body === "object" && !Array.isArray(body) ? { ...defaults, ...body } : body), trainingConfigSchema);
+
+export function trainingApiRoutes(training: TrainingService, hardware: HardwareService, hub: RunHub, probe: ProbeService) {
   return new Hono<AppEnv>()
     .get("/hardware/check", async (c) => c.json(await hardware.check(parseWith(hardwareQuery, c.req.query()).project_id || undefined)))
+    .post("/projects/:id/hardware/probe", async (c) => {
+      const id = c.req.param("id");
+      const config = await parseOptionalJsonBody(c, withPresetDefaults(training.presetDefaults(id)));
+      const job = probe.start(id, config);
+      return c.json({ job_id: job.id }, 202);
+    })
+    .get("/projects/:id/hardware/probe", (c) => c.json(probe.require(c.req.param("id"))))
     .post("/projects/:id/train/start", async (c) => {
       const id = c.req.param("id");
-      // Fields left out take the model family's preset (learning rate, a length from the data).
-      const defaults = training.presetDefaults(id);
-      const withPreset = z.preprocess((body) => (body && typeof body === "object" && !Array.isArray(body) ? { ...defaults, ...body } : body), trainingConfigSchema);
-      const config = await parseJsonBody(c, withPreset);
+      const config = await parseJsonBody(c, withPresetDefaults(training.presetDefaults(id)));
       const { run, jobId } = training.start(id, config);
       return c.json({ job_id: jobId, run_id: run.id }, 202);
     })
@@ -98,8 +110,29 @@ export function trainingApiRoutes(training: TrainingService, hardware: HardwareS
     });
 }
 
-export function trainingPageRoutes(training: TrainingService, hardware: HardwareService, wizard: WizardRenderer) {
+export function trainingPageRoutes(training: TrainingService, hardware: HardwareService, wizard: WizardRenderer, probe: ProbeService, jobs: JobService) {
   return new Hono<AppEnv>()
+    .get("/projects/:id/hardware/probe/panel", (c) => {
+      const id = c.req.param("id");
+      const step = c.req.query("step") === "train" ? "train" : "hardware";
+      return c.html(<ProbePanel projectId={id} step={step} data={probeView(jobs, probe, id)} gpu={hardware.forProject(id)?.cuda_available === true} />);
+    })
+    // "Measure on this GPU", from the Hardware step (the saved settings) or the Train form (its fields).
+    .post("/projects/:id/hardware/probe", async (c) => {
+      const id = c.req.param("id");
+      const form = await readFormFields(c);
+      const step = form.step === "train" ? "train" : "hardware";
+      const fields = Object.fromEntries(Object.entries(form).filter(([k, v]) => v !== "" && k !== "step" && k !== "max_steps"));
+      const parsed = withPresetDefaults({ ...training.presetDefaults(id), ...training.savedConfig(id) }).safeParse(fields);
+      if (!parsed.success) return wizard.render(c, id, step, { status: 422, extras: { probeError: parsed.error.issues[0]?.message ?? "Invalid settings." } });
+      try {
+        probe.start(id, parsed.data);
+      } catch (err) {
+        if (!(err instanceof AppError) || err.status === 404) throw err;
+        return wizard.render(c, id, step, { status: err.status, extras: { probeError: err.message } });
+      }
+      return wizard.render(c, id, step);
+    })
     .post("/projects/:id/hardware", (c) => {
       hardware.start(c.req.param("id"));
       return wizard.render(c, c.req.param("id"), "hardware");
@@ -141,6 +174,8 @@ export const TRAINING_API: ApiTag = {
   description: "Hardware check, LoRA/QLoRA runs, live metrics.",
   operations: [
     { method: "get", path: "/hardware/check", summary: "GPU, VRAM, CUDA, PyTorch, bitsandbytes and a LoRA/QLoRA recommendation", query: hardwareQuery, response: { status: 200, description: "HardwareInfo (with the project's VRAM estimate when project_id is given)" }, errors: [404, 502, 503] },
+    { method: "post", path: "/projects/:id/hardware/probe", summary: "Measure on this GPU: a few real steps at these settings (longest batches first), backing off on out-of-memory", body: trainingConfigSchema, bodyOptional: true, response: { status: 202, description: "`{ job_id }`" }, errors: [400, 404, 409, 415, 422] },
+    { method: "get", path: "/projects/:id/hardware/probe", summary: "The last measurement: peak VRAM, tokens/s, the settings that fit, what was lowered", response: { status: 200, description: "ProbeRecord" }, errors: [404] },
     { method: "post", path: "/projects/:id/train/start", summary: "Start a training run", body: trainingConfigSchema, response: { status: 202, description: "`{ run_id, job_id }`" }, errors: [400, 404, 409, 415, 422, 507] },
     { method: "get", path: "/projects/:id/train/status", summary: "The latest run: status, progress, metrics, queue position", response: { status: 200, description: "TrainingStatus" }, errors: [404] },
     { method: "get", path: "/projects/:id/train/runs", summary: "Every run of the project", response: { status: 200, description: "`{ runs }`" }, errors: [404] },

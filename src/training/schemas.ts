@@ -51,6 +51,12 @@ export const trainingConfigSchema = z
     lora_dropout: fieldSchema("lora_dropout"),
     /** API only: stop after this many optimizer steps (quick trials, tests). */
     max_steps: z.coerce.number().int().min(1).max(1_000_000).optional(),
+    /** Padding-free packing where the trainer verifies the architecture isolates packed sequences (default on). */
+    packing: z.boolean().optional(),
+    /** Liger's fused linear cross-entropy on CUDA for the families Liger knows (default on). */
+    use_liger: z.boolean().optional(),
+    /** Training processes (DDP through torchrun); default: every visible GPU. */
+    num_processes: z.coerce.number().int().min(1, "At least one process.").max(64, "At most 64 processes.").optional(),
   })
   .strict();
 

@@ -77,7 +77,61 @@ export function createTrainingService(deps: {
     return { train: train.path, eval: evalSet.n > 0 ? evalSet.path : null };
   }
 
+
+  /**
+   * Checks the project can train with `config`, then writes what the trainer reads into
+   * `dir`: the dataset (train/eval JSONL) and run.json. Training and the probe share it.
+   */
+  function writeTrainerFiles(projectId: string, config: TrainingConfig, dir: string) {
+    const project = deps.projects.get(projectId);
+    const stats = deps.review.stats(projectId);
+    if (stats.by_split.train.count + stats.by_split.eval.count < MIN_VALID_EXAMPLES) {
+      throw new AppError(409, "dataset_not_ready", `The dataset needs at least ${MIN_VALID_EXAMPLES} valid train/eval examples first.`);
+    }
+    const hw = deps.hardwareFor(projectId);
+    if (!hw) throw new AppError(409, "hardware_not_checked", "Check the hardware first (Hardware step).");
+    deps.readiness.assertFits(projectId, config.max_seq_length);
+    const method = config.method ?? hw.recommended_method ?? "lora";
+    if (method === "qlora" && !(hw.cuda_available && hw.bnb_available)) {
+      throw new AppError(409, "qlora_unavailable", "QLoRA needs a CUDA GPU with a working bitsandbytes; this machine has none. Use LoRA.");
+    }
+    const info = project.modelInfo;
+    if (!info) throw new AppError(409, "model_not_resolved", "Resolve a base model first (Model step).");
+    const trustRemote = trustRemoteCode(info, project.config);
+    mkdirSync(dir, { recursive: true });
+    const data = writeDataset(projectId, dir);
+    const full = { ...config, method };
+    const preset = deps.readiness.preset(projectId) ?? SAFE_DEFAULTS;
+    const trainerConfig = {
+      base_model: info.source === "local" ? info.files_dir : info.model_id,
+      output_dir: dir,
+      train_file: data.train,
+      eval_file: data.eval,
+      method,
+      num_epochs: full.num_epochs,
+      learning_rate: full.learning_rate,
+      per_device_batch_size: full.per_device_batch_size,
+      gradient_accumulation_steps: full.gradient_accumulation_steps,
+      max_seq_length: full.max_seq_length,
+      lora_r: full.lora_r,
+      lora_alpha: full.lora_alpha,
+      lora_dropout: full.lora_dropout,
+      target_modules: preset.targetModules,
+      chat_template_kwargs: preset.templateKwargs,
+      gradient_checkpointing: hw.cuda_available === true,
+      logging_steps: 1,
+      trust_remote_code: trustRemote,
+      packing: full.packing ?? true,
+      use_liger: full.use_liger ?? true,
+      ...(full.num_processes ? { num_processes: full.num_processes } : {}),
+      ...(full.max_steps ? { max_steps: full.max_steps } : {}),
+    };
+    writeFileSync(join(dir, "run.json"), JSON.stringify(trainerConfig, null, 2));
+    return { method, full, stats, project };
+  }
+
   return {
+    writeTrainerFiles,
     latestRun,
     getRun,
 
@@ -87,53 +141,16 @@ export function createTrainingService(deps: {
 
     /** The values an API client's left-out fields take: the family preset's and the data's. */
     presetDefaults: (projectId: string) => deps.readiness.formDefaults(projectId),
+    /** The settings of the project's last Train form or run (API-only fields included). */
+    savedConfig: (projectId: string): Partial<TrainingConfig> => deps.projects.get(projectId).config.training ?? {},
 
     start(projectId: string, config: TrainingConfig): { run: TrainingRunRow; jobId: string } {
-      const project = deps.projects.get(projectId);
+      deps.projects.get(projectId);
       deps.diskGuard?.();
-      const stats = deps.review.stats(projectId);
-      if (stats.by_split.train.count + stats.by_split.eval.count < MIN_VALID_EXAMPLES) {
-        throw new AppError(409, "dataset_not_ready", `The dataset needs at least ${MIN_VALID_EXAMPLES} valid train/eval examples first.`);
-      }
-      const hw = deps.hardwareFor(projectId);
-      if (!hw) throw new AppError(409, "hardware_not_checked", "Check the hardware first (Hardware step).");
-      deps.readiness.assertFits(projectId, config.max_seq_length);
-      const method = config.method ?? hw.recommended_method ?? "lora";
-      if (method === "qlora" && !(hw.cuda_available && hw.bnb_available)) {
-        throw new AppError(409, "qlora_unavailable", "QLoRA needs a CUDA GPU with a working bitsandbytes; this machine has none. Use LoRA.");
-      }
       if (store.activeRun(projectId)) throw new AppError(409, "training_running", "A training run of this project is already queued or running.");
-      const info = project.modelInfo;
-      if (!info) throw new AppError(409, "model_not_resolved", "Resolve a base model first (Model step).");
-      const trustRemote = trustRemoteCode(info, project.config);
       const id = crypto.randomUUID();
       const dir = runDir(projectId, id);
-      mkdirSync(dir, { recursive: true });
-      const data = writeDataset(projectId, dir);
-      const full = { ...config, method };
-      const preset = deps.readiness.preset(projectId) ?? SAFE_DEFAULTS;
-      const trainerConfig = {
-        base_model: info.source === "local" ? info.files_dir : info.model_id,
-        output_dir: dir,
-        train_file: data.train,
-        eval_file: data.eval,
-        method,
-        num_epochs: full.num_epochs,
-        learning_rate: full.learning_rate,
-        per_device_batch_size: full.per_device_batch_size,
-        gradient_accumulation_steps: full.gradient_accumulation_steps,
-        max_seq_length: full.max_seq_length,
-        lora_r: full.lora_r,
-        lora_alpha: full.lora_alpha,
-        lora_dropout: full.lora_dropout,
-        target_modules: preset.targetModules,
-        chat_template_kwargs: preset.templateKwargs,
-        gradient_checkpointing: hw.cuda_available === true,
-        logging_steps: 1,
-        trust_remote_code: trustRemote,
-        ...(full.max_steps ? { max_steps: full.max_steps } : {}),
-      };
-      writeFileSync(join(dir, "run.json"), JSON.stringify(trainerConfig, null, 2));
+      const { method, full, stats, project } = writeTrainerFiles(projectId, config, dir);
       writeFileSync(
         join(dir, "provenance.json"),
         JSON.stringify({ Project: project.name, "Valid examples": stats.valid, "Train / eval": `${stats.by_split.train.count} / ${stats.by_split.eval.count}`, "Duplicates removed": stats.duplicates_removed }),

@@ -5,6 +5,7 @@ import type { ProjectService } from "../projects/service.ts";
 import type { HardwareData } from "../../views/wizard/steps/HardwareStep.tsx";
 import type { TrainData } from "../../views/wizard/steps/TrainStep.tsx";
 import { HARDWARE_JOB, type HardwareService } from "./hardware-service.ts";
+import { PROBE_JOB, type ProbeService } from "./probe.ts";
 import { TRAINING_DEFAULTS, trainingConfigSchema } from "./schemas.ts";
 import type { TrainingService } from "./service.ts";
 import { SAFE_DEFAULTS, type ModelPreset } from "../models/presets.ts";
@@ -12,11 +13,17 @@ import type { ReadinessService } from "../readiness/service.ts";
 import { formatRate } from "../lib/format.ts";
 
 export const hardwareStepLoader =
-  (hardware: HardwareService, jobs: JobService) =>
+  (hardware: HardwareService, jobs: JobService, probe: ProbeService) =>
   (projectId: string): HardwareData => {
     const job = jobs.latest(projectId, HARDWARE_JOB);
-    return { job: job ? toJobJson(job) : undefined, hw: hardware.forProject(projectId) };
+    return { job: job ? toJobJson(job) : undefined, hw: hardware.forProject(projectId), probe: probeView(jobs, probe, projectId) };
   };
+
+/** The "Measure on this GPU" panel: its job while it runs, its last result. */
+export function probeView(jobs: JobService, probe: ProbeService, projectId: string) {
+  const job = jobs.latest(projectId, PROBE_JOB);
+  return { job: job ? toJobJson(job) : undefined, result: probe.latest(projectId) };
+}
 
 /**
  * The form starts from the last run's values, else the model family's preset and the
@@ -24,10 +31,10 @@ export const hardwareStepLoader =
  * preset. It shows the plan and what the preset changed.
  */
 export const trainStepLoader =
-  (projects: ProjectService, hardware: HardwareService, training: TrainingService, readiness: ReadinessService) =>
+  (projects: ProjectService, hardware: HardwareService, training: TrainingService, readiness: ReadinessService, jobs: JobService, probe: ProbeService) =>
   (projectId: string): TrainData => {
     const hw = hardware.forProject(projectId);
-    const { max_steps: _apiOnly, ...saved } = projects.get(projectId).config.training ?? {};
+    const { max_steps: _apiOnly, packing: _p, use_liger: _l, num_processes: _n, ...saved } = projects.get(projectId).config.training ?? {};
     const defaults = { ...TRAINING_DEFAULTS, ...readiness.formDefaults(projectId) };
     const values = { ...defaults, method: hw?.recommended_method ?? "lora", ...saved };
     const parsed = trainingConfigSchema.safeParse(values);
@@ -38,6 +45,8 @@ export const trainStepLoader =
       plan: parsed.success ? hardware.plan(projectId, parsed.data) : null,
       status: training.status(projectId),
       runs: training.runs(projectId),
+      probe: probeView(jobs, probe, projectId),
+      gpu: hw?.cuda_available === true,
     };
   };
 

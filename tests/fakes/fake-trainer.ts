@@ -47,6 +47,31 @@ if (command === "answers") {
   out({ event: "complete", adapter_path: null, metrics: { answers_file: arg("--out"), answered: questions.length } });
   process.exit(0);
 }
+if (command === "probe") {
+  // Measures nothing: reports the config's settings (or a back-off) with FAKE_PROBE_PEAK GB and 1234.5 tokens/s.
+  const { readFileSync } = await import("node:fs");
+  if (mode === "probe-fail") {
+    out({ event: "error", error_code: "model_load_failed", message: "Could not load the base model.", advice: "Check the path." });
+    process.exit(2);
+  }
+  const cfg = JSON.parse(readFileSync(process.argv[process.argv.indexOf("--config") + 1]!, "utf8"));
+  const planned = { per_device_batch_size: cfg.per_device_batch_size, max_seq_length: cfg.max_seq_length, gradient_checkpointing: cfg.gradient_checkpointing, method: cfg.method };
+  const peak = process.env.FAKE_PROBE_PEAK ? Number(process.env.FAKE_PROBE_PEAK) : null;
+  const oom = mode === "probe-oom" || mode === "probe-none";
+  const chosen = mode === "probe-none" ? null : mode === "probe-oom" ? { ...planned, per_device_batch_size: planned.per_device_batch_size / 2 } : planned;
+  const attempts = [{ ...planned, outcome: oom ? "oom" : "ok", peak_vram_gb: peak }, ...(mode === "probe-oom" ? [{ ...chosen, outcome: "ok", peak_vram_gb: peak }] : [])];
+  out({ event: "progress", progress_pct: 10, message: `${planned.method} · batch ${planned.per_device_batch_size}` });
+  out({
+    event: "complete",
+    adapter_path: null,
+    metrics: {
+      fits: chosen !== null, chosen, changes: mode === "probe-oom" ? [`batch size ${planned.per_device_batch_size} → ${planned.per_device_batch_size / 2}`] : mode === "probe-none" ? ["batch size 4 → 2", "batch size 2 → 1"] : [],
+      steps: 6, peak_vram_gb: chosen ? peak : null, peak_reserved_gb: chosen ? peak : null, tokens_per_second: chosen ? 1234.5 : null, step_seconds: chosen ? 0.2 : null,
+      packing: chosen ? cfg.packing : null, liger: chosen ? false : null, attn_implementation: chosen ? "sdpa" : null, device: "cpu", vram_total_gb: null, vram_free_gb: null, attempts,
+    },
+  });
+  process.exit(0);
+}
 if (command === "evaluate") {
   // The real evaluation takes a while after training: long enough to see who waits for it.
   await Bun.sleep(Number(process.env.FAKE_EVAL_MS ?? 0));

@@ -83,12 +83,13 @@ export function insertExamples(db: Db, projectId: string, count: number, values:
   if (rows.length) db.insert(examples).values(rows).run();
 }
 
-export function checkHardware(db: Db, projectId: string) {
+export function checkHardware(db: Db, projectId: string, overrides: Partial<ProjectHardware> = {}) {
   const hardwareInfo: ProjectHardware = {
     event: "hardware", gpu_name: null, gpu_count: 0, vram_total_gb: null, vram_free_gb: null, cuda_available: false, cuda_version: null,
     torch_version: "2.15.0", transformers_version: "5.24.0", peft_version: "0.21.2", bnb_available: false, bnb_error: "bitsandbytes 4-bit needs a CUDA GPU.",
     bf16_supported: false, cpu_count: 2, ram_total_gb: 23.5, recommended_method: "lora", recommendation_reason: "CPU only.", warnings: [], estimate: null,
     checked_at: new Date().toISOString(),
+    ...overrides,
   };
   db.update(projects).set({ hardwareInfo }).where(eq(projects.id, projectId)).run();
 }

@@ -18,6 +18,7 @@ export type StepExtras = {
   modelInput?: string;
   modelWarnings?: string[];
   taskSaved?: boolean;
+  probeError?: string;
 };
 
 export type StepProps = { project: ProjectSummary; states: StepState[]; extras: StepExtras };
@@ -35,10 +36,10 @@ export function StepBody({ view, ...props }: StepProps & { view: StepView }) {
     case "review":
       return <ReviewStep project={props.project} data={view.data} />;
     case "hardware":
-      return <HardwareStep project={props.project} data={view.data} />;
+      return <HardwareStep project={props.project} data={{ ...view.data, probe: { ...view.data.probe, error: props.extras.probeError } }} />;
     case "train": {
       const { trainValues, trainErrors } = props.extras;
-      return <TrainStep project={props.project} data={{ ...view.data, ...(trainValues ? { values: trainValues } : {}), errors: trainErrors }} />;
+      return <TrainStep project={props.project} data={{ ...view.data, ...(trainValues ? { values: trainValues } : {}), errors: trainErrors, probe: { ...view.data.probe, error: props.extras.probeError } }} />;
     }
     case "export":
       return <ExportStep project={props.project} data={view.data} />;

@@ -3,8 +3,9 @@ import type { JobView } from "../../../src/jobs/schemas.ts";
 import type { ProjectHardware } from "../../../src/training/schemas.ts";
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
 import { JobProgress } from "../../components/JobProgress.tsx";
+import { ProbePanel, type ProbeData } from "../../components/ProbePanel.tsx";
 
-export type HardwareData = { job?: JobView; hw: ProjectHardware | null };
+export type HardwareData = { job?: JobView; hw: ProjectHardware | null; probe: ProbeData };
 
 export function HardwareStep(props: { project: ProjectSummary; data: HardwareData }) {
   const { job, hw } = props.data;
@@ -26,6 +27,7 @@ export function HardwareStep(props: { project: ProjectSummary; data: HardwareDat
         </div>
       ) : null}
       {hw ? <HardwarePanel hw={hw} /> : null}
+      {hw ? <ProbePanel projectId={id} step="hardware" data={props.data.probe} gpu={hw.cuda_available} /> : null}
     </div>
   );
 }

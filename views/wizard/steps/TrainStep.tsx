@@ -1,9 +1,11 @@
+import type { HardwareService } from "../../../src/training/hardware-service.ts";
 import type { TrainingRunRow } from "../../../src/db/schema.ts";
+import { ProbePanel, type ProbeData } from "../../components/ProbePanel.tsx";
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
 import { isActiveRun, isFinishedRun, TRAINING_FIELDS, type TrainingField } from "../../../src/training/schemas.ts";
 import { ReadinessSlot } from "../../components/ReadinessPanel.tsx";
 
-type Plan = { method: string; peak_gb: number | null; free_gb: number | null; fit: string; optimizer_steps: number; train_examples: number; eta_seconds: number | null; warnings: string[] };
+type Plan = ReturnType<HardwareService["plan"]>;
 type Status = { run_id: string; status: string; progress_pct: number; queue_position: number; error_message: string | null; resume_from_step: number | null; current_metrics: { step: number; total_steps: number } } | null;
 type PresetSummary = { label: string | null; learningRateBand: string; changes: string[] };
 export type TrainData = {
@@ -15,6 +17,8 @@ export type TrainData = {
   status: Status;
   runs: TrainingRunRow[];
   errors?: Record<string, string>;
+  probe: ProbeData;
+  gpu: boolean;
 };
 
 const FIELDS = Object.entries(TRAINING_FIELDS).map(([name, f]) => ({ name: name as TrainingField, ...f }));
@@ -70,6 +74,7 @@ function HyperparamForm({ project, data }: { project: ProjectSummary; data: Trai
       </div>
       <PresetNote preset={data.preset} />
       <TrainPlan project={project} plan={data.plan} />
+      <ProbePanel projectId={id} step="train" data={data.probe} gpu={data.gpu} />
       <div class="form-actions">
         <button type="button" class="btn reset-defaults" x-on:click="reset">
           {data.preset.label ? `Reset to the ${data.preset.label} preset` : "Reset to defaults"}
@@ -119,8 +124,16 @@ export function TrainPlan(props: { project: ProjectSummary; plan: Plan | null; e
           <span class="stat-label">Optimizer steps</span> <strong>{p.optimizer_steps}</strong> ({p.train_examples} training examples)
         </span>
         <span class="stat">
-          <span class="stat-label">ETA</span> <strong>{p.eta_seconds !== null ? `≈ ${minutes(p.eta_seconds)}` : "—"}</strong> (rough; measured live)
+          <span class="stat-label">ETA</span> <strong>{p.eta_seconds !== null ? `≈ ${minutes(p.eta_seconds)}` : "—"}</strong> ({p.measured?.tokens_per_second ? "from the measured speed" : "rough; measured live"})
         </span>
+        <span class="stat">
+          <span class="stat-label">Packing</span> {p.packing}
+        </span>
+        {p.calibrated ? (
+          <span class="stat">
+            <span class="stat-label">Memory estimate</span> calibrated by the measurement on this GPU
+          </span>
+        ) : null}
       </div>
       {p.warnings.length ? (
         <ul class="warnings">
