@@ -76,9 +76,16 @@
         badge.className = "badge status-running";
       }
     };
+    const setup = section.querySelector("[data-run-setup]");
     source.addEventListener("started", (e) => {
+      const d = JSON.parse(e.data);
+      // Same words as runSetup() in views/wizard/steps/TrainStep.tsx.
+      if (setup) {
+        const size = d.world_size > 1 ? `${d.device} × ${d.world_size} processes` : d.device;
+        setup.textContent = [size, d.attn_implementation, d.packing === undefined ? null : d.packing ? "packed" : "padded", d.liger ? "Liger" : null].filter(Boolean).join(" · ");
+      }
       // A resumed run continues from its checkpoint: points past it are redrawn.
-      const from = JSON.parse(e.data).resumed_from_step;
+      const from = d.resumed_from_step;
       if (typeof from === "number") for (const step of [...points.keys()]) if (step > from) points.delete(step);
       redraw();
       markRunning();

@@ -201,6 +201,7 @@ export function createTrainingService(deps: {
       const job = run.jobId ? deps.queue.get(run.jobId) : undefined;
       const log = store.lastEvent(run.id, "log");
       const evalEvent = store.lastEvent(run.id, "eval");
+      const started = store.lastEvent(run.id, "started");
       const terminal = isFinishedRun(run.status);
       const resumable = isResumableRun(run.status);
       return {
@@ -216,6 +217,10 @@ export function createTrainingService(deps: {
           learning_rate: log?.learning_rate ?? null,
           epoch: log?.epoch ?? null,
         },
+        /** How the trainer runs this attempt (its `started` event): device, processes, packing, attention, Liger. */
+        execution: started
+          ? { device: started.device, world_size: started.world_size ?? 1, packing: started.packing ?? null, attn_implementation: started.attn_implementation ?? null, liger: started.liger ?? null }
+          : null,
         started_at: run.startedAt ? new Date(run.startedAt).toISOString() : null,
         elapsed_seconds: run.startedAt ? Math.round(((terminal && run.finishedAt ? run.finishedAt : now()) - run.startedAt) / 100) / 10 : null,
         queue_position: run.jobId ? deps.queue.queuePosition(run.jobId) : 0,

@@ -19,6 +19,9 @@ describe("supervised training", () => {
     await h.t.queue.runUntilEmpty();
     const s = await status(pid);
     expect(s).toMatchObject({ run_id, job_id, status: "success", progress_pct: 100, current_metrics: { step: 10, total_steps: 10, eval_loss: 3 - 10 * 0.08 } });
+    expect(s.execution).toEqual({ device: "cpu", world_size: 1, packing: true, attn_implementation: "sdpa", liger: false });
+    const page = await (await h.t.request(`/projects/${pid}/step/train`)).text();
+    expect(page).toContain("cpu · sdpa · packed");
     expect(s.current_metrics.train_loss).toBeCloseTo(2);
     const ev = events(run_id);
     expect(ev.map((e) => e.seq)).toEqual(ev.map((_, i) => i + 1));

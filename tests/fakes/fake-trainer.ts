@@ -78,7 +78,7 @@ if (command === "evaluate") {
   out({ event: "complete", adapter_path: null, metrics: { eval_loss: 2.2, perplexity: 9.0, samples: 0 } });
   process.exit(0);
 }
-out({ event: "started", total_steps: steps, num_train_examples: 40, num_eval_examples: 4, device: "cpu", method: "lora", trainable_params: 16384, resumed_from_step: process.argv.includes("--resume") ? 3 : null });
+out({ event: "started", total_steps: steps, num_train_examples: 40, num_eval_examples: 4, device: "cpu", method: "lora", trainable_params: 16384, resumed_from_step: process.argv.includes("--resume") ? 3 : null, world_size: 1, packing: true, attn_implementation: "sdpa", liger: false });
 process.stderr.write("loading the model\n");
 if (mode === "garbage") {
   process.stdout.write("this is not json\n");

@@ -6,7 +6,7 @@ import { isActiveRun, isFinishedRun, TRAINING_FIELDS, type TrainingField } from 
 import { ReadinessSlot } from "../../components/ReadinessPanel.tsx";
 
 type Plan = ReturnType<HardwareService["plan"]>;
-type Status = { run_id: string; status: string; progress_pct: number; queue_position: number; error_message: string | null; resume_from_step: number | null; current_metrics: { step: number; total_steps: number } } | null;
+type Status = { run_id: string; status: string; progress_pct: number; queue_position: number; error_message: string | null; resume_from_step: number | null; current_metrics: { step: number; total_steps: number }; execution: { device: string; world_size: number; packing: boolean | null; attn_implementation: string | null; liger: boolean | null } | null } | null;
 type PresetSummary = { label: string | null; learningRateBand: string; changes: string[] };
 export type TrainData = {
   values: Record<string, string | number>;
@@ -146,6 +146,11 @@ export function TrainPlan(props: { project: ProjectSummary; plan: Plan | null; e
   );
 }
 
+/** "NVIDIA H200 × 2 processes · sdpa · packed · Liger" (public/train.js writes the same on `started`). */
+function runSetup(e: NonNullable<NonNullable<Status>["execution"]>) {
+  return [e.world_size > 1 ? `${e.device} × ${e.world_size} processes` : e.device, e.attn_implementation, e.packing === null ? null : e.packing ? "packed" : "padded", e.liger ? "Liger" : null].filter(Boolean).join(" · ");
+}
+
 function LiveRun({ projectId, status }: { projectId: string; status: NonNullable<Status> }) {
   const active = isActiveRun(status.status);
   return (
@@ -162,6 +167,9 @@ function LiveRun({ projectId, status }: { projectId: string; status: NonNullable
           <p>{status.error_message}</p>
         </div>
       ) : null}
+      <p class="muted run-setup" data-run-setup>
+        {status.execution ? runSetup(status.execution) : ""}
+      </p>
       <progress class="progress" max={100} value={Math.round(status.progress_pct)} data-progress aria-label="Training progress"></progress>
       <dl class="facts-grid live-metrics">
         {(["step", "train_loss", "eval_loss", "learning_rate", "epoch", "tokens_per_second", "elapsed", "eta"] as const).map((k) => (
