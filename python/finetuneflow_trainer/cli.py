@@ -37,6 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--questions", required=True, help='JSON lines {"id", "messages"} ending with the user turn')
     an.add_argument("--out", required=True)
     an.add_argument("--max-new-tokens", type=int, default=256)
+    ol = sub.add_parser("ollama-prepare", help="Ollama template and stops from the chat template, and the tuned model's answers for the parity check")
+    ol.add_argument("--run", required=True)
+    ol.add_argument("--prompts", required=True, help='JSON lines {"id", "messages"} ending with the user turn')
+    ol.add_argument("--out", required=True)
+    ol.add_argument("--max-new-tokens", type=int, default=64)
     ex = sub.add_parser("export", help="adapter, metrics, report, Modelfile and one zip")
     ex.add_argument("--run", required=True)
     ex.add_argument("--out")
@@ -95,6 +100,10 @@ def dispatch(args: argparse.Namespace) -> int:
         from .evaluate import answers
 
         return answers(args.run, args.questions, args.out, max_new_tokens=args.max_new_tokens)
+    if args.command == "ollama-prepare":
+        from .ollama import prepare
+
+        return prepare(args.run, args.prompts, args.out, max_new_tokens=args.max_new_tokens)
     if args.command == "export":
         from .export import run
 

@@ -58,7 +58,10 @@ def run(run_dir: str, out_dir: str | None = None, merge: bool = False, provenanc
     else:
         adapter_cfg = json.loads((adapter / "adapter_config.json").read_text())
         model_type = (adapter_cfg.get("auto_mapping") or {}).get("model_type") or "unknown"
-    text, note = modelfile(base_model, model_type)
+    from .ollama import modelfile_template
+
+    derived = modelfile_template(adapter, summary["config"].get("chat_template_kwargs") or {})
+    text, note = modelfile(base_model, model_type, derived)
     if text:
         (out / "Modelfile").write_text(text)
     emit("progress", progress_pct=50.0, message="report written")

@@ -26,24 +26,31 @@ OLLAMA_FAMILIES = {
 MODEL_TYPE_FAMILY = {"llama": "llama", "mistral": "mistral", "gemma": "gemma", "gemma2": "gemma", "gemma3": "gemma", "gemma3_text": "gemma"}
 
 
-def modelfile(base_model: str, model_type: str) -> tuple[str | None, str]:
-    """The Modelfile text, or None with the reason when Ollama cannot load this adapter."""
+def modelfile(base_model: str, model_type: str, derived: tuple[str, list[str]] | None = None) -> tuple[str | None, str]:
+    """The Modelfile text, or None with the reason when Ollama cannot load this adapter.
+
+    `derived` is the (template, stops) translated from the model's own chat template
+    (ollama.go_template), the same the one-click publish uses; the per-family table is
+    the fallback when the template cannot be expressed in Ollama's form.
+    """
     family = MODEL_TYPE_FAMILY.get(model_type)
     if family is None:
         return None, f"Ollama loads safetensors adapters for Llama, Mistral and Gemma models only; this model is {model_type}."
-    template, stops = OLLAMA_FAMILIES[family]
+    template, stops = derived or OLLAMA_FAMILIES[family]
     lines = [
         "# Run the fine-tuned model in Ollama:",
         "#   ollama create my-model -f Modelfile   (from this folder)",
         "# FROM must be the same base model the adapter was trained on: a local folder of its",
         "# safetensors weights, or the matching Ollama library model at full precision.",
+        "# The Export step's \"Run in Ollama\" does this in one click and checks the result.",
         f"FROM {base_model}",
         "ADAPTER .",
         f'TEMPLATE """{template}"""',
         *[f'PARAMETER stop "{s}"' for s in stops],
         "",
     ]
-    return "\n".join(lines), f"Ollama {family} family"
+    source = "from the model's chat template" if derived else f"Ollama {family} family"
+    return "\n".join(lines), source
 
 
 def loss_curve_svg(train: list[tuple[int, float]], evals: list[tuple[int, float]], width: int = 720, height: int = 360) -> str:

@@ -44,6 +44,16 @@ export const exportMetricsSchema = z.object({
   modelfile: z.string().nullable(),
   modelfile_note: z.string().nullable(),
 });
+/** What `ollama-prepare` wrote: the Go template, stops and the tuned model's answers (one JSON file). */
+export const ollamaPrepareMetricsSchema = z.object({ ollama_file: z.string(), prompts: count, template: z.boolean() });
+/** That file. */
+export const ollamaPrepareFileSchema = z.object({
+  template: z.string().nullable(),
+  template_unsupported: z.string().nullable(),
+  stops: z.array(z.string()),
+  special_tokens: z.array(z.string()),
+  prompts: z.array(z.object({ id: z.string(), rendered: z.string(), answer: z.string(), stopped: z.boolean() })),
+});
 /** The settings a probe tried or chose. */
 const probeSettingsSchema = z.object({
   per_device_batch_size: z.number().int().positive(),
@@ -142,7 +152,7 @@ export const trainerEventSchema = z.discriminatedUnion("event", [
     event: z.literal("complete"),
     adapter_path: z.string().nullable(),
     // Each command's own measurements: train, evaluate, export, tiny, encode.
-    metrics: z.union([runMetricsSchema, probeMetricsSchema, evaluationMetricsSchema, exportMetricsSchema, tinyModelMetricsSchema, encodingMetricsSchema, answersMetricsSchema]),
+    metrics: z.union([runMetricsSchema, probeMetricsSchema, ollamaPrepareMetricsSchema, evaluationMetricsSchema, exportMetricsSchema, tinyModelMetricsSchema, encodingMetricsSchema, answersMetricsSchema]),
   }),
   z.object({ event: z.literal("error"), error_code: z.string(), message: z.string(), advice: z.string().nullable() }),
   z.object({ event: z.literal("cancelled"), step, checkpoint_path: z.string().nullable(), adapter_path: z.string().nullable() }),

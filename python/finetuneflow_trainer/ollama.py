@@ -1,0 +1,158 @@
+"""The trained model as Ollama will run it: the chat template in Ollama's Go-template
+form, taken from the model's own Jinja template, and the data of the parity check.
+
+The Go template is not written per family by hand: the Jinja template is rendered on
+sentinel conversations and cut into its pieces (what comes before and after each
+role's content, the generation prompt, a default system block), which are then laid
+out as a Go template. A template this cannot express (one that moves the system prompt
+into the first user turn, say) renders differently, and the parity check says so.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .errors import TrainerError
+from .events import emit
+
+SYS, U1, A1, U2 = "\u2060SYS\u2060", "\u2060USER1\u2060", "\u2060ASSISTANT1\u2060", "\u2060USER2\u2060"
+
+
+class TemplateUnsupported(Exception):
+    pass
+
+
+def _render(tokenizer, messages: list[dict], generation: bool, kwargs: dict) -> str:
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation, **kwargs)
+
+
+def _between(text: str, start: str | None, end: str | None) -> str:
+    a = text.index(start) + len(start) if start else 0
+    b = text.index(end, a) if end else len(text)
+    return text[a:b]
+
+
+def _go(piece: str) -> str:
+    if "{{" in piece or "}}" in piece:
+        raise TemplateUnsupported("the chat template writes '{{' or '}}' literally")
+    return piece
+
+
+def strip_bos(text: str, tokenizer) -> str:
+    """Ollama adds the BOS token itself; the text of a prompt must not carry it too."""
+    bos = tokenizer.bos_token
+    return text[len(bos):] if bos and text.startswith(bos) else text
+
+
+def go_template(tokenizer, template_kwargs: dict | None = None) -> tuple[str, list[str]]:
+    """(Ollama TEMPLATE, stop sequences) equivalent to the tokenizer's chat template."""
+    kw = template_kwargs or {}
+    user1 = [{"role": "user", "content": U1}]
+    ua = user1 + [{"role": "assistant", "content": A1}]
+    uau = ua + [{"role": "user", "content": U2}]
+    try:
+        r_u = _render(tokenizer, user1, False, kw)
+        r_u_gen = _render(tokenizer, user1, True, kw)
+        r_ua = _render(tokenizer, ua, False, kw)
+        r_uau = _render(tokenizer, uau, True, kw)
+    except Exception as e:  # noqa: BLE001 - a template that refuses our conversations cannot be translated
+        raise TemplateUnsupported(f"the chat template failed on a plain conversation ({type(e).__name__}: {e})") from e
+    if not (r_u_gen.startswith(r_u) and r_ua.startswith(r_u) and r_uau.startswith(r_ua)):
+        raise TemplateUnsupported("the chat template renders earlier turns differently once later ones exist")
+    generation = r_u_gen[len(r_u):]
+    user_prefix = _between(r_uau[len(r_ua):], None, U2)
+    user_suffix = r_uau[r_uau.index(U2) + len(U2): len(r_uau) - len(generation) if generation else None]
+    assistant_prefix = _between(r_ua[len(r_u):], None, A1)
+    assistant_suffix = r_ua[r_ua.index(A1) + len(A1):]
+    head = strip_bos(r_u[: r_u.index(U1)], tokenizer)
+    if not head.endswith(user_prefix):
+        raise TemplateUnsupported("the first user turn is written differently from the others")
+    default_head = head[: len(head) - len(user_prefix)]
+    system_prefix = system_suffix = None
+    try:
+        r_su = strip_bos(_render(tokenizer, [{"role": "system", "content": SYS}] + user1, False, kw), tokenizer)
+        if SYS in r_su and r_su.index(SYS) < r_su.index(U1):
+            block = r_su[: r_su.index(U1)]
+            if block.endswith(user_prefix):
+                block = block[: len(block) - len(user_prefix)]
+                system_prefix, system_suffix = block[: block.index(SYS)], block[block.index(SYS) + len(SYS):]
+    except Exception:  # noqa: BLE001 - templates without a system role (Gemma) raise here
+        pass
+
+    parts = []
+    if default_head:
+        # The template writes its own default system block when the chat has none (Qwen).
+        parts.append('{{- if or (not .Messages) (ne (index .Messages 0).Role "system") }}' + _go(default_head) + "{{ end }}")
+    parts.append("{{- range .Messages }}")
+    branches = [f'{{{{- if eq .Role "user" }}}}{_go(user_prefix)}{{{{ .Content }}}}{_go(user_suffix)}']
+    branches.append(f'{{{{- else if eq .Role "assistant" }}}}{_go(assistant_prefix)}{{{{ .Content }}}}{_go(assistant_suffix)}')
+    if system_prefix is not None:
+        branches.append(f'{{{{- else if eq .Role "system" }}}}{_go(system_prefix)}{{{{ .Content }}}}{_go(system_suffix or "")}')
+    parts.append("".join(branches) + "{{- end }}")
+    parts.append("{{- end }}" + _go(generation))
+    return "".join(parts), stop_tokens(tokenizer, assistant_suffix)
+
+
+def special_tokens(tokenizer) -> list[str]:
+    found = set(tokenizer.all_special_tokens)
+    for token in getattr(tokenizer, "added_tokens_decoder", {}).values():
+        if getattr(token, "special", False):
+            found.add(str(token))
+    return sorted(t for t in found if t)
+
+
+def stop_tokens(tokenizer, assistant_suffix: str) -> list[str]:
+    """The special tokens that end an assistant turn, then EOS."""
+    stops = [t for t in special_tokens(tokenizer) if t in assistant_suffix and t != tokenizer.pad_token]
+    stops.sort(key=assistant_suffix.index)
+    if tokenizer.eos_token and tokenizer.eos_token not in stops:
+        stops.append(tokenizer.eos_token)
+    return stops
+
+
+def prepare(run_dir: str, prompts_file: str, out_file: str, max_new_tokens: int = 64) -> int:
+    """The template, the stops and, per held-out prompt, the Jinja rendering and the tuned
+    model's greedy answer: what the app compares with the Ollama model."""
+    from .evaluate import _load_tuned, _reply
+
+    cfg, tokenizer, model, _adapter = _load_tuned(Path(run_dir))
+    try:
+        template, stops = go_template(tokenizer, cfg.chat_template_kwargs)
+        unsupported = None
+    except TemplateUnsupported as e:
+        template, stops, unsupported = None, [tokenizer.eos_token] if tokenizer.eos_token else [], str(e)
+    rows = [json.loads(line) for line in Path(prompts_file).read_text(encoding="utf-8").splitlines() if line.strip()]
+    prompts = []
+    for i, row in enumerate(rows):
+        emit("progress", progress_pct=10.0 + 85.0 * i / max(1, len(rows)), message=f"answering {i + 1}/{len(rows)} with the tuned model")
+        rendered = strip_bos(_render(tokenizer, row["messages"], True, cfg.chat_template_kwargs), tokenizer)
+        answer, stopped = _reply(model, tokenizer, row["messages"], max_new_tokens, cfg.chat_template_kwargs)
+        prompts.append({"id": row["id"], "rendered": rendered, "answer": answer, "stopped": stopped})
+    Path(out_file).write_text(
+        json.dumps(
+            {"template": template, "template_unsupported": unsupported, "stops": stops, "special_tokens": special_tokens(tokenizer), "prompts": prompts},
+            ensure_ascii=False,
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
+    emit("complete", adapter_path=None, metrics={"ollama_file": str(out_file), "prompts": len(prompts), "template": template is not None})
+    return 0
+
+
+def modelfile_template(adapter_dir: Path, template_kwargs: dict) -> tuple[str, list[str]] | None:
+    """The Go template and stops from the tokenizer saved beside the adapter; None when it cannot be expressed."""
+    from transformers import AutoTokenizer
+
+    from .data import ensure_chat_template
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(adapter_dir))
+    except (OSError, ValueError) as e:
+        raise TrainerError("no_adapter", f"The adapter's tokenizer cannot be read: {e}") from e
+    ensure_chat_template(tokenizer)
+    try:
+        return go_template(tokenizer, template_kwargs)
+    except TemplateUnsupported:
+        return None

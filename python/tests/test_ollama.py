@@ -1,0 +1,71 @@
+"""The Ollama side of a trained model: the Go template derived from the Jinja one, and
+the data of the parity check (the app compares it with what Ollama renders and answers)."""
+
+import json
+
+from transformers import AutoTokenizer
+
+import pytest
+
+from conftest import capital_rows, make_config, run_cli, write_rows
+from finetuneflow_trainer.ollama import TemplateUnsupported, go_template
+
+MISTRAL_LIKE = (
+    "{{ bos_token }}{% for m in messages %}{% if m['role'] == 'user' %}"
+    "{% if loop.last and system_message is defined %}[INST] {{ system_message }}\n\n{{ m['content'] }}[/INST]{% else %}[INST] {{ m['content'] }}[/INST]{% endif %}"
+    "{% elif m['role'] == 'assistant' %}{{ m['content'] }}{{ eos_token }}{% endif %}{% endfor %}"
+)
+
+
+@pytest.fixture(scope="module")
+def trained_run(tiny_model, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("ollama-run")
+    train = write_rows(tmp / "train.jsonl", capital_rows(20))
+    result = run_cli("train", "--config", str(make_config(tmp, tiny_model, train, None, max_steps=4, save_steps=100)))
+    assert result.code == 0, result.stderr[-2000:]
+    return tmp / "run"
+
+
+def test_the_tiny_models_template_becomes_a_go_template_with_its_stop(tiny_model):
+    tok = AutoTokenizer.from_pretrained(str(tiny_model))
+    template, stops = go_template(tok)
+    assert template == (
+        '{{- range .Messages }}{{- if eq .Role "user" }}<|user|>\n{{ .Content }}<|end|>\n'
+        '{{- else if eq .Role "assistant" }}<|assistant|>\n{{ .Content }}<|end|>\n'
+        '{{- else if eq .Role "system" }}<|system|>\n{{ .Content }}<|end|>\n{{- end }}{{- end }}<|assistant|>\n'
+    )
+    assert stops == ["<|end|>"]
+
+
+def test_a_template_that_rewrites_earlier_turns_is_refused_with_why(tiny_model):
+    tok = AutoTokenizer.from_pretrained(str(tiny_model))
+    tok.chat_template = "{% for m in messages %}{% if loop.last %}LAST {% endif %}{{ m['content'] }}{% endfor %}"
+    try:
+        go_template(tok)
+        raise AssertionError("expected TemplateUnsupported")
+    except TemplateUnsupported as e:
+        assert "differently" in str(e)
+
+
+def test_a_default_system_block_is_kept_for_chats_without_one(tiny_model):
+    tok = AutoTokenizer.from_pretrained(str(tiny_model))
+    tok.chat_template = (
+        "{% if messages[0]['role'] != 'system' %}<|system|>\nBe brief.<|end|>\n{% endif %}"
+        "{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}<|end|>\n{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
+    )
+    template, _ = go_template(tok)
+    assert template.startswith('{{- if or (not .Messages) (ne (index .Messages 0).Role "system") }}<|system|>\nBe brief.<|end|>\n{{ end }}')
+
+
+def test_ollama_prepare_writes_renders_and_greedy_answers(tmp_path, trained_run):
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text("".join(json.dumps({"id": f"q{i}", "messages": [{"role": "user", "content": f"What is the capital of {c}?"}]}) + "\n" for i, c in enumerate(["Peru", "Chile"])))
+    out = tmp_path / "ollama.json"
+    result = run_cli("ollama-prepare", "--run", str(trained_run), "--prompts", str(prompts), "--out", str(out), "--max-new-tokens", "8")
+    assert result.code == 0, result.stderr[-2000:]
+    assert result.of("complete")[0]["metrics"] == {"ollama_file": str(out), "prompts": 2, "template": True}
+    data = json.loads(out.read_text())
+    assert data["stops"] == ["<|end|>"] and "<|end|>" in data["special_tokens"]
+    first = data["prompts"][0]
+    assert first["id"] == "q0" and first["rendered"] == "<|user|>\nWhat is the capital of Peru?<|end|>\n<|assistant|>\n"
+    assert isinstance(first["answer"], str) and isinstance(first["stopped"], bool)
