@@ -41,6 +41,8 @@ import { createProbeService, type ProbeService } from "./training/probe.ts";
 import { createExportService } from "./exports/service.ts";
 import { exportStepLoader } from "./exports/step.ts";
 import { exportApiRoutes, exportPageRoutes } from "./exports/routes.tsx";
+import { createPublishService } from "./publish/service.ts";
+import { publishApiRoutes, publishPageRoutes } from "./publish/routes.tsx";
 import { evaluationApiRoutes, evaluationPageRoutes } from "./evaluation/routes.tsx";
 import { createEvaluationService } from "./evaluation/service.ts";
 import { createJobService } from "./jobs/service.ts";
@@ -143,6 +145,7 @@ export function createApp(deps: AppDeps) {
   const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, diskGuard, readiness, prepareWeights: weights.prepareRun, hardwareFor: hardware.forProject, onRunSucceeded: (projectId) => evaluation.afterTraining(projectId) });
   probe = createProbeService({ queue: deps.queue, dataDir: deps.config.dataDir, trainer, logger: deps.logger, writeTrainerFiles: training.writeTrainerFiles, estimateAllocated: hardware.estimateAllocated, prepareWeights: weights.prepareRun });
   const probes = probe;
+  const publish = createPublishService({ db: deps.db, queue: deps.queue, projects, training, review, dataDir: deps.config.dataDir, ollamaHost: deps.config.generation.ollamaHosts[0] ?? null, trainer, trainerEnv: weights.trainerEnv, logger: deps.logger });
   const exportsService = createExportService({ db: deps.db, queue: deps.queue, projects, training, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, trainerEnv: weights.trainerEnv });
 
   const previewStep = previewStepLoader(generation);
@@ -156,7 +159,7 @@ export function createApp(deps: AppDeps) {
       review: reviewStepLoader(review),
       hardware: hardwareStepLoader(hardware, jobs, probes),
       train: trainStepLoader(projects, hardware, training, readiness, jobs, probes),
-      export: exportStepLoader(exportsService, jobs, evaluation),
+      export: exportStepLoader(exportsService, jobs, evaluation, publish, projects),
     },
   });
 
@@ -217,6 +220,7 @@ export function createApp(deps: AppDeps) {
   app.route("/api", readinessApiRoutes(readiness));
   app.route("/api", trainingApiRoutes(training, hardware, hub, probes));
   app.route("/api", exportApiRoutes(exportsService));
+  app.route("/api", publishApiRoutes(publish));
   app.route("/api", evaluationApiRoutes(evaluation));
   app.route("/", projectPageRoutes(projects, now));
   app.route("/", wizardRoutes({ projects, wizard }));
@@ -228,6 +232,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", reviewPageRoutes(review, wizard));
   app.route("/", trainingPageRoutes(training, hardware, wizard, probes, jobs));
   app.route("/", exportPageRoutes(exportsService, wizard));
+  app.route("/", publishPageRoutes(publish, wizard));
   app.route("/", evaluationPageRoutes(evaluation, wizard, generation));
   app.route("/", jobPageRoutes(jobs, deps.queue));
 

@@ -48,6 +48,10 @@ def run(run_dir: str, out_dir: str | None = None, merge: bool = False, provenanc
     scorecard = run_path / "evaluation" / "scorecard.md"
     if scorecard.exists():
         report = report.rstrip() + "\n\n" + scorecard.read_text(encoding="utf-8")
+    # The Ollama parity check, when the model was published before exporting.
+    parity = run_path / "ollama" / "parity.md"
+    if parity.exists():
+        report = report.rstrip() + "\n\n" + parity.read_text(encoding="utf-8")
     (out / "report.md").write_text(report)
 
     base_model = summary["config"]["base_model"]

@@ -4,7 +4,8 @@ form, taken from the model's own Jinja template, and the data of the parity chec
 The Go template is not written per family by hand: the Jinja template is rendered on
 sentinel conversations and cut into its pieces (what comes before and after each
 role's content, the generation prompt, a default system block), which are then laid
-out as a Go template. A template this cannot express (one that moves the system prompt
+out as a Go template. No trim markers ({{- -}}): they would also eat the newlines that
+belong to the pieces. A template this cannot express (one that moves the system prompt
 into the first user turn, say) renders differently, and the parity check says so.
 """
 
@@ -83,14 +84,14 @@ def go_template(tokenizer, template_kwargs: dict | None = None) -> tuple[str, li
     parts = []
     if default_head:
         # The template writes its own default system block when the chat has none (Qwen).
-        parts.append('{{- if or (not .Messages) (ne (index .Messages 0).Role "system") }}' + _go(default_head) + "{{ end }}")
-    parts.append("{{- range .Messages }}")
-    branches = [f'{{{{- if eq .Role "user" }}}}{_go(user_prefix)}{{{{ .Content }}}}{_go(user_suffix)}']
-    branches.append(f'{{{{- else if eq .Role "assistant" }}}}{_go(assistant_prefix)}{{{{ .Content }}}}{_go(assistant_suffix)}')
+        parts.append('{{ if or (not .Messages) (ne (index .Messages 0).Role "system") }}' + _go(default_head) + "{{ end }}")
+    parts.append("{{ range .Messages }}")
+    branches = [f'{{{{ if eq .Role "user" }}}}{_go(user_prefix)}{{{{ .Content }}}}{_go(user_suffix)}']
+    branches.append(f'{{{{ else if eq .Role "assistant" }}}}{_go(assistant_prefix)}{{{{ .Content }}}}{_go(assistant_suffix)}')
     if system_prefix is not None:
-        branches.append(f'{{{{- else if eq .Role "system" }}}}{_go(system_prefix)}{{{{ .Content }}}}{_go(system_suffix or "")}')
-    parts.append("".join(branches) + "{{- end }}")
-    parts.append("{{- end }}" + _go(generation))
+        branches.append(f'{{{{ else if eq .Role "system" }}}}{_go(system_prefix)}{{{{ .Content }}}}{_go(system_suffix or "")}')
+    parts.append("".join(branches) + "{{ end }}")
+    parts.append("{{ end }}" + _go(generation))
     return "".join(parts), stop_tokens(tokenizer, assistant_suffix)
 
 

@@ -30,9 +30,9 @@ def test_the_tiny_models_template_becomes_a_go_template_with_its_stop(tiny_model
     tok = AutoTokenizer.from_pretrained(str(tiny_model))
     template, stops = go_template(tok)
     assert template == (
-        '{{- range .Messages }}{{- if eq .Role "user" }}<|user|>\n{{ .Content }}<|end|>\n'
-        '{{- else if eq .Role "assistant" }}<|assistant|>\n{{ .Content }}<|end|>\n'
-        '{{- else if eq .Role "system" }}<|system|>\n{{ .Content }}<|end|>\n{{- end }}{{- end }}<|assistant|>\n'
+        '{{ range .Messages }}{{ if eq .Role "user" }}<|user|>\n{{ .Content }}<|end|>\n'
+        '{{ else if eq .Role "assistant" }}<|assistant|>\n{{ .Content }}<|end|>\n'
+        '{{ else if eq .Role "system" }}<|system|>\n{{ .Content }}<|end|>\n{{ end }}{{ end }}<|assistant|>\n'
     )
     assert stops == ["<|end|>"]
 
@@ -54,7 +54,7 @@ def test_a_default_system_block_is_kept_for_chats_without_one(tiny_model):
         "{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}<|end|>\n{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
     )
     template, _ = go_template(tok)
-    assert template.startswith('{{- if or (not .Messages) (ne (index .Messages 0).Role "system") }}<|system|>\nBe brief.<|end|>\n{{ end }}')
+    assert template.startswith('{{ if or (not .Messages) (ne (index .Messages 0).Role "system") }}<|system|>\nBe brief.<|end|>\n{{ end }}')
 
 
 def test_ollama_prepare_writes_renders_and_greedy_answers(tmp_path, trained_run):

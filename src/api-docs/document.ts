@@ -11,6 +11,7 @@ import { READINESS_OPERATIONS } from "../readiness/routes.tsx";
 import { TRAINING_API } from "../training/routes.tsx";
 import { EVALUATION_API } from "../evaluation/routes.tsx";
 import { EXPORT_API } from "../exports/routes.tsx";
+import { PUBLISH_API } from "../publish/routes.tsx";
 import { VERSION_API } from "../ops/health.ts";
 import pkg from "../../package.json" with { type: "json" };
 
@@ -23,6 +24,7 @@ export const API_TAGS: ApiTag[] = [
   { ...DATASET_API, operations: [...DATASET_API.operations, ...READINESS_OPERATIONS] },
   TRAINING_API,
   EXPORT_API,
+  PUBLISH_API,
   EVALUATION_API,
   JOBS_API,
   VERSION_API,

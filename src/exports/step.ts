@@ -4,6 +4,8 @@ import { toJobJson } from "../jobs/schemas.ts";
 import type { ExportData } from "../../views/wizard/steps/ExportStep.tsx";
 import { EVALUATION_JOB, type EvaluationService } from "../evaluation/service.ts";
 import { EXPORT_JOB, type ExportService } from "./service.ts";
+import { PUBLISH_JOB, type PublishService } from "../publish/service.ts";
+import type { ProjectService } from "../projects/service.ts";
 
 /** The latest evaluation and, when it asked with the passage, its closed-book twin from the same run. */
 function withTwin(evaluation: EvaluationService, projectId: string) {
@@ -12,8 +14,15 @@ function withTwin(evaluation: EvaluationService, projectId: string) {
   return { evaluation: latest, closedBook: twin && twin.run_id === latest!.run_id ? twin : null };
 }
 
+/** The "Run in Ollama" panel: its job, its last result, a name to start from. */
+export function ollamaView(jobs: JobService, publish: PublishService, projects: ProjectService, projectId: string, error?: string) {
+  const job = jobs.latest(projectId, PUBLISH_JOB);
+  const slug = projects.get(projectId).name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40) || "model";
+  return { job: job ? toJobJson(job) : undefined, record: publish.latest(projectId), defaultName: `ftf-${slug}`, error };
+}
+
 export const exportStepLoader =
-  (exportsService: ExportService, jobs: JobService, evaluation: EvaluationService) =>
+  (exportsService: ExportService, jobs: JobService, evaluation: EvaluationService, publish: PublishService, projects: ProjectService) =>
   (projectId: string): ExportData => {
     const job = jobs.latest(projectId, EXPORT_JOB);
     const evaluationJob = jobs.latest(projectId, EVALUATION_JOB);
@@ -23,5 +32,6 @@ export const exportStepLoader =
       job: job ? toJobJson(job) : undefined,
       ...withTwin(evaluation, projectId),
       evaluationJob: evaluationJob ? toJobJson(evaluationJob) : undefined,
+      ollama: ollamaView(jobs, publish, projects, projectId),
     };
   };

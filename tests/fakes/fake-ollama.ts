@@ -5,11 +5,43 @@
  * queues requests beyond N in flight as Ollama's OLLAMA_NUM_PARALLEL does. An
  * OpenAI-compatible mode serves /v1/models and /v1/chat/completions instead.
  */
+import { checkGoTemplate, renderGoTemplate } from "./go-template.ts";
+
 export type ChatCall = { model: string; prompt: string; count: number; chunk: string; format: unknown; numCtx?: number; temperature?: number };
 export type Reply = { content: string } | { status: number; error: string } | { drop: true };
 export type Responder = (call: ChatCall, n: number) => Reply | Promise<Reply>;
 
-export type FakeOllama = { url: string; calls: ChatCall[]; setResponder: (r: Responder) => void; inFlightMax: () => number; stop: () => void };
+export type FakeOllama = {
+  url: string;
+  calls: ChatCall[];
+  setResponder: (r: Responder) => void;
+  inFlightMax: () => number;
+  stop: () => void;
+  /** What /api/create received, and the blobs it holds (digest → bytes). */
+  created: Map<string, CreatedModel>;
+  blobs: Map<string, number>;
+  requests: string[];
+};
+
+/** A model made by /api/create: how the fake runs it (its template and stops, like Ollama). */
+export type CreatedModel = { from?: string; adapters?: Record<string, string>; files?: Record<string, string>; template: string; stop: string[]; quantize?: string };
+
+/**
+ * How created models behave. `answer` is the "weights": given the prompt text Ollama
+ * renders, the model's reply, followed by its end-of-turn text (what a model emits
+ * before it would go on). Knobs reproduce real failures: Ollama using another template
+ * than the one given, ignoring the stop parameters, a broken upload, a create error.
+ */
+export type OllamaModelOptions = {
+  answer?: (prompt: string) => string;
+  endOfTurn?: string;
+  useTemplate?: string;
+  ignoreStops?: boolean;
+  dropBlobUploads?: boolean;
+  createError?: string;
+  /** Installed bases for the adapter lane: name → /api/show model_info. */
+  bases?: Record<string, Record<string, unknown>>;
+};
 
 const WORDS = (text: string) => text.match(/[\p{L}\p{N}]+/gu) ?? [];
 
@@ -33,8 +65,12 @@ export const groundedResponder = (kind: "instruction" | "qa" = "instruction"): R
   return { content: JSON.stringify({ examples }) };
 };
 
-export function startFakeOllama(opts: { models?: string[]; responder?: Responder; latencyMs?: number; capacity?: number; openai?: boolean } = {}): FakeOllama {
-  const models = opts.models ?? ["llama3.1:8b", "qwen2.5:7b"];
+export function startFakeOllama(opts: { models?: string[]; responder?: Responder; latencyMs?: number; capacity?: number; openai?: boolean; publish?: OllamaModelOptions } = {}): FakeOllama {
+  const models = [...(opts.models ?? ["llama3.1:8b", "qwen2.5:7b"]), ...Object.keys(opts.publish?.bases ?? {})];
+  const created = new Map<string, CreatedModel>();
+  const blobs = new Map<string, number>();
+  const requests: string[] = [];
+  const publish = opts.publish ?? {};
   let responder = opts.responder ?? groundedResponder();
   const calls: ChatCall[] = [];
   let inFlight = 0;
@@ -57,10 +93,13 @@ export function startFakeOllama(opts: { models?: string[]; responder?: Responder
     idleTimeout: 0,
     async fetch(req) {
       const url = new URL(req.url);
+      requests.push(`${req.method} ${url.pathname}`);
+      const own = await publishRoutes(req, url);
+      if (own) return own;
       if (!opts.openai && url.pathname === "/api/version") return json({ version: "0.12.3" });
       if (!opts.openai && url.pathname === "/api/tags") {
         return json({
-          models: models.map((name) => ({
+          models: [...models, ...created.keys()].map((name) => ({
             name,
             model: name,
             modified_at: "2026-10-01T12:00:00.000000000Z",
@@ -134,7 +173,74 @@ export function startFakeOllama(opts: { models?: string[]; responder?: Responder
       }
     },
   });
+  /** Blobs, create, show, and chat/generate for created models. Null: not one of these. */
+  async function publishRoutes(req: Request, url: URL): Promise<Response | null> {
+    if (opts.openai) return null;
+    const blob = /^\/api\/blobs\/(sha256:[0-9a-f]{64})$/.exec(url.pathname);
+    if (blob) {
+      const digest = blob[1]!;
+      if (req.method === "HEAD") return new Response(null, { status: blobs.has(digest) ? 200 : 404 });
+      if (publish.dropBlobUploads) {
+        // The body stops short: Ollama's blob handler answers 500 with the read error.
+        await req.body!.getReader().read();
+        return json({ error: "unexpected EOF" }, 500);
+      }
+      const bytes = new Uint8Array(await req.arrayBuffer());
+      const actual = `sha256:${new Bun.CryptoHasher("sha256").update(bytes).digest("hex")}`;
+      if (actual !== digest) return json({ error: `digest mismatch, expected "${digest}", got "${actual}"` }, 400);
+      blobs.set(digest, bytes.length);
+      return new Response(null, { status: 201 });
+    }
+    if (url.pathname === "/api/create") {
+      const body = (await req.json()) as { model: string; from?: string; adapters?: Record<string, string>; files?: Record<string, string>; template?: string; parameters?: { stop?: string[] }; quantize?: string };
+      const lines: object[] = [{ status: "parsing modelfile" }];
+      const missing = Object.values({ ...body.adapters, ...body.files }).find((d) => !blobs.has(d));
+      if (publish.createError) lines.push({ error: publish.createError });
+      else if (missing) lines.push({ error: `blob ${missing} not found` });
+      else if (body.from && !models.includes(body.from) && !created.has(body.from)) lines.push({ error: `model "${body.from}" not found, try pulling it first` });
+      else {
+        try {
+          checkGoTemplate(body.template ?? "");
+          lines.push({ status: "using existing layer sha256:a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72" });
+          if (body.quantize) lines.push({ status: `quantizing F16 model to ${body.quantize}` });
+          lines.push({ status: "writing manifest" }, { status: "success" });
+          created.set(body.model, { from: body.from, adapters: body.adapters, files: body.files, template: body.template ?? "", stop: body.parameters?.stop ?? [], quantize: body.quantize });
+        } catch (err) {
+          lines.push({ error: (err as Error).message });
+        }
+      }
+      return new Response(lines.map((l) => JSON.stringify(l)).join("\n") + "\n", { headers: { "Content-Type": "application/x-ndjson" } });
+    }
+    if (url.pathname === "/api/show") {
+      const { model } = (await req.json()) as { model: string };
+      const info = publish.bases?.[model];
+      if (info) return json({ modelfile: "", parameters: "", template: "", details: { family: String(info["general.architecture"]) }, model_info: info });
+      const made = created.get(model);
+      if (made) return json({ modelfile: "", parameters: made.stop.map((s) => `stop "${s}"`).join("\n"), template: made.template, details: { family: "llama" }, model_info: { "general.architecture": "llama" } });
+      return json({ error: `model '${model}' not found` }, 404);
+    }
+    const isGenerate = url.pathname === "/api/generate";
+    if (url.pathname !== "/api/chat" && !isGenerate) return null;
+    const peek = (await req.clone().json()) as { model: string; messages?: { role: string; content: string }[]; prompt?: string; raw?: boolean; options?: { num_predict?: number } };
+    const made = created.get(peek.model);
+    if (!made) return null;
+    const prompt = isGenerate && peek.raw ? (peek.prompt ?? "") : renderGoTemplate(publish.useTemplate ?? made.template, peek.messages ?? [{ role: "user", content: peek.prompt ?? "" }]);
+    // The "weights": the reply, its end-of-turn text, then whatever a model says next.
+    const produced = `${(publish.answer ?? (() => "I cannot say."))(prompt)}${publish.endOfTurn ?? "<|end|>"}\n<|user|>\nand more`;
+    const stops = publish.ignoreStops ? [] : made.stop;
+    const cut = Math.min(...stops.map((s) => produced.indexOf(s)).filter((i) => i >= 0), Infinity);
+    const limit = peek.options?.num_predict ?? 128;
+    const words = (cut === Infinity ? produced : produced.slice(0, cut)).split(/(?<=\s)/);
+    const text = words.slice(0, limit).join("");
+    const doneReason = cut !== Infinity && words.length <= limit ? "stop" : "length";
+    const stats = { created_at: new Date().toISOString(), done: true, done_reason: doneReason, total_duration: 1_000_000, eval_count: words.length };
+    return isGenerate ? json({ model: peek.model, response: text, ...stats }) : json({ model: peek.model, message: { role: "assistant", content: text }, ...stats });
+  }
+
   return {
+    created,
+    blobs,
+    requests,
     url: `http://127.0.0.1:${server.port}${opts.openai ? "/v1" : ""}`,
     calls,
     setResponder: (r) => (responder = r),

@@ -20,10 +20,15 @@ if (command === "hardware") {
 if (command === "export") {
   const { mkdirSync, writeFileSync } = await import("node:fs");
   const run = process.argv[process.argv.indexOf("--run") + 1]!;
-  mkdirSync(`${run}/export`, { recursive: true });
+  const outDir = process.argv.includes("--out") ? process.argv[process.argv.indexOf("--out") + 1]! : `${run}/export`;
+  mkdirSync(outDir, { recursive: true });
+  if (process.argv.includes("--merge")) {
+    mkdirSync(`${outDir}/merged`, { recursive: true });
+    for (const name of ["model.safetensors", "config.json", "tokenizer.json"]) writeFileSync(`${outDir}/merged/${name}`, `merged ${name} `.repeat(1000));
+  }
   const files = ["adapter_model.safetensors", "adapter_config.json", "report.md", "finetuneflow_export.zip"].map((name) => {
-    writeFileSync(`${run}/export/${name}`, `fake ${name}`);
-    return { name, path: `${run}/export/${name}`, size_bytes: 5 + name.length };
+    writeFileSync(`${outDir}/${name}`, `fake ${name}`);
+    return { name, path: `${outDir}/${name}`, size_bytes: 5 + name.length };
   });
   out({ event: "progress", progress_pct: 50, message: "writing" });
   out({ event: "complete", adapter_path: `${run}/export/adapter_model.safetensors`, metrics: { files, modelfile: null, modelfile_note: "Ollama cannot import an adapter for this architecture." } });
@@ -70,6 +75,27 @@ if (command === "probe") {
       packing: chosen ? cfg.packing : null, liger: chosen ? false : null, attn_implementation: chosen ? "sdpa" : null, device: "cpu", vram_total_gb: null, vram_free_gb: null, attempts,
     },
   });
+  process.exit(0);
+}
+if (command === "ollama-prepare") {
+  // The tiny model's template in Ollama's form, and "answers" the loopback Ollama's weights can match.
+  const { readFileSync, writeFileSync, mkdirSync } = await import("node:fs");
+  const arg = (name: string) => process.argv[process.argv.indexOf(name) + 1]!;
+  const run = arg("--run");
+  mkdirSync(`${run}/adapter`, { recursive: true });
+  for (const f of ["adapter_model.safetensors", "adapter_config.json"]) writeFileSync(`${run}/adapter/${f}`, `adapter ${f} `.repeat(500));
+  const prompts = readFileSync(arg("--prompts"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { id: string; messages: { role: string; content: string }[] });
+  const template = mode === "template-unsupported" ? null : '{{ range .Messages }}{{ if eq .Role "user" }}<|user|>\n{{ .Content }}<|end|>\n{{ else if eq .Role "assistant" }}<|assistant|>\n{{ .Content }}<|end|>\n{{ end }}{{ end }}<|assistant|>\n';
+  const data = {
+    template,
+    template_unsupported: template ? null : "the chat template renders earlier turns differently once later ones exist",
+    stops: ["<|end|>"],
+    special_tokens: ["<pad>", "<|assistant|>", "<|begin|>", "<|end|>", "<|system|>", "<|user|>"],
+    prompts: prompts.map((p) => ({ id: p.id, rendered: `<|user|>\n${p.messages.at(-1)!.content}<|end|>\n<|assistant|>\n`, answer: `Answer about ${p.messages.at(-1)!.content}`, stopped: true })),
+  };
+  writeFileSync(arg("--out"), JSON.stringify(data));
+  out({ event: "progress", progress_pct: 50, message: "answering" });
+  out({ event: "complete", adapter_path: null, metrics: { ollama_file: arg("--out"), prompts: prompts.length, template: template !== null } });
   process.exit(0);
 }
 if (command === "evaluate") {

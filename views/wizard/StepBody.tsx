@@ -19,6 +19,7 @@ export type StepExtras = {
   modelWarnings?: string[];
   taskSaved?: boolean;
   probeError?: string;
+  ollamaError?: string;
 };
 
 export type StepProps = { project: ProjectSummary; states: StepState[]; extras: StepExtras };
@@ -42,6 +43,6 @@ export function StepBody({ view, ...props }: StepProps & { view: StepView }) {
       return <TrainStep project={props.project} data={{ ...view.data, ...(trainValues ? { values: trainValues } : {}), errors: trainErrors, probe: { ...view.data.probe, error: props.extras.probeError } }} />;
     }
     case "export":
-      return <ExportStep project={props.project} data={view.data} />;
+      return <ExportStep project={props.project} data={{ ...view.data, ollama: { ...view.data.ollama, error: props.extras.ollamaError } }} />;
   }
 }

@@ -7,6 +7,7 @@ import { formatBytes } from "../../../src/lib/format.ts";
 import { perplexity } from "../../../src/training/metrics.ts";
 
 const toNumber = (v: unknown) => (typeof v === "number" ? v : null);
+import { OllamaPanel, type OllamaData } from "../../components/OllamaPanel.tsx";
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
 import { JobProgress } from "../../components/JobProgress.tsx";
 import { Scorecard } from "../../components/Scorecard.tsx";
@@ -20,6 +21,7 @@ export type ExportData = {
   /** With the passage: the same questions asked without it. */
   closedBook: EvaluationView | null;
   evaluationJob?: JobView;
+  ollama: OllamaData;
 };
 const num = (v: unknown, digits = 4) => (typeof v === "number" ? v.toFixed(digits) : "—");
 
@@ -27,7 +29,8 @@ export function ExportStep(props: { project: ProjectSummary; data: ExportData })
   const { summary, files, job } = props.data;
   const id = props.project.id;
   const evaluating = props.data.evaluationJob && isActiveJob(props.data.evaluationJob.status);
-  const active = (job && isActiveJob(job.status)) || evaluating;
+  const publishing = props.data.ollama.job && isActiveJob(props.data.ollama.job.status);
+  const active = (job && isActiveJob(job.status)) || evaluating || publishing;
   if (!summary) return <p>No successful training run yet.</p>;
   const m: Partial<RunMetrics> = summary.summary?.metrics ?? {};
   const ev = summary.evaluation;
@@ -61,6 +64,7 @@ export function ExportStep(props: { project: ProjectSummary; data: ExportData })
           <dd>{num(perplexity(toNumber(ev?.eval_loss ?? m.eval_loss)), 2)}</dd>
         </div>
       </dl>
+      <OllamaPanel projectId={id} data={props.data.ollama} />
       {ev?.samples?.length ? (
         <section aria-labelledby="samples-title">
           <h3 id="samples-title">Sample outputs</h3>

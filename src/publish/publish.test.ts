@@ -1,0 +1,186 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { checkHardware, chooseTask, insertExamples, insertProject, resolveModel } from "../../tests/helpers/builders.ts";
+import { startFakeOllama, type FakeOllama, type OllamaModelOptions } from "../../tests/fakes/fake-ollama.ts";
+import { FAKE_TRAINER, makeTestApp, type TestApp } from "../../tests/helpers/test-app.ts";
+
+let t: TestApp;
+let ollama: FakeOllama | null = null;
+afterEach(() => {
+  t?.close();
+  ollama?.stop();
+  ollama = null;
+});
+
+/** The tuned model's "weights" in the loopback Ollama: the trained answer to exactly the prompt training rendered. */
+const tunedWeights = (prompt: string) => {
+  const m = /^<\|user\|>\n([\s\S]*)<\|end\|>\n<\|assistant\|>\n$/.exec(prompt);
+  return m ? `Answer about ${m[1]}` : "Something else entirely.";
+};
+
+/** A project whose latest run succeeded (fake trainer), with the loopback Ollama configured. */
+async function trained(publish: OllamaModelOptions = {}, env: Record<string, string> = {}, withOllama = true) {
+  ollama = startFakeOllama({ publish: { answer: tunedWeights, ...publish } });
+  t = makeTestApp({ trainer: { command: FAKE_TRAINER, env, graceMs: 2000 }, generation: { ollamaHosts: withOllama ? [ollama.url] : [] } });
+  const pid = insertProject(t.db);
+  resolveModel(t.db, pid);
+  chooseTask(t.db, pid);
+  insertExamples(t.db, pid, 20, { split: "train" });
+  insertExamples(t.db, pid, 3, { split: "eval" });
+  checkHardware(t.db, pid);
+  expect((await t.json("POST", `/api/projects/${pid}/train/start`, { num_epochs: 1 })).status).toBe(202);
+  await t.queue.runUntilEmpty();
+  return pid;
+}
+const publishTo = (pid: string, body: unknown) => t.json("POST", `/api/projects/${pid}/export/ollama`, body);
+const record = async (pid: string) => (await t.request(`/api/projects/${pid}/export/ollama`)).json();
+const lastJob = (pid: string) => t.db.$client.query("select status, error_message as error from jobs where project_id = ? and type = 'ollama_publish' order by created_at desc limit 1").get(pid) as { status: string; error: string | null };
+
+describe("Run in Ollama", () => {
+  test("merged lane: weights uploaded as blobs, created with the model's template and stops, quantized, listed, and every parity check passes", async () => {
+    const pid = await trained();
+    const res = await publishTo(pid, { name: "ftf-manual" });
+    expect(res.status).toBe(202);
+    await t.queue.runUntilEmpty();
+    expect(lastJob(pid).status).toBe("success");
+    const made = ollama!.created.get("ftf-manual")!;
+    expect(Object.keys(made.files!).sort()).toEqual(["config.json", "model.safetensors", "tokenizer.json"]);
+    expect(Object.values(made.files!).every((d) => ollama!.blobs.has(d))).toBe(true);
+    expect(made).toMatchObject({ quantize: "q4_K_M", stop: ["<|end|>"] });
+    expect(made.template).toContain("<|user|>\n{{ .Content }}<|end|>\n");
+    const r = await record(pid);
+    expect(r).toMatchObject({ model: "ftf-manual", lane: "merged", quantize: "q4_K_M", base: null });
+    expect(r.lane_note).toContain("no Ollama library model is known");
+    expect(r.verdicts.map((v: { check: string; ok: boolean }) => [v.check, v.ok])).toEqual([["template", true], ["stopping", true], ["special_tokens", true], ["answers", true]]);
+    expect(r.verdicts[3].summary).toBe("answers agree on 5/5");
+    // Each blob went up once: HEAD said missing, then POST.
+    expect(ollama!.requests.filter((q) => q.startsWith("POST /api/blobs")).length).toBe(3);
+    const models = await (await t.request("/api/generation/models")).json();
+    expect(JSON.stringify(models)).toContain("ftf-manual");
+    const run = t.db.$client.query("select output_dir as dir from training_runs where project_id = ?").get(pid) as { dir: string };
+    expect(readFileSync(join(run.dir, "ollama", "parity.md"), "utf8")).toContain("| template | ✓ template matches (5/5 prompts render alike) |");
+  });
+
+  test("adapter lane over an installed base that /api/show confirms; blobs already there are not sent again", async () => {
+    const pid0 = await trained();
+    const info = (t.db.$client.query("select model_info as m from projects where id = ?").get(pid0) as { m: string });
+    const facts = JSON.parse(info.m);
+    t.close();
+    ollama!.stop();
+    const base = { "general.architecture": "llama", "general.parameter_count": facts.num_parameters, "llama.vocab_size": facts.dims.vocabSize };
+    const pid = await trained({ bases: { "smollm2:135m-fp16": base } });
+    await publishTo(pid, { name: "ftf-adapter", base: "smollm2:135m-fp16" });
+    await t.queue.runUntilEmpty();
+    expect(lastJob(pid)).toMatchObject({ status: "success" });
+    const made = ollama!.created.get("ftf-adapter")!;
+    expect(made.from).toBe("smollm2:135m-fp16");
+    expect(Object.keys(made.adapters!).sort()).toEqual(["adapter_config.json", "adapter_model.safetensors"]);
+    expect(made.quantize).toBeUndefined();
+    expect(await record(pid)).toMatchObject({ lane: "adapter", base: "smollm2:135m-fp16", quantize: null });
+    await publishTo(pid, { name: "ftf-adapter-2", base: "smollm2:135m-fp16" });
+    await t.queue.runUntilEmpty();
+    expect(ollama!.requests.filter((q) => q.startsWith("POST /api/blobs")).length).toBe(2);
+  });
+
+  test("a base that is not the training base is refused for the adapter lane, with why", async () => {
+    const pid = await trained({ bases: { "llama3.1:8b-instruct-fp16": { "general.architecture": "llama", "general.parameter_count": 8_030_261_248, "llama.vocab_size": 128256 } } });
+    await publishTo(pid, { name: "ftf-x", lane: "adapter", base: "llama3.1:8b-instruct-fp16" });
+    await t.queue.runUntilEmpty();
+    const job = lastJob(pid);
+    expect(job.status).toBe("failed");
+    expect(job.error).toContain("No Ollama base matches the training base: llama3.1:8b-instruct-fp16 has 8.03B parameters");
+    expect(ollama!.created.size).toBe(0);
+  });
+
+  test("a template Ollama renders differently fails the template and answers checks with what to do", async () => {
+    const pid = await trained({ useTemplate: '{{ range .Messages }}<|start_header_id|>{{ .Content }}<|eot_id|>{{ end }}' });
+    await publishTo(pid, { name: "ftf-broken" });
+    await t.queue.runUntilEmpty();
+    const r = await record(pid);
+    const byCheck = Object.fromEntries(r.verdicts.map((v: { check: string }) => [v.check, v]));
+    expect(byCheck.template).toMatchObject({ ok: false, summary: "template differs on 5/5 prompts" });
+    expect(byCheck.template.advice).toContain("merged lane");
+    expect(byCheck.answers).toMatchObject({ ok: false, summary: "answers agree on 0/5 only" });
+    expect(byCheck.answers.advice).toContain("q8_0");
+  });
+
+  test("missing stop parameters: the model runs to the limit and its end-of-turn token leaks", async () => {
+    const pid = await trained({ ignoreStops: true });
+    await publishTo(pid, { name: "ftf-nostop", quantize: "none" });
+    await t.queue.runUntilEmpty();
+    const byCheck = Object.fromEntries((await record(pid)).verdicts.map((v: { check: string }) => [v.check, v]));
+    expect(byCheck.stopping).toMatchObject({ ok: false, summary: "runs to the token limit on 5/5 prompts the tuned model ends" });
+    expect(byCheck.stopping.advice).toContain('"<|end|>"');
+    expect(byCheck.special_tokens.ok).toBe(false);
+    expect(byCheck.special_tokens.summary).toContain("<|end|>");
+    expect(ollama!.created.get("ftf-nostop")!.quantize).toBeUndefined();
+  });
+
+  test("Ollama's failures reach the user as sentences: create error, interrupted upload, Ollama down", async () => {
+    let pid = await trained({ createError: "unsupported architecture" });
+    await publishTo(pid, { name: "ftf-a" });
+    await t.queue.runUntilEmpty();
+    expect(lastJob(pid).error).toBe("Ollama could not create the model: unsupported architecture");
+    t.close();
+    ollama!.stop();
+
+    pid = await trained({ dropBlobUploads: true });
+    await publishTo(pid, { name: "ftf-b" });
+    await t.queue.runUntilEmpty();
+    expect(lastJob(pid).error).toBe("Uploading config.json to Ollama failed: unexpected EOF. Publish again: files already uploaded are kept.");
+    expect(ollama!.created.size).toBe(0);
+    t.close();
+    ollama!.stop();
+
+    pid = await trained();
+    ollama!.stop();
+    await publishTo(pid, { name: "ftf-c" });
+    await t.queue.runUntilEmpty();
+    expect(lastJob(pid).error).toContain("Ollama does not answer at");
+  });
+
+  test("a chat template that cannot be written for Ollama publishes nothing and says why", async () => {
+    const pid = await trained({}, { FAKE_TRAINER: "template-unsupported" });
+    await publishTo(pid, { name: "ftf-t" });
+    await t.queue.runUntilEmpty();
+    expect(lastJob(pid).error).toContain("cannot be written in Ollama's form");
+    expect(ollama!.requests.some((r) => r.includes("/api/create") || r.includes("/api/blobs"))).toBe(false);
+  });
+
+  test("bad input is refused with the field named; no run or no Ollama is a 409; nothing is queued", async () => {
+    const pid = await trained();
+    for (const body of [{ name: "Bad Name!" }, { name: "" }, { name: "x".repeat(81) }, { name: "ok", lane: "gguf" }, { name: "ok", quantize: "q2" }, { name: "ok", surprise: 1 }, {}]) {
+      const res = await publishTo(pid, body);
+      expect(res.status).toBe(422);
+      expect((await res.json()).error_code).toBeString();
+    }
+    const notJson = await t.request(`/api/projects/${pid}/export/ollama`, { method: "POST", headers: { "content-type": "application/json" }, body: "{" });
+    expect(notJson.status).toBe(400);
+    expect(t.db.$client.query("select count(*) as n from jobs where type = 'ollama_publish'").get()).toEqual({ n: 0 });
+    expect((await (await t.request(`/api/projects/${pid}/export/ollama`)).json()).error_code).toBe("not_published");
+    const fresh = insertProject(t.db);
+    expect((await (await publishTo(fresh, { name: "ok" })).json()).error_code).toBe("no_trained_run");
+    t.close();
+    ollama!.stop();
+    const quiet = await trained({}, {}, false);
+    const res = await publishTo(quiet, { name: "ok" });
+    expect(res.status).toBe(409);
+    expect((await res.json()).error_code).toBe("ollama_not_configured");
+  });
+
+  test("the Export step's form publishes and shows the verdicts; a bad name is said on the form", async () => {
+    const pid = await trained();
+    const bad = await t.request(`/projects/${pid}/export/ollama`, { method: "POST", body: new URLSearchParams({ name: "No Way", lane: "", base: "", quantize: "q4_K_M" }) });
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain("name: Lower-case letters");
+    const ok = await t.request(`/projects/${pid}/export/ollama`, { method: "POST", body: new URLSearchParams({ name: "ftf-form", lane: "", base: "", quantize: "q8_0" }) });
+    expect(ok.status).toBe(200);
+    await t.queue.runUntilEmpty();
+    const page = await (await t.request(`/projects/${pid}/step/export`)).text();
+    expect(page).toContain("ollama run ftf-form");
+    expect(page).toContain("✓ answers agree on 5/5");
+    expect(ollama!.created.get("ftf-form")!.quantize).toBe("q8_0");
+    expect(existsSync(join(t.dataDir))).toBe(true);
+  });
+});
