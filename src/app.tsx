@@ -43,6 +43,8 @@ import { exportStepLoader } from "./exports/step.ts";
 import { exportApiRoutes, exportPageRoutes } from "./exports/routes.tsx";
 import { createPublishService } from "./publish/service.ts";
 import { publishApiRoutes, publishPageRoutes } from "./publish/routes.tsx";
+import { createPlaygroundService } from "./playground/service.ts";
+import { playgroundApiRoutes, playgroundPageRoutes } from "./playground/routes.tsx";
 import { evaluationApiRoutes, evaluationPageRoutes } from "./evaluation/routes.tsx";
 import { createEvaluationService } from "./evaluation/service.ts";
 import { createJobService } from "./jobs/service.ts";
@@ -145,6 +147,7 @@ export function createApp(deps: AppDeps) {
   const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, diskGuard, readiness, prepareWeights: weights.prepareRun, hardwareFor: hardware.forProject, onRunSucceeded: (projectId) => evaluation.afterTraining(projectId) });
   probe = createProbeService({ queue: deps.queue, dataDir: deps.config.dataDir, trainer, logger: deps.logger, writeTrainerFiles: training.writeTrainerFiles, estimateAllocated: hardware.estimateAllocated, prepareWeights: weights.prepareRun });
   const probes = probe;
+  const playground = createPlaygroundService({ db: deps.db, projects, training, examples, trainer, trainerEnv: weights.trainerEnv, ollamaHost: deps.config.generation.ollamaHosts[0] ?? null, logger: deps.logger });
   const publish = createPublishService({ db: deps.db, queue: deps.queue, projects, training, review, dataDir: deps.config.dataDir, ollamaHost: deps.config.generation.ollamaHosts[0] ?? null, trainer, trainerEnv: weights.trainerEnv, logger: deps.logger });
   const exportsService = createExportService({ db: deps.db, queue: deps.queue, projects, training, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, trainerEnv: weights.trainerEnv });
 
@@ -221,6 +224,7 @@ export function createApp(deps: AppDeps) {
   app.route("/api", trainingApiRoutes(training, hardware, hub, probes));
   app.route("/api", exportApiRoutes(exportsService));
   app.route("/api", publishApiRoutes(publish));
+  app.route("/api", playgroundApiRoutes(playground));
   app.route("/api", evaluationApiRoutes(evaluation));
   app.route("/", projectPageRoutes(projects, now));
   app.route("/", wizardRoutes({ projects, wizard }));
@@ -233,6 +237,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", trainingPageRoutes(training, hardware, wizard, probes, jobs));
   app.route("/", exportPageRoutes(exportsService, wizard));
   app.route("/", publishPageRoutes(publish, wizard));
+  app.route("/", playgroundPageRoutes(projects, generation.listModels));
   app.route("/", evaluationPageRoutes(evaluation, wizard, generation));
   app.route("/", jobPageRoutes(jobs, deps.queue));
 

@@ -35,3 +35,7 @@ declare module "*.jinja" {
   const text: string;
   export default text;
 }
+declare module "*/public/playground.js" {
+  const path: string;
+  export default path;
+}

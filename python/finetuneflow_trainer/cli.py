@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     ol.add_argument("--prompts", required=True, help='JSON lines {"id", "messages"} ending with the user turn')
     ol.add_argument("--out", required=True)
     ol.add_argument("--max-new-tokens", type=int, default=64)
+    sv = sub.add_parser("serve", help="the playground worker: base + adapter loaded once, JSON-lines requests on stdin, tokens streamed")
+    sv.add_argument("--run", required=True)
+    sv.add_argument("--idle-seconds", type=float, default=600.0)
     ex = sub.add_parser("export", help="adapter, metrics, report, Modelfile and one zip")
     ex.add_argument("--run", required=True)
     ex.add_argument("--out")
@@ -104,6 +107,10 @@ def dispatch(args: argparse.Namespace) -> int:
         from .ollama import prepare
 
         return prepare(args.run, args.prompts, args.out, max_new_tokens=args.max_new_tokens)
+    if args.command == "serve":
+        from .serve import run as serve
+
+        return serve(args.run, idle_seconds=args.idle_seconds)
     if args.command == "export":
         from .export import run
 

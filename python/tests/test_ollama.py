@@ -69,3 +69,43 @@ def test_ollama_prepare_writes_renders_and_greedy_answers(tmp_path, trained_run)
     first = data["prompts"][0]
     assert first["id"] == "q0" and first["rendered"] == "<|user|>\nWhat is the capital of Peru?<|end|>\n<|assistant|>\n"
     assert isinstance(first["answer"], str) and isinstance(first["stopped"], bool)
+
+
+def test_the_serve_worker_streams_tuned_and_base_answers_then_exits_when_idle(trained_run):
+    """The playground worker: loads once, answers several requests, streams tokens, survives a bad line."""
+    import subprocess
+    import sys
+    import time
+
+    from conftest import PYTHON_DIR
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "finetuneflow_trainer", "serve", "--run", str(trained_run), "--idle-seconds", "3"],
+        cwd=PYTHON_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    ask = {"messages": [{"role": "user", "content": "What is the capital of Peru?"}], "max_new_tokens": 12, "temperature": 0}
+    first = json.loads(proc.stdout.readline())
+    while first["event"] == "progress":  # loading the model
+        first = json.loads(proc.stdout.readline())
+    assert first["event"] == "ready"
+    replies = {}
+    for rid, target in (("a", "tuned"), ("b", "base")):
+        proc.stdin.write(json.dumps({**ask, "id": rid, "target": target}) + "\n")
+        proc.stdin.flush()
+        pieces = []
+        while True:
+            e = json.loads(proc.stdout.readline())
+            assert e["id"] == rid
+            if e["event"] == "done":
+                break
+            assert e["event"] == "token"
+            pieces.append(e["text"])
+        assert 1 <= e["tokens"] <= 12 and e["seconds"] > 0
+        replies[target] = "".join(pieces)
+    assert replies["tuned"] and replies["base"]
+    proc.stdin.write("not json\n")
+    proc.stdin.flush()
+    assert json.loads(proc.stdout.readline()) == {"event": "error", "id": None, "error_code": "bad_request", "message": "Unreadable request: Expecting value: line 1 column 1 (char 0)"}
+    started = time.monotonic()
+    assert proc.wait(timeout=30) == 0  # idle for 3 s: it unloads itself
+    assert time.monotonic() - started >= 2

@@ -12,6 +12,7 @@ import { TRAINING_API } from "../training/routes.tsx";
 import { EVALUATION_API } from "../evaluation/routes.tsx";
 import { EXPORT_API } from "../exports/routes.tsx";
 import { PUBLISH_API } from "../publish/routes.tsx";
+import { PLAYGROUND_API } from "../playground/routes.tsx";
 import { VERSION_API } from "../ops/health.ts";
 import pkg from "../../package.json" with { type: "json" };
 
@@ -25,6 +26,7 @@ export const API_TAGS: ApiTag[] = [
   TRAINING_API,
   EXPORT_API,
   PUBLISH_API,
+  PLAYGROUND_API,
   EVALUATION_API,
   JOBS_API,
   VERSION_API,

@@ -11,6 +11,7 @@ import appCssPath from "../../public/app.css" with { type: "file" };
 import appJsPath from "../../public/app.js" with { type: "file" };
 import componentsJsPath from "../../public/components.js" with { type: "file" };
 import trainJsPath from "../../public/train.js" with { type: "file" };
+import playgroundJsPath from "../../public/playground.js" with { type: "file" };
 import faviconPath from "../../public/favicon.svg" with { type: "file" };
 import pkg from "../../package.json" with { type: "json" };
 
@@ -28,6 +29,7 @@ export const STATIC_ASSETS: Record<string, Asset> = {
   "app.js": { path: appJsPath, contentType: JS },
   "components.js": { path: componentsJsPath, contentType: JS },
   "train.js": { path: trainJsPath, contentType: JS },
+  "playground.js": { path: playgroundJsPath, contentType: JS },
   "favicon.svg": { path: faviconPath, contentType: "image/svg+xml" },
 };
 

@@ -11,7 +11,10 @@ import { launchBrowser, screenshot, watchPage } from "../helpers/browser.ts";
 import { startServer, type RunningServer } from "../helpers/server-process.ts";
 import { makeTempDir, PYTHON, TRAINER_DIR } from "../helpers/test-app.ts";
 
-const ollama = startFakeOllama({ latencyMs: 20 });
+// Created models answer one fixed sentence: their "weights" are not the tiny model's, so the
+// parity check's answer comparison fails while its template check must pass (the real
+// trainer's Go template, rendered with Go's rules, against the Jinja rendering).
+const ollama = startFakeOllama({ latencyMs: 20, publish: { answer: () => "The capital is Paris." } });
 let server: RunningServer;
 let browser: Browser;
 let page: Page;
@@ -167,6 +170,31 @@ m=PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(sys.argv[3]), s
     modelDir,
   ]);
   expect(check).toContain("LOADED PeftModelForCausalLM");
+
+  // Run in Ollama: the merged lane (a local folder has no Ollama library base), then the verdicts.
+  await page.getByLabel("Model name").fill("journey-model");
+  await page.getByRole("button", { name: "Run in Ollama" }).click();
+  await page.locator('[data-testid="ollama-result"]').waitFor({ timeout: 180_000 });
+  expect(await page.locator('[data-testid="ollama-result"]').textContent()).toContain("ollama run journey-model");
+  expect(await page.locator('.verdicts [data-check="template"]').textContent()).toContain("✓ template matches");
+  expect(await page.locator('.verdicts [data-check="answers"]').textContent()).toContain("✗ answers agree on 0/");
+  expect(ollama.created.get("journey-model")?.quantize).toBe("q4_K_M");
+  await screenshot(page, "journey-11-ollama");
+
+  // The playground: one question to the tuned model and the base, both streamed by the real worker.
+  await page.getByRole("link", { name: "Open the playground" }).click();
+  await page.locator("[data-playground]").waitFor();
+  await page.getByLabel("Your message").fill("What is the capital of Peru?");
+  await page.getByRole("button", { name: "Send to both" }).click();
+  await page.waitForFunction(() => [...document.querySelectorAll("[data-stats]")].every((s) => /tokens in/.test(s.textContent ?? "")), null, { timeout: 120_000 });
+  expect(await page.locator(".play-reply").count()).toBe(2);
+  expect(await page.locator(".play-reply [role=alert]").count()).toBe(0);
+  await screenshot(page, "journey-12-playground");
+  // A reply corrected and saved joins the training set.
+  await page.locator(".play-reply").first().locator("summary").click();
+  await page.locator(".play-reply").first().getByLabel("Corrected reply").fill("The capital of Peru is Lima.");
+  await page.locator(".play-reply").first().getByRole("button", { name: "Save as training example" }).click();
+  await page.locator(".play-reply [data-saved]", { hasText: "Saved to the training set." }).waitFor();
 
   await page.goto(server.url + "/");
   expect(await page.locator(".project-card", { hasText: "Journey" }).locator(".badge.status-completed").count()).toBe(1);

@@ -98,6 +98,27 @@ if (command === "ollama-prepare") {
   out({ event: "complete", adapter_path: null, metrics: { ollama_file: arg("--out"), prompts: prompts.length, template: template !== null } });
   process.exit(0);
 }
+if (command === "serve") {
+  // The playground worker: "tuned" and "base" replies word by word; FAKE_SERVE_LOG counts starts.
+  const { appendFileSync } = await import("node:fs");
+  if (process.env.FAKE_SERVE_LOG) appendFileSync(process.env.FAKE_SERVE_LOG, "start\n");
+  if (mode === "serve-crash") {
+    out({ event: "error", id: null, error_code: "model_load_failed", message: "Could not load the base model.", advice: null });
+    process.exit(2);
+  }
+  out({ event: "progress", progress_pct: 5, message: "loading the model" });
+  out({ event: "ready", device: "cpu" });
+  for await (const line of console) {
+    const req = JSON.parse(line) as { id: string; target: string; messages: { content: string }[]; max_new_tokens: number };
+    const words = `${req.target === "base" ? "Base" : "Tuned"} reply to ${req.messages.at(-1)!.content}`.split(" ").slice(0, req.max_new_tokens);
+    for (const [i, w] of words.entries()) {
+      out({ event: "token", id: req.id, text: i ? ` ${w}` : w });
+      await Bun.sleep(delay);
+    }
+    out({ event: "done", id: req.id, tokens: words.length, seconds: 0.01, stopped: true });
+  }
+  process.exit(0);
+}
 if (command === "evaluate") {
   // The real evaluation takes a while after training: long enough to see who waits for it.
   await Bun.sleep(Number(process.env.FAKE_EVAL_MS ?? 0));

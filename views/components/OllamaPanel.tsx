@@ -11,6 +11,9 @@ export function OllamaPanel(props: { projectId: string; data: OllamaData }) {
   return (
     <section class="panel ollama-publish" aria-labelledby="ollama-title">
       <h3 id="ollama-title">Run in Ollama</h3>
+      <p>
+        <a href={`/projects/${props.projectId}/playground`}>Open the playground</a>: chat with the tuned model and the base side by side.
+      </p>
       <p class="muted">Creates the model in Ollama (the adapter over the same base, or merged weights), with the chat template and stop tokens training used, then checks that it answers like the tuned model.</p>
       <form class="ollama-form" hx-post={`/projects/${props.projectId}/export/ollama`} hx-target="#wizard" hx-swap="outerHTML">
         <label>

@@ -1,0 +1,111 @@
+// The playground page: one message sent to both panes, each reply streamed from
+// POST /api/projects/:id/playground (server-sent events over fetch: EventSource cannot POST).
+(() => {
+  const root = document.querySelector("[data-playground]");
+  if (!root) return;
+  const url = root.dataset.url;
+  const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+  const headers = { "Content-Type": "application/json", "X-CSRF-Token": csrf };
+  const panes = [...root.querySelectorAll("[data-pane]")].map((el) => ({ el, history: [] }));
+  const form = root.querySelector("[data-ask]");
+  const template = root.querySelector("[data-reply-template]");
+
+  const addLine = (pane, role, text) => {
+    const li = document.createElement("li");
+    li.className = `play-${role}`;
+    li.textContent = text;
+    pane.el.querySelector("[data-log]").append(li);
+    return li;
+  };
+
+  /** Reads `event:`/`data:` blocks from a streamed response. */
+  async function* events(res) {
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let buf = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buf += decoder.decode(value, { stream: true });
+      let cut;
+      while ((cut = buf.indexOf("\n\n")) >= 0) {
+        const block = buf.slice(0, cut);
+        buf = buf.slice(cut + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1] ?? "message";
+        const data = block.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+        yield { event, data: data ? JSON.parse(data) : {} };
+      }
+    }
+  }
+
+  async function ask(pane, options) {
+    const target = pane.el.querySelector("[data-target]").value;
+    const reply = template.content.firstElementChild.cloneNode(true);
+    const text = reply.querySelector("[data-text]");
+    reply.dataset.streaming = "1";
+    pane.el.querySelector("[data-log]").append(reply);
+    const stats = pane.el.querySelector("[data-stats]");
+    stats.textContent = "…";
+    const messages = pane.history.slice();
+    let answer = "";
+    try {
+      const res = await fetch(url, { method: "POST", headers, body: JSON.stringify({ messages, target, ...options }) });
+      if (!res.ok) {
+        const body = await res.json().catch(() => ({}));
+        throw new Error(body.detail ?? `HTTP ${res.status}`);
+      }
+      for await (const e of events(res)) {
+        if (e.event === "token") {
+          answer += e.data.text;
+          text.textContent = answer;
+        } else if (e.event === "done") {
+          stats.textContent = `${e.data.tokens} tokens in ${e.data.seconds.toFixed(2)} s`;
+        } else if (e.event === "error") {
+          throw new Error(e.data.detail);
+        }
+      }
+      pane.history.push({ role: "assistant", content: answer });
+    } catch (err) {
+      text.textContent = answer;
+      const p = document.createElement("p");
+      p.className = "error-text";
+      p.setAttribute("role", "alert");
+      p.textContent = String(err.message ?? err);
+      reply.append(p);
+      stats.textContent = "";
+      pane.history.pop(); // the question stays unanswered: it is asked again with the next one
+    } finally {
+      delete reply.dataset.streaming;
+    }
+    const conversation = messages;
+    reply.querySelector("[data-correction]").value = answer;
+    reply.querySelector("[data-save]").addEventListener("click", async () => {
+      const saved = reply.querySelector("[data-saved]");
+      const body = { messages: conversation, reply: reply.querySelector("[data-correction]").value };
+      const res = await fetch(`${url}/examples`, { method: "POST", headers, body: JSON.stringify(body) });
+      const json = await res.json().catch(() => ({}));
+      saved.textContent = res.ok ? "Saved to the training set." : (json.detail ?? `Not saved (HTTP ${res.status}).`);
+    });
+  }
+
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const data = new FormData(form);
+    const message = String(data.get("message") ?? "").trim();
+    if (!message) return;
+    const options = { temperature: Number(data.get("temperature") || 0), max_new_tokens: Number(data.get("max_new_tokens") || 256) };
+    form.querySelector("textarea").value = "";
+    for (const pane of panes) {
+      pane.history.push({ role: "user", content: message });
+      addLine(pane, "user", message);
+      void ask(pane, options);
+    }
+  });
+  root.querySelector("[data-clear]").addEventListener("click", () => {
+    for (const pane of panes) {
+      pane.history = [];
+      pane.el.querySelector("[data-log]").replaceChildren();
+      pane.el.querySelector("[data-stats]").textContent = "";
+    }
+  });
+})();

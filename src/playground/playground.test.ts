@@ -1,0 +1,130 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { checkHardware, chooseTask, insertExamples, insertProject, resolveModel } from "../../tests/helpers/builders.ts";
+import { startFakeOllama, type FakeOllama } from "../../tests/fakes/fake-ollama.ts";
+import { FAKE_TRAINER, makeTempDir, makeTestApp, type TestApp } from "../../tests/helpers/test-app.ts";
+
+let t: TestApp;
+let ollama: FakeOllama | null = null;
+afterEach(() => {
+  t?.close();
+  ollama?.stop();
+  ollama = null;
+});
+
+async function trained(env: Record<string, string> = {}) {
+  ollama = startFakeOllama({ models: ["llama3.1:8b"], responder: () => ({ content: "Ollama says hello" }) });
+  t = makeTestApp({ trainer: { command: FAKE_TRAINER, env, graceMs: 2000 }, generation: { ollamaHosts: [ollama.url] } });
+  const pid = insertProject(t.db);
+  resolveModel(t.db, pid);
+  chooseTask(t.db, pid);
+  insertExamples(t.db, pid, 20, { split: "train" });
+  insertExamples(t.db, pid, 3, { split: "eval" });
+  checkHardware(t.db, pid);
+  await t.json("POST", `/api/projects/${pid}/train/start`, { num_epochs: 1 });
+  await t.queue.runUntilEmpty();
+  return pid;
+}
+
+/** The SSE answer as [event, data] pairs. */
+async function chat(pid: string, body: unknown) {
+  const res = await t.json("POST", `/api/projects/${pid}/playground`, body);
+  if (!res.headers.get("content-type")?.startsWith("text/event-stream")) return { status: res.status, events: [] as [string, Record<string, unknown>][], json: await res.json() };
+  const text = await res.text();
+  const events = text
+    .split("\n\n")
+    .filter((b) => b.trim())
+    .map((b) => [/^event: (.*)$/m.exec(b)![1]!, JSON.parse(/^data: (.*)$/m.exec(b)![1]!)] as [string, Record<string, unknown>]);
+  return { status: res.status, events, json: null };
+}
+const ask = (content: string, target: string, extra: object = {}) => ({ messages: [{ role: "user", content }], target, max_new_tokens: 32, temperature: 0, ...extra });
+const replyOf = (events: [string, Record<string, unknown>][]) => events.filter(([e]) => e === "token").map(([, d]) => d.text).join("");
+
+describe("playground", () => {
+  test("tuned and base stream token by token from one worker, loaded once", async () => {
+    const log = join(makeTempDir("ftf-serve-"), "starts.log");
+    const pid = await trained({ FAKE_SERVE_LOG: log });
+    const tuned = await chat(pid, ask("What is covered?", "tuned"));
+    expect(tuned.status).toBe(200);
+    expect(tuned.events.filter(([e]) => e === "token").length).toBe(6);
+    expect(replyOf(tuned.events)).toBe("Tuned reply to What is covered?");
+    expect(tuned.events.at(-1)).toEqual(["done", { tokens: 6, seconds: 0.01 }]);
+    const base = await chat(pid, ask("What is covered?", "base"));
+    expect(replyOf(base.events)).toBe("Base reply to What is covered?");
+    // Two requests at once wait their turn on the same worker.
+    const [a, b] = await Promise.all([chat(pid, ask("one", "tuned")), chat(pid, ask("two", "base"))]);
+    expect(replyOf(a.events)).toBe("Tuned reply to one");
+    expect(replyOf(b.events)).toBe("Base reply to two");
+    expect(readFileSync(log, "utf8")).toBe("start\n");
+  });
+
+  test("an Ollama model streams from /api/chat", async () => {
+    const pid = await trained();
+    const r = await chat(pid, ask("Hello", "ollama:llama3.1:8b"));
+    expect(replyOf(r.events)).toBe("Ollama says hello");
+    expect(r.events.at(-1)![0]).toBe("done");
+    const missing = await chat(pid, ask("Hello", "ollama:nope"));
+    expect(missing.events.at(-1)![0]).toBe("error");
+    expect(String(missing.events.at(-1)![1].detail)).toContain('model "nope" not found');
+  });
+
+  test("a worker that cannot load the model answers with an error event, not a hang", async () => {
+    const pid = await trained({ FAKE_TRAINER: "serve-crash" });
+    const r = await chat(pid, ask("Hi", "tuned"));
+    expect(r.events).toEqual([["error", { detail: "The tuned model could not be loaded: Could not load the base model.", error_code: "worker_failed" }]]);
+  });
+
+  test("while training holds the GPU the local models are refused; Ollama still answers", async () => {
+    const pid = await trained();
+    t.db.$client.run("insert into jobs (id, type, project_id, status, created_at) values ('busy', 'training', ?, 'running', 0)", [pid]);
+    const r = await chat(pid, ask("Hi", "tuned"));
+    expect(r.status).toBe(409);
+    expect(r.json.error_code).toBe("gpu_busy");
+    expect(replyOf((await chat(pid, ask("Hi", "ollama:llama3.1:8b"))).events)).toBe("Ollama says hello");
+  });
+
+  test("bad bodies are refused with the field named; no trained run is a 409", async () => {
+    const pid = await trained();
+    for (const body of [
+      { messages: [], target: "tuned" },
+      { messages: [{ role: "assistant", content: "hi" }], target: "tuned" },
+      { messages: [{ role: "user", content: "" }], target: "tuned" },
+      { messages: [{ role: "user", content: "x".repeat(20_001) }], target: "tuned" },
+      { messages: [{ role: "robot", content: "hi" }], target: "tuned" },
+      ask("hi", "gpt-4"),
+      ask("hi", "tuned", { temperature: 5 }),
+      ask("hi", "tuned", { max_new_tokens: 0 }),
+      ask("hi", "tuned", { surprise: true }),
+    ]) {
+      const r = await chat(pid, body);
+      expect(r.status).toBe(422);
+      expect(r.json.error_code).toBeString();
+    }
+    const fresh = insertProject(t.db);
+    expect((await chat(fresh, ask("hi", "tuned"))).json.error_code).toBe("no_trained_run");
+  });
+
+  test("a corrected reply becomes a training example with playground provenance", async () => {
+    const pid = await trained();
+    const messages = [{ role: "user", content: "What does the warranty cover?" }, { role: "assistant", content: "Parts." }, { role: "user", content: "And labour?" }];
+    const res = await t.json("POST", `/api/projects/${pid}/playground/examples`, { messages, reply: "Yes: parts and labour for two years." });
+    expect(res.status).toBe(201);
+    const { example_id, split } = await res.json();
+    expect(split).toBe("train");
+    const row = t.db.$client.query("select instruction, input, output, split, generator_model as g, is_valid as v from examples where id = ?").get(example_id);
+    expect(row).toEqual({ instruction: "And labour?", input: "User: What does the warranty cover?\n\nAssistant: Parts.", output: "Yes: parts and labour for two years.", split: "train", g: "playground", v: 1 });
+    const empty = await t.json("POST", `/api/projects/${pid}/playground/examples`, { messages, reply: "   " });
+    expect(empty.status).toBe(422);
+    const short = await t.json("POST", `/api/projects/${pid}/playground/examples`, { messages: [{ role: "user", content: "?" }], reply: "ok" });
+    expect(short.status).toBe(422);
+    expect((await short.json()).detail).toContain("too short");
+  });
+
+  test("the page lists the targets and loads its script", async () => {
+    const pid = await trained();
+    const html = await (await t.request(`/projects/${pid}/playground`)).text();
+    expect(html).toContain('value="ollama:llama3.1:8b"');
+    expect(html).toContain("playground.js");
+  });
+});

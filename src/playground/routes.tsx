@@ -1,0 +1,56 @@
+/** The playground: the streaming chat API, saving a corrected reply, and its page. */
+import { Hono } from "hono";
+import { streamSSE } from "hono/streaming";
+import type { AppEnv } from "../lib/app-env.ts";
+import type { ApiTag } from "../lib/openapi.ts";
+import { parseJsonBody } from "../lib/validation.ts";
+import type { ProjectService } from "../projects/service.ts";
+import { PlaygroundPage } from "../../views/pages/PlaygroundPage.tsx";
+import { playgroundInputSchema, saveExampleSchema, type PlaygroundService } from "./service.ts";
+
+export function playgroundApiRoutes(playground: PlaygroundService) {
+  return new Hono<AppEnv>()
+    .post("/projects/:id/playground", async (c) => {
+      const id = c.req.param("id");
+      const input = await parseJsonBody(c, playgroundInputSchema);
+      // Refusals (no run, GPU busy, no Ollama) are JSON errors; once streaming, errors are `error` events.
+      playground.precheck(id, input);
+      return streamSSE(c, async (stream) => {
+        try {
+          for await (const e of playground.stream(id, input)) {
+            const { event, ...data } = e;
+            await stream.writeSSE({ event, data: JSON.stringify(data) });
+            if (stream.aborted) break;
+          }
+        } catch (err) {
+          const e = err as { message?: string; code?: string };
+          await stream.writeSSE({ event: "error", data: JSON.stringify({ detail: e.message ?? String(err), error_code: e.code ?? "playground_failed" }) });
+        }
+      });
+    })
+    .post("/projects/:id/playground/examples", async (c) => c.json(playground.saveExample(c.req.param("id"), await parseJsonBody(c, saveExampleSchema)), 201));
+}
+
+export function playgroundPageRoutes(projects: ProjectService, ollamaModels: () => Promise<string[]>) {
+  return new Hono<AppEnv>().get("/projects/:id/playground", async (c) => {
+    const project = projects.get(c.req.param("id"));
+    const models = await ollamaModels().catch(() => []);
+    return c.html(<PlaygroundPage project={project} ollamaModels={models} />);
+  });
+}
+
+export const PLAYGROUND_API: ApiTag = {
+  name: "Playground",
+  description: "Chat with the tuned model and the base, streamed.",
+  operations: [
+    {
+      method: "post",
+      path: "/projects/:id/playground",
+      summary: "A reply from the tuned model, the base, or an Ollama model, streamed token by token",
+      body: playgroundInputSchema,
+      response: { status: 200, description: "Events: token `{text}`, done `{tokens, seconds}`, error `{detail, error_code}`", contentType: "text/event-stream" },
+      errors: [400, 404, 409, 415, 422],
+    },
+    { method: "post", path: "/projects/:id/playground/examples", summary: "Save a corrected reply as a training example (split train, provenance playground)", body: saveExampleSchema, response: { status: 201, description: "`{ example_id, split }`" }, errors: [400, 404, 415, 422] },
+  ],
+};
