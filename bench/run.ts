@@ -12,6 +12,7 @@ import { sseBench } from "./sse.bench.ts";
 import { uplotBench } from "./uplot.bench.ts";
 import { downloadBench } from "./download.bench.ts";
 import { trainerGpuBench } from "./trainer-gpu.bench.ts";
+import { publishBench } from "./publish.bench.ts";
 
 const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   dashboard: dashboardBench,
@@ -23,6 +24,7 @@ const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   sse: sseBench,
   uplot: uplotBench,
   download: downloadBench,
+  publish: publishBench,
   // GPU only (prints the plain-vs-ours table); not part of the default run.
   "trainer-gpu": trainerGpuBench,
 };

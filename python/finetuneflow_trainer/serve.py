@@ -25,12 +25,14 @@ from .events import emit
 
 
 class _PieceStreamer:
-    """Emits the text each new token adds (decoding the whole reply so far keeps multi-byte characters whole)."""
+    """Emits the text each new token adds, decoding only a short window (the incremental
+    detokenisation of inference servers): text = decode(prefix..new) minus decode(prefix..read),
+    held back while it ends in a partial multi-byte character."""
 
     def __init__(self, tokenizer, request_id: str, prompt_len: int) -> None:
         self.tokenizer, self.id, self.prompt_len = tokenizer, request_id, prompt_len
         self.ids: list[int] = []
-        self.sent = ""
+        self.prefix = self.read = 0
         self.first = True
 
     def put(self, value) -> None:
@@ -38,10 +40,12 @@ class _PieceStreamer:
             self.first = False
             return
         self.ids.extend(int(t) for t in value.reshape(-1).tolist())
-        text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
-        if len(text) > len(self.sent) and not text.endswith("\ufffd"):
-            emit("token", id=self.id, text=text[len(self.sent):])
-            self.sent = text
+        decode = self.tokenizer.decode
+        before = decode(self.ids[self.prefix:self.read], skip_special_tokens=True)
+        after = decode(self.ids[self.prefix:], skip_special_tokens=True)
+        if len(after) > len(before) and not after.endswith("\ufffd"):
+            emit("token", id=self.id, text=after[len(before):])
+            self.prefix, self.read = self.read, len(self.ids)
 
     def end(self) -> None:
         pass

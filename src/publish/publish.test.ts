@@ -184,3 +184,19 @@ describe("Run in Ollama", () => {
     expect(existsSync(join(t.dataDir))).toBe(true);
   });
 });
+
+describe("blob digests", () => {
+  test("a file's digest is computed once, and again when the file changes", async () => {
+    const { cachedDigest } = await import("./blobs.ts");
+    const { writeFileSync, utimesSync } = await import("node:fs");
+    const dir = (await import("../../tests/helpers/test-app.ts")).makeTempDir("ftf-digest-");
+    const file = join(dir, "w.safetensors");
+    writeFileSync(file, "first");
+    const first = await cachedDigest(file);
+    expect(first).toBe(`sha256:${new Bun.CryptoHasher("sha256").update("first").digest("hex")}`);
+    expect(JSON.parse(readFileSync(join(dir, ".ftf-digests.json"), "utf8"))["w.safetensors"].digest).toBe(first);
+    writeFileSync(file, "other");
+    utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    expect(await cachedDigest(file)).toBe(`sha256:${new Bun.CryptoHasher("sha256").update("other").digest("hex")}`);
+  });
+});
