@@ -109,3 +109,14 @@ def test_the_serve_worker_streams_tuned_and_base_answers_then_exits_when_idle(tr
     started = time.monotonic()
     assert proc.wait(timeout=30) == 0  # idle for 3 s: it unloads itself
     assert time.monotonic() - started >= 2
+
+
+def test_the_zips_modelfile_carries_the_same_template_and_stops(trained_run):
+    result = run_cli("export", "--run", str(trained_run))
+    assert result.code == 0, result.stderr[-2000:]
+    text = (trained_run / "export" / "Modelfile").read_text()
+    tok = AutoTokenizer.from_pretrained(str(trained_run / "adapter"))
+    template, stops = go_template(tok)
+    assert f'TEMPLATE """{template}"""' in text
+    assert 'PARAMETER stop "<|end|>"' in text and stops == ["<|end|>"]
+    assert result.of("complete")[0]["metrics"]["modelfile"] == "from the model's chat template"
