@@ -84,6 +84,15 @@ describe("Measure on this GPU (probe)", () => {
     expect((await probe("nope")).status).toBe(404);
   });
 
+  test("measuring from the Train form keeps the form as the user left it", async () => {
+    const pid = h.setup();
+    const res = await h.t.request(`/projects/${pid}/hardware/probe`, { method: "POST", body: new URLSearchParams({ step: "train", method: "lora", per_device_batch_size: "8", max_seq_length: "128" }) });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('name="per_device_batch_size" value="8"');
+    await h.t.queue.runUntilEmpty();
+    expect((await (await h.t.request(`/api/projects/${pid}/hardware/probe`)).json()).chosen.per_device_batch_size).toBe(8);
+  });
+
   test("the page button re-renders the step, and a trainer failure shows on it", async () => {
     const pid = h.setup({ FAKE_TRAINER: "probe-fail" });
     const res = await h.t.request(`/projects/${pid}/hardware/probe`, { method: "POST", body: new URLSearchParams({ step: "hardware" }) });

@@ -124,14 +124,16 @@ export function trainingPageRoutes(training: TrainingService, hardware: Hardware
       const step = form.step === "train" ? "train" : "hardware";
       const fields = Object.fromEntries(Object.entries(form).filter(([k, v]) => v !== "" && k !== "step" && k !== "max_steps"));
       const parsed = withPresetDefaults({ ...training.presetDefaults(id), ...training.savedConfig(id) }).safeParse(fields);
-      if (!parsed.success) return wizard.render(c, id, step, { status: 422, extras: { probeError: parsed.error.issues[0]?.message ?? "Invalid settings." } });
+      // The Train form comes back as the user left it (the measurement does not save it).
+      const kept = step === "train" ? { trainValues: fields as Record<string, string> } : {};
+      if (!parsed.success) return wizard.render(c, id, step, { status: 422, extras: { ...kept, probeError: parsed.error.issues[0]?.message ?? "Invalid settings." } });
       try {
         probe.start(id, parsed.data);
       } catch (err) {
         if (!(err instanceof AppError) || err.status === 404) throw err;
-        return wizard.render(c, id, step, { status: err.status, extras: { probeError: err.message } });
+        return wizard.render(c, id, step, { status: err.status, extras: { ...kept, probeError: err.message } });
       }
-      return wizard.render(c, id, step);
+      return wizard.render(c, id, step, { extras: kept });
     })
     .post("/projects/:id/hardware", (c) => {
       hardware.start(c.req.param("id"));
