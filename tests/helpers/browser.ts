@@ -3,7 +3,7 @@
  * downloads a browser, which this environment cannot). Screenshots go to the
  * git-ignored .test-artifacts/screenshots folder.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 
@@ -26,9 +26,26 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
+/**
+ * Every screenshot is also an accessibility check: axe-core (WCAG 2 A/AA rules) runs on the
+ * page as shown, and any violation fails the test with the rule, the element and why.
+ * axe is evaluated through the DevTools protocol, so the app's CSP need not allow it.
+ */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+  const violations = await axeViolations(page);
+  if (violations.length) throw new Error(`axe-core found accessibility violations on ${name}:\n${violations.join("\n")}`);
+}
+
+const AXE_SOURCE = readFileSync(join(import.meta.dir, "../../node_modules/axe-core/axe.min.js"), "utf8");
+
+export async function axeViolations(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(AXE_SOURCE);
+  const result = (await page.evaluate(() =>
+    (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<unknown> } }).axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+  )) as { violations: { id: string; help: string; nodes: { target: string[]; failureSummary: string }[] }[] };
+  return result.violations.flatMap((v) => v.nodes.map((n) => `- ${v.id} (${v.help}) at ${n.target.join(" ")}: ${n.failureSummary.replace(/\s+/g, " ")}`));
 }
 
 /** Collects page errors and failed requests so a test can assert the page stayed clean. */

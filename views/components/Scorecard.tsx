@@ -75,7 +75,7 @@ export function Scorecard(props: { projectId: string; evaluation: EvaluationView
                         hx-disinherit="*"
                       >
                         <input type="hidden" name="file_id" value={d.file_id} />
-                        <button type="submit" class="btn btn-small" aria-label={`Generate more examples from ${d.filename ?? "this document"}`}>
+                        <button type="submit" class="btn btn-small" aria-label={`Generate more from this document: ${d.filename ?? "unnamed"}`}>
                           Generate more from this document
                         </button>
                       </form>
