@@ -43,12 +43,24 @@ type RunOptions = {
 
 function spawn(opts: RunOptions) {
   return Bun.spawn([...opts.trainer.command, ...opts.args], {
+    // Its own process group: a multi-GPU run is the launcher, torchrun and a process per
+    // rank, and a stop must reach all of them, not only the launcher.
+    detached: true,
     cwd: opts.trainer.cwd,
     env: { ...process.env, PYTHONUNBUFFERED: "1", ...opts.trainer.env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
   });
+}
+
+/** The trainer and everything it started (ranks, torchrun); the process alone if the group is gone. */
+function signalGroup(proc: { pid: number; kill: (s: NodeJS.Signals) => void }, signal: NodeJS.Signals) {
+  try {
+    process.kill(-proc.pid, signal);
+  } catch {
+    proc.kill(signal);
+  }
 }
 
 export function runTrainer(opts: {
@@ -71,10 +83,10 @@ export function runTrainer(opts: {
   const stop = () => {
     if (stopped) return;
     stopped = true;
-    proc.kill("SIGTERM");
+    signalGroup(proc, "SIGTERM");
     killTimer = setTimeout(() => {
       opts.logger.warn("trainer did not stop after SIGTERM: killing it", { pid: proc.pid });
-      proc.kill("SIGKILL");
+      signalGroup(proc, "SIGKILL");
     }, opts.trainer.graceMs);
   };
   if (opts.signal?.aborted) stop();

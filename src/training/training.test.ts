@@ -2,7 +2,9 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { checkHardware, insertExamples, insertProject, insertRun, resolveModel } from "../../tests/helpers/builders.ts";
 import { FAKE_TRAINER } from "../../tests/helpers/test-app.ts";
 import { trainingHarness, waitFor } from "../../tests/helpers/training-harness.ts";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { makeTempDir } from "../../tests/helpers/test-app.ts";
 import { createApp } from "../app.tsx";
 import { silentLogger } from "../lib/logger.ts";
 
@@ -73,8 +75,9 @@ describe("supervised training", () => {
     expect(events(run_id).some((e) => e.event === "cancelled")).toBe(true);
   });
 
-  test("a trainer that ignores SIGTERM is killed after the grace period", async () => {
-    const pid = setup({ FAKE_TRAINER: "ignore-sigterm" }, 300);
+  test("a trainer that ignores SIGTERM is killed after the grace period, with the processes it started", async () => {
+    const childPidFile = join(makeTempDir("ftf-child-"), "pid");
+    const pid = setup({ FAKE_TRAINER: "ignore-sigterm", FAKE_CHILD_PID_FILE: childPidFile }, 300);
     const { run_id } = await (await start(pid)).json();
     h.t.queue.start();
     await waitFor(() => events(run_id).filter((e) => e.event === "log").length >= 2);
@@ -83,6 +86,16 @@ describe("supervised training", () => {
     await h.t.queue.runUntilEmpty();
     expect(Date.now() - before).toBeLessThan(3000);
     expect((await status(pid)).status).toBe("cancelled");
+    // The trainer's own child (a rank, in a multi-GPU run) went with it.
+    const child = Number(readFileSync(childPidFile, "utf8"));
+    await waitFor(() => {
+      try {
+        process.kill(child, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 3000);
   });
 
   test("a restart marks a running run interrupted; resume continues its event numbering", async () => {

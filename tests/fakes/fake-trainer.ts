@@ -13,6 +13,11 @@ process.on("SIGTERM", () => {
 });
 
 const command = process.argv[2];
+if (process.env.FAKE_CHILD_PID_FILE) {
+  // Like torchrun's ranks: a process of the trainer's own that outlives a lone SIGKILL of the trainer.
+  const child = Bun.spawn(["sleep", "600"], { stdio: ["ignore", "ignore", "ignore"] });
+  (await import("node:fs")).writeFileSync(process.env.FAKE_CHILD_PID_FILE, String(child.pid));
+}
 if (command === "hardware") {
   out({ event: "hardware", gpu_name: null, gpu_count: 0, vram_total_gb: null, vram_free_gb: null, cuda_available: false, cuda_version: null, torch_version: "2.15.0+cpu", transformers_version: "5.24.0", peft_version: "0.21.2", bnb_available: false, bnb_error: "bitsandbytes 4-bit needs a CUDA GPU.", bf16_supported: false, cpu_count: 2, ram_total_gb: 23.5, recommended_method: "lora", recommendation_reason: "No GPU was found; LoRA on the CPU works for tiny models only.", warnings: ["No CUDA GPU: very slow."] });
   process.exit(0);
