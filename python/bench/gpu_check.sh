@@ -4,7 +4,7 @@
 #   python/bench/gpu_check.sh [OUT_DIR]        (PYTHON=... to pick the interpreter)
 # Predictions come from the app's estimator: `bun bench/trainer-gpu.bench.ts --predictions-only F`
 # (PREDICTIONS=F); without them the table has no estimate column. Budget: tests ≤ 150 s + bench ≤ 270 s
-# (each case stops the run when the budget is spent): under 8 minutes on an H200 (measured 8.1 min at 150 + 330).
+# (no case starts once the budget is spent): under 8 minutes on an H200 (measured 8.1 min at 150 + 330).
 set -u
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
