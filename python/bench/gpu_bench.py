@@ -110,7 +110,7 @@ def run_case(spec: dict) -> dict:
     from finetuneflow_trainer.config import TrainConfig
     from finetuneflow_trainer.data import EncodedDataset, PadCollator
     from finetuneflow_trainer.packing import PackedCollator
-    from finetuneflow_trainer.train import Setup, prepare_model, training_arguments
+    from finetuneflow_trainer.train import ModelSetup, Setup, prepare_model, training_arguments
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     config = model_config(spec["shape"], spec["llama_config"])
@@ -129,8 +129,7 @@ def run_case(spec: dict) -> dict:
         plain_apply = liger_module.apply
         liger_module.apply = lambda model, wanted, dev: plain_apply(model, wanted, dev, kernels=spec["liger_kernels"])
     if spec["recipe"] == "ours":
-        ms = prepare_model(cfg, device, config, load)
-        model, attn, packed, liger_on = ms.model, ms.attn_implementation, ms.packing, ms.liger
+        built = prepare_model(cfg, device, config, load)
     else:
         from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 
@@ -142,10 +141,11 @@ def run_case(spec: dict) -> dict:
             model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
             model.enable_input_require_grads()
         model = get_peft_model(model, LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, target_modules="all-linear", task_type="CAUSAL_LM"))
-        attn, packed, liger_on = "sdpa", False, False
+        built = ModelSetup(model, 0, "sdpa", False, "plain recipe", False, "plain recipe")
+    model, attn, packed, liger_on = built.model, built.attn_implementation, built.packing, built.liger
     collator = PackedCollator() if packed else PadCollator(0)
     dataset = EncodedDataset(items)
-    setup = Setup(model, None, dataset, EncodedDataset([]), 0, True, collator, device, 0, attn, packed, "", liger_on, "")
+    setup = Setup(built, None, dataset, EncodedDataset([]), 0, True, collator, device)
 
     class Clock(TrainerCallback):
         def __init__(self):

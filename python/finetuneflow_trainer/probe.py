@@ -103,7 +103,7 @@ def attempt(cfg: TrainConfig, rows: list[dict], steps: int) -> dict:
             )
             clock = _timing_callback()
             clock.collator = setup.collator
-            trainer = Trainer(model=setup.model, args=args, train_dataset=setup.train_ds, data_collator=setup.collator, callbacks=[clock])
+            trainer = Trainer(model=setup.built.model, args=args, train_dataset=setup.train_ds, data_collator=setup.collator, callbacks=[clock])
             if cuda:
                 torch.cuda.reset_peak_memory_stats()
             trainer.train()
@@ -115,9 +115,9 @@ def attempt(cfg: TrainConfig, rows: list[dict], steps: int) -> dict:
             "peak_reserved_gb": round(torch.cuda.max_memory_reserved() / GB, 3) if cuda else None,
             "tokens_per_second": round(tokens / timed, 1) if timed > 0 and steps > 1 else None,
             "step_seconds": round(timed / (steps - 1), 4) if steps > 1 and timed > 0 else None,
-            "packing": setup.packing,
-            "liger": setup.liger,
-            "attn_implementation": setup.attn_implementation,
+            "packing": setup.built.packing,
+            "liger": setup.built.liger,
+            "attn_implementation": setup.built.attn_implementation,
         }
     except Exception as e:  # noqa: BLE001 - only an out-of-memory is an answer; anything else is re-raised
         if not _is_oom(e):

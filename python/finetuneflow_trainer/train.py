@@ -121,10 +121,23 @@ def _json_callback(cfg: TrainConfig, cancel: CancelFlag, collator, checkpoints: 
 
 
 @dataclass
+class ModelSetup:
+    """The wrapped model and how it runs: attention, packing and Liger, each with why."""
+
+    model: object
+    trainable: int
+    attn_implementation: str
+    packing: bool
+    packing_reason: str
+    liger: bool
+    liger_reason: str
+
+
+@dataclass
 class Setup:
     """Everything a training run (or a probe, or the GPU benchmark) is built from."""
 
-    model: object
+    built: ModelSetup
     tokenizer: object
     train_ds: EncodedDataset
     eval_ds: EncodedDataset
@@ -132,12 +145,6 @@ class Setup:
     had_template: bool
     collator: object
     device: str
-    trainable: int
-    attn_implementation: str
-    packing: bool
-    packing_reason: str
-    liger: bool
-    liger_reason: str
 
 
 def prepare(cfg: TrainConfig, train_rows: list[dict] | None = None, eval_rows: list[dict] | None = None) -> Setup:
@@ -166,21 +173,7 @@ def prepare(cfg: TrainConfig, train_rows: list[dict] | None = None, eval_rows: l
         raise TrainerError("model_load_failed", f"Could not load the base model {cfg.base_model}: {e}", "Check the path or id, and HF_TOKEN for gated models.") from e
     wrapped = prepare_model(cfg, device, model_config, lambda attn: load_model(cfg, device, for_training=False, attn_implementation=attn))
     collator = packing.PackedCollator() if wrapped.packing else PadCollator(tokenizer.pad_token_id)
-    return Setup(
-        wrapped.model, tokenizer, train_ds, eval_ds, dropped, had_template, collator, device, wrapped.trainable,
-        wrapped.attn_implementation, wrapped.packing, wrapped.packing_reason, wrapped.liger, wrapped.liger_reason,
-    )
-
-
-@dataclass
-class ModelSetup:
-    model: object
-    trainable: int
-    attn_implementation: str
-    packing: bool
-    packing_reason: str
-    liger: bool
-    liger_reason: str
+    return Setup(wrapped, tokenizer, train_ds, eval_ds, dropped, had_template, collator, device)
 
 
 def prepare_model(cfg: TrainConfig, device: str, model_config, load) -> ModelSetup:
@@ -242,7 +235,7 @@ def training_arguments(cfg: TrainConfig, setup: Setup, output_dir: Path, **overr
         data_seed=cfg.seed,
         # Padded batches waste least when lengths are grouped; packed batches have no padding,
         # so they keep the random order that trains best.
-        train_sampling_strategy="random" if setup.packing else "group_by_length",
+        train_sampling_strategy="random" if setup.built.packing else "group_by_length",
         remove_unused_columns=False,
         dataloader_num_workers=0,
         # LoRA leaves most parameters frozen on purpose; DDP must not hunt for them.
@@ -277,8 +270,9 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
 
     set_seed(cfg.seed)
     setup = prepare(cfg)
-    model, tokenizer, train_ds, eval_ds, collator = setup.model, setup.tokenizer, setup.train_ds, setup.eval_ds, setup.collator
-    device, dropped, had_template, trainable = setup.device, setup.dropped, setup.had_template, setup.trainable
+    built = setup.built
+    model, tokenizer, train_ds, eval_ds, collator = built.model, setup.tokenizer, setup.train_ds, setup.eval_ds, setup.collator
+    device, dropped, had_template, trainable = setup.device, setup.dropped, setup.had_template, built.trainable
     cuda = device == "cuda"
     planned = planned_steps(cfg, len(train_ds))
     args = training_arguments(cfg, setup, checkpoints)
@@ -304,9 +298,9 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
         trainable_params=trainable,
         resumed_from_step=resumed_step,
         world_size=ranks.world_size(),
-        packing=setup.packing,
-        attn_implementation=setup.attn_implementation,
-        liger=setup.liger,
+        packing=built.packing,
+        attn_implementation=built.attn_implementation,
+        liger=built.liger,
     )
     if cuda:
         torch.cuda.reset_peak_memory_stats()
@@ -355,11 +349,11 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
         "device": torch.cuda.get_device_name(0) if cuda else "cpu",
         "chat_template": "model" if had_template else "generic",
         "world_size": ranks.world_size(),
-        "packing": setup.packing,
-        "packing_reason": setup.packing_reason,
-        "attn_implementation": setup.attn_implementation,
-        "liger": setup.liger,
-        "liger_reason": setup.liger_reason,
+        "packing": built.packing,
+        "packing_reason": built.packing_reason,
+        "attn_implementation": built.attn_implementation,
+        "liger": built.liger,
+        "liger_reason": built.liger_reason,
     }
     if ranks.rank() == 0:
         (out / "run_summary.json").write_text(json.dumps({"config": cfg.to_json(), "metrics": metrics}, indent=2))

@@ -228,3 +228,18 @@ def test_the_probe_on_the_gpu_reports_peak_memory_and_liger(tiny_model, dataset)
     assert result.code == 0, result.stderr[-2000:]
     metrics = result.of("complete")[0]["metrics"]
     assert metrics["fits"] and metrics["peak_vram_gb"] > 0 and metrics["liger"] is True and metrics["packing"] is True
+
+
+def test_the_gpu_benchmark_runs_its_cases_on_toy_shapes(tmp_path):
+    """The device script, unchanged, on this machine: both recipes train and the table prints."""
+    import subprocess
+    import sys
+
+    from conftest import PYTHON_DIR
+
+    p = subprocess.run([sys.executable, "bench/gpu_bench.py", "--smoke", "--out", str(tmp_path)], cwd=PYTHON_DIR, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "| toy LoRA · plain Trainer |" in p.stdout and "| toy LoRA · ours: packing + Liger |" in p.stdout
+    results = json.loads((tmp_path / "gpu-bench.json").read_text())
+    assert [r["packing"] for r in results] == [False, True]
+    assert results[0]["padded_tokens"] > results[0]["real_tokens"] == results[1]["real_tokens"] == results[1]["padded_tokens"]

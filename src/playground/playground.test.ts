@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { checkHardware, chooseTask, insertExamples, insertProject, resolveModel } from "../../tests/helpers/builders.ts";
+import { insertProject } from "../../tests/helpers/builders.ts";
+import { insertTrainedProject } from "../../tests/helpers/training-harness.ts";
 import { startFakeOllama, type FakeOllama } from "../../tests/fakes/fake-ollama.ts";
 import { FAKE_TRAINER, makeTempDir, makeTestApp, type TestApp } from "../../tests/helpers/test-app.ts";
 
@@ -16,15 +17,7 @@ afterEach(() => {
 async function trained(env: Record<string, string> = {}) {
   ollama = startFakeOllama({ models: ["llama3.1:8b"], responder: () => ({ content: "Ollama says hello" }) });
   t = makeTestApp({ trainer: { command: FAKE_TRAINER, env, graceMs: 2000 }, generation: { ollamaHosts: [ollama.url] } });
-  const pid = insertProject(t.db);
-  resolveModel(t.db, pid);
-  chooseTask(t.db, pid);
-  insertExamples(t.db, pid, 20, { split: "train" });
-  insertExamples(t.db, pid, 3, { split: "eval" });
-  checkHardware(t.db, pid);
-  await t.json("POST", `/api/projects/${pid}/train/start`, { num_epochs: 1 });
-  await t.queue.runUntilEmpty();
-  return pid;
+  return insertTrainedProject(t);
 }
 
 /** The SSE answer as [event, data] pairs. */

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { checkHardware, chooseTask, insertExamples, insertProject, resolveModel } from "../../tests/helpers/builders.ts";
+import { insertProject } from "../../tests/helpers/builders.ts";
+import { insertTrainedProject } from "../../tests/helpers/training-harness.ts";
 import { startFakeOllama, type FakeOllama, type OllamaModelOptions } from "../../tests/fakes/fake-ollama.ts";
 import { FAKE_TRAINER, makeTestApp, type TestApp } from "../../tests/helpers/test-app.ts";
 
@@ -23,15 +24,7 @@ const tunedWeights = (prompt: string) => {
 async function trained(publish: OllamaModelOptions = {}, env: Record<string, string> = {}, withOllama = true) {
   ollama = startFakeOllama({ publish: { answer: tunedWeights, ...publish } });
   t = makeTestApp({ trainer: { command: FAKE_TRAINER, env, graceMs: 2000 }, generation: { ollamaHosts: withOllama ? [ollama.url] : [] } });
-  const pid = insertProject(t.db);
-  resolveModel(t.db, pid);
-  chooseTask(t.db, pid);
-  insertExamples(t.db, pid, 20, { split: "train" });
-  insertExamples(t.db, pid, 3, { split: "eval" });
-  checkHardware(t.db, pid);
-  expect((await t.json("POST", `/api/projects/${pid}/train/start`, { num_epochs: 1 })).status).toBe(202);
-  await t.queue.runUntilEmpty();
-  return pid;
+  return insertTrainedProject(t);
 }
 const publishTo = (pid: string, body: unknown) => t.json("POST", `/api/projects/${pid}/export/ollama`, body);
 const record = async (pid: string) => (await t.request(`/api/projects/${pid}/export/ollama`)).json();

@@ -111,3 +111,14 @@ export function insertArtifact(db: Db, projectId: string, runId: string) {
     .values({ id: nextId("art"), projectId, runId, filename: "report.md", relativePath: "exports/report.md", sizeBytes: 10 })
     .run();
 }
+
+/** A project ready to train: a model, a task, 20 train and 3 eval examples, a hardware check. */
+export function insertReadyProject(db: Db): string {
+  const pid = insertProject(db);
+  resolveModel(db, pid);
+  chooseTask(db, pid);
+  insertExamples(db, pid, 20, { split: "train" });
+  insertExamples(db, pid, 3, { split: "eval" });
+  checkHardware(db, pid);
+  return pid;
+}

@@ -1,5 +1,5 @@
 /** A test app with a fake trainer and a project ready to train, and helpers to read its runs. */
-import { checkHardware, chooseTask, insertExamples, insertProject, resolveModel } from "./builders.ts";
+import { insertReadyProject } from "./builders.ts";
 import { FAKE_TRAINER, makeTestApp, type TestApp } from "./test-app.ts";
 
 export function trainingHarness() {
@@ -8,13 +8,7 @@ export function trainingHarness() {
     /** A project with a model, a task, 20 train and 3 eval examples and a hardware check; `env` drives the fake trainer. */
     setup(env: Record<string, string> = {}, graceMs = 2000) {
       h.t = makeTestApp({ trainer: { command: FAKE_TRAINER, env, graceMs } });
-      const pid = insertProject(h.t.db);
-      resolveModel(h.t.db, pid);
-      chooseTask(h.t.db, pid);
-      insertExamples(h.t.db, pid, 20, { split: "train" });
-      insertExamples(h.t.db, pid, 3, { split: "eval" });
-      checkHardware(h.t.db, pid);
-      return pid;
+      return insertReadyProject(h.t.db);
     },
     start: (pid: string, body: unknown = { num_epochs: 1 }) => h.t.json("POST", `/api/projects/${pid}/train/start`, body),
     events: (runId: string) => h.t.db.$client.query("select seq, event from run_metrics where run_id = ? order by seq").all(runId) as { seq: number; event: string }[],
@@ -30,4 +24,13 @@ export async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_0
     if (Date.now() > end) throw new Error("timed out");
     await Bun.sleep(10);
   }
+}
+
+/** A ready project whose first run (fake trainer, one epoch) succeeded. */
+export async function insertTrainedProject(t: TestApp): Promise<string> {
+  const pid = insertReadyProject(t.db);
+  const res = await t.json("POST", `/api/projects/${pid}/train/start`, { num_epochs: 1 });
+  if (res.status !== 202) throw new Error(`train/start answered ${res.status}`);
+  await t.queue.runUntilEmpty();
+  return pid;
 }
