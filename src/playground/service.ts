@@ -134,12 +134,6 @@ export function createPlaygroundService(deps: {
 }) {
   const workers = new Map<string, Worker>();
 
-  function latestRun(projectId: string) {
-    deps.projects.get(projectId);
-    const run = deps.training.runs(projectId).find((r) => r.status === "success");
-    if (!run) throw new AppError(409, "no_trained_run", "No training run finished successfully yet: train the model first.");
-    return run;
-  }
 
   function gpuBusy(): boolean {
     return deps.db.select({ id: jobs.id }).from(jobs).where(and(inArray(jobs.type, GPU_JOBS), eq(jobs.status, "running"))).all().length > 0;
@@ -161,7 +155,7 @@ export function createPlaygroundService(deps: {
   }
 
   async function* local(projectId: string, input: PlaygroundInput): AsyncGenerator<PlayEvent> {
-    const run = latestRun(projectId);
+    const run = deps.training.latestSuccess(projectId);
     if (gpuBusy()) throw new AppError(409, "gpu_busy", "Training is using the GPU right now: the playground's local models are back when it ends (Ollama models still answer).");
     const w = worker(projectId, run.outputDir);
     try {
@@ -207,7 +201,7 @@ export function createPlaygroundService(deps: {
         if (!deps.ollamaHost) throw new AppError(409, "ollama_not_configured", "No Ollama is configured: set OLLAMA_HOST.");
         return;
       }
-      latestRun(projectId);
+      deps.training.latestSuccess(projectId);
       if (gpuBusy()) throw new AppError(409, "gpu_busy", "Training is using the GPU right now: the playground's local models are back when it ends (Ollama models still answer).");
     },
     stream(projectId: string, input: PlaygroundInput): AsyncGenerator<PlayEvent> {

@@ -78,12 +78,6 @@ const payloadSchema = publishInputSchema.extend({ runId: z.string(), projectId: 
 export function createPublishService(deps: Deps) {
   const folder = (outputDir: string) => join(outputDir, "ollama");
 
-  function latestSuccess(projectId: string) {
-    deps.projects.get(projectId);
-    const run = deps.training.runs(projectId).find((r) => r.status === "success");
-    if (!run) throw new AppError(409, "no_trained_run", "No training run finished successfully yet: train the model first.");
-    return run;
-  }
 
   async function trainer(ctx: JobContext<unknown>, projectId: string, args: string[], from: number, to: number) {
     const result = await runTrainer({
@@ -224,7 +218,7 @@ export function createPublishService(deps: Deps) {
 
   return {
     start(projectId: string, input: PublishInput) {
-      const run = latestSuccess(projectId);
+      const run = deps.training.latestSuccess(projectId);
       if (!deps.ollamaHost) throw new AppError(409, "ollama_not_configured", "No Ollama is configured: set OLLAMA_HOST to the Ollama that should run the model.");
       return deps.queue.enqueue(PUBLISH_JOB, projectId, { ...input, runId: run.id, projectId });
     },

@@ -45,7 +45,7 @@ export function createHardwareService(deps: {
    * Peak memory is set by the longest batch (length-grouped batches put it first): the
    * longest example as the trainer will cut it, from the real token counts.
    */
-  function estimate(projectId: string, config: Partial<TrainingConfig> = {}) {
+  function estimate(projectId: string, config: Partial<TrainingConfig> & { gradient_checkpointing?: boolean } = {}) {
     const project = deps.projects.get(projectId);
     const info = project.modelInfo;
     if (!info?.dims) return null;
@@ -56,7 +56,7 @@ export function createHardwareService(deps: {
     const hw = forProject(projectId);
     // The trainer replaces the logits with Liger's fused loss on CUDA for the families it knows.
     const fusedCrossEntropy = hw?.cuda_available === true && config.use_liger !== false && LIGER_FAMILIES.has(info.model_type);
-    const base = { dims: info.dims, numParameters: info.num_parameters, batchSize: config.per_device_batch_size ?? TRAINING_DEFAULTS.per_device_batch_size, seqLen, loraR: config.lora_r ?? TRAINING_DEFAULTS.lora_r, gradientCheckpointing: true, fusedCrossEntropy };
+    const base = { dims: info.dims, numParameters: info.num_parameters, batchSize: config.per_device_batch_size ?? TRAINING_DEFAULTS.per_device_batch_size, seqLen, loraR: config.lora_r ?? TRAINING_DEFAULTS.lora_r, gradientCheckpointing: config.gradient_checkpointing ?? true, fusedCrossEntropy };
     return { seq_len: seqLen, p95_tokens: p95, lora: estimateVram({ ...base, mode: "lora" }), qlora: estimateVram({ ...base, mode: "qlora" }), params: info.num_parameters };
   }
 
@@ -164,15 +164,7 @@ export function createHardwareService(deps: {
 
   /** The estimator's allocator peak at these settings (what a probe's measurement is compared with). */
   function estimateAllocated(projectId: string, config: TrainingConfig & { method: "lora" | "qlora"; gradient_checkpointing?: boolean }): number | null {
-    const est = estimate(projectId, config);
-    if (!est) return null;
-    const project = deps.projects.get(projectId);
-    const info = project.modelInfo!;
-    return estimateVram({
-      dims: info.dims!, numParameters: info.num_parameters, mode: config.method, batchSize: config.per_device_batch_size, seqLen: est.seq_len,
-      loraR: config.lora_r, gradientCheckpointing: config.gradient_checkpointing ?? true,
-      fusedCrossEntropy: forProject(projectId)?.cuda_available === true && config.use_liger !== false && LIGER_FAMILIES.has(info.model_type),
-    }).allocated_gb;
+    return estimate(projectId, config)?.[config.method].allocated_gb ?? null;
   }
 
   return {

@@ -141,6 +141,13 @@ export function createTrainingService(deps: {
 
     /** The values an API client's left-out fields take: the family preset's and the data's. */
     presetDefaults: (projectId: string) => deps.readiness.formDefaults(projectId),
+    /** The project's latest successful run; 409 `no_trained_run` when there is none. */
+    latestSuccess(projectId: string): TrainingRunRow {
+      deps.projects.get(projectId);
+      const run = store.runs(projectId).find((r) => r.status === "success");
+      if (!run) throw new AppError(409, "no_trained_run", "No training run finished successfully yet: train the model first.");
+      return run;
+    },
     /** The settings of the project's last Train form or run (API-only fields included). */
     savedConfig: (projectId: string): Partial<TrainingConfig> => deps.projects.get(projectId).config.training ?? {},
 
