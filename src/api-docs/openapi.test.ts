@@ -12,7 +12,7 @@ type Doc = { openapi: string; paths: Record<string, Record<string, { responses: 
 function servedApiRoutes(): string[] {
   const served = servedRoutes(t.app)
     .filter((r) => r.path.startsWith("/api/"))
-    .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, "{$1}")}`);
+    .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)(\{[^}]*\})?/g, "{$1}")}`);
   // The document's own routes describe the rest; they are not part of it.
   return served.filter((r) => r !== "get /api/openapi.json" && r !== "get /api/docs").sort();
 }

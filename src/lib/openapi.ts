@@ -49,7 +49,8 @@ const ERROR_TEXT: Partial<Record<number, string>> = {
 const COMMON_ERRORS: ErrorStatus[] = [401, 403, 421];
 
 const toJsonSchema = (schema: z.ZodType, io: "input" | "output") => z.toJSONSchema(schema, { target: "draft-2020-12", io, unrepresentable: "any" });
-const openApiPath = (path: string) => `/api${path}`.replace(/:(\w+)/g, "{$1}");
+/** Hono's `:name` and `:name{regex}` as OpenAPI's `{name}`. */
+export const openApiPath = (path: string) => `/api${path}`.replace(/:(\w+)(\{[^}]*\})?/g, "{$1}");
 
 function operation(op: ApiOperation, tag: string) {
   const pathParams = [...op.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1]!, in: "path", required: true, schema: { type: "string" } }));
@@ -74,7 +75,7 @@ function operation(op: ApiOperation, tag: string) {
     tags: [tag],
     summary: op.summary,
     ...(op.description ? { description: op.description } : {}),
-    operationId: `${op.method}${op.path.replace(/[:/{}-]+(\w)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ""))}`,
+    operationId: `${op.method}${op.path.replace(/(:\w+)\{[^}]*\}/g, "$1").replace(/[:/{}-]+(\w)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ""))}`,
     ...(pathParams.length + query.length ? { parameters: [...pathParams, ...query] } : {}),
     ...(body ? { requestBody: body } : {}),
     responses: {

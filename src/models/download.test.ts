@@ -4,12 +4,14 @@
  * continues the file, a checksum mismatch, a gated repo without a token, a disk too
  * small, a local folder, and the cache shared between projects.
  */
-import { afterAll, afterEach, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { projects } from "../db/schema.ts";
-import { startFakeHub, type FakeRepo } from "../../tests/fakes/fake-hub.ts";
+import { fixtureRepo, startFakeHub, type FakeRepo } from "../../tests/fakes/fake-hub.ts";
+import { createHubClient } from "./hub-client.ts";
 import { checkHardware, chooseTask, insertExamples, insertProject, modelInfoFor } from "../../tests/helpers/builders.ts";
 import { FAKE_TRAINER, makeTestApp, type TestApp } from "../../tests/helpers/test-app.ts";
 import { waitFor } from "../../tests/helpers/training-harness.ts";
@@ -25,7 +27,7 @@ let repoSeq = 0;
 function repo(extra: Partial<FakeRepo> = {}): FakeRepo {
   const r: FakeRepo = {
     id: `org/weights-${++repoSeq}`,
-    sha: `${String(repoSeq).padStart(4, "0")}c0ffee0000000000000000000000000000000`,
+    sha: `${String(repoSeq).padStart(4, "0")}c0ffee${"0".repeat(30)}`,
     files: {
       "config.json": JSON.stringify({ model_type: "llama", architectures: ["LlamaForCausalLM"] }),
       "tokenizer_config.json": "{}",
@@ -182,3 +184,124 @@ test("train/start fetches missing weights first, in the run's progress, then tra
   expect(text).toContain(`hub offline=1 cache=${join(t.dataDir, "models", "hub")}`);
   expect((await (await t.request(`/api/projects/${pid}/model/weights`)).json()).state).toBe("complete");
 }, 30_000);
+
+describe("a hostile Hub mirror", () => {
+  const failedWith = async (r: FakeRepo) => {
+    const pid = projectOn(r.id);
+    const id = await startDownload(pid);
+    t.queue.start();
+    await waitFor(async () => ["failed", "success"].includes((await job(id)).status), 20_000);
+    return job(id);
+  };
+
+  test("a revision sha with ../ segments writes nothing outside the cache, and is refused with a sentence", async () => {
+    app();
+    const outside = mkdtempSync(join(tmpdir(), "ftf-outside-"));
+    const r = repo({ sha: `../../../../../../../../../..${outside}` });
+    const j = await failedWith(r);
+    expect(j.status).toBe("failed");
+    expect(j.error_message).toContain("which is not a commit id (40 hexadecimal characters)");
+    expect(j.error_message).not.toContain(t.dataDir);
+    expect(readdirSync(outside)).toEqual([]);
+    expect(hub.requests.some((q) => q.path.startsWith(`/${r.id}/resolve/`))).toBe(false);
+    const cache = (await (await t.request("/api/models/cache")).json()) as { models: { repo_id: string; commit: string }[] };
+    expect(cache.models.some((m) => m.commit.includes(".."))).toBe(false);
+    rmSync(outside, { recursive: true });
+  }, 30_000);
+
+  test.each([
+    ["a NUL byte", "a\u0000b.safetensors"],
+    ["backslash segments", "..\\..\\x.safetensors"],
+    ["a ../ segment", "../x.safetensors"],
+    ["an absolute path", "/tmp/x.safetensors"],
+    ["a newline", "model\n.safetensors"],
+  ])("a sibling name with %s is refused with the name and no server path", async (_what, name) => {
+    app();
+    const r = repo();
+    r.files[name] = random(1024, 9);
+    const j = await failedWith(r);
+    expect(j.status).toBe("failed");
+    expect(j.error_message).toContain(`named ${JSON.stringify(name)}, which is not a plain file name`);
+    expect(j.error_message).not.toContain(t.dataDir);
+    // One refusal, no retries, and nothing fetched.
+    expect(hub.requests.filter((q) => q.path.startsWith(`/api/models/${r.id}/revision/`)).length).toBe(1);
+    expect(hub.requests.some((q) => q.path.startsWith(`/${r.id}/resolve/`))).toBe(false);
+    expect(existsSync(join(t.dataDir, "models", "hub", `models--${r.id.replace("/", "--")}`))).toBe(false);
+  }, 30_000);
+
+  test("a body longer than its declared size is cut at that size, fetched once more, then refused with both numbers", async () => {
+    app();
+    const r = repo({ listedSizes: { "model-00002-of-00002.safetensors": 1000 }, endless: ["model-00002-of-00002.safetensors"] });
+    const j = await failedWith(r);
+    expect(j.status).toBe("failed");
+    expect(j.error_message).toContain("model-00002-of-00002.safetensors of");
+    expect(j.error_message).toContain("more than the 1000 B (1000 bytes) the listing declares; stopped at 1000 B");
+    expect(hub.requests.filter((q) => q.path.startsWith(`/${r.id}/resolve/`) && q.path.endsWith("/model-00002-of-00002.safetensors")).length).toBe(2);
+    // The client stopped pulling: two fetches, a few slices of read-ahead each, never megabytes on disk.
+    expect(hub.endlessSent.get("model-00002-of-00002.safetensors")!).toBeLessThan(8 * 1024 * 1024);
+    expect(existsSync(join(snapshot(r), "model-00002-of-00002.safetensors.incomplete"))).toBe(false);
+    // What was already whole is kept for the next try.
+    expect(existsSync(join(snapshot(r), "model-00001-of-00002.safetensors"))).toBe(true);
+  }, 30_000);
+
+  test("a declared size of 0 is a cap of 0 bytes, not any length", async () => {
+    app();
+    const r = repo({ listedSizes: { "model-00002-of-00002.safetensors": 0 }, endless: ["model-00002-of-00002.safetensors"] });
+    const j = await failedWith(r);
+    expect(j.status).toBe("failed");
+    expect(j.error_message).toContain("more than the 0 B (0 bytes) the listing declares");
+  }, 30_000);
+
+  test("a needed file listed without a size is refused before any byte", async () => {
+    app();
+    const r = repo({ unsized: ["model-00001-of-00002.safetensors"] });
+    const j = await failedWith(r);
+    expect(j.status).toBe("failed");
+    expect(j.error_message).toContain(`lists "model-00001-of-00002.safetensors" of ${r.id} without a size`);
+    expect(hub.requests.some((q) => q.path.startsWith(`/${r.id}/resolve/`))).toBe(false);
+  }, 30_000);
+
+  test("repo id segments are encoded in Hub URLs", async () => {
+    const seen: string[] = [];
+    const client = createHubClient({
+      endpoint: "http://hub.invalid",
+      timeoutMs: 1000,
+      fetch: (async (url: string) => {
+        seen.push(url);
+        return new Response("{}", { status: 200 });
+      }) as unknown as typeof fetch,
+    });
+    await client.file("org/name", "a b#c.json");
+    await client.download("org/name", "0".repeat(40), "x?y.safetensors", 0, new AbortController().signal);
+    expect(seen).toEqual(["http://hub.invalid/org/name/resolve/main/a%20b%23c.json", `http://hub.invalid/org/name/resolve/${"0".repeat(40)}/x%3Fy.safetensors`]);
+  });
+});
+
+describe("one naming rule for the model cache", () => {
+  test("resolving models/x leaves no phantom x in the cache list", async () => {
+    const id = "models/x";
+    hub.add(fixtureRepo("meta-llama__Llama-3.1-8B-Instruct", { id }));
+    app();
+    const pid = insertProject(t.db);
+    const res = await t.json("POST", `/api/projects/${pid}/model/resolve`, { model_id: id });
+    expect(res.status).toBe(200);
+    expect(((await (await t.request("/api/models/cache")).json()) as { models: unknown[] }).models).toEqual([]);
+  });
+
+  test("a one-part model id is downloaded to models--name and removed through the API", async () => {
+    app();
+    const r = repo({ id: `gpt${++repoSeq}` });
+    const pid = projectOn(r.id);
+    const id = await startDownload(pid);
+    t.queue.start();
+    await waitFor(async () => (await job(id)).status === "success", 20_000);
+    expect(existsSync(join(t.dataDir, "models", "hub", `models--${r.id}`, "snapshots", r.sha!))).toBe(true);
+    const cache = (await (await t.request("/api/models/cache")).json()) as { models: { repo_id: string }[] };
+    expect(cache.models.map((m) => m.repo_id)).toContain(r.id);
+    expect((await t.request(`/api/projects/${pid}`, { method: "DELETE" })).status).toBeLessThan(300);
+    const removed = await t.request(`/api/models/cache/${r.id}`, { method: "DELETE" });
+    expect(removed.status).toBe(200);
+    expect(await removed.json()).toEqual({ removed: r.id });
+    expect(existsSync(join(t.dataDir, "models", "hub", `models--${r.id}`))).toBe(false);
+  }, 30_000);
+});

@@ -6,10 +6,10 @@
  * bytes, speed and ETA. Written in the Hub cache layout (weights.ts).
  */
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, statfsSync, writeFileSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve, sep } from "node:path";
 import { AppError } from "../lib/errors.ts";
 import { formatBytes } from "../lib/format.ts";
-import type { HubClient, HubFile } from "./hub-client.ts";
+import { quoteName, type HubClient, type HubFile } from "./hub-client.ts";
 import { MANIFEST, neededFiles, PARTIAL_SUFFIX, type WeightsManifest, type WeightsStore } from "./weights.ts";
 
 /** Free space kept beyond the download: 1 GiB plus 2%, so training has room for checkpoints. */
@@ -26,6 +26,16 @@ const freeBytesOf = (dir: string) => {
 
 const sizeOf = (path: string) => (existsSync(path) ? statSync(path).size : 0);
 
+/** A listed file whose size is known: the download never writes past it. */
+type SizedFile = HubFile & { size: number };
+
+/** `dir/name`, refused unless it resolves inside `dir` (the listing was checked; this is the last word). */
+function fileIn(dir: string, name: string): string {
+  const path = resolve(dir, name);
+  if (!path.startsWith(resolve(dir) + sep)) throw new AppError(502, "hub_bad_file_name", `The Hub listed a file named ${quoteName(name)}, which would be written outside the model's folder. Nothing was written.`);
+  return path;
+}
+
 async function sha256Of(path: string, hasher: Bun.CryptoHasher): Promise<void> {
   for await (const chunk of createReadStream(path)) hasher.update(chunk as Buffer);
 }
@@ -35,8 +45,8 @@ export function createDownloader(deps: DownloadDeps) {
   const freeBytes = deps.freeBytes ?? freeBytesOf;
 
   /** One file to its final name: resumes a partial file, checks the sha256, renames. */
-  async function fetchFile(repoId: string, commit: string, file: HubFile, dir: string, signal: AbortSignal, onBytes: (n: number) => void): Promise<void> {
-    const final = join(dir, file.name);
+  async function fetchFile(repoId: string, commit: string, file: SizedFile, dir: string, signal: AbortSignal, onBytes: (n: number) => void): Promise<void> {
+    const final = fileIn(dir, file.name);
     const partial = final + PARTIAL_SUFFIX;
     for (let attempt = 1; ; attempt++) {
       let offset = sizeOf(partial);
@@ -46,6 +56,7 @@ export function createDownloader(deps: DownloadDeps) {
       }
       const hasher = new Bun.CryptoHasher("sha256");
       const res = offset < file.size || file.size === 0 ? await deps.hub.download(repoId, commit, file.name, offset, signal) : null;
+      let overran = false;
       if (res && res.status === 200 && offset > 0) {
         // The server ignored the range: start the file over.
         onBytes(-offset);
@@ -59,9 +70,17 @@ export function createDownloader(deps: DownloadDeps) {
         if (res && res.status !== 416) {
           for await (const chunk of res.body!) {
             if (signal.aborted) throw signal.reason;
-            writeSync(out, chunk);
-            if (file.sha256) hasher.update(chunk);
-            onBytes(chunk.byteLength);
+            // Never past the declared size: an endless body must not fill the disk.
+            const room = file.size - offset;
+            const part = chunk.byteLength > room ? chunk.subarray(0, room) : chunk;
+            writeSync(out, part);
+            if (file.sha256) hasher.update(part);
+            onBytes(part.byteLength);
+            offset += part.byteLength;
+            if (part !== chunk) {
+              overran = true;
+              break; // leaving the loop cancels the body
+            }
           }
         }
       } finally {
@@ -69,13 +88,17 @@ export function createDownloader(deps: DownloadDeps) {
       }
       const got = sizeOf(partial);
       const digest = file.sha256 ? hasher.digest("hex") : null;
-      if (got === file.size && (!file.sha256 || digest === file.sha256)) {
+      if (!overran && got === file.size && (!file.sha256 || digest === file.sha256)) {
         renameSync(partial, final);
         return;
       }
       rmSync(partial, { force: true });
       onBytes(-got);
-      const what = got !== file.size ? `${formatBytes(got)} instead of ${formatBytes(file.size)}` : `sha256 ${digest!.slice(0, 12)}… instead of ${file.sha256!.slice(0, 12)}…`;
+      const what = overran
+        ? `more than the ${formatBytes(file.size)} (${file.size} bytes) the listing declares; stopped at ${formatBytes(got)}`
+        : got !== file.size
+          ? `${formatBytes(got)} instead of ${formatBytes(file.size)}`
+          : `sha256 ${digest!.slice(0, 12)}… instead of ${file.sha256!.slice(0, 12)}…`;
       if (attempt >= 2) {
         throw new AppError(502, "download_corrupt", `${file.name} of ${repoId} arrived damaged twice (${what}). The Hub or a proxy between is serving a different file; try again later or use another HF_ENDPOINT.`);
       }
@@ -87,13 +110,18 @@ export function createDownloader(deps: DownloadDeps) {
     async plan(repoId: string, revision = "main") {
       const { commit, files } = await deps.hub.files(repoId, revision);
       const needed = neededFiles(files);
+      const unsized = needed.find((f) => f.size === null);
+      if (unsized) {
+        throw new AppError(502, "hub_file_unsized", `The Hub lists ${quoteName(unsized.name)} of ${repoId} without a size, so its download could not be capped. Nothing was downloaded: check HF_ENDPOINT.`);
+      }
+      const sized = needed as SizedFile[];
       if (!needed.some((f) => /\.(safetensors|bin)$/.test(f.name))) {
         throw new AppError(422, "no_weights", `${repoId} has no safetensors or PyTorch weights at its top level: it cannot be trained here.`);
       }
       const dir = deps.weights.snapshotDir(repoId, commit);
-      const present = needed.reduce((n, f) => n + (existsSync(join(dir, f.name)) ? f.size : Math.min(f.size, sizeOf(join(dir, f.name + PARTIAL_SUFFIX)))), 0);
-      const total = needed.reduce((n, f) => n + f.size, 0);
-      return { commit, files: needed, total, present, dir };
+      const present = sized.reduce((n, f) => n + (existsSync(fileIn(dir, f.name)) ? f.size : Math.min(f.size, sizeOf(fileIn(dir, f.name) + PARTIAL_SUFFIX))), 0);
+      const total = sized.reduce((n, f) => n + f.size, 0);
+      return { commit, files: sized, total, present, dir };
     },
 
     /** Fetches every needed file; `progress` is told bytes, speed and the current file. */
@@ -122,7 +150,7 @@ export function createDownloader(deps: DownloadDeps) {
         opts.progress({ done, total: plan.total, bytesPerSecond: (done - startBytes) / seconds, file: current });
       };
       for (const file of plan.files) {
-        if (existsSync(join(plan.dir, file.name))) continue;
+        if (existsSync(fileIn(plan.dir, file.name))) continue;
         current = file.name;
         report(true);
         await fetchFile(repoId, plan.commit, file, plan.dir, opts.signal, (n) => {
@@ -134,7 +162,7 @@ export function createDownloader(deps: DownloadDeps) {
       writeFileSync(join(plan.dir, MANIFEST), JSON.stringify(manifest, null, 2));
       const refs = join(deps.weights.repoDir(repoId), "refs");
       mkdirSync(refs, { recursive: true });
-      writeFileSync(join(refs, opts.revision ?? "main"), plan.commit);
+      writeFileSync(fileIn(refs, opts.revision ?? "main"), plan.commit);
       current = "";
       report(true);
       return manifest;

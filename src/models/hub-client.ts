@@ -11,6 +11,28 @@ const hubRevisionSchema = z.object({
   siblings: z.array(z.object({ rfilename: z.string().min(1), size: z.number().int().nonnegative().optional(), lfs: z.object({ sha256: z.string(), size: z.number().int().nonnegative() }).optional() })),
 });
 
+/** A commit id as the Hub writes it: the only revision string that may name a folder on disk. */
+export const COMMIT_ID = /^[0-9a-f]{40}$/;
+
+/**
+ * A file name as a mirror could list it, shown in a message: quoted as JSON (so a NUL
+ * or a newline is visible and cannot break the sentence) and cut short.
+ */
+export const quoteName = (name: string) => JSON.stringify(name.length > 120 ? `${name.slice(0, 120)}…` : name);
+
+/**
+ * A repo file name that is a plain relative path: no NUL or control characters, no
+ * backslash (a Windows separator a mirror could smuggle), no absolute path, no `.` or
+ * `..` segment. The Hub itself never lists anything else.
+ */
+export function isPlainRepoPath(name: string): boolean {
+  if (/[\u0000-\u001f\u007f\\]/.test(name) || name.startsWith("/")) return false;
+  return name.split("/").every((part) => part !== "" && part !== "." && part !== "..");
+}
+
+/** Each segment of a repo id, revision or file path encoded for a URL path. */
+const urlPath = (path: string) => path.split("/").map(encodeURIComponent).join("/");
+
 export type HubDeps = { endpoint: string; token?: string; timeoutMs: number; fetch?: typeof fetch };
 
 export type HubModelInfo = {
@@ -22,15 +44,18 @@ export type HubModelInfo = {
   sha: string | null;
 };
 
-/** A file of a repo at a revision, as the Hub lists it (`?blobs=true`): LFS files carry their sha256. */
-export type HubFile = { name: string; size: number; sha256: string | null };
+/**
+ * A file of a repo at a revision, as the Hub lists it (`?blobs=true`): LFS files carry
+ * their sha256; `size` is null when the listing gave none (such a file cannot be capped).
+ */
+export type HubFile = { name: string; size: number | null; sha256: string | null };
 
 export type HubClient = ReturnType<typeof createHubClient>;
 
 export function createHubClient(deps: HubDeps) {
   const base = deps.endpoint.replace(/\/+$/, "");
   const doFetch = deps.fetch ?? fetch;
-  const pageUrl = (repoId: string) => `${base}/${repoId}`;
+  const pageUrl = (repoId: string) => `${base}/${urlPath(repoId)}`;
 
   /**
    * A GET with the Hub's error answers mapped to AppErrors. The timeout covers the
@@ -88,7 +113,7 @@ export function createHubClient(deps: HubDeps) {
     pageUrl,
 
     async modelInfo(repoId: string): Promise<HubModelInfo> {
-      const res = await get(`${base}/api/models/${repoId}`, repoId);
+      const res = await get(`${base}/api/models/${urlPath(repoId)}`, repoId);
       if (!res.ok) throw new AppError(502, "hub_error", `The Hub answered ${res.status} for ${repoId}.`);
       const body = (await res.json().catch(() => null)) as Record<string, unknown> | null;
       if (!body) throw new AppError(502, "hub_error", `The Hub's answer for ${repoId} was not JSON.`);
@@ -105,16 +130,26 @@ export function createHubClient(deps: HubDeps) {
       };
     },
 
-    /** The repo's files at a revision, with sizes and LFS checksums, and the commit it resolved to. */
+    /**
+     * The repo's files at a revision, with sizes and LFS checksums, and the commit it
+     * resolved to. The commit names a folder on disk and each file name a file in it, so
+     * a listing whose commit is not a 40-hex id, or that names a file by anything but a
+     * plain relative path, is refused whole: a mirror does not choose where files go.
+     */
     async files(repoId: string, revision: string): Promise<{ commit: string; files: HubFile[] }> {
-      const res = await get(`${base}/api/models/${repoId}/revision/${encodeURIComponent(revision)}?blobs=true`, repoId);
+      const res = await get(`${base}/api/models/${urlPath(repoId)}/revision/${encodeURIComponent(revision)}?blobs=true`, repoId);
       if (!res.ok) throw new AppError(502, "hub_error", `The Hub answered ${res.status} for the files of ${repoId}.`);
       const parsed = hubRevisionSchema.safeParse(await res.json().catch(() => null));
       if (!parsed.success) throw new AppError(502, "hub_error", `The Hub's file list for ${repoId} is not in the expected shape.`);
-      return {
-        commit: parsed.data.sha,
-        files: parsed.data.siblings.map((f) => ({ name: f.rfilename, size: f.lfs?.size ?? f.size ?? 0, sha256: f.lfs?.sha256 ?? null })),
-      };
+      const { sha, siblings } = parsed.data;
+      if (!COMMIT_ID.test(sha)) {
+        throw new AppError(502, "hub_bad_revision", `The Hub at ${base} answered ${quoteName(sha)} as the commit of ${repoId}, which is not a commit id (40 hexadecimal characters). Nothing was downloaded: check HF_ENDPOINT.`);
+      }
+      const hostile = siblings.find((f) => !isPlainRepoPath(f.rfilename));
+      if (hostile) {
+        throw new AppError(502, "hub_bad_file_name", `The Hub at ${base} lists a file of ${repoId} named ${quoteName(hostile.rfilename)}, which is not a plain file name. Nothing was downloaded: check HF_ENDPOINT.`);
+      }
+      return { commit: sha, files: siblings.map((f) => ({ name: f.rfilename, size: f.lfs?.size ?? f.size ?? null, sha256: f.lfs?.sha256 ?? null })) };
     },
 
     /**
@@ -122,8 +157,7 @@ export function createHubClient(deps: HubDeps) {
      * 206 when the Hub honours the range, 200 when it sends the whole file again.
      */
     async download(repoId: string, commit: string, filename: string, offset: number, signal: AbortSignal): Promise<Response> {
-      const path = filename.split("/").map(encodeURIComponent).join("/");
-      const res = await get(`${base}/${repoId}/resolve/${commit}/${path}`, repoId, { headers: offset > 0 ? { Range: `bytes=${offset}-` } : {}, signal });
+      const res = await get(`${base}/${urlPath(repoId)}/resolve/${encodeURIComponent(commit)}/${urlPath(filename)}`, repoId, { headers: offset > 0 ? { Range: `bytes=${offset}-` } : {}, signal });
       if (res.status === 404) throw new AppError(404, "hub_file_missing", `${filename} is listed in ${repoId} but the Hub has no such file at ${commit.slice(0, 12)}.`);
       if (res.status === 416) return res;
       if (!res.ok || !res.body) throw new AppError(502, "hub_error", `The Hub answered ${res.status} for ${filename} of ${repoId}.`);
@@ -132,7 +166,7 @@ export function createHubClient(deps: HubDeps) {
 
     /** A file of the repo's main revision, or null when the repo has no such file. */
     async file(repoId: string, filename: string): Promise<string | null> {
-      const res = await get(`${base}/${repoId}/resolve/main/${filename}`, repoId);
+      const res = await get(`${base}/${urlPath(repoId)}/resolve/main/${urlPath(filename)}`, repoId);
       if (res.status === 404) return null;
       if (!res.ok) throw new AppError(502, "hub_error", `The Hub answered ${res.status} for ${filename} of ${repoId}.`);
       return await res.text();

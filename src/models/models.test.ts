@@ -66,7 +66,7 @@ describe("resolving a Hub model", () => {
     expect(project.model_info.num_parameters).toBe(8_030_261_248);
     // The token went to the Hub as a bearer token; config and chat template are cached.
     expect(hub.requests.some((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
-    const cache = join(t.dataDir, "models/hub/meta-llama--Llama-3.1-8B-Instruct");
+    const cache = join(t.dataDir, "models/files/models--meta-llama--Llama-3.1-8B-Instruct");
     expect(existsSync(join(cache, "config.json"))).toBe(true);
     expect(existsSync(join(cache, "tokenizer_config.json"))).toBe(true);
   });

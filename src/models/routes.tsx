@@ -15,15 +15,16 @@ const publicInfo = ({ files_dir: _files, ...info }: ModelInfo) => info;
 
 const consentInput = z.object({ model_id: z.string().min(1).max(500) }).strict();
 
-const repoIdInput = z.object({ repo_id: z.string().trim().min(1, "repo_id is required.").max(200).refine(isValidRepoId, "repo_id must be a Hub id (organisation/name).") });
+const repoIdInput = z.object({ repo_id: z.string().trim().min(1, "repo_id is required.").max(200).refine(isValidRepoId, "repo_id must be a Hub id (organisation/name, or a one-part name such as gpt2).") });
 
 export function modelApiRoutes(models: ModelService, weights: WeightsService) {
   return new Hono<AppEnv>()
     .post("/projects/:id/model/download", (c) => c.json(weights.start(c.req.param("id")), 202))
     .get("/projects/:id/model/weights", (c) => c.json(weights.state(c.req.param("id"))))
     .get("/models/cache", (c) => c.json({ models: weights.cached() }))
-    .delete("/models/cache/:org/:name", (c) => {
-      const { repo_id } = parseWith(repoIdInput, { repo_id: `${c.req.param("org")}/${c.req.param("name")}` });
+    // Any Hub id, one part ("gpt2") or two ("org/name"): the rest of the path is the id.
+    .delete("/models/cache/:repo{.+}", (c) => {
+      const { repo_id } = parseWith(repoIdInput, { repo_id: decodeURIComponent(c.req.param("repo")) });
       weights.remove(repo_id);
       return c.json({ removed: repo_id });
     })
@@ -80,7 +81,7 @@ export const MODELS_API: ApiTag = {
     { method: "post", path: "/projects/:id/model/download", summary: "Download the base model's weights (Hub models) into the shared cache, resumable", response: { status: 202, description: "`{ job_id }` (the running download of this model when there is one)" }, errors: [404, 409] },
     { method: "get", path: "/projects/:id/model/weights", summary: "Whether the base model's weights are here: local, none, partial, downloading, complete", response: { status: 200, description: "`{ state, bytes?, commit?, job_id? }`" }, errors: [404, 409] },
     { method: "get", path: "/models/cache", summary: "Models in the cache, their size on disk and the projects using each", response: { status: 200, description: "`{ models: [{ repo_id, commit, bytes, complete, used_by }] }`" }, errors: [] },
-    { method: "delete", path: "/models/cache/:org/:name", summary: "Remove a cached model that no project uses", response: { status: 200, description: "`{ removed }`" }, errors: [404, 409, 422] },
+    { method: "delete", path: "/models/cache/:repo{.+}", summary: "Remove a cached model that no project uses", response: { status: 200, description: "`{ removed }`" }, errors: [404, 409, 422] },
     { method: "post", path: "/projects/:id/model/remote-code", summary: "Allow the resolved model's own code to run (trust_remote_code)", body: consentInput, response: { status: 200, description: "The consent" }, errors: [400, 404, 409, 415, 422] },
   ],
 };

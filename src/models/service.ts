@@ -14,6 +14,7 @@ import type { HubClient } from "./hub-client.ts";
 import { countSafetensorsParams } from "./safetensors.ts";
 import { isValidRepoId, type ModelInfo } from "./schemas.ts";
 import { estimateVram } from "./vram.ts";
+import { hubFolderName } from "./weights.ts";
 
 /** Model types transformers implements itself: an auto_map in their config is not needed. */
 const NATIVE_MODEL_TYPES = new Set([
@@ -53,7 +54,8 @@ export function createModelService(deps: { hub: HubClient; dataDir: string; proj
     if (configText === null) {
       throw new AppError(422, "missing_config", `${repoId} has no config.json: it is not a transformers model.`);
     }
-    const filesDir = join(deps.dataDir, "models", "hub", repoId.replace("/", "--"));
+    // Beside the weights cache, not in it: a folder there would read as a cached model.
+    const filesDir = join(deps.dataDir, "models", "files", hubFolderName(repoId));
     await mkdir(filesDir, { recursive: true });
     await writeFile(join(filesDir, "config.json"), configText);
     const extras = await Promise.all(HUB_FILES.map((f) => deps.hub.file(repoId, f)));

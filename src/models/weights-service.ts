@@ -20,6 +20,18 @@ export type WeightsState =
   | { state: "downloading"; job_id: string }
   | { state: "partial"; bytes: number };
 
+/**
+ * Why a download stopped, in words that name no server path: a file-system error's
+ * message carries the absolute path it failed on, so only its code is told.
+ */
+function whyStopped(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === "ENOSPC") return "the disk holding the data directory is full";
+  if (code === "EACCES" || code === "EPERM") return "the model cache is not writable by this server";
+  if (typeof code === "string") return `a file could not be written (${code})`;
+  return err instanceof Error && !err.message.includes("/") ? err.message : "the connection or a file failed";
+}
+
 export function createWeightsService(deps: { queue: JobQueue; projects: ProjectService; weights: WeightsStore; downloader: Downloader }) {
   const { weights } = deps;
 
@@ -40,7 +52,7 @@ export function createWeightsService(deps: { queue: JobQueue; projects: ProjectS
       if (signal.aborted) throw err;
       // A dropped connection is worth another try (the partial file stays); a refusal is not.
       if (err instanceof AppError) throw new JobError(err.message, err.code === "hub_unreachable" || err.code === "hub_timeout" || err.code === "hub_error");
-      throw new JobError(`The download stopped: ${err instanceof Error ? err.message : String(err)}. It continues where it stopped when you start it again.`, true);
+      throw new JobError(`The download stopped: ${whyStopped(err)}. It continues where it stopped when you start it again.`, true);
     }
   }
 

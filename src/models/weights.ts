@@ -13,6 +13,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { COMMIT_ID } from "./hub-client.ts";
 
 export const MANIFEST = ".finetuneflow.json";
 export const PARTIAL_SUFFIX = ".incomplete";
@@ -39,15 +40,24 @@ export function neededFiles<T extends { name: string }>(files: T[]): T[] {
   return files.filter((f) => wanted(f.name));
 }
 
+/**
+ * The one naming rule for a model's folder, the Hub cache's own: "org/name" →
+ * "models--org--name", a one-part id "gpt2" → "models--gpt2". Repo ids never hold
+ * "--" (isValidRepoId), so the rule reads back without ambiguity.
+ */
+export const hubFolderName = (repoId: string) => `models--${repoId.replaceAll("/", "--")}`;
+export const repoIdOfFolder = (folder: string) => folder.slice("models--".length).replace("--", "/");
+
 export function createWeightsStore(dataDir: string) {
   const cacheDir = join(dataDir, "models", "hub");
-  const repoDir = (repoId: string) => join(cacheDir, `models--${repoId.replaceAll("/", "--")}`);
+  const repoDir = (repoId: string) => join(cacheDir, hubFolderName(repoId));
   const snapshotDir = (repoId: string, commit: string) => join(repoDir(repoId), "snapshots", commit);
 
   function manifest(repoId: string): WeightsManifest | null {
     const ref = join(repoDir(repoId), "refs", "main");
     if (!existsSync(ref)) return null;
     const commit = readFileSync(ref, "utf8").trim();
+    if (!COMMIT_ID.test(commit)) return null; // written by no download of ours
     try {
       return weightsManifestSchema.parse(JSON.parse(readFileSync(join(snapshotDir(repoId, commit), MANIFEST), "utf8")));
     } catch {
@@ -79,7 +89,7 @@ export function createWeightsStore(dataDir: string) {
       return readdirSync(cacheDir)
         .filter((name) => name.startsWith("models--"))
         .map((name) => {
-          const repoId = name.slice("models--".length).replace("--", "/");
+          const repoId = repoIdOfFolder(name);
           const m = manifest(repoId);
           const snapshots = join(cacheDir, name, "snapshots");
           const commit = m?.commit ?? (existsSync(snapshots) ? (readdirSync(snapshots)[0] ?? "") : "");

@@ -29,9 +29,20 @@ export type FakeRepo = {
   grantedTokens?: string[];
   delayMs?: number;
   failWith?: number;
+  /** Files whose body never ends (a hostile mirror filling the disk): 64 KiB slices until cancelled. */
+  endless?: string[];
+  /** Files listed with neither `size` nor `lfs`. */
+  unsized?: string[];
 };
 
-export type FakeHub = { url: string; requests: { path: string; authorization: string | null; range: string | null }[]; add: (repo: FakeRepo) => void; stop: () => void };
+export type FakeHub = {
+  url: string;
+  requests: { path: string; authorization: string | null; range: string | null }[];
+  /** Bytes of endless bodies the client pulled, per file name. */
+  endlessSent: Map<string, number>;
+  add: (repo: FakeRepo) => void;
+  stop: () => void;
+};
 
 const DEFAULT_SHA = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678";
 const bytesOf = (content: string | Uint8Array) => (typeof content === "string" ? new TextEncoder().encode(content) : content);
@@ -70,9 +81,22 @@ export function fixtureRepo(folder: string, extra: Partial<FakeRepo> = {}): Fake
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", ...headers } });
 
+/** A body that never ends, counting what the client pulls. */
+function endlessBody(name: string, sent: Map<string, number>): ReadableStream<Uint8Array> {
+  const slice = new Uint8Array(64 * 1024).fill(0x41);
+  return new ReadableStream({
+    async pull(controller) {
+      await Bun.sleep(1);
+      sent.set(name, (sent.get(name) ?? 0) + slice.length);
+      controller.enqueue(slice);
+    },
+  });
+}
+
 export function startFakeHub(repos: FakeRepo[] = []): FakeHub {
   const registry = new Map(repos.map((r) => [r.id, r]));
   const requests: FakeHub["requests"] = [];
+  const endlessSent = new Map<string, number>();
   const server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
@@ -120,6 +144,7 @@ export function startFakeHub(repos: FakeRepo[] = []): FakeHub {
           siblings: Object.entries(repo.files).map(([rfilename, content]) => {
             const b = bytesOf(content);
             const size = repo.listedSizes?.[rfilename] ?? b.length;
+            if (repo.unsized?.includes(rfilename)) return { rfilename, blobId: sha256(b).slice(0, 40) };
             return isLfs(rfilename) ? { rfilename, size, blobId: sha256(b).slice(0, 40), lfs: { sha256: sha256(b), size, pointerSize: 134 } } : { rfilename, size, blobId: sha256(b).slice(0, 40) };
           }),
         });
@@ -132,6 +157,9 @@ export function startFakeHub(repos: FakeRepo[] = []): FakeHub {
       const content = repo.files[name];
       if (content === undefined) {
         return json({ error: "Entry not found" }, 404, { "X-Error-Code": "EntryNotFound", "X-Error-Message": "Entry not found" });
+      }
+      if (repo.endless?.includes(name)) {
+        return new Response(endlessBody(name, endlessSent), { headers: { "Content-Type": "application/octet-stream", "X-Repo-Commit": repo.sha ?? DEFAULT_SHA } });
       }
       let body = bytesOf(content);
       const etag = `"${sha256(body)}"`;
@@ -153,5 +181,5 @@ export function startFakeHub(repos: FakeRepo[] = []): FakeHub {
       return new Response(repo.throttle ? throttled(body, repo.throttle) : (body as Uint8Array<ArrayBuffer>), { status, headers });
     },
   });
-  return { url: `http://127.0.0.1:${server.port}`, requests, add: (r) => registry.set(r.id, r), stop: () => server.stop(true) };
+  return { url: `http://127.0.0.1:${server.port}`, requests, endlessSent, add: (r) => registry.set(r.id, r), stop: () => server.stop(true) };
 }
