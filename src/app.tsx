@@ -81,6 +81,8 @@ export type AppDeps = {
   clientAddress?: (req: Request) => string;
   logger: Logger;
   now?: () => number;
+  /** How a wrong token's back-off is waited out (tests pass a recorder instead of a timer). */
+  sleep?: (ms: number) => Promise<unknown>;
 };
 
 
@@ -89,7 +91,7 @@ export function createApp(deps: AppDeps) {
   const settings = createSettingsStore(deps.db);
   const clientAddress = deps.clientAddress ?? (() => "local");
   // One limiter for wrong tokens, whether typed on /login or sent as a bearer.
-  const guesses = createFailureLimiter({ now });
+  const guesses = createFailureLimiter({ now, sleep: deps.sleep });
   const sessionDays = deps.config.sessionDays ?? 30;
   const projects = createProjectService({ db: deps.db, dataDir: deps.config.dataDir, now });
   const jobs = createJobService({ db: deps.db });
@@ -147,7 +149,7 @@ export function createApp(deps: AppDeps) {
   const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, diskGuard, readiness, prepareWeights: weights.prepareRun, hardwareFor: hardware.forProject, onRunSucceeded: (projectId) => evaluation.afterTraining(projectId) });
   probe = createProbeService({ queue: deps.queue, dataDir: deps.config.dataDir, trainer, logger: deps.logger, writeTrainerFiles: training.writeTrainerFiles, estimateAllocated: hardware.estimateAllocated, prepareWeights: weights.prepareRun });
   const probes = probe;
-  const playground = createPlaygroundService({ db: deps.db, projects, training, examples, trainer, trainerEnv: weights.trainerEnv, ollamaHost: deps.config.generation.ollamaHosts[0] ?? null, logger: deps.logger });
+  const playground = createPlaygroundService({ db: deps.db, projects, training, examples, trainer, trainerEnv: weights.trainerEnv, ollamaHost: deps.config.generation.ollamaHosts[0] ?? null, gpu: deps.queue.gpu, logger: deps.logger });
   const publish = createPublishService({ db: deps.db, queue: deps.queue, projects, training, review, dataDir: deps.config.dataDir, ollamaHost: deps.config.generation.ollamaHosts[0] ?? null, trainer, trainerEnv: weights.trainerEnv, logger: deps.logger });
   const exportsService = createExportService({ db: deps.db, queue: deps.queue, projects, training, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, trainerEnv: weights.trainerEnv });
 

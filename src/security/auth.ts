@@ -40,15 +40,10 @@ export function requireAuth(token: string | undefined, limiter: FailureLimiter, 
     if (!token || isPublicPath(c.req.path)) return next();
     const bearer = c.req.header("Authorization")?.startsWith("Bearer ");
     if (bearer) {
-      // Token guesses are limited per client like login attempts.
-      const client = clientAddress(c.req.raw);
-      const wait = limiter.waitSeconds(client);
-      if (wait > 0) throw new AppError(429, "too_many_attempts", `Too many wrong tokens from this address: wait ${wait} s and try again.`);
-      if (isAuthenticated(c, token)) {
-        limiter.succeed(client);
-        return next();
-      }
-      limiter.fail(client);
+      // Token guesses are limited per client like login attempts; the right token always passes.
+      const verdict = await limiter.attempt(clientAddress(c.req.raw), () => isAuthenticated(c, token));
+      if (verdict.ok) return next();
+      if (verdict.limited) throw new AppError(429, "too_many_attempts", `Too many wrong tokens from this address: the next wrong one waits ${verdict.waitSeconds} s.`);
     } else if (isAuthenticated(c, token)) return next();
     if (c.req.path.startsWith("/api/") || c.req.header("HX-Request") === "true") {
       throw new AppError(401, "unauthorized", "Sign in first: send `Authorization: Bearer <FTF_AUTH_TOKEN>`, or log in at /login.");

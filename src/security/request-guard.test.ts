@@ -26,7 +26,40 @@ describe("DNS rebinding: only our own names", () => {
     expect((await res.json()).detail).toContain("FTF_ALLOWED_HOSTS");
   });
 
-  test.each(["localhost:8000", "127.0.0.1:8000", "[::1]:8000", "127.0.0.1"])("Host %s is served", async (host) => {
+  // Names that DNS can point at 127.0.0.1 (rebinding), malformed headers, and IP literals that are not loopback.
+  const HOSTILE = [
+    "127.attacker.example",
+    "127.0.0.1.nip.io",
+    "127.0.0.1.nip.io:8000",
+    "127.0.0.1.",
+    "127.0.0.1.:8000",
+    "localhost.",
+    "LOCALHOST.attacker.example",
+    "127.1.attacker.example:8000",
+    "127.0.0.1x",
+    "127.0.0.1:8000@evil.example",
+    "127.0.0.1:80:80",
+    "[::1].attacker.example",
+    "[::ffff:10.0.0.5]:8000",
+    "[fe80::1]",
+    "0x7f.0.0.1",
+    "2130706433",
+  ];
+  test.each(HOSTILE)("Host %s gets 421 for the page, its CSRF token, project creation and remote-code consent", async (host) => {
+    t = makeTestApp();
+    const page = await t.request("/", { headers: { Host: host } });
+    expect(page.status).toBe(421);
+    expect(await page.text()).not.toMatch(/name="csrf-token" content="[^"]/);
+    expect((await t.request("/api/projects", { headers: { Host: host } })).status).toBe(421);
+    const create = await t.request("/api/projects", { method: "POST", headers: { Host: host, "Content-Type": "application/json" }, body: JSON.stringify({ name: "x" }) });
+    expect(create.status).toBe(421);
+    const pid = insertProject(t.db, { name: "P" });
+    const consent = await t.request(`/api/projects/${pid}/model/remote-code`, { method: "POST", headers: { Host: host, "Content-Type": "application/json" }, body: JSON.stringify({ model_id: "org/x" }) });
+    expect(consent.status).toBe(421);
+    expect((await (await t.request("/api/projects")).json()).total).toBe(1);
+  });
+
+  test.each(["localhost:8000", "LOCALHOST", "127.0.0.1:8000", "127.0.0.2", "[::1]:8000", "[0:0:0:0:0:0:0:1]:8000", "[::ffff:127.0.0.1]", "127.0.0.1"])("Host %s is served", async (host) => {
     t = makeTestApp();
     expect((await t.request("/api/projects", { headers: { Host: host } })).status).toBe(200);
   });
@@ -90,7 +123,8 @@ describe("bodies: the type the route takes, the size it allows, never a 500", ()
   });
 
   test("malformed multipart and bodies on page routes and /login answer 400 with a sentence, never 500", async () => {
-    t = makeTestApp({ authToken: TOKEN });
+    // Each malformed login is a wrong token: its back-off is not what this test waits for.
+    t = makeTestApp({ authToken: TOKEN, sleep: async () => {} });
     const auth = { Authorization: `Bearer ${TOKEN}` };
     const pid = insertProject(t.db);
     const bodies = ["--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nb", "garbage", "--x--", "%%%&=&&=", ""];

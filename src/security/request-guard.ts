@@ -8,10 +8,9 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { isIP } from "node:net";
+import { isIP, isIPv4, isIPv6 } from "node:net";
 import { AppError } from "../lib/errors.ts";
 
-const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
 const WILDCARDS = new Set(["0.0.0.0", "::", "[::]"]);
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -20,21 +19,39 @@ export const BODY_LIMITS = { form: 64 * 1024, json: 1024 * 1024 } as const;
 
 export type HostPolicy = { host: string; allowedHosts: string[]; authToken?: string };
 
-/** "example.org:8000" → "example.org"; "[::1]:8000" → "[::1]". */
+/**
+ * "example.org:8000" → "example.org"; "[::1]:8000" → "[::1]". A header that is not a
+ * name with an optional numeric port ("127.0.0.1:80@evil.example") is kept whole, so
+ * no rule below can match it.
+ */
 function hostname(hostHeader: string): string {
   const h = hostHeader.trim().toLowerCase();
-  if (h.startsWith("[")) return h.slice(0, h.indexOf("]") + 1);
-  const colon = h.lastIndexOf(":");
-  return colon > 0 && h.indexOf(":") === colon ? h.slice(0, colon) : h;
+  const m = h.match(/^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::\d{1,5})?$/);
+  return m ? m[1]! : h;
 }
 
 /**
- * Loopback names always; the names in FTF_ALLOWED_HOSTS; with an access token also the
- * bound address, and when bound to every interface any IP literal (an IP cannot be
- * rebound; only a DNS name can).
+ * A loopback address written as an IP literal (127.0.0.0/8, ::1, ::ffff:127.x.y.z), or
+ * `localhost` exactly. A DNS name is never loopback here, whatever it starts with:
+ * `127.0.0.1.nip.io` or `127.attacker.example` can be pointed at 127.0.0.1 and then
+ * carry a foreign page's requests (DNS rebinding); an IP literal cannot be re-pointed.
+ */
+export function isLoopbackHost(name: string): boolean {
+  if (name === "localhost") return true;
+  if (isIPv4(name)) return name.startsWith("127.");
+  const bare = name.replace(/^\[(.*)\]$/, "$1");
+  if (!isIPv6(bare)) return false;
+  const canonical = new URL(`http://[${bare}]/`).hostname; // "[::1]", "[::ffff:7f00:1]"
+  return canonical === "[::1]" || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(canonical);
+}
+
+/**
+ * Loopback literals and `localhost` always; the names in FTF_ALLOWED_HOSTS; with an
+ * access token also the bound address, and when bound to every interface any IP literal
+ * (an IP cannot be rebound; only a DNS name can).
  */
 export function hostAllowed(policy: HostPolicy, name: string): boolean {
-  if (LOOPBACK_NAMES.has(name) || name.startsWith("127.")) return true;
+  if (isLoopbackHost(name)) return true;
   if (policy.allowedHosts.includes(name)) return true;
   if (!policy.authToken) return false;
   const bare = name.replace(/^\[|\]$/g, "");

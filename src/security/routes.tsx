@@ -1,6 +1,6 @@
 /**
- * Sign in and out. The limiter is asked before the body is read (and the body is a
- * few KB at most, see request-guard.ts), failures alone count, and `next` may only
+ * Sign in and out. The form is read first (it is a
+ * few KB at most, see request-guard.ts), failures alone wait, and `next` may only
  * lead to a page of this server.
  */
 import { Hono } from "hono";
@@ -13,14 +13,17 @@ import type { FailureLimiter } from "./rate-limit.ts";
 
 /**
  * A path on this server, or "/". Parsed as a browser would, against our own origin:
- * `/\evil.example`, `/<TAB>/evil.example` and `//evil.example` all leave it.
+ * `/\evil.example`, `/<TAB>/evil.example`, `//evil.example` and `/.//evil.example` all leave it.
  */
 export function safeNext(next: string | undefined): string {
   if (!next || !next.startsWith("/")) return "/";
   const base = "http://ftf.invalid";
   if (!URL.canParse(next, base)) return "/";
   const url = new URL(next, base);
-  return url.origin === base ? `${url.pathname}${url.search}${url.hash}` : "/";
+  if (url.origin !== base) return "/";
+  // `/.//evil.example` resolves to the path `//evil.example`, which a browser reads as another host.
+  if (/^\/[\/\\]/.test(url.pathname)) return "/";
+  return `${url.pathname}${url.search}${url.hash}`;
 }
 
 export function loginRoutes(opts: { token: string | undefined; limiter: FailureLimiter; clientAddress: (req: Request) => string; sessionDays: number }) {
@@ -29,15 +32,12 @@ export function loginRoutes(opts: { token: string | undefined; limiter: FailureL
     .get("/login", (c) => (token ? c.html(<LoginPage next={safeNext(c.req.query("next"))} />) : c.redirect("/", 302)))
     .post("/login", async (c) => {
       if (!token) return c.redirect("/", 303);
-      const client = opts.clientAddress(c.req.raw);
-      const wait = limiter.waitSeconds(client);
-      if (wait > 0) return c.html(<LoginPage error={`Too many wrong tokens. Wait ${wait} s and try again.`} />, 429);
       const form = await readFormFields(c);
-      if (!form.token || !safeEqual(form.token, token)) {
-        limiter.fail(client);
+      const verdict = await limiter.attempt(opts.clientAddress(c.req.raw), () => Boolean(form.token) && safeEqual(form.token!, token));
+      if (!verdict.ok) {
+        if (verdict.limited) return c.html(<LoginPage next={safeNext(form.next)} error={`That token is not the right one, and there were too many wrong ones: the next wrong one waits ${verdict.waitSeconds} s.`} />, 429);
         return c.html(<LoginPage next={safeNext(form.next)} error="That token is not the right one." />, 401);
       }
-      limiter.succeed(client);
       setCookie(c, SESSION_COOKIE, sessionValue(token), { httpOnly: true, sameSite: "Strict", path: "/", maxAge: opts.sessionDays * 24 * 3600 });
       return c.redirect(safeNext(form.next), 303);
     })

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { servedRoutes as routes } from "../../tests/helpers/routes.ts";
 import { FAKE_TRAINER, makeTestApp, type TestApp } from "../../tests/helpers/test-app.ts";
+import { waitFor } from "../../tests/helpers/training-harness.ts";
 import { csrfTokenFor } from "./csrf.ts";
+import { MAX_HELD } from "./rate-limit.ts";
 
 const TOKEN = "correct-horse-battery-staple";
 let t: TestApp;
@@ -55,30 +57,49 @@ describe("access token on the LAN", () => {
     expect(page.status).toBe(200);
   });
 
-  test("wrong tokens on /login slow the client down; successes never count; the right token gets through after the wait", async () => {
-    let clock = 1_000_000;
-    t = makeTestApp({ authToken: TOKEN, now: () => clock });
+  test("wrong tokens on /login wait out a growing back-off; the right token always gets through at once", async () => {
+    const clock = 1_000_000;
+    const held: number[] = [];
+    t = makeTestApp({ authToken: TOKEN, now: () => clock, sleep: async (ms) => held.push(ms) });
     const attempt = (token: string) => t.request("/login", { method: "POST", body: new URLSearchParams({ token }) });
     // Ten successful logins in a row: never limited.
     for (let i = 0; i < 10; i++) expect((await attempt(TOKEN)).status).toBe(303);
     const statuses: number[] = [];
     for (let i = 0; i < 7; i++) statuses.push((await attempt("guess")).status);
-    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
-    expect(statuses.at(-1)).toBe(429);
-    // Locked for now, even with the right token (no oracle for the attacker)…
-    expect((await attempt(TOKEN)).status).toBe(429);
-    // …but not locked out: once the wait is over the user signs in.
-    clock += 5 * 60_000;
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+    // The first five are answered at once; then each wrong one is held for the doubling wait.
+    expect(held).toEqual([1000, 2000]);
+    // During the back-off the right token is not held and not refused: nobody is locked out.
     expect((await attempt(TOKEN)).status).toBe(303);
+    expect(held).toEqual([1000, 2000]);
+    // …and it reset the count: the next wrong one is answered at once again.
+    expect((await attempt("guess")).status).toBe(401);
   });
 
-  test("bearer-token guesses are limited per client as login is", async () => {
-    t = makeTestApp({ authToken: TOKEN });
+  test("bearer-token guesses are limited per client as login is; the right bearer passes during the back-off", async () => {
+    const held: number[] = [];
+    t = makeTestApp({ authToken: TOKEN, sleep: async (ms) => held.push(ms) });
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) statuses.push((await t.request("/api/projects", { headers: { Authorization: `Bearer guess-${i}` } })).status);
-    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
-    expect(statuses.at(-1)).toBe(429);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+    expect(held).toEqual([1000, 2000, 4000]);
     expect((await (await t.request("/api/projects", { headers: { Authorization: "Bearer more" } })).json()).error_code).toBe("too_many_attempts");
+    expect((await t.request("/api/projects", { headers: { Authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+  });
+
+  test("parallel guesses cannot be answered at full speed: past the held ones, every attempt is refused unchecked", async () => {
+    const releases: (() => void)[] = [];
+    t = makeTestApp({ authToken: TOKEN, sleep: () => new Promise<void>((r) => releases.push(r)) });
+    const guess = (i: number) => t.request("/api/projects", { headers: { Authorization: `Bearer guess-${i}` } });
+    for (let i = 0; i < 5; i++) expect((await guess(i)).status).toBe(401);
+    const pending = Array.from({ length: MAX_HELD }, (_, i) => guess(100 + i));
+    await waitFor(() => releases.length === MAX_HELD);
+    // The client holds the most wrong attempts it may: the next, even the right token, is refused unchecked.
+    const refused = await t.request("/api/projects", { headers: { Authorization: `Bearer ${TOKEN}` } });
+    expect(refused.status).toBe(429);
+    for (const release of releases) release();
+    expect((await Promise.all(pending)).map((r) => r.status)).toEqual(Array(MAX_HELD).fill(429));
+    expect((await t.request("/api/projects", { headers: { Authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
   });
 
   test("the login body is limited to a few KB, checked while it streams, before anything else", async () => {
@@ -113,11 +134,25 @@ describe("access token on the LAN", () => {
     expect(ok.headers.getSetCookie().find((c) => c.startsWith("ftf_session="))).toContain(`Max-Age=${2 * 24 * 3600}`);
   });
 
-  test.each(["/\\evil.example/", "/\tevil.example/", "//evil.example", "/\t/evil.example", "https://evil.example", "/%09/evil.example"])("login never redirects off-site (next=%s)", async (next) => {
+  test.each([
+    "/\\evil.example/",
+    "/\tevil.example/",
+    "//evil.example",
+    "/\t/evil.example",
+    "https://evil.example",
+    "/%09/evil.example",
+    // Dot segments that collapse into a scheme-relative path once resolved.
+    "/.//evil.example/",
+    "/./\\evil.example/",
+    "/a/..//evil.example/",
+    "/%2e//evil.example/",
+    "/.///evil.example",
+  ])("login never redirects off-site (next=%s)", async (next) => {
     t = makeTestApp({ authToken: TOKEN });
     const ok = await t.request("/login", { method: "POST", body: new URLSearchParams({ token: TOKEN, next }) });
     const location = ok.headers.get("location")!;
     expect(new URL(location, "http://127.0.0.1:8000").origin).toBe("http://127.0.0.1:8000");
+    expect(location).not.toMatch(/^\/[\/\\]/);
   });
 
   test("/healthz answers without the token and reveals nothing else", async () => {

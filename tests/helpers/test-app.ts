@@ -32,6 +32,7 @@ export function makeTempDir(prefix = "ftf-test-"): string {
 export function makeTestApp(
   opts: {
     now?: () => number;
+    sleep?: (ms: number) => Promise<unknown>;
     logger?: Logger;
     hub?: Partial<Config["hub"]>;
     generation?: Partial<Config["generation"]>;
@@ -51,7 +52,7 @@ export function makeTestApp(
   const queue = createJobQueue({ db, logger, backoffMs: 1, pollMs: 20 });
   const generation = { ollamaHosts: ["http://127.0.0.1:9"], concurrency: 4, timeoutMs: 5000, groundingThreshold: 0.5, ...opts.generation };
   const trainer = { python: PYTHON, dir: TRAINER_DIR, graceMs: 2000, ...opts.trainer };
-  const app = createApp({ db, queue, config: { dataDir, hub, generation, trainer, authToken: opts.authToken, minFreeMb: opts.minFreeMb, host: opts.host, allowedHosts: opts.allowedHosts, sessionDays: opts.sessionDays }, logger, now: opts.now });
+  const app = createApp({ db, queue, config: { dataDir, hub, generation, trainer, authToken: opts.authToken, minFreeMb: opts.minFreeMb, host: opts.host, allowedHosts: opts.allowedHosts, sessionDays: opts.sessionDays }, logger, now: opts.now, sleep: opts.sleep });
   const request = (path: string, init?: RequestInit) => Promise.resolve(app.request(path, init));
   return {
     app,
