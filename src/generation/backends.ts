@@ -7,6 +7,7 @@
 import { Ollama } from "ollama";
 import { AppError } from "../lib/errors.ts";
 import { JobError } from "../jobs/queue.ts";
+import { boundedFetch } from "../lib/bounded-fetch.ts";
 
 export type GenerationConfig = {
   ollamaHosts: string[];
@@ -40,18 +41,16 @@ const unreachable = (where: string) =>
     `Ollama is not reachable at ${where}. Start it with \`ollama serve\` (or set OLLAMA_HOST to where it runs), then try again.`,
   );
 
-function timedFetch(timeoutMs: number, outer?: AbortSignal): typeof fetch {
-  return ((input: RequestInfo | URL, init?: RequestInit) => {
-    const signals = [AbortSignal.timeout(timeoutMs), ...(outer ? [outer] : []), ...(init?.signal ? [init.signal] : [])];
-    return fetch(input, { ...init, signal: AbortSignal.any(signals) });
-  }) as typeof fetch;
-}
+/** A timed fetch whose reply lines and bodies are bounded (lib/bounded-fetch.ts). */
+const timedFetch = (timeoutMs: number, outer?: AbortSignal) => boundedFetch({ timeoutMs, signal: outer });
 
 /** Maps transport and HTTP failures to what the job should do: retry, or fail with a sentence. */
 function classify(err: unknown, where: string, model: string): Error {
   const e = err as { name?: string; status_code?: number; status?: number; message?: string };
   if (e?.name === "TimeoutError") return new JobError(`The model at ${where} did not answer in time.`, true);
   if (e?.name === "AbortError") return err as Error;
+  // A reply too large to be real: not worth another try.
+  if (err instanceof AppError && err.code === "reply_too_large") return new JobError(err.message);
   const status = e?.status_code ?? e?.status;
   if (status === 404) return new JobError(`The model “${model}” is not installed at ${where}. Run \`ollama pull ${model}\`.`);
   if (status && status >= 500) return new JobError(`The model server at ${where} answered ${status}: ${e.message ?? "error"}.`, true);

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { AppError } from "../lib/errors.ts";
+import { boundedFetch } from "../lib/bounded-fetch.ts";
 
 /** sha256 of a file, read once in 1 MiB pieces. */
 export async function fileDigest(path: string): Promise<string> {
@@ -41,7 +42,7 @@ export async function cachedDigest(path: string): Promise<string> {
 export async function pushBlob(baseUrl: string, path: string, onBytes: (sent: number) => void, signal?: AbortSignal): Promise<string> {
   const digest = await cachedDigest(path);
   const url = `${baseUrl}/api/blobs/${digest}`;
-  const head = await fetch(url, { method: "HEAD", signal }).catch((err) => {
+  const head = await boundedFetch()(url, { method: "HEAD", signal }).catch((err) => {
     throw ollamaDown(baseUrl, err);
   });
   if (head.ok) {
@@ -50,7 +51,7 @@ export async function pushBlob(baseUrl: string, path: string, onBytes: (sent: nu
   }
   // Bun sends a file body from disk without passing it through JS streams: twice the rate of a
   // counted stream on loopback (bench/publish.bench.ts), so progress moves per file.
-  const res = await fetch(url, { method: "POST", body: Bun.file(path), signal }).catch((err) => {
+  const res = await boundedFetch()(url, { method: "POST", body: Bun.file(path), signal }).catch((err) => {
     if (signal?.aborted) throw err;
     throw new AppError(502, "ollama_upload_failed", `Uploading ${basename(path)} to Ollama broke off (${(err as Error).message}). Publish again: files already uploaded are kept.`);
   });
