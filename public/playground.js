@@ -59,7 +59,11 @@
           answer += e.data.text;
           text.textContent = answer;
         } else if (e.event === "done") {
-          stats.textContent = `${e.data.tokens} tokens in ${e.data.seconds.toFixed(2)} s`;
+          const notes = [`${e.data.tokens} tokens in ${e.data.seconds.toFixed(2)} s`];
+          if (e.data.ended === "length") notes.push("stopped at the token limit");
+          if (e.data.ended === "time_limit") notes.push("stopped at the time limit");
+          if (e.data.dropped_turns) notes.push(`the oldest ${e.data.dropped_turns} message${e.data.dropped_turns === 1 ? " was" : "s were"} left out to fit the model's context`);
+          stats.textContent = notes.join(" · ");
         } else if (e.event === "error") {
           throw new Error(e.data.detail);
         }

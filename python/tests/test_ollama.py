@@ -120,3 +120,73 @@ def test_the_zips_modelfile_carries_the_same_template_and_stops(trained_run):
     assert f'TEMPLATE """{template}"""' in text
     assert 'PARAMETER stop "<|end|>"' in text and stops == ["<|end|>"]
     assert result.of("complete")[0]["metrics"]["modelfile"] == "from the model's chat template"
+
+
+def _serve(trained_run):
+    import subprocess
+    import sys
+
+    from conftest import PYTHON_DIR
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "finetuneflow_trainer", "serve", "--run", str(trained_run), "--idle-seconds", "60"],
+        cwd=PYTHON_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    first = json.loads(proc.stdout.readline())
+    while first["event"] == "progress":
+        first = json.loads(proc.stdout.readline())
+    assert first["event"] == "ready"
+
+    def send(message: dict) -> None:
+        proc.stdin.write(json.dumps(message) + "\n")
+        proc.stdin.flush()
+
+    def until_done(rid: str) -> tuple[list[dict], dict]:
+        tokens = []
+        while True:
+            e = json.loads(proc.stdout.readline())
+            if e.get("id") == rid and e["event"] in ("done", "error"):
+                return tokens, e
+            if e.get("id") == rid:
+                tokens.append(e)
+
+    return proc, send, until_done
+
+
+def test_the_serve_worker_stops_a_request_on_cancel_and_on_its_time_limit_and_refuses_a_prompt_past_the_limit(trained_run):
+    """A client that goes away must not keep the worker busy: a cancel line stops the
+    reply at its next token; a request past its time limit stops by itself; a prompt
+    longer than max_prompt_tokens is refused before any prefill."""
+    proc, send, until_done = _serve(trained_run)
+    try:
+        # The tiny model rarely ends on its own: 4000 tokens would take a long while.
+        long = {"messages": [{"role": "user", "content": "Tell me everything about Peru."}], "target": "tuned", "max_new_tokens": 4000, "temperature": 1.0}
+        send({**long, "id": "c"})
+        assert json.loads(proc.stdout.readline())["event"] == "token"  # it is generating
+        send({"cancel": "c"})
+        tokens, done = until_done("c")
+        assert done["event"] == "done" and done["ended"] == "cancelled" and done["stopped"] is False
+        assert done["tokens"] < 4000
+
+        send({**long, "id": "t", "time_limit_seconds": 0.5})
+        tokens, done = until_done("t")
+        assert done["ended"] == "time_limit" and done["seconds"] < 5
+
+        # A cancel that arrives before its request starts: answered at once, nothing generated.
+        send({"cancel": "early"})
+        send({**long, "id": "early"})
+        tokens, done = until_done("early")
+        assert tokens == [] and done["ended"] == "cancelled" and done["tokens"] == 0
+
+        send({**long, "id": "p", "messages": [{"role": "user", "content": "word " * 500}], "max_prompt_tokens": 50})
+        _, refused = until_done("p")
+        assert refused["event"] == "error" and refused["error_code"] == "prompt_too_long"
+        assert "at most 50" in refused["message"]
+
+        # The worker is still whole for the next request.
+        send({"id": "ok", "messages": [{"role": "user", "content": "Capital of Peru?"}], "target": "base", "max_new_tokens": 4, "temperature": 0})
+        _, done = until_done("ok")
+        assert done["event"] == "done" and done["ended"] in ("stop", "length")
+    finally:
+        proc.kill()
+        proc.wait()

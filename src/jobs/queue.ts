@@ -17,6 +17,7 @@ import type { JobRow } from "../db/schema.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { createJobStore } from "./store.ts";
+import { createGpuLease } from "./gpu-lease.ts";
 import { createWorker, INTERRUPTED_MESSAGE, type JobDefinition } from "./worker.ts";
 
 export { JobError, type JobContext, type JobDefinition } from "./worker.ts";
@@ -39,7 +40,8 @@ export function createJobQueue(opts: QueueOptions) {
   const groupLimits = { gpu: 1, generation: 1, cpu: 2, download: 1, ...opts.groups };
   const definitions = new Map<string, JobDefinition<z.ZodType>>();
   const store = createJobStore(opts.db);
-  const worker = createWorker({ store, definitions, groupLimits, logger: opts.logger, now, leaseMs: opts.leaseMs ?? 30_000, backoffMs: opts.backoffMs ?? 2_000 });
+  const gpu = createGpuLease();
+  const worker = createWorker({ store, definitions, groupLimits, logger: opts.logger, now, leaseMs: opts.leaseMs ?? 30_000, backoffMs: opts.backoffMs ?? 2_000, gpu });
   let timer: ReturnType<typeof setInterval> | null = null;
 
   return {
@@ -48,6 +50,8 @@ export function createJobQueue(opts: QueueOptions) {
       definitions.set(type, def as unknown as JobDefinition<z.ZodType>);
     },
 
+    /** Who holds the GPU (jobs of the `gpu` group, and shares such as the playground's worker). */
+    gpu,
     get: store.get,
     latest: store.latest,
     active: store.active,

@@ -7,6 +7,7 @@ import type { JobRow } from "../db/schema.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { JobStore } from "./store.ts";
+import type { GpuLease } from "./gpu-lease.ts";
 
 export class JobError extends Error {
   constructor(
@@ -54,6 +55,7 @@ export function createWorker(opts: {
   now: () => number;
   leaseMs: number;
   backoffMs: number;
+  gpu: GpuLease;
 }) {
   const { store, definitions, now, leaseMs } = opts;
   const running = new Map<string, Running>();
@@ -121,8 +123,10 @@ export function createWorker(opts: {
     // Registered before the handler starts, so even a handler that fails synchronously
     // is removed from `running` after it was added, never before.
     running.set(job.id, entry);
+    if (group === "gpu") opts.gpu.takeForJob(job.id);
     entry.done = runHandler(job, def, controller).finally(() => {
       clearInterval(renew);
+      if (group === "gpu") opts.gpu.releaseJob(job.id);
       running.delete(job.id);
       if (!stopping) queueMicrotask(tick);
     });

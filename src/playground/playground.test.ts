@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { insertProject } from "../../tests/helpers/builders.ts";
-import { insertTrainedProject } from "../../tests/helpers/training-harness.ts";
+import { insertTrainedProject, waitFor } from "../../tests/helpers/training-harness.ts";
 import { startFakeOllama, type FakeOllama } from "../../tests/fakes/fake-ollama.ts";
 import { FAKE_TRAINER, makeTempDir, makeTestApp, type TestApp } from "../../tests/helpers/test-app.ts";
 
@@ -42,14 +43,14 @@ describe("playground", () => {
     expect(tuned.status).toBe(200);
     expect(tuned.events.filter(([e]) => e === "token").length).toBe(6);
     expect(replyOf(tuned.events)).toBe("Tuned reply to What is covered?");
-    expect(tuned.events.at(-1)).toEqual(["done", { tokens: 6, seconds: 0.01 }]);
+    expect(tuned.events.at(-1)).toEqual(["done", { tokens: 6, seconds: 0.01, ended: "stop", dropped_turns: 0 }]);
     const base = await chat(pid, ask("What is covered?", "base"));
     expect(replyOf(base.events)).toBe("Base reply to What is covered?");
     // Two requests at once wait their turn on the same worker.
     const [a, b] = await Promise.all([chat(pid, ask("one", "tuned")), chat(pid, ask("two", "base"))]);
     expect(replyOf(a.events)).toBe("Tuned reply to one");
     expect(replyOf(b.events)).toBe("Base reply to two");
-    expect(readFileSync(log, "utf8")).toBe("start\n");
+    expect(readFileSync(log, "utf8").split("\n").filter((l) => l === "start")).toEqual(["start"]);
   });
 
   test("an Ollama model streams from /api/chat", async () => {
@@ -68,13 +69,75 @@ describe("playground", () => {
     expect(r.events).toEqual([["error", { detail: "The tuned model could not be loaded: Could not load the base model.", error_code: "worker_failed" }]]);
   });
 
-  test("while training holds the GPU the local models are refused; Ollama still answers", async () => {
+  /** A job of the queue's gpu group that holds the GPU until `release` is called. */
+  function holdGpu() {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    t.queue.register("test_gpu_hold", { payload: z.object({}), group: "gpu", maxAttempts: 1, run: () => held });
+    t.queue.enqueue("test_gpu_hold", null, {});
+    t.queue.start();
+    return release;
+  }
+
+  test("while a job holds the GPU the local models are refused; Ollama still answers", async () => {
     const pid = await trained();
-    t.db.$client.run("insert into jobs (id, type, project_id, status, created_at) values ('busy', 'training', ?, 'running', 0)", [pid]);
+    const release = holdGpu();
+    await waitFor(() => t.queue.gpu.heldByJob() !== null);
     const r = await chat(pid, ask("Hi", "tuned"));
     expect(r.status).toBe(409);
     expect(r.json.error_code).toBe("gpu_busy");
     expect(replyOf((await chat(pid, ask("Hi", "ollama:llama3.1:8b"))).events)).toBe("Ollama says hello");
+    release();
+    await waitFor(() => t.queue.gpu.heldByJob() === null);
+    expect(replyOf((await chat(pid, ask("Hi", "tuned"))).events)).toBe("Tuned reply to Hi");
+  });
+
+  test("a job that needs the GPU unloads the playground's worker, even mid-reply", async () => {
+    const log = join(makeTempDir("ftf-serve-"), "serve.log");
+    const pid = await trained({ FAKE_SERVE_LOG: log, FAKE_DELAY_MS: "100" });
+    const words = Array.from({ length: 200 }, (_, i) => `w${i}`).join(" ");
+    const reply = chat(pid, ask(words, "tuned", { max_new_tokens: 2048 }));
+    await waitFor(() => t.queue.gpu.shares().length === 1 && existsSync(log) && readFileSync(log, "utf8").includes("ask"));
+    const release = holdGpu();
+    const { events } = await reply;
+    expect(events.at(-1)).toEqual(["error", { detail: "A job that needs the GPU started, so the playground's model was unloaded; it is back when that job ends.", error_code: "worker_stopped" }]);
+    expect(t.queue.gpu.shares()).toEqual([]);
+    release();
+  });
+
+  test("a client that goes away cancels the reply inside the worker", async () => {
+    const log = join(makeTempDir("ftf-serve-"), "serve.log");
+    const pid = await trained({ FAKE_SERVE_LOG: log, FAKE_DELAY_MS: "100" });
+    const words = Array.from({ length: 200 }, (_, i) => `w${i}`).join(" ");
+    const res = await t.json("POST", `/api/projects/${pid}/playground`, ask(words, "tuned", { max_new_tokens: 2048 }));
+    const reader = res.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain("event: token");
+    await reader.cancel();
+    await waitFor(() => readFileSync(log, "utf8").includes("cancel "));
+    // The worker is free at once for the next question.
+    const next = await chat(pid, ask("Next", "base"));
+    expect(replyOf(next.events)).toBe("Base reply to Next");
+  });
+
+  test("a long chat is fitted to the model's context: the oldest turns are left out and the reply says how many", async () => {
+    const log = join(makeTempDir("ftf-serve-"), "serve.log");
+    const pid = await trained({ FAKE_SERVE_LOG: log });
+    // 50 messages of 20,000 characters: within the body limits, far past an 8,192-token context.
+    const messages = Array.from({ length: 50 }, (_, i) => ({ role: i % 2 ? "assistant" : "user", content: `${i} ${"x".repeat(19_990)}` }));
+    messages.push({ role: "user", content: "And now?" });
+    const r = await chat(pid, { messages: messages.slice(-50), target: "tuned", max_new_tokens: 32, temperature: 0 });
+    expect(r.status).toBe(200);
+    const done = r.events.at(-1)!;
+    expect(done[0]).toBe("done");
+    expect(done[1]).toMatchObject({ ended: "stop" });
+    expect(done[1].dropped_turns).toBeGreaterThanOrEqual(48);
+    // The worker was handed only what fits.
+    expect(readFileSync(log, "utf8")).toContain(`ask ${50 - Number(done[1].dropped_turns)}\n`);
+    // One message alone past what the model reads: refused before anything streams.
+    const huge = await chat(pid, { messages: [{ role: "user", content: "y".repeat(20_000) }], target: "tuned", max_new_tokens: 2048 });
+    expect(huge.status).toBe(422);
+    expect(huge.json.error_code).toBe("prompt_too_long");
+    expect(huge.json.detail).toContain("shorten it");
   });
 
   test("bad bodies are refused with the field named; no trained run is a 409", async () => {

@@ -13,11 +13,14 @@ export function playgroundApiRoutes(playground: PlaygroundService) {
     .post("/projects/:id/playground", async (c) => {
       const id = c.req.param("id");
       const input = await parseJsonBody(c, playgroundInputSchema);
-      // Refusals (no run, GPU busy, no Ollama) are JSON errors; once streaming, errors are `error` events.
-      playground.precheck(id, input);
+      // Refusals (no run, GPU busy, no Ollama, too long) are JSON errors; once streaming, errors are `error` events.
+      // A client that goes away cancels the reply inside the worker, not just here.
+      const gone = new AbortController();
+      const events = playground.start(id, input, gone.signal);
       return streamSSE(c, async (stream) => {
+        stream.onAbort(() => gone.abort());
         try {
-          for await (const e of playground.stream(id, input)) {
+          for await (const e of events) {
             const { event, ...data } = e;
             await stream.writeSSE({ event, data: JSON.stringify(data) });
             if (stream.aborted) break;
@@ -48,7 +51,11 @@ export const PLAYGROUND_API: ApiTag = {
       path: "/projects/:id/playground",
       summary: "A reply from the tuned model, the base, or an Ollama model, streamed token by token",
       body: playgroundInputSchema,
-      response: { status: 200, description: "Events: token `{text}`, done `{tokens, seconds}`, error `{detail, error_code}`", contentType: "text/event-stream" },
+      response: {
+        status: 200,
+        description: "Events: token `{text}`, done `{tokens, seconds, ended, dropped_turns}` (ended: stop, length, time_limit, cancelled; dropped_turns: oldest messages left out to fit the model's context), error `{detail, error_code}`",
+        contentType: "text/event-stream",
+      },
       errors: [400, 404, 409, 415, 422],
     },
     { method: "post", path: "/projects/:id/playground/examples", summary: "Save a corrected reply as a training example (split train, provenance playground)", body: saveExampleSchema, response: { status: 201, description: "`{ example_id, split }`" }, errors: [400, 404, 415, 422] },

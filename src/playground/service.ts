@@ -12,15 +12,38 @@ import { z } from "zod";
 import type { ExampleStore } from "../datasets/example-store.ts";
 import { contentHash, exampleColumns, validateFields } from "../datasets/validate.ts";
 import type { Db } from "../db/client.ts";
-import { jobs } from "../db/schema.ts";
 import { AppError } from "../lib/errors.ts";
+import { boundedFetch } from "../lib/bounded-fetch.ts";
 import { readLines } from "../lib/lines.ts";
 import type { Logger } from "../lib/logger.ts";
 import { projectTokenCounter } from "../models/tokenizer.ts";
 import type { ProjectService } from "../projects/service.ts";
 import type { TrainerSettings } from "../training/supervisor.ts";
 import type { TrainingService } from "../training/service.ts";
-import { and, eq, inArray } from "drizzle-orm";
+import type { GpuLease } from "../jobs/gpu-lease.ts";
+import { approxTokens } from "../documents/chunker.ts";
+import type { ChatMessage } from "../models/chat-encoding.ts";
+import { projectChatTokenizer } from "../models/tokenizer.ts";
+import type { ModelInfo } from "../models/schemas.ts";
+import { fitConversation, promptBudget } from "./context.ts";
+
+/** Room between the app's count and the worker's exact one (a template's generation prompt, a BOS). */
+const PROMPT_SLACK = 64;
+
+/** The rendered prompt's tokens with the base model's chat tokenizer; a word count where there is none. */
+function promptTokenCounter(info: ModelInfo | null): (m: ChatMessage[]) => number {
+  // Words, or characters for text without spaces (a pasted blob), whichever says more.
+  const approx = (m: ChatMessage[]) => m.reduce((n, x) => n + Math.max(approxTokens(x.content), Math.ceil(x.content.length / 3)) + 8, 0);
+  const tokenizer = projectChatTokenizer(info);
+  if (!tokenizer) return approx;
+  return (m) => {
+    try {
+      return tokenizer.encode(m).ids.length;
+    } catch {
+      return approx(m);
+    }
+  };
+}
 
 const message = z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string().min(1, "A message cannot be empty.").max(20_000, "At most 20,000 characters a message.") }).strict();
 
@@ -41,15 +64,26 @@ export const saveExampleSchema = z
   })
   .strict();
 
-export type PlayEvent = { event: "token"; text: string } | { event: "done"; tokens: number; seconds: number } | { event: "error"; detail: string; error_code: string };
+/**
+ * `done`: `ended` says why the reply ended (the model stopped, the token limit, the time
+ * limit, a cancel); `dropped_turns`, how many of the oldest messages were left out to
+ * fit the model's context (local targets).
+ */
+export type PlayEvent =
+  | { event: "token"; text: string }
+  | { event: "done"; tokens: number; seconds: number; ended?: ReplyEnd; dropped_turns?: number }
+  | { event: "error"; detail: string; error_code: string };
+type ReplyEnd = "stop" | "length" | "cancelled" | "time_limit";
 
-/** Jobs that hold the GPU: the playground waits for them. */
-const GPU_JOBS = ["training", "training_probe"];
+/** How long one local reply may take before the worker stops it (its own check), and the grace before it is killed. */
+export const REPLY_TIME_LIMIT_S = 120;
+const KILL_GRACE_MS = 30_000;
+
 const workerLine = z.union([
   z.object({ event: z.literal("ready"), device: z.string() }),
   z.object({ event: z.literal("progress") }).passthrough(),
   z.object({ event: z.literal("token"), id: z.string(), text: z.string() }),
-  z.object({ event: z.literal("done"), id: z.string(), tokens: z.number(), seconds: z.number(), stopped: z.boolean() }),
+  z.object({ event: z.literal("done"), id: z.string(), tokens: z.number(), seconds: z.number(), stopped: z.boolean(), ended: z.enum(["stop", "length", "cancelled", "time_limit"]).optional() }),
   z.object({ event: z.literal("error"), id: z.string().nullable().optional(), error_code: z.string(), message: z.string(), advice: z.string().nullable().optional() }),
 ]);
 type WorkerLine = z.infer<typeof workerLine>;
@@ -85,12 +119,32 @@ class Worker {
     });
   }
 
-  /** The request's events, in order, until done or error. */
-  async *ask(request: object & { id: string }): AsyncGenerator<WorkerLine> {
+  /**
+   * The request's events, in order, until done or error. When `signal` aborts (the
+   * client went away) or the reply outlives its time limit, the worker is told to
+   * cancel it; one that still has not ended KILL_GRACE_MS later (a prefill that will
+   * not end) is killed, and the next request starts a new worker.
+   */
+  async *ask(request: object & { id: string; time_limit_seconds: number }, signal?: AbortSignal): AsyncGenerator<WorkerLine> {
     let release!: () => void;
     const previous = this.lock;
     this.lock = new Promise((r) => (release = r));
     await previous;
+    const stdin = this.proc.stdin as import("bun").FileSink;
+    const send = (line: object) => {
+      if (this.exited) return;
+      stdin.write(`${JSON.stringify(line)}\n`);
+      stdin.flush();
+    };
+    let ended = false;
+    let killTimer: ReturnType<typeof setTimeout> | null = null;
+    const cancel = () => {
+      if (ended || killTimer) return;
+      send({ cancel: request.id });
+      killTimer = setTimeout(() => this.stop(), KILL_GRACE_MS);
+    };
+    const limitTimer = setTimeout(cancel, request.time_limit_seconds * 1000 + 5_000);
+    signal?.addEventListener("abort", cancel, { once: true });
     try {
       const queue: WorkerLine[] = [];
       let wake: (() => void) | null = null;
@@ -98,25 +152,31 @@ class Worker {
         queue.push(e);
         wake?.();
       });
-      const stdin = this.proc.stdin as import("bun").FileSink;
-      stdin.write(`${JSON.stringify(request)}\n`);
-      stdin.flush();
+      send(request);
       for (;;) {
         while (queue.length) {
           const e = queue.shift()!;
+          if (e.event === "done" || e.event === "error") ended = true;
           yield e;
-          if (e.event === "done" || e.event === "error") return;
+          if (ended) return;
         }
         await new Promise<void>((r) => (wake = r));
         wake = null;
       }
     } finally {
+      // Left early (the route stopped reading): the worker must not go on for nobody.
+      if (!ended) cancel();
+      if (ended && killTimer) clearTimeout(killTimer);
+      clearTimeout(limitTimer);
+      signal?.removeEventListener("abort", cancel);
       this.listeners.delete(request.id);
       release();
     }
   }
 
-  stop() {
+  /** Stops the process; `why` is what a request still waiting on it is told. */
+  stop(why?: string) {
+    if (why) this.failure = why;
     this.proc.kill("SIGTERM");
   }
 }
@@ -129,52 +189,78 @@ export function createPlaygroundService(deps: {
   trainer: TrainerSettings;
   trainerEnv: (projectId: string) => Record<string, string>;
   ollamaHost: string | null;
+  /** The queue's GPU lease: the worker holds a share, refused while a GPU job runs and stopped when one starts. */
+  gpu: GpuLease;
   logger: Logger;
   idleSeconds?: number;
 }) {
   const workers = new Map<string, Worker>();
+  const GPU_BUSY = "A training run (or another job that needs the GPU) is using it right now: the playground's local models are back when it ends (Ollama models still answer).";
 
-
-  function gpuBusy(): boolean {
-    return deps.db.select({ id: jobs.id }).from(jobs).where(and(inArray(jobs.type, GPU_JOBS), eq(jobs.status, "running"))).all().length > 0;
-  }
+  const refuseWhileGpuBusy = () => {
+    if (deps.gpu.heldByJob()) throw new AppError(409, "gpu_busy", GPU_BUSY);
+  };
 
   function worker(projectId: string, runDir: string): Worker {
     const existing = workers.get(runDir);
     if (existing && !existing.exited) return existing;
+    let w: Worker | null = null;
+    const release = deps.gpu.share(`playground ${runDir}`, () => w?.stop("A job that needs the GPU started, so the playground's model was unloaded; it is back when that job ends."));
+    if (!release) throw new AppError(409, "gpu_busy", GPU_BUSY);
     const proc = Bun.spawn([...deps.trainer.command, "serve", "--run", runDir, "--idle-seconds", String(deps.idleSeconds ?? 600)], {
       cwd: deps.trainer.cwd,
-      env: { ...process.env, PYTHONUNBUFFERED: "1", ...deps.trainer.env, ...deps.trainerEnv(projectId) },
+      env: { ...process.env, PYTHONUNBUFFERED: "1", FTF_SUPERVISOR_PID: String(process.pid), ...deps.trainer.env, ...deps.trainerEnv(projectId) },
       stdin: "pipe",
       stdout: "pipe",
       stderr: "ignore",
     });
-    const w = new Worker(proc, () => workers.get(runDir) === w && workers.delete(runDir));
+    w = new Worker(proc, () => {
+      release();
+      if (workers.get(runDir) === w) workers.delete(runDir);
+    });
     workers.set(runDir, w);
     return w;
   }
 
-  async function* local(projectId: string, input: PlaygroundInput): AsyncGenerator<PlayEvent> {
+  /** A local request made ready before streaming: the run, and the conversation fitted to the model's context. */
+  function prepareLocal(projectId: string, input: PlaygroundInput) {
     const run = deps.training.latestSuccess(projectId);
-    if (gpuBusy()) throw new AppError(409, "gpu_busy", "Training is using the GPU right now: the playground's local models are back when it ends (Ollama models still answer).");
-    const w = worker(projectId, run.outputDir);
+    refuseWhileGpuBusy();
+    const info = deps.projects.get(projectId).modelInfo;
+    const maxNew = input.max_new_tokens ?? 256;
+    const budget = promptBudget(info?.dims?.contextLength ?? null, maxNew);
+    return { runDir: run.outputDir, maxNew, budget, fitted: fitConversation(input.messages, budget, promptTokenCounter(info)) };
+  }
+
+  async function* local(projectId: string, input: PlaygroundInput, prepared: ReturnType<typeof prepareLocal>, signal?: AbortSignal): AsyncGenerator<PlayEvent> {
+    const { fitted, maxNew } = prepared;
+    const w = worker(projectId, prepared.runDir);
     try {
       await w.ready;
     } catch (err) {
       yield { event: "error", detail: `The tuned model could not be loaded: ${(err as Error).message}`, error_code: "worker_failed" };
       return;
     }
-    const request = { id: crypto.randomUUID(), messages: input.messages, target: input.target, max_new_tokens: input.max_new_tokens ?? 256, temperature: input.temperature ?? 0.7 };
-    for await (const e of w.ask(request)) {
+    const request = {
+      id: crypto.randomUUID(),
+      messages: fitted.messages,
+      target: input.target,
+      max_new_tokens: maxNew,
+      temperature: input.temperature ?? 0.7,
+      time_limit_seconds: REPLY_TIME_LIMIT_S,
+      // The worker's own check, with its exact tokenizer: the fit above may have counted approximately.
+      max_prompt_tokens: prepared.budget + PROMPT_SLACK,
+    };
+    for await (const e of w.ask(request, signal)) {
       if (e.event === "token") yield { event: "token", text: e.text };
-      else if (e.event === "done") yield { event: "done", tokens: e.tokens, seconds: e.seconds };
+      else if (e.event === "done") yield { event: "done", tokens: e.tokens, seconds: e.seconds, ended: e.ended ?? (e.stopped ? "stop" : "length"), dropped_turns: fitted.dropped };
       else if (e.event === "error") yield { event: "error", detail: e.message, error_code: e.error_code };
     }
   }
 
-  async function* ollama(input: PlaygroundInput): AsyncGenerator<PlayEvent> {
+  async function* ollama(input: PlaygroundInput, signal?: AbortSignal): AsyncGenerator<PlayEvent> {
     if (!deps.ollamaHost) throw new AppError(409, "ollama_not_configured", "No Ollama is configured: set OLLAMA_HOST.");
-    const client = new Ollama({ host: deps.ollamaHost });
+    const client = new Ollama({ host: deps.ollamaHost, fetch: boundedFetch({ signal, timeoutMs: REPLY_TIME_LIMIT_S * 1000 }) });
     const started = performance.now();
     let tokens = 0;
     try {
@@ -194,18 +280,18 @@ export function createPlaygroundService(deps: {
   }
 
   return {
-    /** Checks what can be refused before streaming starts (the route answers those as JSON errors). */
-    precheck(projectId: string, input: PlaygroundInput) {
+    /**
+     * Everything that can be refused before streaming starts (the route answers those as
+     * JSON errors: no run, GPU busy, a message too long for the model), then the reply's
+     * events; `signal` aborts when the client goes away (the worker is told to cancel).
+     */
+    start(projectId: string, input: PlaygroundInput, signal?: AbortSignal): AsyncGenerator<PlayEvent> {
       if (input.target.startsWith("ollama:")) {
         deps.projects.get(projectId);
         if (!deps.ollamaHost) throw new AppError(409, "ollama_not_configured", "No Ollama is configured: set OLLAMA_HOST.");
-        return;
+        return ollama(input, signal);
       }
-      deps.training.latestSuccess(projectId);
-      if (gpuBusy()) throw new AppError(409, "gpu_busy", "Training is using the GPU right now: the playground's local models are back when it ends (Ollama models still answer).");
-    },
-    stream(projectId: string, input: PlaygroundInput): AsyncGenerator<PlayEvent> {
-      return input.target.startsWith("ollama:") ? ollama(input) : local(projectId, input);
+      return local(projectId, input, prepareLocal(projectId, input), signal);
     },
     /** A corrected reply as a training example (split train, provenance "playground"). */
     saveExample(projectId: string, body: z.infer<typeof saveExampleSchema>) {

@@ -20,6 +20,7 @@ import type { ReviewService } from "../datasets/review-service.ts";
 import { JobError, type JobContext, type JobQueue } from "../jobs/queue.ts";
 import { projectDir } from "../lib/data-dir.ts";
 import { AppError } from "../lib/errors.ts";
+import { boundedFetch } from "../lib/bounded-fetch.ts";
 import type { Logger } from "../lib/logger.ts";
 import { readLines } from "../lib/lines.ts";
 import type { ProjectService } from "../projects/service.ts";
@@ -125,7 +126,7 @@ export function createPublishService(deps: Deps) {
 
   /** POST /api/create, streamed: each status line becomes the job's message. */
   async function create(ctx: JobContext<unknown>, base: string, body: Record<string, unknown>) {
-    const res = await fetch(`${base}/api/create`, { method: "POST", body: JSON.stringify({ ...body, stream: true }), signal: ctx.signal }).catch((err) => {
+    const res = await boundedFetch()(`${base}/api/create`, { method: "POST", body: JSON.stringify({ ...body, stream: true }), signal: ctx.signal }).catch((err) => {
       throw ollamaDown(base, err);
     });
     if (!res.ok || !res.body) throw new JobError(`Ollama could not create the model: ${await errorText(res)}`);
@@ -143,7 +144,7 @@ export function createPublishService(deps: Deps) {
     const runRow = deps.training.getRun(p.runId);
     if (!runRow) return { skipped: "run deleted" };
     const host = deps.ollamaHost!;
-    const client = new Ollama({ host });
+    const client = new Ollama({ host, fetch: boundedFetch() });
     const dir = folder(runRow.outputDir);
     mkdirSync(dir, { recursive: true });
 
@@ -211,7 +212,10 @@ export function createPublishService(deps: Deps) {
       const path = join(projectDir(deps.dataDir, runRow.projectId), a.relativePath);
       if (existsSync(path)) writeFileSync(path, withSection(readFileSync(path, "utf8"), section));
     }
-    return { model: p.name, lane, ok: verdicts.every((v) => v.ok) };
+    const passed = verdicts.filter((v) => v.ok).length;
+    // The job's last word is the result, not the last file uploaded.
+    ctx.progress(100, `Published as ${p.name} (${lane === "adapter" ? `adapter over ${found.base}` : `merged, ${quantize}`}): ${passed} of ${verdicts.length} parity checks pass.`);
+    return { model: p.name, lane, ok: passed === verdicts.length };
   }
 
   deps.queue.register(PUBLISH_JOB, { payload: payloadSchema, group: "gpu", maxAttempts: 1, onRestart: "fail", run });

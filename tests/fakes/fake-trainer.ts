@@ -113,14 +113,44 @@ if (command === "serve") {
   }
   out({ event: "progress", progress_pct: 5, message: "loading the model" });
   out({ event: "ready", device: "cpu" });
-  for await (const line of console) {
-    const req = JSON.parse(line) as { id: string; target: string; messages: { content: string }[]; max_new_tokens: number };
+  // Like the real worker: SIGTERM ends it; stdin is read while a reply streams, so a
+  // cancel stops the reply at its next word; FAKE_SERVE_LOG records requests and cancels.
+  process.on("SIGTERM", () => process.exit(143));
+  type Req = { id: string; target: string; messages: { content: string }[]; max_new_tokens: number; time_limit_seconds?: number };
+  const pending: Req[] = [];
+  const cancelled = new Set<string>();
+  let wake = null as (() => void) | null;
+  let closed = false;
+  void (async () => {
+    for await (const line of console) {
+      const msg = JSON.parse(line) as Req | { cancel: string };
+      if ("cancel" in msg) {
+        cancelled.add(msg.cancel);
+        if (process.env.FAKE_SERVE_LOG) appendFileSync(process.env.FAKE_SERVE_LOG, `cancel ${msg.cancel}\n`);
+      } else pending.push(msg);
+      wake?.();
+    }
+    closed = true;
+    wake?.();
+  })();
+  for (;;) {
+    while (!pending.length && !closed) await new Promise<void>((r) => (wake = r));
+    const req = pending.shift();
+    if (!req) break;
+    if (process.env.FAKE_SERVE_LOG) appendFileSync(process.env.FAKE_SERVE_LOG, `ask ${req.messages.length}\n`);
     const words = `${req.target === "base" ? "Base" : "Tuned"} reply to ${req.messages.at(-1)!.content}`.split(" ").slice(0, req.max_new_tokens);
+    const started = Date.now();
+    let ended = "stop";
+    let sent = 0;
     for (const [i, w] of words.entries()) {
+      if (cancelled.has(req.id)) ended = "cancelled";
+      else if (Date.now() - started > (req.time_limit_seconds ?? 600) * 1000) ended = "time_limit";
+      if (ended !== "stop") break;
       out({ event: "token", id: req.id, text: i ? ` ${w}` : w });
+      sent++;
       await Bun.sleep(delay);
     }
-    out({ event: "done", id: req.id, tokens: words.length, seconds: 0.01, stopped: true });
+    out({ event: "done", id: req.id, tokens: sent, seconds: 0.01, stopped: ended === "stop", ended });
   }
   process.exit(0);
 }
