@@ -9,7 +9,7 @@ import os
 import sys
 import traceback
 
-from . import events, ranks
+from . import events, ranks, watchdog
 from .errors import TrainerError
 
 EXIT_OK, EXIT_ERROR, EXIT_CANCELLED, EXIT_OOM = 0, 2, 3, 4
@@ -139,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     events.use_protocol_stream(protocol)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
+    watchdog.watch_supervisor_from_env()
     try:
         return dispatch(args)
     except TrainerError as e:

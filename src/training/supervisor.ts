@@ -47,7 +47,8 @@ function spawn(opts: RunOptions) {
     // rank, and a stop must reach all of them, not only the launcher.
     detached: true,
     cwd: opts.trainer.cwd,
-    env: { ...process.env, PYTHONUNBUFFERED: "1", ...opts.trainer.env },
+    // The trainer watches this pid and stops within seconds once the server is gone (watchdog.py).
+    env: { ...process.env, PYTHONUNBUFFERED: "1", FTF_SUPERVISOR_PID: String(process.pid), ...opts.trainer.env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
