@@ -28,7 +28,7 @@ async function trained(publish: OllamaModelOptions = {}, env: Record<string, str
 }
 const publishTo = (pid: string, body: unknown) => t.json("POST", `/api/projects/${pid}/export/ollama`, body);
 const record = async (pid: string) => (await t.request(`/api/projects/${pid}/export/ollama`)).json();
-const lastJob = (pid: string) => t.db.$client.query("select status, error_message as error from jobs where project_id = ? and type = 'ollama_publish' order by created_at desc limit 1").get(pid) as { status: string; error: string | null };
+const lastJob = (pid: string) => t.db.$client.query("select status, error_message as error, progress_message as message from jobs where project_id = ? and type = 'ollama_publish' order by created_at desc limit 1").get(pid) as { status: string; error: string | null; message: string | null };
 
 describe("Run in Ollama", () => {
   test("merged lane: weights uploaded as blobs, created with the model's template and stops, quantized, listed, and every parity check passes", async () => {
@@ -37,6 +37,8 @@ describe("Run in Ollama", () => {
     expect(res.status).toBe(202);
     await t.queue.runUntilEmpty();
     expect(lastJob(pid).status).toBe("success");
+    // The job ends on its result, not on the last file it uploaded.
+    expect(lastJob(pid).message).toBe("Published as ftf-manual (merged, q4_K_M): 4 of 4 parity checks pass.");
     const made = ollama!.created.get("ftf-manual")!;
     expect(Object.keys(made.files!).sort()).toEqual(["config.json", "model.safetensors", "tokenizer.json"]);
     expect(Object.values(made.files!).every((d) => ollama!.blobs.has(d))).toBe(true);
