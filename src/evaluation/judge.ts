@@ -41,6 +41,9 @@ export function judgePrompt(q: JudgeQuestion, tunedFirst: boolean): string {
   ].join("\n");
 }
 
+/** Two verdicts with a sentence of reason each: far less than this. */
+const JUDGE_REPLY_TOKENS = 384;
+
 /** Grades one question's two answers; never throws for the judge's failures (unjudged instead). */
 export async function judge(
   backend: Backend,
@@ -55,7 +58,9 @@ export async function judge(
     attempts++;
     let raw: string;
     try {
-      raw = await backend.chat({ model, prompt, schema: judgeJsonSchema, numCtx: opts.numCtx ?? 8192, signal: opts.signal, temperature: 0 });
+      const reply = await backend.chat({ model, prompt, schema: judgeJsonSchema, numCtx: opts.numCtx ?? 8192, maxTokens: JUDGE_REPLY_TOKENS, signal: opts.signal, temperature: 0 });
+      if (reply.truncated) continue; // a verdict that ran on is no verdict
+      raw = reply.content;
     } catch (err) {
       if (opts.signal?.aborted) throw opts.signal.reason;
       continue;

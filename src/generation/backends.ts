@@ -23,15 +23,24 @@ export type ChatRequest = {
   prompt: string;
   schema: Record<string, unknown>;
   numCtx: number;
+  /**
+   * The most tokens the reply may take (Ollama's num_predict, OpenAI's max_tokens),
+   * from what the schema asks for: a small model that rambles inside a JSON string
+   * would otherwise run until the context is full, minutes per request on a CPU.
+   */
+  maxTokens: number;
   signal?: AbortSignal;
   /** 0.7 (varied examples) unless set: a judge asks for 0. */
   temperature?: number;
 };
 
+/** A reply, and whether it stopped at `maxTokens` instead of ending by itself (its JSON is then cut off). */
+export type ChatReply = { content: string; truncated: boolean };
+
 export interface Backend {
   label: string;
   listModels(): Promise<string[]>;
-  chat(req: ChatRequest): Promise<string>;
+  chat(req: ChatRequest): Promise<ChatReply>;
 }
 
 const unreachable = (where: string) =>
@@ -77,9 +86,9 @@ function ollamaBackend(host: string, timeoutMs: number): Backend {
           stream: false,
           format: req.schema,
           messages: [...(req.system ? [{ role: "system", content: req.system }] : []), { role: "user", content: req.prompt }],
-          options: { num_ctx: req.numCtx, temperature: req.temperature ?? 0.7 },
+          options: { num_ctx: req.numCtx, num_predict: req.maxTokens, temperature: req.temperature ?? 0.7 },
         });
-        return res.message.content;
+        return { content: res.message.content, truncated: res.done_reason === "length" };
       } catch (err) {
         throw classify(err, host, req.model);
       }
@@ -110,6 +119,7 @@ function openaiBackend(base: string, apiKey: string | undefined, timeoutMs: numb
           body: JSON.stringify({
             model: req.model,
             temperature: req.temperature ?? 0.7,
+            max_tokens: req.maxTokens,
             messages: [...(req.system ? [{ role: "system", content: req.system }] : []), { role: "user", content: req.prompt }],
             response_format: { type: "json_schema", json_schema: { name: "examples", schema: req.schema, strict: true } },
           }),
@@ -122,8 +132,9 @@ function openaiBackend(base: string, apiKey: string | undefined, timeoutMs: numb
         const message = typeof body.error === "string" ? body.error : body.error?.message;
         throw classify({ status: res.status, message }, url, req.model);
       }
-      const body = (await res.json()) as { choices?: { message?: { content?: string } }[] };
-      return body.choices?.[0]?.message?.content ?? "";
+      const body = (await res.json()) as { choices?: { message?: { content?: string }; finish_reason?: string }[] };
+      const choice = body.choices?.[0];
+      return { content: choice?.message?.content ?? "", truncated: choice?.finish_reason === "length" };
     },
   };
 }

@@ -130,6 +130,20 @@ describe("preview and full generation against Ollama's API", () => {
     expect(JSON.parse(result.result).filtered["the model's answer is not valid JSON"]).toBe(1);
   });
 
+  test("each request is bounded by what its schema asks for; an answer that runs on is cut there and counted as its own reason", async () => {
+    // A small model rambling inside a JSON string: the server stops it at num_predict.
+    const ramble = `{"examples": [{"instruction": "Tell", "input": "", "output": "${"and then ".repeat(5000)}`;
+    const ollama = fake({ responder: scripted((n) => (n <= 2 ? { content: ramble } : null)) });
+    const pid = await setup({ hosts: [ollama.url], concurrency: 1 });
+    const j = await run(pid, "preview");
+    expect(j.status).toBe("success");
+    expect(rows(pid)).toHaveLength(10);
+    // Every request carried a bound sized to its examples (3 a request: 64 + 3 × 480 tokens).
+    expect(ollama.calls.every((c) => c.maxTokens === 64 + c.count * 480)).toBe(true);
+    const result = t.db.$client.query("select result from jobs where id = ?").get(j.id) as { result: string };
+    expect(JSON.parse(result.result).filtered["the model's answer was cut off at its length limit (it ran on)"]).toBe(1);
+  });
+
   test("refusals and ungrounded answers are stored as invalid with their reason; duplicates are removed and counted", async () => {
     const ollama = fake({
       responder: scripted((n) => {

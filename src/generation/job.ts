@@ -21,7 +21,7 @@ import { AdaptiveLimit } from "./limiter.ts";
 import { evalSplit, planQuotas } from "./plan.ts";
 import { PROMPTS, renderPrompt } from "./prompts.ts";
 import { groundingScore, NearDuplicateIndex, refusalReason } from "./quality.ts";
-import { exampleJsonSchema, parseExamples } from "./repair.ts";
+import { CUT_OFF, exampleJsonSchema, parseExamples, replyTokenBudget } from "./repair.ts";
 import { generationResultSchema, type GenerationPayload, type GenerationResult } from "./job-schemas.ts";
 
 const PER_REQUEST = 3;
@@ -199,9 +199,10 @@ class GenerationState {
     for (let attempt = 0; attempt <= PARSE_RETRIES; attempt++) {
       this.requests++;
       let raw: string;
+      let truncated = false;
       const sent = performance.now();
       try {
-        raw = await backend.chat({ model: payload.model, prompt, schema: exampleJsonSchema(this.task, count), numCtx, signal });
+        ({ content: raw, truncated } = await backend.chat({ model: payload.model, prompt, schema: exampleJsonSchema(this.task, count), numCtx, maxTokens: replyTokenBudget(this.task, count), signal }));
         limit.observe({ ms: performance.now() - sent, ok: true });
         this.consecutiveTransportErrors = 0;
       } catch (err) {
@@ -213,7 +214,7 @@ class GenerationState {
         await Bun.sleep(Math.min(2000, 100 * 2 ** attempt));
         continue;
       }
-      const parsed = parseExamples(raw, this.task, chunk.text, this.qaContext);
+      const parsed = truncated ? CUT_OFF : parseExamples(raw, this.task, chunk.text, this.qaContext);
       if (typeof parsed !== "string") return parsed;
       if (attempt === PARSE_RETRIES) this.filtered[parsed] = (this.filtered[parsed] ?? 0) + 1;
     }

@@ -41,6 +41,17 @@ export function extractJson(raw: string): unknown {
 }
 
 /** The examples in a model's answer, or the reason none could be read. Closed-book Q&A leaves the passage out of the input. */
+/**
+ * Tokens a reply of `count` examples may take: a generous answer per example and the
+ * JSON around them. Past it the model is rambling, and the request is stopped there.
+ */
+export function replyTokenBudget(task: "instruction" | "qa", count: number): number {
+  return 64 + count * (task === "qa" ? 320 : 480);
+}
+
+/** The rejection reason of a reply cut off at its token budget (its JSON cannot be whole). */
+export const CUT_OFF = "the model's answer was cut off at its length limit (it ran on)";
+
 export function parseExamples(raw: string, task: "instruction" | "qa", chunkText: string, qaContext: QaContext = "with_context"): ExampleFields[] | string {
   const value = extractJson(raw);
   if (value === undefined) return "the model's answer is not valid JSON";

@@ -50,7 +50,7 @@ const bounded = () => expect(hostile.pulled()).toBeLessThan(4 * MAX_REPLY_LINE_B
 describe("a reply line with no end", () => {
   test("generation through Ollama fails with a sentence, not retried", async () => {
     const [backend] = createBackends({ ollamaHosts: [hostile.url], timeoutMs: 30_000, concurrency: 1 });
-    const err = await backend!.chat({ model: "m", prompt: "p", schema: {}, numCtx: 2048 }).catch((e: Error & { retryable?: boolean }) => e);
+    const err = await backend!.chat({ model: "m", prompt: "p", schema: {}, numCtx: 2048, maxTokens: 64 }).catch((e: Error & { retryable?: boolean }) => e);
     expect((err as Error).message).toContain("sent a reply line longer than 8.0 MB");
     expect((err as { retryable?: boolean }).retryable).toBe(false);
     bounded();
@@ -58,7 +58,7 @@ describe("a reply line with no end", () => {
 
   test("generation through an OpenAI-compatible server fails the same way", async () => {
     const [backend] = createBackends({ ollamaHosts: [], openaiBaseUrl: `${hostile.url}/v1`, timeoutMs: 30_000, concurrency: 1 });
-    const err = await backend!.chat({ model: "m", prompt: "p", schema: {}, numCtx: 2048 }).catch((e: Error) => e);
+    const err = await backend!.chat({ model: "m", prompt: "p", schema: {}, numCtx: 2048, maxTokens: 64 }).catch((e: Error) => e);
     expect((err as Error).message).toContain("sent a reply line longer than 8.0 MB");
     bounded();
   });
