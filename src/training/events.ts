@@ -82,6 +82,8 @@ export const probeMetricsSchema = z.object({
 export type ProbeMetrics = z.infer<typeof probeMetricsSchema>;
 /** What `tiny` built (tests and benchmarks): the model folder. */
 export const tinyModelMetricsSchema = z.object({ model_dir: z.string() });
+/** What `from-gguf` wrote: a model folder from a GGUF file. */
+export const ggufImportMetricsSchema = z.object({ model_dir: z.string(), architecture: z.string(), parameters: count, chat_template: z.boolean() });
 /** What `encode` wrote (parity checks): the training encoding of each row. */
 export const encodingMetricsSchema = z.object({ encoded_file: z.string(), examples: count, dropped: count });
 /** What `answers` wrote: base and fine-tuned answers, one JSON line per question. */
@@ -152,7 +154,7 @@ export const trainerEventSchema = z.discriminatedUnion("event", [
     event: z.literal("complete"),
     adapter_path: z.string().nullable(),
     // Each command's own measurements: train, evaluate, export, tiny, encode.
-    metrics: z.union([runMetricsSchema, probeMetricsSchema, ollamaPrepareMetricsSchema, evaluationMetricsSchema, exportMetricsSchema, tinyModelMetricsSchema, encodingMetricsSchema, answersMetricsSchema]),
+    metrics: z.union([runMetricsSchema, probeMetricsSchema, ollamaPrepareMetricsSchema, evaluationMetricsSchema, exportMetricsSchema, ggufImportMetricsSchema, tinyModelMetricsSchema, encodingMetricsSchema, answersMetricsSchema]),
   }),
   z.object({ event: z.literal("error"), error_code: z.string(), message: z.string(), advice: z.string().nullable() }),
   z.object({ event: z.literal("cancelled"), step, checkpoint_path: z.string().nullable(), adapter_path: z.string().nullable() }),

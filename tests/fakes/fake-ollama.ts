@@ -7,7 +7,12 @@
  */
 import { checkGoTemplate, renderGoTemplate } from "./go-template.ts";
 
-export type ChatCall = { model: string; prompt: string; count: number; chunk: string; format: unknown; numCtx?: number; temperature?: number };
+export type ChatCall = { model: string; prompt: string; count: number; chunk: string; format: unknown; numCtx?: number; temperature?: number; maxTokens?: number };
+
+/** Like a real server under num_predict / max_tokens: a reply past it is cut (a token taken as 4 characters). */
+const CHARS_PER_TOKEN = 4;
+const cut = (content: string, maxTokens: number | undefined) =>
+  maxTokens !== undefined && content.length > maxTokens * CHARS_PER_TOKEN ? { content: content.slice(0, maxTokens * CHARS_PER_TOKEN), reason: "length" } : { content, reason: "stop" };
 export type Reply = { content: string } | { status: number; error: string } | { drop: true };
 export type Responder = (call: ChatCall, n: number) => Reply | Promise<Reply>;
 
@@ -65,6 +70,24 @@ export const groundedResponder = (kind: "instruction" | "qa" = "instruction"): R
   return { content: JSON.stringify({ examples }) };
 };
 
+/** A deterministic unit vector per text (hashed words), as an embedding model would give. */
+function embedding(text: string): number[] {
+  const v = new Array<number>(64).fill(0);
+  for (const w of WORDS(text.toLowerCase())) {
+    const h = new Bun.CryptoHasher("sha256").update(w).digest();
+    for (let i = 0; i < 64; i++) v[i]! += (h[i % 32]! - 127.5) / 127.5;
+  }
+  const norm = Math.hypot(...v) || 1;
+  return v.map((x) => x / norm);
+}
+
+/** What Ollama says of a `format` that is not a JSON schema it can turn into a grammar, or null. */
+function invalidSchema(schema: unknown): string | null {
+  const type = (schema as { type?: unknown } | null)?.type;
+  if (type !== undefined && typeof type !== "string" && !Array.isArray(type)) return "invalid JSON schema in format";
+  return null;
+}
+
 export function startFakeOllama(opts: { models?: string[]; responder?: Responder; latencyMs?: number; capacity?: number; openai?: boolean; publish?: OllamaModelOptions } = {}): FakeOllama {
   const models = [...(opts.models ?? ["llama3.1:8b", "qwen2.5:7b"]), ...Object.keys(opts.publish?.bases ?? {})];
   const created = new Map<string, CreatedModel>();
@@ -87,6 +110,10 @@ export function startFakeOllama(opts: { models?: string[]; responder?: Responder
   };
   const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json; charset=utf-8" } });
 
+  /** Ollama names a model without a tag `name:latest`, and answers to either. */
+  const tagged = (name: string) => (name.includes(":") ? name : `${name}:latest`);
+  const installed = (name: string) => [...models, ...created.keys()].some((m) => tagged(m) === tagged(name));
+
   const server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
@@ -96,10 +123,12 @@ export function startFakeOllama(opts: { models?: string[]; responder?: Responder
       requests.push(`${req.method} ${url.pathname}`);
       const own = await publishRoutes(req, url);
       if (own) return own;
-      if (!opts.openai && url.pathname === "/api/version") return json({ version: "0.12.3" });
-      if (!opts.openai && url.pathname === "/api/tags") {
+      // Like the real server, /api and the OpenAI-compatible /v1 are served together.
+      const openai = url.pathname.startsWith("/v1/");
+      if (url.pathname === "/api/version") return json({ version: "0.17.4" });
+      if (url.pathname === "/api/tags") {
         return json({
-          models: [...models, ...created.keys()].map((name) => ({
+          models: [...models, ...created.keys()].map(tagged).map((name) => ({
             name,
             model: name,
             modified_at: "2026-10-01T12:00:00.000000000Z",
@@ -109,18 +138,28 @@ export function startFakeOllama(opts: { models?: string[]; responder?: Responder
           })),
         });
       }
-      if (opts.openai && url.pathname === "/v1/models") return json({ object: "list", data: models.map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: "local" })) });
-      const isChat = opts.openai ? url.pathname === "/v1/chat/completions" : url.pathname === "/api/chat";
-      if (!isChat) return json({ error: "404 page not found" }, 404);
+      if (url.pathname === "/v1/models") return json({ object: "list", data: [...models, ...created.keys()].map(tagged).map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: "library" })) });
+      if (url.pathname === "/api/embed") {
+        const body = (await req.json()) as { model: string; input: string | string[] };
+        if (!installed(body.model)) return json({ error: `model "${body.model}" not found, try pulling it first` }, 404);
+        const inputs = Array.isArray(body.input) ? body.input : [body.input];
+        return json({ model: body.model, embeddings: inputs.map(embedding), total_duration: 1_000_000, load_duration: 1_000, prompt_eval_count: inputs.join(" ").length });
+      }
+      const isChat = url.pathname === "/v1/chat/completions" || url.pathname === "/api/chat";
+      const isGenerate = url.pathname === "/api/generate";
+      if (!isChat && !isGenerate) return json({ error: "404 page not found" }, 404);
       const body = (await req.json()) as {
         model: string;
-        messages: { role: string; content: string }[];
+        messages?: { role: string; content: string }[];
+        prompt?: string;
+        stream?: boolean;
         format?: unknown;
         response_format?: unknown;
-        options?: { num_ctx?: number; temperature?: number };
+        options?: { num_ctx?: number; temperature?: number; num_predict?: number };
         temperature?: number;
+        max_tokens?: number;
       };
-      const prompt = body.messages.at(-1)?.content ?? "";
+      const prompt = body.messages?.at(-1)?.content ?? body.prompt ?? "";
       const call: ChatCall = {
         model: body.model,
         prompt,
@@ -129,12 +168,15 @@ export function startFakeOllama(opts: { models?: string[]; responder?: Responder
         format: body.format ?? body.response_format,
         numCtx: body.options?.num_ctx,
         temperature: body.options?.temperature ?? body.temperature,
+        maxTokens: body.options?.num_predict ?? body.max_tokens,
       };
-      if (!models.includes(body.model)) {
-        return opts.openai
-          ? json({ error: { message: `The model \`${body.model}\` does not exist.`, type: "invalid_request_error", code: "model_not_found" } }, 404)
+      if (!installed(body.model)) {
+        return openai
+          ? json({ error: { message: `model "${body.model}" not found, try pulling it first`, type: "api_error", param: null, code: null } }, 404)
           : json({ error: `model "${body.model}" not found, try pulling it first` }, 404);
       }
+      const schemaError = call.format && typeof call.format === "object" ? invalidSchema(openai ? (call.format as { json_schema?: { schema?: unknown } }).json_schema?.schema : call.format) : null;
+      if (schemaError) return json(openai ? { error: { message: schemaError, type: "invalid_request_error" } } : { error: schemaError }, 400);
       await acquire();
       try {
         const n = calls.push(call) - 1;
@@ -144,30 +186,28 @@ export function startFakeOllama(opts: { models?: string[]; responder?: Responder
           // The connection breaks mid-answer: headers sent, then the body fails.
           return new Response(new ReadableStream({ start: (c) => c.error(new Error("connection dropped")) }), { headers: { "Content-Type": "application/json" } });
         }
-        if ("status" in reply) return opts.openai ? json({ error: { message: reply.error, type: "server_error" } }, reply.status) : json({ error: reply.error }, reply.status);
-        if (opts.openai) {
+        if ("status" in reply) return openai ? json({ error: { message: reply.error, type: "server_error" } }, reply.status) : json({ error: reply.error }, reply.status);
+        const { content, reason } = cut(reply.content, call.maxTokens);
+        const evalCount = Math.max(1, Math.ceil(content.length / CHARS_PER_TOKEN));
+        if (openai) {
           return json({
             id: `chatcmpl-${n}`,
             object: "chat.completion",
             created: Math.floor(Date.now() / 1000),
             model: body.model,
-            choices: [{ index: 0, message: { role: "assistant", content: reply.content }, finish_reason: "stop" }],
-            usage: { prompt_tokens: 500, completion_tokens: 120, total_tokens: 620 },
+            choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: reason }],
+            usage: { prompt_tokens: 500, completion_tokens: evalCount, total_tokens: 500 + evalCount },
           });
         }
-        return json({
-          model: body.model,
-          created_at: new Date().toISOString(),
-          message: { role: "assistant", content: reply.content },
-          done_reason: "stop",
-          done: true,
-          total_duration: 1_200_000_000,
-          load_duration: 20_000_000,
-          prompt_eval_count: 512,
-          prompt_eval_duration: 300_000_000,
-          eval_count: 120,
-          eval_duration: 880_000_000,
-        });
+        const final = { model: body.model, created_at: new Date().toISOString(), done: true, done_reason: reason, total_duration: 1_200_000_000, load_duration: 20_000_000, prompt_eval_count: 512, prompt_eval_duration: 300_000_000, eval_count: evalCount, eval_duration: 880_000_000 };
+        const piece = (text: string) => (isGenerate ? { response: text } : { message: { role: "assistant", content: text } });
+        // Ollama streams unless told not to.
+        if (body.stream !== false) {
+          const pieces = content.match(/\S+\s*|\s+/g) ?? [];
+          const lines = [...pieces.map((p) => ({ model: body.model, created_at: final.created_at, ...piece(p), done: false })), { ...final, ...piece("") }];
+          return new Response(lines.map((l) => JSON.stringify(l)).join("\n") + "\n", { headers: { "Content-Type": "application/x-ndjson" } });
+        }
+        return json({ ...final, ...piece(content) });
       } finally {
         release();
       }
@@ -197,7 +237,7 @@ export function startFakeOllama(opts: { models?: string[]; responder?: Responder
       const missing = Object.values({ ...body.adapters, ...body.files }).find((d) => !blobs.has(d));
       if (publish.createError) lines.push({ error: publish.createError });
       else if (missing) lines.push({ error: `blob ${missing} not found` });
-      else if (body.from && !models.includes(body.from) && !created.has(body.from)) lines.push({ error: `model "${body.from}" not found, try pulling it first` });
+      else if (body.from && !installed(body.from)) lines.push({ error: `model "${body.from}" not found, try pulling it first` });
       else {
         try {
           checkGoTemplate(body.template ?? "");
@@ -216,7 +256,8 @@ export function startFakeOllama(opts: { models?: string[]; responder?: Responder
       const info = publish.bases?.[model];
       if (info) return json({ modelfile: "", parameters: "", template: "", details: { family: String(info["general.architecture"]) }, model_info: info });
       const made = created.get(model);
-      if (made) return json({ modelfile: "", parameters: made.stop.map((s) => `stop "${s}"`).join("\n"), template: made.template, details: { family: "llama" }, model_info: { "general.architecture": "llama" } });
+      if (made) return json({ modelfile: `FROM ${made.from ?? "weights"}\n`, parameters: made.stop.map((s) => `stop                           "${s}"`).join("\n"), template: made.template, details: { format: "gguf", family: "llama" }, model_info: { "general.architecture": "llama" } });
+      if (installed(model)) return json({ modelfile: "FROM weights\n", parameters: "", template: "{{ .Prompt }}", details: { format: "gguf", family: "llama" }, model_info: { "general.architecture": "llama" } });
       return json({ error: `model '${model}' not found` }, 404);
     }
     const isGenerate = url.pathname === "/api/generate";

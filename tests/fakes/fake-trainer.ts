@@ -123,6 +123,7 @@ if (command === "serve") {
   let closed = false;
   void (async () => {
     for await (const line of console) {
+      if (!line.trim()) continue;
       const msg = JSON.parse(line) as Req | { cancel: string };
       if ("cancel" in msg) {
         cancelled.add(msg.cancel);
@@ -130,9 +131,10 @@ if (command === "serve") {
       } else pending.push(msg);
       wake?.();
     }
+  })().finally(() => {
     closed = true;
     wake?.();
-  })();
+  });
   for (;;) {
     while (!pending.length && !closed) await new Promise<void>((r) => (wake = r));
     const req = pending.shift();
