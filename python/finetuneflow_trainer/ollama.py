@@ -40,10 +40,23 @@ def _go(piece: str) -> str:
     return piece
 
 
+def adds_bos(tokenizer) -> bool:
+    """Whether encoding text puts the BOS token in front (add_bos_token, or a post-processor
+    that does). Ollama adds a BOS exactly when the model's tokenizer does (its converter
+    reads the same settings, a GGUF carries them as tokenizer.ggml.add_bos_token), so only
+    then may a template's leading BOS be left to it. SmolLM2 declares `<|im_start|>` as
+    its BOS but never adds it: there the template must keep writing it."""
+    bos_id = tokenizer.bos_token_id
+    if bos_id is None:
+        return False
+    ids = tokenizer("a", add_special_tokens=True)["input_ids"]
+    return bool(ids) and ids[0] == bos_id
+
+
 def strip_bos(text: str, tokenizer) -> str:
-    """Ollama adds the BOS token itself; the text of a prompt must not carry it too."""
+    """The text Ollama must be given for `text`: without a leading BOS when Ollama adds one itself."""
     bos = tokenizer.bos_token
-    return text[len(bos):] if bos and text.startswith(bos) else text
+    return text[len(bos):] if bos and text.startswith(bos) and adds_bos(tokenizer) else text
 
 
 def go_template(tokenizer, template_kwargs: dict | None = None) -> tuple[str, list[str]]:
@@ -67,9 +80,17 @@ def go_template(tokenizer, template_kwargs: dict | None = None) -> tuple[str, li
     assistant_prefix = _between(r_ua[len(r_u):], None, A1)
     assistant_suffix = r_ua[r_ua.index(A1) + len(A1):]
     head = strip_bos(r_u[: r_u.index(U1)], tokenizer)
+    bos = tokenizer.bos_token or ""
+    # Llama-2 style: every user turn opens with the BOS (`<s>[INST]`); the runtime adds the
+    # first one itself, so the template writes it before every user turn but the first.
+    bos_per_turn = bool(bos) and user_prefix.startswith(bos) and not head.endswith(user_prefix) and (bos + head).endswith(user_prefix) and adds_bos(tokenizer)
+    if bos_per_turn:
+        head = bos + head
     if not head.endswith(user_prefix):
         raise TemplateUnsupported("the first user turn is written differently from the others")
     default_head = head[: len(head) - len(user_prefix)]
+    if bos_per_turn and default_head:
+        raise TemplateUnsupported("the chat template writes a default block before a per-turn BOS")
     system_prefix = system_suffix = None
     try:
         r_su = strip_bos(_render(tokenizer, [{"role": "system", "content": SYS}] + user1, False, kw), tokenizer)
@@ -85,8 +106,13 @@ def go_template(tokenizer, template_kwargs: dict | None = None) -> tuple[str, li
     if default_head:
         # The template writes its own default system block when the chat has none (Qwen).
         parts.append('{{ if or (not .Messages) (ne (index .Messages 0).Role "system") }}' + _go(default_head) + "{{ end }}")
-    parts.append("{{ range .Messages }}")
-    branches = [f'{{{{ if eq .Role "user" }}}}{_go(user_prefix)}{{{{ .Content }}}}{_go(user_suffix)}']
+    if bos_per_turn:
+        parts.append("{{ range $i, $_ := .Messages }}")
+        user_open = "{{ if $i }}" + _go(bos) + "{{ end }}" + _go(user_prefix[len(bos):])
+    else:
+        parts.append("{{ range .Messages }}")
+        user_open = _go(user_prefix)
+    branches = [f'{{{{ if eq .Role "user" }}}}{user_open}{{{{ .Content }}}}{_go(user_suffix)}']
     branches.append(f'{{{{ else if eq .Role "assistant" }}}}{_go(assistant_prefix)}{{{{ .Content }}}}{_go(assistant_suffix)}')
     if system_prefix is not None:
         branches.append(f'{{{{ else if eq .Role "system" }}}}{_go(system_prefix)}{{{{ .Content }}}}{_go(system_suffix or "")}')

@@ -190,3 +190,38 @@ def test_the_serve_worker_stops_a_request_on_cancel_and_on_its_time_limit_and_re
     finally:
         proc.kill()
         proc.wait()
+
+
+LLAMA2_LIKE = (
+    "{% for m in messages %}{% if m['role'] == 'user' %}{{ bos_token }}[INST] {{ m['content'] }} [/INST]"
+    "{% elif m['role'] == 'assistant' %} {{ m['content'] }} {{ eos_token }}{% endif %}{% endfor %}"
+)
+
+
+def test_a_bos_before_every_user_turn_is_expressed_with_the_first_left_to_the_runtime(tiny_model):
+    """Llama-2 style: `<s>[INST]` opens every user turn. A tokenizer that adds the BOS
+    itself (as Ollama then does) gets the BOS written before every user turn but the first."""
+    tok = AutoTokenizer.from_pretrained(str(tiny_model), add_bos_token=True)
+    tok.chat_template = LLAMA2_LIKE
+    template, stops = go_template(tok)
+    assert template == (
+        '{{ range $i, $_ := .Messages }}{{ if eq .Role "user" }}{{ if $i }}<|begin|>{{ end }}[INST] {{ .Content }} [/INST]'
+        '{{ else if eq .Role "assistant" }} {{ .Content }} <|end|>{{ end }}{{ end }}'
+    )
+    assert stops == ["<|end|>"]
+
+
+def test_a_bos_the_tokenizer_never_adds_stays_in_the_template(tiny_model):
+    """SmolLM2 declares `<|im_start|>` as its BOS but does not add it: stripping it (as if
+    Ollama would add it back) left every published prompt without its first token."""
+    from finetuneflow_trainer.ollama import adds_bos, strip_bos
+
+    tok = AutoTokenizer.from_pretrained(str(tiny_model))
+    assert not adds_bos(tok)
+    tok.chat_template = "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}<|end|>\n{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
+    template, _ = go_template(tok)
+    assert template.startswith('{{ if or (not .Messages) (ne (index .Messages 0).Role "system") }}<|begin|>{{ end }}')
+    assert "<|begin|><|system|>" in template
+    assert strip_bos("<|begin|><|user|>\nhi", tok) == "<|begin|><|user|>\nhi"
+    adding = AutoTokenizer.from_pretrained(str(tiny_model), add_bos_token=True)
+    assert strip_bos("<|begin|><|user|>\nhi", adding) == "<|user|>\nhi"

@@ -1,8 +1,9 @@
 /**
  * Enough of Go's text/template to render the chat templates FineTuneFlow writes for
- * Ollama (src/publish, python/finetuneflow_trainer/ollama.py): range .Messages,
- * if/else if/end on .Role, the "no system message first" test, .Content, .System and
- * the {{- / -}} trim markers. Anything else throws, as Ollama would refuse the template.
+ * Ollama (src/publish, python/finetuneflow_trainer/ollama.py): range .Messages (also
+ * `range $i, $_ := .Messages` with `if $i`, for a BOS before every user turn but the
+ * first), if/else if/end on .Role, the "no system message first" test, .Content,
+ * .System and the {{- / -}} trim markers. Anything else throws, as Ollama would refuse the template.
  */
 type Msg = { role: string; content: string };
 type Node = { kind: "text"; text: string } | { kind: "action"; expr: string } | { kind: "range"; body: Node[] } | { kind: "if"; branches: { cond: string | null; body: Node[] }[] };
@@ -47,7 +48,7 @@ function parse(tokens: (string | { action: string })[], i = 0, stopAt: string[] 
     }
     const a = t.action;
     if (stopAt.some((s) => a === s || a.startsWith(`${s} `))) return [nodes, i, a];
-    if (a === "range .Messages") {
+    if (a === "range .Messages" || a === "range $i, $_ := .Messages") {
       const [body, j] = parse(tokens, i + 1, ["end"]);
       nodes.push({ kind: "range", body });
       i = j + 1;
@@ -76,7 +77,10 @@ function parse(tokens: (string | { action: string })[], i = 0, stopAt: string[] 
   return [nodes, i, null];
 }
 
-function test(cond: string, ctx: { messages: Msg[]; system: string; msg?: Msg }): boolean {
+type Ctx = { messages: Msg[]; system: string; msg?: Msg; index?: number };
+
+function test(cond: string, ctx: Ctx): boolean {
+  if (cond === "$i") return (ctx.index ?? 0) !== 0;
   const role = /^eq \.Role "(\w+)"$/.exec(cond);
   if (role) return ctx.msg?.role === role[1];
   if (cond === '.System') return ctx.system !== "";
@@ -84,11 +88,11 @@ function test(cond: string, ctx: { messages: Msg[]; system: string; msg?: Msg })
   throw new Error(`template: unsupported condition ${cond}`);
 }
 
-function run(nodes: Node[], ctx: { messages: Msg[]; system: string; msg?: Msg }): string {
+function run(nodes: Node[], ctx: Ctx): string {
   let out = "";
   for (const n of nodes) {
     if (n.kind === "text") out += n.text;
-    else if (n.kind === "range") for (const m of ctx.messages) out += run(n.body, { ...ctx, msg: m });
+    else if (n.kind === "range") for (const [index, m] of ctx.messages.entries()) out += run(n.body, { ...ctx, msg: m, index });
     else if (n.kind === "if") out += run(n.branches.find((b) => b.cond === null || test(b.cond, ctx))?.body ?? [], ctx);
     else if (n.expr === ".Content") out += ctx.msg?.content ?? "";
     else if (n.expr === ".System") out += ctx.system;
