@@ -220,6 +220,10 @@ export function startFakeOllama(opts: { models?: string[]; responder?: Responder
     if (blob) {
       const digest = blob[1]!;
       if (req.method === "HEAD") return new Response(null, { status: blobs.has(digest) ? 200 : 404 });
+      if (blobs.has(digest)) {
+        await req.arrayBuffer();
+        return new Response(null, { status: 200 });
+      }
       if (publish.dropBlobUploads) {
         // The body stops short: Ollama's blob handler answers 500 with the read error.
         await req.body!.getReader().read();
