@@ -144,6 +144,31 @@ describe("preview and full generation against Ollama's API", () => {
     expect(JSON.parse(result.result).filtered["the model's answer was cut off at its length limit (it ran on)"]).toBe(1);
   });
 
+  const WORDS_ELSEWHERE = "volcanic penguin tundra lagoon basalt fjord monsoon savanna atoll reef canyon geyser mangrove delta steppe oasis".split(" ");
+  test("a preview mostly refused says so plainly, with the likely cause and what to try", async () => {
+    // A small model's answers: fluent, and about nothing the passage says.
+    const ollama = fake({
+      responder: scripted((n, call) =>
+        n % 4 === 0
+          ? null
+          : { content: JSON.stringify({ examples: Array.from({ length: call.count }, (_, i) => ({ instruction: `Tell me about item ${n}-${i}.`, input: "", output: `${WORDS_ELSEWHERE[(n * 3 + i) % WORDS_ELSEWHERE.length]} islands host ${WORDS_ELSEWHERE[(n * 7 + i * 5 + 3) % WORDS_ELSEWHERE.length]} glaciers near ${WORDS_ELSEWHERE[(n + i * 11 + 6) % WORDS_ELSEWHERE.length]} harbours.` })) }) },
+      ),
+    });
+    const pid = await setup({ hosts: [ollama.url], concurrency: 1 });
+    expect((await run(pid, "preview", { model: "llama3.1:8b" })).status).toBe("success");
+    const html = await (await t.request(`/projects/${pid}/preview/panel`)).text();
+    expect(html).toContain('data-testid="preview-advice"');
+    expect(html).toMatch(/Most of this preview was refused: \d+ valid of 10\./);
+    expect(html).toContain("“llama3.1:8b” wrote answers the passages do not support");
+    expect(html).toContain("Pick a larger generation model");
+  });
+
+  test("a preview mostly valid gives no such advice", async () => {
+    const pid = await setup({ hosts: [fake().url] });
+    expect((await run(pid, "preview")).status).toBe("success");
+    expect(await (await t.request(`/projects/${pid}/preview/panel`)).text()).not.toContain("preview-advice");
+  });
+
   test("refusals and ungrounded answers are stored as invalid with their reason; duplicates are removed and counted", async () => {
     const ollama = fake({
       responder: scripted((n) => {

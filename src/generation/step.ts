@@ -2,16 +2,25 @@
 import { toJobJson } from "../jobs/schemas.ts";
 import type { JobRow } from "../db/schema.ts";
 import type { PreviewData } from "../../views/wizard/steps/PreviewStep.tsx";
-import { generationResultSchema } from "./job-schemas.ts";
+import { generationPayload, generationResultSchema } from "./job-schemas.ts";
+import { previewAdvice } from "./preview-advice.ts";
 import { GENERATE_JOB, PREVIEW_JOB, type GenerationService } from "./service.ts";
 
 const withResult = (j: JobRow | undefined) => (j ? { ...toJobJson(j), result: j.result ? generationResultSchema.parse(j.result) : null } : undefined);
 
 export const previewStepLoader =
   (generation: GenerationService) =>
-  (projectId: string): PreviewData => ({
-    previewJob: withResult(generation.latestJob(projectId, PREVIEW_JOB)),
-    fullJob: withResult(generation.latestJob(projectId, GENERATE_JOB)),
-    previewExamples: generation.previewExamples(projectId),
-    chunkCount: generation.chunkCount(projectId),
-  });
+  (projectId: string): PreviewData => {
+    const previewRow = generation.latestJob(projectId, PREVIEW_JOB);
+    const previewJob = withResult(previewRow);
+    const previewExamples = generation.previewExamples(projectId);
+    const settled = previewJob?.status === "success";
+    const model = previewRow ? (generationPayload.safeParse(previewRow.payload).data?.model ?? null) : null;
+    return {
+      previewJob,
+      fullJob: withResult(generation.latestJob(projectId, GENERATE_JOB)),
+      previewExamples,
+      chunkCount: generation.chunkCount(projectId),
+      advice: settled ? previewAdvice(previewExamples, previewJob.result?.filtered ?? {}, model) : null,
+    };
+  };

@@ -3,6 +3,7 @@ import type { ExampleRow } from "../../../src/db/schema.ts";
 import type { JobView } from "../../../src/jobs/schemas.ts";
 import { formatCount } from "../../../src/lib/format.ts";
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
+import type { PreviewAdvice } from "../../../src/generation/preview-advice.ts";
 import type { StepState } from "../../../src/wizard/steps.ts";
 import { JobProgress } from "../../components/JobProgress.tsx";
 import { WizardChromeOob } from "../WizardPage.tsx";
@@ -12,6 +13,8 @@ export type PreviewData = {
   fullJob?: JobView & { result?: GenerationResult | null };
   previewExamples: ExampleRow[];
   chunkCount: number;
+  /** Set when most of the preview was refused: the likely cause and what to try. */
+  advice?: PreviewAdvice | null;
 };
 type GenerationResult = { produced?: number; valid?: number; duplicates_removed?: number; filtered?: Record<string, number>; seconds?: number; examples_per_second?: number | null };
 
@@ -85,6 +88,13 @@ export function PreviewPanel(props: { project: ProjectSummary; data: PreviewData
             {filteredCount > 0 ? <span class="badge status-failed">{filteredCount} filtered out</span> : null}
             {previewJob?.result?.duplicates_removed ? <span class="badge">{previewJob.result.duplicates_removed} duplicates removed</span> : null}
           </div>
+          {props.data.advice ? (
+            <div class="panel panel-warning" role="status" data-testid="preview-advice">
+              <strong>{props.data.advice.headline}</strong>
+              <p>{props.data.advice.cause}</p>
+              <p>{props.data.advice.tryThis}</p>
+            </div>
+          ) : null}
           {Object.keys(filtered).length > 0 ? (
             <ul class="filter-reasons">
               {Object.entries(filtered).map(([reason, n]) => (
