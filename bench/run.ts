@@ -13,6 +13,7 @@ import { uplotBench } from "./uplot.bench.ts";
 import { downloadBench } from "./download.bench.ts";
 import { trainerGpuBench } from "./trainer-gpu.bench.ts";
 import { publishBench } from "./publish.bench.ts";
+import { realGenerationBench } from "./real-generation.bench.ts";
 
 const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   dashboard: dashboardBench,
@@ -25,12 +26,14 @@ const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   uplot: uplotBench,
   download: downloadBench,
   publish: publishBench,
+  // Real parts (the real Ollama + SmolLM2 on the CPU, minutes); not part of the default run.
+  "real-generation": realGenerationBench,
   // GPU only (prints the plain-vs-ours table); not part of the default run.
   "trainer-gpu": trainerGpuBench,
 };
 
 const wanted = process.argv.slice(2);
-const names = wanted.length ? wanted : Object.keys(BENCHES);
+const names = wanted.length ? wanted : Object.keys(BENCHES).filter((n) => n !== "trainer-gpu" && n !== "real-generation");
 const rows: BenchRow[] = [];
 for (const name of names) {
   const bench = BENCHES[name];

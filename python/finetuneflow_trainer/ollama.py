@@ -138,10 +138,43 @@ def stop_tokens(tokenizer, assistant_suffix: str) -> list[str]:
     return stops
 
 
+# Logit gap under which the tuned model was itself undecided between its top two tokens:
+# a runtime with other numerics (Ollama's float16 weights and KV cache) may pick either.
+NEAR_TIE_LOGITS = 1.0
+
+
+def reply_with_ties(model, tokenizer, messages: list[dict], max_new_tokens: int, template_kwargs: dict) -> tuple[str, bool, list[list[int]]]:
+    """The greedy reply (as evaluate's), whether it ended by itself, and the character spans
+    [start, end) of the reply's tokens chosen by a margin under NEAR_TIE_LOGITS."""
+    import torch
+
+    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True, **template_kwargs)
+    ids = tokenizer(text, add_special_tokens=False, return_tensors="pt").to(model.device)
+    with torch.no_grad():
+        out = model.generate(
+            **ids, max_new_tokens=max_new_tokens, do_sample=False, output_scores=True, return_dict_in_generate=True,
+            pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+        )
+    new = out.sequences[0][ids["input_ids"].shape[1]:].tolist()
+    stopped = len(new) < max_new_tokens or (len(new) > 0 and new[-1] == tokenizer.eos_token_id)
+    full = tokenizer.decode(new, skip_special_tokens=True)
+    lead = len(full) - len(full.lstrip())
+    answer = full.strip()
+    ties: list[list[int]] = []
+    for i, scores in enumerate(out.scores[: len(new)]):
+        top = torch.topk(scores[0].float(), 2).values
+        if float(top[0] - top[1]) < NEAR_TIE_LOGITS:
+            start = len(tokenizer.decode(new[:i], skip_special_tokens=True)) - lead
+            end = len(tokenizer.decode(new[: i + 1], skip_special_tokens=True)) - lead
+            if end > max(0, start):
+                ties.append([max(0, start), min(len(answer), end)])
+    return answer, stopped, ties
+
+
 def prepare(run_dir: str, prompts_file: str, out_file: str, max_new_tokens: int = 64) -> int:
     """The template, the stops and, per held-out prompt, the Jinja rendering and the tuned
     model's greedy answer: what the app compares with the Ollama model."""
-    from .evaluate import _load_tuned, _reply
+    from .evaluate import _load_tuned
 
     cfg, tokenizer, model, _adapter = _load_tuned(Path(run_dir))
     try:
@@ -154,8 +187,8 @@ def prepare(run_dir: str, prompts_file: str, out_file: str, max_new_tokens: int 
     for i, row in enumerate(rows):
         emit("progress", progress_pct=10.0 + 85.0 * i / max(1, len(rows)), message=f"answering {i + 1}/{len(rows)} with the tuned model")
         rendered = strip_bos(_render(tokenizer, row["messages"], True, cfg.chat_template_kwargs), tokenizer)
-        answer, stopped = _reply(model, tokenizer, row["messages"], max_new_tokens, cfg.chat_template_kwargs)
-        prompts.append({"id": row["id"], "rendered": rendered, "answer": answer, "stopped": stopped})
+        answer, stopped, ties = reply_with_ties(model, tokenizer, row["messages"], max_new_tokens, cfg.chat_template_kwargs)
+        prompts.append({"id": row["id"], "rendered": rendered, "answer": answer, "stopped": stopped, "near_ties": ties})
     Path(out_file).write_text(
         json.dumps(
             {"template": template, "template_unsupported": unsupported, "stops": stops, "special_tokens": special_tokens(tokenizer), "prompts": prompts},

@@ -195,3 +195,27 @@ describe("blob digests", () => {
     expect(await cachedDigest(file)).toBe(`sha256:${new Bun.CryptoHasher("sha256").update("other").digest("hex")}`);
   });
 });
+
+describe("the answers verdict and near-ties", () => {
+  const prompt = (answer: string, near_ties: [number, number][] = []) => ({ id: "p", rendered: "r", answer, stopped: true, near_ties });
+  const said = (text: string) => ({ text, doneReason: "stop" });
+
+  test("an answer that parts at a token the tuned model barely chose agrees, and the summary says so; elsewhere it does not", async () => {
+    const { parityVerdicts } = await import("./parity.ts");
+    // "Slinzega" vs "Sinzega": the tuned model chose "lin" over "in" by under a logit.
+    const prompts = [prompt("Slinzega", [[1, 4]]), prompt("1994"), prompt("Ankur Betageri"), prompt("Brian Edward Gottfried"), prompt("Paris")];
+    const chat = [said("Sinzega"), said("Sheridan County, Montana"), said("Ankur Betageri"), said("Brian Edward Gottfried"), said("Paris")];
+    const answers = parityVerdicts({ prompts, chat, raw: chat, specialTokens: [], stops: ["<|im_end|>"], quantize: "none" }).find((v) => v.check === "answers")!;
+    expect(answers).toMatchObject({ ok: true, summary: "answers agree on 4/5 (1 parting at a near-tie the tuned model itself barely decided)" });
+    const noTie = parityVerdicts({ prompts: [prompt("Slinzega"), prompt("1994"), prompt("Ankur Betageri"), prompt("x y"), prompt("z")], chat: [said("Sinzega"), said("Sheridan"), said("Ankur Betageri"), said("no"), said("no")], raw: [], specialTokens: [], stops: [], quantize: "none" }).find((v) => v.check === "answers")!;
+    expect(noTie).toMatchObject({ ok: false, summary: "answers agree on 1/5 only" });
+  });
+
+  test("stopping is judged where Ollama said what the tuned model said: running on past it is a missing stop", async () => {
+    const { parityVerdicts } = await import("./parity.ts");
+    const prompts = [prompt("Lima."), prompt("Paris.")];
+    const chat = [{ text: "Lima.<|end|>\n<|user|>\nmore", doneReason: "length" }, { text: "A different answer that runs on", doneReason: "length" }];
+    const stopping = parityVerdicts({ prompts, chat, raw: chat, specialTokens: [], stops: ["<|end|>"], quantize: "none" }).find((v) => v.check === "stopping")!;
+    expect(stopping).toMatchObject({ ok: false, summary: "runs to the token limit on 1/1 prompts the tuned model ends" });
+  });
+});

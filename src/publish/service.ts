@@ -186,7 +186,8 @@ export function createPublishService(deps: Deps) {
     ctx.progress(90, "parity check");
     const chat: OllamaAnswer[] = [];
     const raw: OllamaAnswer[] = [];
-    const options = { temperature: 0, num_predict: PARITY_TOKENS };
+    // Greedy, as the tuned model answered: Ollama's default repeat penalty (1.1) would change the answers.
+    const options = { temperature: 0, top_k: 1, repeat_penalty: 1, presence_penalty: 0, frequency_penalty: 0, num_predict: PARITY_TOKENS };
     for (const [i, q] of prepared.prompts.entries()) {
       const c = await client.chat({ model: p.name, messages: prompts[i]!.messages, stream: false, options });
       chat.push({ text: c.message.content.trim(), doneReason: c.done_reason });

@@ -52,7 +52,16 @@ export const ollamaPrepareFileSchema = z.object({
   template_unsupported: z.string().nullable(),
   stops: z.array(z.string()),
   special_tokens: z.array(z.string()),
-  prompts: z.array(z.object({ id: z.string(), rendered: z.string(), answer: z.string(), stopped: z.boolean() })),
+  prompts: z.array(
+    z.object({
+      id: z.string(),
+      rendered: z.string(),
+      answer: z.string(),
+      stopped: z.boolean(),
+      /** [start, end) character spans of answer tokens the tuned model chose by under a logit of margin. */
+      near_ties: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])).default([]),
+    }),
+  ),
 });
 /** The settings a probe tried or chose. */
 const probeSettingsSchema = z.object({

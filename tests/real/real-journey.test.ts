@@ -87,7 +87,7 @@ test("documents → SmolLM2 → a tuned model in a real Ollama, both lanes, with
   const previewJob = await settle(preview.body.job_id, 600_000);
   expect(previewJob.status).toBe("success");
 
-  const generate = await call("POST", `/projects/${pid}/dataset/generate`, { model: GENERATOR, target: 24 });
+  const generate = await call("POST", `/projects/${pid}/dataset/generate`, { model: GENERATOR, target: 12 });
   const generateJob = await settle(generate.body.job_id, 900_000);
   expect(generateJob.status).toBe("success");
   const stats = (await call("GET", `/projects/${pid}/dataset/stats`)).body;
@@ -99,7 +99,7 @@ test("documents → SmolLM2 → a tuned model in a real Ollama, both lanes, with
   expect(readiness.body.totals.fit).toBeGreaterThan(0);
 
   expect((await call("GET", `/hardware/check?project_id=${pid}`)).status).toBe(200);
-  const start = await call("POST", `/projects/${pid}/train/start`, { method: "lora", num_epochs: 3, learning_rate: 0.0003, per_device_batch_size: 4, gradient_accumulation_steps: 1, max_seq_length: 512, lora_r: 8, lora_alpha: 16, lora_dropout: 0.05, max_steps: 24 });
+  const start = await call("POST", `/projects/${pid}/train/start`, { method: "lora", num_epochs: 3, learning_rate: 0.0003, per_device_batch_size: 4, gradient_accumulation_steps: 1, max_seq_length: 512, lora_r: 8, lora_alpha: 16, lora_dropout: 0.05, max_steps: 8 });
   expect(start.status).toBe(202);
   const training = await settle(start.body.job_id, 900_000);
   expect(training.status).toBe("success");

@@ -94,7 +94,8 @@ export function ReadinessPanel({ report: r }: { report: ReadinessReport }) {
             Example {i + 1} · {n(e.tokens)} tokens · {n(e.trained_tokens)} trained
             {e.dropped ? " · dropped: the prompt fills the window" : e.truncated ? ` · cut after ${n(r.max_seq_length)} tokens` : ""}
           </figcaption>
-          <pre class="render">
+          {/* Long examples scroll: focusable so a keyboard can scroll them too (WCAG 2.1.1). */}
+          <pre class="render" tabindex={0} aria-label={`Example ${i + 1} as training sees it`}>
             {e.segments.map((s) => {
               const cls = `seg ${s.trained ? "trained" : "masked"}${s.special ? " special" : ""}`;
               return s.trained ? <mark class={cls}>{s.text}</mark> : <span class={cls}>{s.text}</span>;
