@@ -166,7 +166,10 @@ def reply_with_ties(model, tokenizer, messages: list[dict], max_new_tokens: int,
         if float(top[0] - top[1]) < NEAR_TIE_LOGITS:
             start = len(tokenizer.decode(new[:i], skip_special_tokens=True)) - lead
             end = len(tokenizer.decode(new[: i + 1], skip_special_tokens=True)) - lead
-            if end > max(0, start):
+            if new[i] == tokenizer.eos_token_id:
+                # Ending the reply was itself a near-tie: marked just past the answer.
+                ties.append([len(answer), len(answer) + 1])
+            elif end > max(0, start):
                 ties.append([max(0, start), min(len(answer), end)])
     return answer, stopped, ties
 

@@ -39,7 +39,9 @@ export function parityVerdicts(p: ParityInput): Verdict[] {
   const rendered = p.chat.filter((c, i) => c.text === p.raw[i]?.text).length;
   const agreements = p.prompts.map((q, i) => agreement(q, p.chat[i]?.text ?? ""));
   // Stopping is judged where both said the same thing: a reply that took another branch may rightly run on.
-  const shouldStop = p.prompts.map((q, i) => (q.stopped && (p.chat[i]?.text.trim() ?? "").startsWith(q.answer) ? i : -1)).filter((i) => i >= 0);
+  // A reply whose very ending was a near-tie for the tuned model may rightly run on in Ollama.
+  const endedByTie = (q: PreparedPrompt) => (q.near_ties ?? []).some(([start]) => start === q.answer.length);
+  const shouldStop = p.prompts.map((q, i) => (q.stopped && !endedByTie(q) && (p.chat[i]?.text.trim() ?? "").startsWith(q.answer) ? i : -1)).filter((i) => i >= 0);
   const stopped = shouldStop.filter((i) => p.chat[i]?.doneReason === "stop").length;
   const leaks = [...new Set(p.chat.flatMap((c) => p.specialTokens.filter((t) => t.length > 1 && c.text.includes(t)).concat(/<think>|<\/think>/.test(c.text) ? ["<think>"] : [])))];
   const leaking = p.chat.filter((c) => leaks.some((t) => c.text.includes(t))).length;

@@ -217,5 +217,8 @@ describe("the answers verdict and near-ties", () => {
     const chat = [{ text: "Lima.<|end|>\n<|user|>\nmore", doneReason: "length" }, { text: "A different answer that runs on", doneReason: "length" }];
     const stopping = parityVerdicts({ prompts, chat, raw: chat, specialTokens: [], stops: ["<|end|>"], quantize: "none" }).find((v) => v.check === "stopping")!;
     expect(stopping).toMatchObject({ ok: false, summary: "runs to the token limit on 1/1 prompts the tuned model ends" });
+    // The same, where ending the reply was a near-tie for the tuned model: not held against Ollama.
+    const tied = parityVerdicts({ prompts: [prompt("Lima.", [[5, 6]]), prompts[1]!], chat, raw: chat, specialTokens: [], stops: ["<|end|>"], quantize: "none" }).find((v) => v.check === "stopping")!;
+    expect(tied).toMatchObject({ ok: true });
   });
 });
