@@ -143,9 +143,10 @@ def stop_tokens(tokenizer, assistant_suffix: str) -> list[str]:
 NEAR_TIE_LOGITS = 1.0
 
 
-def reply_with_ties(model, tokenizer, messages: list[dict], max_new_tokens: int, template_kwargs: dict) -> tuple[str, bool, list[list[int]]]:
-    """The greedy reply (as evaluate's), whether it ended by itself, and the character spans
-    [start, end) of the reply's tokens chosen by a margin under NEAR_TIE_LOGITS."""
+def reply_with_ties(model, tokenizer, messages: list[dict], max_new_tokens: int, template_kwargs: dict) -> tuple[str, bool, list[list[int]], int]:
+    """The greedy reply (as evaluate's), whether it ended by itself, the character spans
+    [start, end) of the reply's tokens chosen by a margin under NEAR_TIE_LOGITS, and how
+    many tokens the reply took (a model undecided on most of them cannot be compared)."""
     import torch
 
     text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True, **template_kwargs)
@@ -171,7 +172,7 @@ def reply_with_ties(model, tokenizer, messages: list[dict], max_new_tokens: int,
                 ties.append([len(answer), len(answer) + 1])
             elif end > max(0, start):
                 ties.append([max(0, start), min(len(answer), end)])
-    return answer, stopped, ties
+    return answer, stopped, ties, len(new)
 
 
 def prepare(run_dir: str, prompts_file: str, out_file: str, max_new_tokens: int = 64) -> int:
@@ -190,8 +191,8 @@ def prepare(run_dir: str, prompts_file: str, out_file: str, max_new_tokens: int 
     for i, row in enumerate(rows):
         emit("progress", progress_pct=10.0 + 85.0 * i / max(1, len(rows)), message=f"answering {i + 1}/{len(rows)} with the tuned model")
         rendered = strip_bos(_render(tokenizer, row["messages"], True, cfg.chat_template_kwargs), tokenizer)
-        answer, stopped, ties = reply_with_ties(model, tokenizer, row["messages"], max_new_tokens, cfg.chat_template_kwargs)
-        prompts.append({"id": row["id"], "rendered": rendered, "answer": answer, "stopped": stopped, "near_ties": ties})
+        answer, stopped, ties, tokens = reply_with_ties(model, tokenizer, row["messages"], max_new_tokens, cfg.chat_template_kwargs)
+        prompts.append({"id": row["id"], "rendered": rendered, "answer": answer, "stopped": stopped, "near_ties": ties, "tokens": tokens})
     Path(out_file).write_text(
         json.dumps(
             {"template": template, "template_unsupported": unsupported, "stops": stops, "special_tokens": special_tokens(tokenizer), "prompts": prompts},

@@ -9,9 +9,10 @@
  * tuned model itself was nearly undecided between two tokens (its top two logits under
  * 1 apart, `near_ties`), either runtime may take the other branch. An answer that parts
  * from the tuned one exactly at such a token is counted as agreeing, and said so; one
- * that parts anywhere else is not.
+ * that parts anywhere else is not. A reply undecided on most of its tokens (a model
+ * barely trained, or random weights) gets no such allowance: it could excuse anything.
  */
-export type PreparedPrompt = { id: string; rendered: string; answer: string; stopped: boolean; near_ties?: [number, number][] };
+export type PreparedPrompt = { id: string; rendered: string; answer: string; stopped: boolean; near_ties?: [number, number][]; tokens?: number };
 export type OllamaAnswer = { text: string; doneReason: string };
 export type ParityInput = { prompts: PreparedPrompt[]; chat: OllamaAnswer[]; raw: OllamaAnswer[]; specialTokens: string[]; stops: string[]; quantize: string | null };
 export type Verdict = { check: "template" | "stopping" | "special_tokens" | "answers"; ok: boolean; summary: string; advice: string | null };
@@ -30,8 +31,10 @@ const partsAt = (a: string, b: string) => {
 /** "same": the first words match; "tie": it parts at a token the tuned model nearly did not choose; "differs". */
 function agreement(q: PreparedPrompt, ollama: string): "same" | "tie" | "differs" {
   if (opening(q.answer) !== "" && opening(q.answer) === opening(ollama)) return "same";
+  const ties = q.near_ties ?? [];
+  if (q.tokens !== undefined && ties.length > q.tokens / 2) return "differs";
   const at = partsAt(q.answer, ollama.trim());
-  return (q.near_ties ?? []).some(([start, end]) => start <= at && at < Math.max(end, start + 1)) ? "tie" : "differs";
+  return ties.some(([start, end]) => start <= at && at < Math.max(end, start + 1)) ? "tie" : "differs";
 }
 
 export function parityVerdicts(p: ParityInput): Verdict[] {

@@ -207,6 +207,9 @@ describe("the answers verdict and near-ties", () => {
     const chat = [said("Sinzega"), said("Sheridan County, Montana"), said("Ankur Betageri"), said("Brian Edward Gottfried"), said("Paris")];
     const answers = parityVerdicts({ prompts, chat, raw: chat, specialTokens: [], stops: ["<|im_end|>"], quantize: "none" }).find((v) => v.check === "answers")!;
     expect(answers).toMatchObject({ ok: true, summary: "answers agree on 4/5 (1 parting at a near-tie the tuned model itself barely decided)" });
+    // A reply undecided on most of its tokens (random weights) gets no allowance.
+    const undecided = parityVerdicts({ prompts: prompts.map((q) => ({ ...q, near_ties: [[0, q.answer.length]] as [number, number][], tokens: 1 })).map((q, i) => (i === 0 ? { ...q, near_ties: [[0, 1], [1, 4]] as [number, number][], tokens: 3 } : q)), chat, raw: chat, specialTokens: [], stops: [], quantize: "none" }).find((v) => v.check === "answers")!;
+    expect(undecided.summary).toBe("answers agree on 3/5");
     const noTie = parityVerdicts({ prompts: [prompt("Slinzega"), prompt("1994"), prompt("Ankur Betageri"), prompt("x y"), prompt("z")], chat: [said("Sinzega"), said("Sheridan"), said("Ankur Betageri"), said("no"), said("no")], raw: [], specialTokens: [], stops: [], quantize: "none" }).find((v) => v.check === "answers")!;
     expect(noTie).toMatchObject({ ok: false, summary: "answers agree on 1/5 only" });
   });

@@ -60,6 +60,8 @@ export const ollamaPrepareFileSchema = z.object({
       stopped: z.boolean(),
       /** [start, end) character spans of answer tokens the tuned model chose by under a logit of margin. */
       near_ties: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])).default([]),
+      /** Tokens the reply took. */
+      tokens: z.number().int().nonnegative().optional(),
     }),
   ),
 });
