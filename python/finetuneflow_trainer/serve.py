@@ -4,7 +4,7 @@ Loads the base model and the run's adapter once, then answers requests read as J
 lines on stdin, streaming token by token on stdout:
 
   in   {"id", "messages": [{role, content}], "target": "tuned" | "base", "max_new_tokens",
-        "temperature", "time_limit_seconds", "max_prompt_tokens"}
+        "min_new_tokens", "temperature", "time_limit_seconds", "max_prompt_tokens"}
        {"cancel": "<id>"}                               stop that request at its next token
   out  {"event": "ready", "device"}                     once loaded
        {"event": "token", "id", "text"}                 each new piece of text
@@ -113,7 +113,9 @@ def answer(model, tokenizer, request: dict, template_kwargs: dict, cancelled: se
     messages = request["messages"]
     max_new = max(1, min(int(request.get("max_new_tokens", 256)), 4096))
     temperature = float(request.get("temperature", 0.0))
-    time_limit = float(request.get("time_limit_seconds") or 600)
+    time_limit = float(request["time_limit_seconds"]) if request.get("time_limit_seconds") is not None else 600.0
+    # At least this many tokens before the model may end (the end-of-sequence token is held back).
+    min_new = max(0, min(int(request.get("min_new_tokens", 0)), max_new))
     started = time.monotonic()
     if rid in cancelled:
         cancelled.discard(rid)
@@ -139,7 +141,7 @@ def answer(model, tokenizer, request: dict, template_kwargs: dict, cancelled: se
 
     stopping = StoppingCriteriaList([_stop_when(should_stop)])
     with torch.no_grad():
-        kwargs = dict(max_new_tokens=max_new, streamer=streamer, stopping_criteria=stopping, pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id, **sampling)
+        kwargs = dict(max_new_tokens=max_new, min_new_tokens=min_new, streamer=streamer, stopping_criteria=stopping, pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id, **sampling)
         if request.get("target") == "base":
             with model.disable_adapter():
                 model.generate(**ids, **kwargs)

@@ -159,8 +159,8 @@ def test_the_serve_worker_stops_a_request_on_cancel_and_on_its_time_limit_and_re
     longer than max_prompt_tokens is refused before any prefill."""
     proc, send, until_done = _serve(trained_run)
     try:
-        # The tiny model rarely ends on its own: 4000 tokens would take a long while.
-        long = {"messages": [{"role": "user", "content": "Tell me everything about Peru."}], "target": "tuned", "max_new_tokens": 4000, "temperature": 1.0}
+        # A reply that cannot end on its own (min_new_tokens holds the end token back): 4000 tokens would take minutes.
+        long = {"messages": [{"role": "user", "content": "Tell me everything about Peru."}], "target": "tuned", "max_new_tokens": 4000, "min_new_tokens": 4000, "temperature": 1.0}
         send({**long, "id": "c"})
         assert json.loads(proc.stdout.readline())["event"] == "token"  # it is generating
         send({"cancel": "c"})
