@@ -149,7 +149,7 @@ export function createApp(deps: AppDeps) {
   const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, diskGuard, readiness, prepareWeights: weights.prepareRun, hardwareFor: hardware.forProject, onRunSucceeded: (projectId) => evaluation.afterTraining(projectId) });
   probe = createProbeService({ queue: deps.queue, dataDir: deps.config.dataDir, trainer, logger: deps.logger, writeTrainerFiles: training.writeTrainerFiles, estimateAllocated: hardware.estimateAllocated, prepareWeights: weights.prepareRun });
   const probes = probe;
-  const playground = createPlaygroundService({ db: deps.db, projects, training, examples, trainer, trainerEnv: weights.trainerEnv, ollamaHost: deps.config.generation.ollamaHosts[0] ?? null, gpu: deps.queue.gpu, logger: deps.logger });
+  const playground = createPlaygroundService({ projects, training, examples, trainer, trainerEnv: weights.trainerEnv, ollamaHost: deps.config.generation.ollamaHosts[0] ?? null, gpu: deps.queue.gpu, logger: deps.logger });
   const publish = createPublishService({ db: deps.db, queue: deps.queue, projects, training, review, dataDir: deps.config.dataDir, ollamaHost: deps.config.generation.ollamaHosts[0] ?? null, trainer, trainerEnv: weights.trainerEnv, logger: deps.logger });
   const exportsService = createExportService({ db: deps.db, queue: deps.queue, projects, training, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, trainerEnv: weights.trainerEnv });
 

@@ -11,7 +11,6 @@ import { Ollama } from "ollama";
 import { z } from "zod";
 import type { ExampleStore } from "../datasets/example-store.ts";
 import { contentHash, exampleColumns, validateFields } from "../datasets/validate.ts";
-import type { Db } from "../db/client.ts";
 import { AppError } from "../lib/errors.ts";
 import { boundedFetch } from "../lib/bounded-fetch.ts";
 import { readLines } from "../lib/lines.ts";
@@ -182,7 +181,6 @@ class Worker {
 }
 
 export function createPlaygroundService(deps: {
-  db: Db;
   projects: ProjectService;
   training: TrainingService;
   examples: ExampleStore;
