@@ -75,11 +75,13 @@ def run(run_dir: str, out_dir: str | None = None, merge: bool = False, provenanc
 
         from .config import parse_config
         from .loading import load_model, load_tokenizer
+        from .merged_config import add_legacy_rope_keys
 
         cfg = parse_config({**summary["config"], "method": "lora"})
         merged = PeftModel.from_pretrained(load_model(cfg, "cpu", for_training=False), str(adapter)).merge_and_unload()
         merged.save_pretrained(str(out / "merged"))
         load_tokenizer(cfg).save_pretrained(str(out / "merged"))
+        add_legacy_rope_keys(out / "merged")
         emit("progress", progress_pct=80.0, message="merged model saved")
 
     files = sorted(p for p in out.iterdir() if p.is_file())

@@ -146,6 +146,27 @@ def test_export_writes_the_artifacts_and_one_zip_peft_can_load(trained, tiny_mod
     PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(str(tiny_model)), str(unzipped))
 
 
+def test_a_merged_export_answers_as_the_adapter_and_names_its_rope_the_legacy_way(trained, tmp_path):
+    """Ollama's converter reads rope_theta at the top level only (transformers 5 writes
+    rope_parameters): without it a merged model loses its positions in Ollama."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    run_dir, _ = trained
+    out = tmp_path / "merged-export"
+    result = run_cli("export", "--run", str(run_dir), "--out", str(out), "--merge")
+    assert result.code == 0, result.stderr[-3000:]
+    config = json.loads((out / "merged" / "config.json").read_text())
+    assert config["rope_theta"] == config["rope_parameters"]["rope_theta"]
+    summary = json.loads((run_dir / "run_summary.json").read_text())
+    base = AutoModelForCausalLM.from_pretrained(summary["config"]["base_model"])
+    tuned = PeftModel.from_pretrained(base, str(run_dir / "adapter")).eval()
+    merged = AutoModelForCausalLM.from_pretrained(str(out / "merged")).eval()
+    ids = torch.arange(3, 40).unsqueeze(0)
+    with torch.no_grad():
+        assert torch.allclose(tuned(ids).logits, merged(ids).logits, atol=1e-4)
+
+
 def test_export_before_training_finished_is_refused(tmp_path):
     result = run_cli("export", "--run", str(tmp_path))
     assert result.code == 2 and result.of("error")[0]["error_code"] == "no_adapter"

@@ -11,6 +11,11 @@
  * from the tuned one exactly at such a token is counted as agreeing, and said so; one
  * that parts anywhere else is not. A reply undecided on most of its tokens (a model
  * barely trained, or random weights) gets no such allowance: it could excuse anything.
+ *
+ * Unquantized merged weights must say the whole tuned answer, not only its first words:
+ * a converter that misread the model's RoPE base (transformers 5's `rope_parameters`)
+ * gave answers that opened alike and parted a few dozen tokens in. Quantized weights may
+ * rightly change a word late in an answer, so there the first words decide.
  */
 export type PreparedPrompt = { id: string; rendered: string; answer: string; stopped: boolean; near_ties?: [number, number][]; tokens?: number };
 export type OllamaAnswer = { text: string; doneReason: string };
@@ -28,9 +33,13 @@ const partsAt = (a: string, b: string) => {
   return i;
 };
 
-/** "same": the first words match; "tie": it parts at a token the tuned model nearly did not choose; "differs". */
-function agreement(q: PreparedPrompt, ollama: string): "same" | "tie" | "differs" {
-  if (opening(q.answer) !== "" && opening(q.answer) === opening(ollama)) return "same";
+/**
+ * "same": Ollama said the whole answer (unquantized) or its first words (quantized);
+ * "tie": it parts at a token the tuned model nearly did not choose; "differs".
+ */
+function agreement(q: PreparedPrompt, ollama: string, exact: boolean): "same" | "tie" | "differs" {
+  const same = exact ? q.answer !== "" && ollama.trim().startsWith(q.answer) : opening(q.answer) !== "" && opening(q.answer) === opening(ollama);
+  if (same) return "same";
   const ties = q.near_ties ?? [];
   if (q.tokens !== undefined && ties.length > q.tokens / 2) return "differs";
   const at = partsAt(q.answer, ollama.trim());
@@ -40,7 +49,7 @@ function agreement(q: PreparedPrompt, ollama: string): "same" | "tie" | "differs
 export function parityVerdicts(p: ParityInput): Verdict[] {
   const n = p.prompts.length;
   const rendered = p.chat.filter((c, i) => c.text === p.raw[i]?.text).length;
-  const agreements = p.prompts.map((q, i) => agreement(q, p.chat[i]?.text ?? ""));
+  const agreements = p.prompts.map((q, i) => agreement(q, p.chat[i]?.text ?? "", p.quantize === "none"));
   // Stopping is judged where both said the same thing: a reply that took another branch may rightly run on.
   // A reply whose very ending was a near-tie for the tuned model may rightly run on in Ollama.
   const endedByTie = (q: PreparedPrompt) => (q.near_ties ?? []).some(([start]) => start === q.answer.length);

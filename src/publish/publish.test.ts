@@ -214,6 +214,20 @@ describe("the answers verdict and near-ties", () => {
     expect(noTie).toMatchObject({ ok: false, summary: "answers agree on 1/5 only" });
   });
 
+  test("unquantized weights must say the whole answer; quantized ones need only its first words", async () => {
+    const { parityVerdicts } = await import("./parity.ts");
+    // Opens alike, parts later at a token the tuned model chose firmly: what a misread RoPE base gave.
+    const prompts = [prompt("The Electoral College votes went to the Archivist of the United States.")];
+    const chat = [said("The Electoral College votes went to the 33rd member of the House.")];
+    const verdict = (quantize: string | null) => parityVerdicts({ prompts, chat, raw: chat, specialTokens: [], stops: [], quantize }).find((v) => v.check === "answers")!;
+    expect(verdict("none")).toMatchObject({ ok: false, summary: "answers agree on 0/1 only" });
+    expect(verdict("q4_K_M")).toMatchObject({ ok: true, summary: "answers agree on 1/1" });
+    expect(verdict(null)).toMatchObject({ ok: true });
+    // The same parting at a near-tie of the tuned model is allowed.
+    const tied = parityVerdicts({ prompts: [prompt(prompts[0]!.answer, [[40, 49]])], chat, raw: chat, specialTokens: [], stops: [], quantize: "none" }).find((v) => v.check === "answers")!;
+    expect(tied).toMatchObject({ ok: true });
+  });
+
   test("stopping is judged where Ollama said what the tuned model said: running on past it is a missing stop", async () => {
     const { parityVerdicts } = await import("./parity.ts");
     const prompts = [prompt("Lima."), prompt("Paris.")];

@@ -133,12 +133,12 @@ test("documents → SmolLM2 → a tuned model in a real Ollama, both lanes, with
   const none = await verdictsOf("ftf-real-none", { lane: "merged", quantize: "none" });
   expect(none.template).toMatchObject({ ok: true });
   expect(none.special_tokens).toMatchObject({ ok: true });
-  // Stopping: the published model carries the end-of-turn stop. Its behavioural verdict is
-  // not asserted: on 2 of 4 real runs Ollama ran on past an <|im_end|> the tuned model chose
-  // by more than a logit (an open finding, see the closing note of issue 30).
+  // Stopping: the published model carries the end-of-turn stop, and ends where the tuned
+  // model ends. (Before the merged config named its RoPE base the legacy way, Ollama's
+  // converter fell back to 10,000 for SmolLM2's 100,000 and ran on: 2 of 4 runs failed here.)
   const shown = (await (await fetch(`${ollama.url}/api/show`, { method: "POST", body: JSON.stringify({ model: "ftf-real-none" }) })).json()) as { parameters: string };
   expect(shown.parameters).toMatch(/stop\s+"<\|im_end\|>"/);
-  expect(none.stopping?.summary).toBeString();
+  expect(none.stopping).toMatchObject({ ok: true });
   expect(none.answers).toMatchObject({ ok: true });
 
   const q8 = await verdictsOf("ftf-real-q8", { lane: "merged", quantize: "q8_0" });
