@@ -1,136 +1,161 @@
 """The training run's configuration: a JSON file in, validated field by field.
 
-Every problem is reported at once, each naming its field, so a user fixing a
-config sees the whole list rather than one error per attempt.
+Field names, types, bounds and defaults come from run-config.schema.json, generated from
+the app's zod source (src/training/run-config.ts): one definition for both sides. The
+checks here read that schema, and report every problem at once, each naming its field, so
+a user fixing a config sees the whole list rather than one error per attempt.
 """
 
 from __future__ import annotations
 
+import copy
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from .errors import TrainerError
 
+SCHEMA: dict = json.loads((Path(__file__).parent / "run-config.schema.json").read_text(encoding="utf-8"))
+_PROPERTIES: dict[str, dict] = SCHEMA["properties"]
+
 
 @dataclass
 class TrainConfig:
+    """run.json, checked. Defaults and bounds: run-config.schema.json (see the zod source)."""
+
     base_model: str
     output_dir: str
     train_file: str
-    eval_file: str | None = None
-    method: str = "lora"
-    num_epochs: float = 3.0
-    max_steps: int = -1
-    learning_rate: float = 2e-4
-    per_device_batch_size: int = 4
-    gradient_accumulation_steps: int = 4
-    max_seq_length: int = 2048
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    target_modules: Any = "all-linear"
-    warmup_ratio: float = 0.03
-    logging_steps: int = 10
-    eval_steps: int | None = None
-    save_steps: int | None = None
-    seed: int = 42
-    gradient_checkpointing: bool = True
-    system_prompt: str | None = None
-    # The model family's chat-template switches (Qwen3: {"enable_thinking": false}),
-    # passed to every apply_chat_template call so training and the app render alike.
-    chat_template_kwargs: dict = field(default_factory=dict)
-    trust_remote_code: bool = False
-    # Padding-free packing, where the isolation check passes for the architecture (packing.py).
-    packing: bool = True
-    # Liger kernels on CUDA for the families Liger supports (liger.py).
-    use_liger: bool = True
-    # Ranks (DDP through torchrun); None = every visible GPU, 1 on a CPU-only machine.
-    num_processes: int | None = None
+    eval_file: str | None
+    method: str
+    num_epochs: float
+    max_steps: int
+    learning_rate: float
+    per_device_batch_size: int
+    gradient_accumulation_steps: int
+    max_seq_length: int
+    lora_r: int
+    lora_alpha: int
+    lora_dropout: float
+    target_modules: Any
+    warmup_ratio: float
+    logging_steps: int
+    eval_steps: int | None
+    save_steps: int | None
+    seed: int
+    gradient_checkpointing: bool
+    system_prompt: str | None
+    chat_template_kwargs: dict
+    trust_remote_code: bool
+    packing: bool
+    use_liger: bool
+    num_processes: int | None
 
     def to_json(self) -> dict:
         return asdict(self)
 
 
-_REQUIRED = ("base_model", "output_dir", "train_file")
-
-# field -> (type, minimum, maximum); bounds are inclusive.
-_RANGES: dict[str, tuple[type, float | None, float | None]] = {
-    "num_epochs": (float, 0.01, 100),
-    "max_steps": (int, -1, 10_000_000),
-    "learning_rate": (float, 1e-8, 1.0),
-    "per_device_batch_size": (int, 1, 1024),
-    "gradient_accumulation_steps": (int, 1, 1024),
-    "max_seq_length": (int, 16, 262_144),
-    "lora_r": (int, 1, 1024),
-    "lora_alpha": (int, 1, 8192),
-    "lora_dropout": (float, 0.0, 0.9),
-    "warmup_ratio": (float, 0.0, 0.5),
-    "logging_steps": (int, 1, 100_000),
-    "seed": (int, 0, 2**32 - 1),
-}
+def _types(schema: dict) -> list[str]:
+    t = schema.get("type", [])
+    return t if isinstance(t, list) else [t]
 
 
-def _check_number(name: str, value: Any, kind: type, lo: float | None, hi: float | None) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return f"{name}: must be a number"
-    if kind is int and not float(value).is_integer():
-        return f"{name}: must be a whole number"
-    if lo is not None and value < lo or hi is not None and value > hi:
-        return f"{name}: must be between {lo} and {hi} (got {value})"
+def _describe(schema: dict) -> str:
+    """What a value must be, in words, for the error message."""
+    if "const" in schema:
+        return repr(schema["const"])
+    if "enum" in schema:
+        return "one of " + ", ".join(repr(v) for v in schema["enum"])
+    if "anyOf" in schema:
+        return " or ".join(_describe(s) for s in schema["anyOf"])
+    words = {"string": "a string", "integer": "a whole number", "number": "a number", "boolean": "true or false", "null": "null", "array": "a list", "object": "an object"}
+    described = " or ".join(words.get(t, t) for t in _types(schema))
+    if "minimum" in schema and "maximum" in schema:
+        described += f" between {schema['minimum']} and {schema['maximum']}"
+    return described
+
+
+def _fits_type(value: Any, kind: str) -> bool:
+    if kind == "null":
+        return value is None
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind in ("number", "integer"):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "array":
+        return isinstance(value, list)
+    if kind == "object":
+        return isinstance(value, dict)
+    return False
+
+
+def _problem(value: Any, schema: dict) -> str | None:
+    """Why value does not fit schema (the subset of JSON Schema zod writes for run.json), or None."""
+    if "anyOf" in schema:
+        if any(_problem(value, s) is None for s in schema["anyOf"]):
+            return None
+        return f"must be {_describe(schema)}"
+    if "const" in schema and value != schema["const"]:
+        return f"must be {schema['const']!r}"
+    if "enum" in schema and value not in schema["enum"]:
+        return f"must be {_describe(schema)} (got {value!r})"
+    kinds = _types(schema)
+    if kinds and not any(_fits_type(value, k) for k in kinds):
+        numeric = [k for k in kinds if k in ("number", "integer")]
+        return f"must be {'a number' if numeric else _describe(schema)}"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "integer" in kinds and "number" not in kinds and not float(value).is_integer():
+            return "must be a whole number"
+        if value < schema.get("minimum", value) or value > schema.get("maximum", value):
+            return f"must be between {schema['minimum']} and {schema['maximum']} (got {value})"
+    if isinstance(value, str) and len(value.strip()) < schema.get("minLength", 0):
+        return "must not be empty"
+    if isinstance(value, list):
+        if len(value) < schema.get("minItems", 0):
+            return "must not be empty"
+        if "items" in schema and any(_problem(v, schema["items"]) for v in value):
+            return f"must be a list of {_describe(schema['items'])}s"
+    if isinstance(value, dict) and isinstance(schema.get("additionalProperties"), dict):
+        if any(_problem(v, schema["additionalProperties"]) for v in value.values()):
+            return f"must be an object of names to {_describe(schema['additionalProperties'])}"
     return None
+
+
+def _typed(value: Any, schema: dict) -> Any:
+    """JSON numbers as the field's Python type: 3 -> 3.0 for a 'number', 2.0 -> 2 for an 'integer'."""
+    kinds = _types(schema) or [k for s in schema.get("anyOf", []) for k in _types(s)]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value) if "number" in kinds else int(value)
+    return value
 
 
 def parse_config(raw: Any) -> TrainConfig:
     if not isinstance(raw, dict):
         raise TrainerError("invalid_config", "The config must be a JSON object.")
     problems: list[str] = []
-    known = {f.name for f in fields(TrainConfig)}
-    unknown = sorted(set(raw) - known)
+    unknown = sorted(set(raw) - set(_PROPERTIES))
     if unknown:
         problems.append(f"unknown field(s): {', '.join(unknown)}")
-    for name in _REQUIRED:
+    for name in SCHEMA.get("required", []):
         value = raw.get(name)
         if not isinstance(value, str) or not value.strip():
             problems.append(f"{name}: required, a non-empty string")
-    if raw.get("method", "lora") not in ("lora", "qlora"):
-        problems.append(f"method: must be 'lora' or 'qlora' (got {raw.get('method')!r})")
-    for name, (kind, lo, hi) in _RANGES.items():
-        if name in raw:
-            problem = _check_number(name, raw[name], kind, lo, hi)
+    for name, schema in _PROPERTIES.items():
+        if name in raw and name not in SCHEMA.get("required", []):
+            problem = _problem(raw[name], schema)
             if problem:
-                problems.append(problem)
-    for name in ("eval_steps", "save_steps"):
-        if raw.get(name) is not None:
-            problem = _check_number(name, raw[name], int, 1, 10_000_000)
-            if problem:
-                problems.append(problem)
-    if raw.get("num_processes") is not None:
-        problem = _check_number("num_processes", raw["num_processes"], int, 1, 64)
-        if problem:
-            problems.append(problem)
-    for name in ("gradient_checkpointing", "trust_remote_code", "packing", "use_liger"):
-        if name in raw and not isinstance(raw[name], bool):
-            problems.append(f"{name}: must be true or false")
-    tm = raw.get("target_modules", "all-linear")
-    if not (tm == "all-linear" or (isinstance(tm, list) and tm and all(isinstance(m, str) for m in tm))):
-        problems.append("target_modules: must be 'all-linear' or a list of module names")
-    kw = raw.get("chat_template_kwargs", {})
-    if not (isinstance(kw, dict) and all(isinstance(k, str) and isinstance(v, (bool, int, float, str)) for k, v in kw.items())):
-        problems.append("chat_template_kwargs: must be an object of names to true/false, numbers or strings")
-    if "eval_file" in raw and raw["eval_file"] is not None and not isinstance(raw["eval_file"], str):
-        problems.append("eval_file: must be a path or null")
+                problems.append(f"{name}: {problem}")
     if problems:
         raise TrainerError(
             "invalid_config",
             "The training config is invalid: " + "; ".join(problems) + ".",
             "Fix the fields listed and start again.",
         )
-    cfg = TrainConfig(**{k: raw[k] for k in raw if k in known})
-    for name, (kind, _, _) in _RANGES.items():
-        setattr(cfg, name, kind(getattr(cfg, name)))
-    return cfg
+    values = {name: _typed(raw[name], schema) if name in raw else copy.deepcopy(schema.get("default")) for name, schema in _PROPERTIES.items()}
+    return TrainConfig(**values)
 
 
 def load_config(path: str | Path) -> TrainConfig:

@@ -25,6 +25,7 @@ import { checkpointStep, createRunStore } from "./run-store.ts";
 import { createTrainingJob, TRAINING_JOB, trainingJobPayload } from "./run-job.ts";
 import { isFinishedRun, isResumableRun, type TrainingConfig } from "./schemas.ts";
 import type { TrainerSettings } from "./supervisor.ts";
+import { writeRunConfig } from "./run-config.ts";
 
 export { TRAINING_JOB } from "./run-job.ts";
 export type { TrainerSettings } from "./supervisor.ts";
@@ -126,7 +127,7 @@ export function createTrainingService(deps: {
       ...(full.num_processes ? { num_processes: full.num_processes } : {}),
       ...(full.max_steps ? { max_steps: full.max_steps } : {}),
     };
-    writeFileSync(join(dir, "run.json"), JSON.stringify(trainerConfig, null, 2));
+    writeRunConfig(dir, trainerConfig);
     return { method, full, stats, project };
   }
 

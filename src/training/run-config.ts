@@ -1,0 +1,64 @@
+/**
+ * run.json: the config the app hands the Python trainer, written once here. The same
+ * schema, as JSON Schema (python/finetuneflow_trainer/run-config.schema.json, written by
+ * scripts/gen-event-schema.ts), is what config.py validates against: field names, types,
+ * bounds and defaults have one source. The app parses what it writes, so a run.json the
+ * trainer would refuse is an app bug caught before a subprocess starts.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+
+const count = (min: number, max: number) => z.int().min(min).max(max);
+const optionalCount = (min: number, max: number) => count(min, max).nullable().default(null);
+
+export const runConfigSchema = z
+  .object({
+    base_model: z.string().trim().min(1).meta({ description: "Hub id or local folder of the base model" }),
+    output_dir: z.string().trim().min(1),
+    train_file: z.string().trim().min(1),
+    eval_file: z.string().nullable().default(null),
+    method: z.enum(["lora", "qlora"]).default("lora"),
+    num_epochs: z.number().min(0.01).max(100).default(3),
+    max_steps: count(-1, 10_000_000).default(-1).meta({ description: "-1: as many as the epochs take" }),
+    learning_rate: z.number().min(1e-8).max(1).default(2e-4),
+    per_device_batch_size: count(1, 1024).default(4),
+    gradient_accumulation_steps: count(1, 1024).default(4),
+    max_seq_length: count(16, 262_144).default(2048),
+    lora_r: count(1, 1024).default(16),
+    lora_alpha: count(1, 8192).default(32),
+    lora_dropout: z.number().min(0).max(0.9).default(0.05),
+    target_modules: z.union([z.literal("all-linear"), z.array(z.string().min(1)).min(1)]).default("all-linear"),
+    warmup_ratio: z.number().min(0).max(0.5).default(0.03),
+    logging_steps: count(1, 100_000).default(10),
+    eval_steps: optionalCount(1, 10_000_000),
+    save_steps: optionalCount(1, 10_000_000),
+    seed: count(0, 2 ** 32 - 1).default(42),
+    gradient_checkpointing: z.boolean().default(true),
+    system_prompt: z.string().nullable().default(null),
+    // The family's chat-template switches (Qwen3: {"enable_thinking": false}), passed to every
+    // apply_chat_template call so training and the app render alike.
+    chat_template_kwargs: z.record(z.string(), z.union([z.boolean(), z.number(), z.string()])).default({}),
+    trust_remote_code: z.boolean().default(false),
+    packing: z.boolean().default(true).meta({ description: "Padding-free packing where the isolation check passes (packing.py)" }),
+    use_liger: z.boolean().default(true).meta({ description: "Liger kernels on CUDA for the families Liger supports (liger.py)" }),
+    num_processes: optionalCount(1, 64).meta({ description: "Ranks (DDP through torchrun); null = every visible GPU, 1 on a CPU-only machine" }),
+  })
+  .strict();
+export type RunConfig = z.output<typeof runConfigSchema>;
+export type RunConfigInput = z.input<typeof runConfigSchema>;
+
+/** Parse, then write <dir>/run.json with every default filled in: what the trainer will run. */
+export function writeRunConfig(dir: string, config: RunConfigInput): RunConfig {
+  const full = runConfigSchema.parse(config);
+  writeFileSync(join(dir, "run.json"), JSON.stringify(full, null, 2));
+  return full;
+}
+
+export function runConfigJsonSchema(): Record<string, unknown> {
+  return {
+    ...(z.toJSONSchema(runConfigSchema, { target: "draft-2020-12", io: "input" }) as Record<string, unknown>),
+    title: "FineTuneFlow run.json",
+    description: "The training config the app hands the trainer. Generated from src/training/run-config.ts; do not edit.",
+  };
+}
