@@ -34,6 +34,7 @@ import { createGenerationService } from "./generation/service.ts";
 import { previewStepLoader } from "./generation/step.ts";
 import { createRunHub } from "./training/hub.ts";
 import { createTrainingService } from "./training/service.ts";
+import { createTrainerClient } from "./training/trainer-client.ts";
 import { createHardwareService } from "./training/hardware-service.ts";
 import { hardwareStepLoader, trainStepLoader } from "./training/steps.ts";
 import { trainingApiRoutes, trainingPageRoutes } from "./training/routes.tsx";
@@ -125,33 +126,38 @@ export function createApp(deps: AppDeps) {
   });
   const review = createReviewService({ db: deps.db, projects, duplicatesRemoved: generation.duplicatesRemoved, purge: purge.request, now });
   const hub = createRunHub();
-  const trainer = {
-    command: deps.config.trainer.command ?? [deps.config.trainer.python, "-m", "finetuneflow_trainer"],
-    cwd: deps.config.trainer.dir,
-    graceMs: deps.config.trainer.graceMs,
-    env: deps.config.trainer.env,
-  };
+  const trainer = createTrainerClient({
+    settings: {
+      command: deps.config.trainer.command ?? [deps.config.trainer.python, "-m", "finetuneflow_trainer"],
+      cwd: deps.config.trainer.dir,
+      graceMs: deps.config.trainer.graceMs,
+      env: deps.config.trainer.env,
+    },
+    envFor: weights.trainerEnv,
+    logger: deps.logger,
+  });
   // The probe needs training's file writer and the hardware estimate; the plan reads the probe back.
   let probe: ProbeService | null = null;
   const hardware = createHardwareService({ examples, readiness, queue: deps.queue, projects, settings, trainer, logger: deps.logger, probeFor: (id) => probe?.latest(id) ?? null });
+  const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, diskGuard, readiness, prepareWeights: weights.prepareRun, hardwareFor: hardware.forProject, onRunSucceeded: (projectId) => evaluation.afterTraining(projectId) });
+  probe = createProbeService({ queue: deps.queue, dataDir: deps.config.dataDir, trainer, logger: deps.logger, writeTrainerFiles: training.writeTrainerFiles, estimateAllocated: hardware.estimateAllocated, prepareWeights: weights.prepareRun });
+  const probes = probe;
+  const playground = createPlaygroundService({ projects, training, examples, trainer, ollamaHost: deps.config.generation.ollamaHosts[0] ?? null, gpu: deps.queue.gpu, logger: deps.logger });
+  const exportsService = createExportService({ db: deps.db, queue: deps.queue, projects, training, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now });
   const evaluation = createEvaluationService({
     db: deps.db,
     queue: deps.queue,
     projects,
+    training,
+    examples,
     backends,
     trainer,
-    trainerEnv: weights.trainerEnv,
+    reports: exportsService,
     logger: deps.logger,
     listModels: generation.listModels,
-    dataDir: deps.config.dataDir,
     now,
   });
-  const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, diskGuard, readiness, prepareWeights: weights.prepareRun, hardwareFor: hardware.forProject, onRunSucceeded: (projectId) => evaluation.afterTraining(projectId) });
-  probe = createProbeService({ queue: deps.queue, dataDir: deps.config.dataDir, trainer, logger: deps.logger, writeTrainerFiles: training.writeTrainerFiles, estimateAllocated: hardware.estimateAllocated, prepareWeights: weights.prepareRun });
-  const probes = probe;
-  const playground = createPlaygroundService({ projects, training, examples, trainer, trainerEnv: weights.trainerEnv, ollamaHost: deps.config.generation.ollamaHosts[0] ?? null, gpu: deps.queue.gpu, logger: deps.logger });
-  const publish = createPublishService({ db: deps.db, queue: deps.queue, projects, training, review, dataDir: deps.config.dataDir, ollamaHost: deps.config.generation.ollamaHosts[0] ?? null, trainer, trainerEnv: weights.trainerEnv, logger: deps.logger });
-  const exportsService = createExportService({ db: deps.db, queue: deps.queue, projects, training, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, trainerEnv: weights.trainerEnv });
+  const publish = createPublishService({ queue: deps.queue, projects, training, review, reports: exportsService, ollamaHost: deps.config.generation.ollamaHosts[0] ?? null, trainer });
 
   const previewStep = previewStepLoader(generation);
   const wizard = createWizardRenderer({

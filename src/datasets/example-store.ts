@@ -10,6 +10,8 @@ import { examples, type ExampleRow } from "../db/schema.ts";
 
 export type NewExample = typeof examples.$inferInsert;
 export type ExampleStore = ReturnType<typeof createExampleStore>;
+/** An eval example with its document and source passage (chunk text; null for imported rows). */
+export type HeldOutExample = { id: string; instruction: string; input: string; output: string; fileId: string | null; filename: string | null; source: string | null };
 
 const BATCH = 500;
 
@@ -152,6 +154,24 @@ export function createExampleStore(db: Db) {
     },
 
     /** `n` valid train examples spread from the shortest to the longest (a readiness sample). */
+    /**
+     * Up to `n` valid eval examples, taken in turn from each document so every one is
+     * covered, with the chunk each was written from (SQL picks them: an eval split can
+     * hold 100k rows). The judged evaluation's held-out questions.
+     */
+    heldOutByDocument(projectId: string, n: number): HeldOutExample[] {
+      return sqlite
+        .query(
+          `select id, instruction, input, output, fileId, filename, source from (
+             select e.id, e.instruction, e.input, e.output, e.file_id as fileId, f.filename, c.text as source, e.rowid as r,
+                    row_number() over (partition by e.file_id order by e.rowid) as k
+             from examples e left join files f on f.id = e.file_id left join chunks c on c.id = e.chunk_id
+             where e.project_id = ? and e.split = 'eval' and e.is_valid = 1 and ${liveRow("e")})
+           order by k, fileId, r limit ?`,
+        )
+        .all(projectId, n) as HeldOutExample[];
+    },
+
     spreadSample(projectId: string, n: number): ExampleRow[] {
       const count = db.select({ n: sql<number>`count(*)` }).from(examples).where(and(live(projectId), eq(examples.isValid, true), eq(examples.split, "train"))).get()!.n;
       const offsets = [...new Set(Array.from({ length: Math.min(n, count) }, (_, k) => (n === 1 ? 0 : Math.round((k * (count - 1)) / (n - 1)))))];

@@ -4,57 +4,39 @@
  * file, and serves only registered files — no path from a request reaches the disk.
  */
 import { readRunFile } from "../training/run-files.ts";
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client.ts";
-import { artifacts, trainingRuns } from "../db/schema.ts";
+import { artifacts } from "../db/schema.ts";
+import { withRunSections } from "./report.ts";
 import { projectDir } from "../lib/data-dir.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { JobError, type JobQueue } from "../jobs/queue.ts";
 import type { ProjectService } from "../projects/service.ts";
-import { runTrainer } from "../training/supervisor.ts";
-import type { TrainerSettings, TrainingService } from "../training/service.ts";
+import type { TrainerClient } from "../training/trainer-client.ts";
+import type { TrainingService } from "../training/service.ts";
 
 export const EXPORT_JOB = "export";
 export const ZIP_NAME = "finetuneflow_export.zip";
 
-export function createExportService(deps: { db: Db; queue: JobQueue; projects: ProjectService; training: TrainingService; dataDir: string; trainer: TrainerSettings; logger: Logger; now?: () => number; trainerEnv?: (projectId: string) => Record<string, string> }) {
+export function createExportService(deps: { db: Db; queue: JobQueue; projects: ProjectService; training: TrainingService; dataDir: string; trainer: TrainerClient; logger: Logger; now?: () => number }) {
   const { db } = deps;
   const now = deps.now ?? Date.now;
-
-  function successfulRun(projectId: string) {
-    deps.projects.get(projectId);
-    const run = deps.training.runs(projectId).find((r) => r.status === "success");
-    if (!run) throw new AppError(409, "no_trained_run", "No training run finished successfully yet.");
-    return run;
-  }
 
   deps.queue.register(EXPORT_JOB, {
     payload: z.object({ runId: z.string() }),
     group: "cpu",
     maxAttempts: 1,
     run: async ({ payload, progress, signal }) => {
-      const run = db.select().from(trainingRuns).where(eq(trainingRuns.id, payload.runId)).get();
+      const run = deps.training.getRun(payload.runId);
       if (!run) return { skipped: "run deleted" };
-      let files: { name: string; path: string; size_bytes: number }[] = [];
-      const result = await runTrainer({
-        // The base model from the cache, offline, as training read it.
-        trainer: { ...deps.trainer, env: { ...deps.trainer.env, ...deps.trainerEnv?.(run.projectId) } },
-        args: ["export", "--run", run.outputDir, "--provenance", join(run.outputDir, "provenance.json")],
-        signal,
-        logger: deps.logger,
-        handlers: {
-          onEvent: (e) => {
-            if (e.event === "progress") progress(e.progress_pct, e.message);
-            if (e.event === "complete" && "files" in e.metrics) files = e.metrics.files;
-          },
-          onStderr: () => {},
-        },
-      });
-      if (result.exitCode !== 0) throw new JobError(result.lastError?.message ?? result.spawnError ?? `The export failed (exit code ${result.exitCode}).`);
+      // The base model from the cache, offline, as training read it (the client adds the weights env).
+      const result = await deps.trainer.export(run.projectId, run.outputDir, { provenance: join(run.outputDir, "provenance.json") }, { signal, onProgress: progress });
+      if (result.failure) throw new JobError(result.failure);
+      const files = result.complete?.files ?? [];
       const base = projectDir(deps.dataDir, run.projectId);
       db.transaction((tx) => {
         tx.delete(artifacts).where(eq(artifacts.runId, run.id)).run();
@@ -70,8 +52,21 @@ export function createExportService(deps: { db: Db; queue: JobQueue; projects: P
 
   return {
     start(projectId: string) {
-      const run = successfulRun(projectId);
+      const run = deps.training.latestSuccess(projectId);
       return deps.queue.enqueue(EXPORT_JOB, projectId, { runId: run.id });
+    },
+
+    /**
+     * Puts the sections written beside a run (scorecard, parity) into the report already
+     * exported for it, if any: evaluation and publish call this after writing theirs.
+     */
+    refreshReport(runId: string): void {
+      const run = deps.training.getRun(runId);
+      if (!run) return;
+      for (const a of db.select().from(artifacts).where(and(eq(artifacts.runId, runId), eq(artifacts.filename, "report.md"))).all()) {
+        const path = join(projectDir(deps.dataDir, run.projectId), a.relativePath);
+        if (existsSync(path)) writeFileSync(path, withRunSections(readFileSync(path, "utf8"), run.outputDir));
+      }
     },
 
     files(projectId: string) {
@@ -93,7 +88,7 @@ export function createExportService(deps: { db: Db; queue: JobQueue; projects: P
 
     /** What the Export step shows: the run, its metrics and the before/after samples. */
     summary(projectId: string) {
-      const run = deps.training.runs(projectId).find((r) => r.status === "success");
+      const run = deps.training.latestSuccessful(projectId);
       if (!run) return null;
       return { run, summary: readRunFile(run.outputDir, "run_summary.json"), evaluation: readRunFile(run.outputDir, "evaluation.json") };
     },

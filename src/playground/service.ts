@@ -17,7 +17,7 @@ import { readLines } from "../lib/lines.ts";
 import type { Logger } from "../lib/logger.ts";
 import { projectTokenCounter } from "../models/tokenizer.ts";
 import type { ProjectService } from "../projects/service.ts";
-import type { TrainerSettings } from "../training/supervisor.ts";
+import type { TrainerClient } from "../training/trainer-client.ts";
 import type { TrainingService } from "../training/service.ts";
 import type { GpuLease } from "../jobs/gpu-lease.ts";
 import { approxTokens } from "../documents/chunker.ts";
@@ -184,8 +184,7 @@ export function createPlaygroundService(deps: {
   projects: ProjectService;
   training: TrainingService;
   examples: ExampleStore;
-  trainer: TrainerSettings;
-  trainerEnv: (projectId: string) => Record<string, string>;
+  trainer: TrainerClient;
   ollamaHost: string | null;
   /** The queue's GPU lease: the worker holds a share, refused while a GPU job runs and stopped when one starts. */
   gpu: GpuLease;
@@ -205,9 +204,10 @@ export function createPlaygroundService(deps: {
     let w: Worker | null = null;
     const release = deps.gpu.share(`playground ${runDir}`, () => w?.stop("A job that needs the GPU started, so the playground's model was unloaded; it is back when that job ends."));
     if (!release) throw new AppError(409, "gpu_busy", GPU_BUSY);
-    const proc = Bun.spawn([...deps.trainer.command, "serve", "--run", runDir, "--idle-seconds", String(deps.idleSeconds ?? 600)], {
-      cwd: deps.trainer.cwd,
-      env: { ...process.env, PYTHONUNBUFFERED: "1", FTF_SUPERVISOR_PID: String(process.pid), ...deps.trainer.env, ...deps.trainerEnv(projectId) },
+    const settings = deps.trainer.settingsFor(projectId);
+    const proc = Bun.spawn(deps.trainer.serveArgs(runDir, deps.idleSeconds ?? 600), {
+      cwd: settings.cwd,
+      env: { ...process.env, PYTHONUNBUFFERED: "1", FTF_SUPERVISOR_PID: String(process.pid), ...settings.env },
       stdin: "pipe",
       stdout: "pipe",
       stderr: "ignore",

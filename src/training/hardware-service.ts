@@ -13,11 +13,9 @@ import { JobError, type JobQueue } from "../jobs/queue.ts";
 import { estimateVram } from "../models/vram.ts";
 import { formatRate } from "../lib/format.ts";
 import type { ProjectService } from "../projects/service.ts";
-import { hardwareInfoSchema, type HardwareInfo } from "./events.ts";
 import { projectHardwareSchema, TRAINING_DEFAULTS, type ProjectHardware, type TrainingConfig } from "./schemas.ts";
-import { runTrainer } from "./supervisor.ts";
 import type { ProbeRecord } from "./probe.ts";
-import type { TrainerSettings } from "./service.ts";
+import type { TrainerClient } from "./trainer-client.ts";
 
 export const HARDWARE_JOB = "hardware_check";
 
@@ -35,7 +33,7 @@ export function createHardwareService(deps: {
   queue: JobQueue;
   projects: ProjectService;
   settings: SettingsStore;
-  trainer: TrainerSettings;
+  trainer: TrainerClient;
   logger: Logger;
   /** The project's last "Measure on this GPU" result (probe.ts), which calibrates the plan. */
   probeFor?: (projectId: string) => ProbeRecord | null;
@@ -62,18 +60,12 @@ export function createHardwareService(deps: {
 
   async function check(projectId?: string): Promise<ProjectHardware> {
     const est = projectId ? estimate(projectId) : null;
-    const args = ["hardware", ...(est ? ["--params", String(est.params), "--need-lora-gb", String(est.lora.total_gb), "--need-qlora-gb", String(est.qlora.total_gb)] : [])];
-    const answers: HardwareInfo[] = [];
-    const result = await runTrainer({
-      trainer: deps.trainer,
-      args,
-      logger: deps.logger,
-      handlers: { onEvent: (e) => void (e.event === "hardware" && answers.push(hardwareInfoSchema.parse(e))), onStderr: () => {} },
-    });
-    const info = answers.at(-1);
-    if (result.spawnError) throw pythonMissing(deps.trainer.command[0]!, result.spawnError);
+    const result = await deps.trainer.hardware(est ? { params: est.params, loraGb: est.lora.total_gb, qloraGb: est.qlora.total_gb } : null);
+    const info = result.complete;
+    const python = deps.trainer.settingsFor(null).command[0]!;
+    if (result.spawnError) throw pythonMissing(python, result.spawnError);
     if (result.exitCode !== 0 || !info) {
-      if (result.exitCode === 1 && !result.lastError) throw pythonMissing(deps.trainer.command[0]!, `exit code ${result.exitCode}`);
+      if (result.exitCode === 1 && !result.lastError) throw pythonMissing(python, `exit code ${result.exitCode}`);
       throw new AppError(502, "hardware_check_failed", result.lastError?.message ?? `The hardware check failed (exit code ${result.exitCode}).`);
     }
     const full: ProjectHardware = { ...info, estimate: est ? { seq_len: est.seq_len, p95_tokens: est.p95_tokens, lora: est.lora, qlora: est.qlora } : null, checked_at: new Date().toISOString() };

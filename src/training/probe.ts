@@ -14,7 +14,7 @@ import { AppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { probeMetricsSchema } from "./events.ts";
 import type { TrainingConfig } from "./schemas.ts";
-import { runTrainer, type TrainerSettings } from "./supervisor.ts";
+import type { TrainerClient } from "./trainer-client.ts";
 
 export const PROBE_JOB = "training_probe";
 const PROBE_STEPS = 6;
@@ -30,7 +30,7 @@ export type ProbeRecord = z.infer<typeof probeRecordSchema>;
 type Deps = {
   queue: JobQueue;
   dataDir: string;
-  trainer: TrainerSettings;
+  trainer: TrainerClient;
   logger: Logger;
   /** Checks the project can train and writes its dataset and run.json into `dir` (training service). */
   writeTrainerFiles: (projectId: string, config: TrainingConfig, dir: string) => { method: "lora" | "qlora" };
@@ -49,29 +49,10 @@ export function createProbeService(deps: Deps) {
     const { projectId, method } = ctx.payload;
     const config = ctx.payload.config as TrainingConfig;
     const env = await deps.prepareWeights(projectId, ctx.signal, (_pct, message) => ctx.progress(0, message));
-    let metrics: z.infer<typeof probeMetricsSchema> | null = null;
-    const result = await runTrainer({
-      trainer: { ...deps.trainer, env: { ...deps.trainer.env, ...env } },
-      args: ["probe", "--config", join(dirOf(projectId), "run.json"), "--steps", String(PROBE_STEPS)],
-      signal: ctx.signal,
-      logger: deps.logger,
-      handlers: {
-        onEvent: (e) => {
-          if (e.event === "progress") ctx.progress(e.progress_pct, e.message);
-          if (e.event === "complete") {
-            const parsed = probeMetricsSchema.safeParse(e.metrics);
-            if (parsed.success) metrics = parsed.data;
-          }
-        },
-        onStderr: () => {},
-      },
-    });
+    const result = await deps.trainer.probe(projectId, dirOf(projectId), PROBE_STEPS, { env, signal: ctx.signal, onProgress: (pct, message) => ctx.progress(pct, message) });
     if (ctx.signal.aborted) throw ctx.signal.reason;
-    if (result.spawnError) throw new JobError(`The trainer could not start: ${result.spawnError}`);
-    if (result.exitCode !== 0 || !metrics) {
-      throw new JobError(result.lastError ? `${result.lastError.message}${result.lastError.advice ? ` ${result.lastError.advice}` : ""}` : `The measurement failed (exit code ${result.exitCode}).`);
-    }
-    const measured: z.infer<typeof probeMetricsSchema> = metrics;
+    const measured = result.complete;
+    if (result.failure || !measured) throw new JobError(result.failure ?? "The measurement ended without its result.");
     const chosen = measured.chosen;
     const record: ProbeRecord = {
       ...measured,

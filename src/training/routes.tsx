@@ -6,7 +6,7 @@ import { AppError } from "../lib/errors.ts";
 import { parseJsonBody, parseOptionalJsonBody, parseWith, readFormFields } from "../lib/validation.ts";
 import type { AppEnv } from "../lib/app-env.ts";
 import type { WizardRenderer } from "../wizard/render.tsx";
-import type { RunEvent, RunHub } from "./hub.ts";
+import type { RunHub } from "./hub.ts";
 import type { HardwareService } from "./hardware-service.ts";
 import type { ProbeService } from "./probe.ts";
 import type { JobService } from "../jobs/service.ts";
@@ -14,13 +14,10 @@ import { probeView } from "./steps.ts";
 import { ProbePanel } from "../../views/components/ProbePanel.tsx";
 import { toRunJson, trainingConfigSchema } from "./schemas.ts";
 import type { TrainingService } from "./service.ts";
-import { FINAL_EVENTS } from "./run-store.ts";
+import { streamRunEvents } from "./stream.ts";
 import { isFinishedRun } from "./schemas.ts";
 import { TrainPlan } from "../../views/wizard/steps/TrainStep.tsx";
 import { z } from "zod";
-
-/** How long a stream stays open after its run's last event, waiting for the client to close. */
-const SSE_LINGER_MS = 10 * 60_000;
 
 const hardwareQuery = z.object({ project_id: z.string().optional().meta({ description: "Add this project's VRAM estimate" }) });
 const resumeInput = z.object({ run_id: z.string().optional() }).strict();
@@ -69,44 +66,14 @@ export function trainingApiRoutes(training: TrainingService, hardware: HardwareS
       if (!run || run.projectId !== projectId) throw new AppError(404, "no_training_run", "This project has no training run yet.");
       // EventSource sends Last-Event-ID itself when it reconnects.
       const after = Number(c.req.header("Last-Event-ID") ?? query.last_event_id ?? 0) || 0;
-      return streamSSE(c, async (stream) => {
-        let last = after;
-        let done = false;
-        let chain = Promise.resolve();
-        const buffered: RunEvent[] = [];
-        let live = false;
-        let finish!: () => void;
-        const finished = new Promise<void>((r) => (finish = r));
-        const send = (e: RunEvent) => {
-          if (e.seq <= last) return;
-          last = e.seq;
-          chain = chain.then(() => stream.writeSSE({ id: String(e.seq), event: e.event, data: JSON.stringify(e.data) }));
-          if (FINAL_EVENTS.has(e.event)) chain.then(linger);
-        };
-        // After the last event the stream stays open (heartbeats only) until the client
-        // closes it: a server-side close makes EventSource fire a data-less `error` and
-        // reconnect, which clients that parse every `error` (the spec's ApiClient) trip on.
-        let lingerTimer: ReturnType<typeof setTimeout> | null = null;
-        const linger = () => (lingerTimer ??= setTimeout(finish, SSE_LINGER_MS));
-        // Subscribe before replaying, so nothing published meanwhile is lost.
-        const unsubscribe = hub.subscribe(run.id, (e) => (live ? send(e) : buffered.push(e)));
-        stream.onAbort(() => {
-          done = true;
-          unsubscribe();
-          finish();
-        });
-        for (const e of training.eventsAfter(run.id, after)) send(e);
-        for (const e of buffered) send(e);
-        live = true;
-        const current = training.getRun(run.id);
-        if (current && isFinishedRun(current.status)) chain.then(linger);
-        const heartbeat = setInterval(() => !done && void stream.write(": keep-alive\n\n"), 15_000);
-        await finished;
-        await chain;
-        clearInterval(heartbeat);
-        if (lingerTimer) clearTimeout(lingerTimer);
-        unsubscribe();
-      });
+      return streamSSE(c, (stream) =>
+        streamRunEvents(
+          run.id,
+          after,
+          { subscribe: hub.subscribe, eventsAfter: training.eventsAfter, isFinished: (id) => isFinishedRun(training.getRun(id)?.status ?? "success") },
+          { write: (e) => stream.writeSSE({ id: String(e.seq), event: e.event, data: JSON.stringify(e.data) }), heartbeat: () => stream.write(": keep-alive\n\n").then(() => {}), onAbort: (fn) => stream.onAbort(fn) },
+        ),
+      );
     });
 }
 

@@ -5,13 +5,12 @@
  * `cancelled`) are held back until the run row says how the run ended, so a client
  * that reacts to `complete` by reading train/status sees `success`, never `running`.
  */
-import { join } from "node:path";
 import { z } from "zod";
 import { JobError, type JobContext } from "../jobs/queue.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { TrainingRunRow } from "../db/schema.ts";
 import type { TrainerEvent } from "./events.ts";
-import { runTrainer, type TrainerSettings } from "./supervisor.ts";
+import type { TrainerClient } from "./trainer-client.ts";
 import type { RunStore } from "./run-store.ts";
 
 export const TRAINING_JOB = "training";
@@ -21,7 +20,7 @@ const TERMINAL = new Set(["complete", "error", "cancelled"]);
 
 type Deps = {
   store: RunStore;
-  trainer: TrainerSettings;
+  trainer: TrainerClient;
   logger: Logger;
   now: () => number;
   setProjectStatus: (projectId: string, status: "training" | "evaluating" | "ready_to_train" | "completed" | "failed") => void;
@@ -40,34 +39,30 @@ export function createTrainingJob(deps: Deps) {
   const { store } = deps;
 
   /** Runs `train`, storing each event; terminal ones come back unpublished. */
-  async function train(run: TrainingRunRow, ctx: JobContext<z.infer<typeof trainingJobPayload>>, trainer: TrainerSettings) {
+  async function train(run: TrainingRunRow, ctx: JobContext<z.infer<typeof trainingJobPayload>>, env: Record<string, string>) {
     const tail: string[] = [];
     const held: TrainerEvent[] = [];
     let stderrLines = 0;
     const losses = { train: run.finalTrainLoss, eval: run.finalEvalLoss };
-    const outcome: Outcome = await runTrainer({
-      trainer,
-      args: ["train", "--config", join(run.outputDir, "run.json"), ...(ctx.payload.resume ? ["--resume"] : [])],
+    const outcome: Outcome = await deps.trainer.train(run.projectId, run.outputDir, ctx.payload.resume, {
+      env,
       signal: ctx.signal,
-      logger: deps.logger,
-      handlers: {
-        onEvent: (e) => {
-          if (TERMINAL.has(e.event)) return void held.push(e);
-          store.record(run.id, e);
-          if (e.event === "log") losses.train = e.train_loss;
-          if (e.event === "eval") losses.eval = e.eval_loss;
-          if (e.event === "progress") ctx.progress(e.progress_pct * 0.95, e.step !== undefined ? `step ${e.step}/${e.total_steps}` : undefined);
-        },
-        onStderr: (line) => {
-          tail.push(line);
-          if (tail.length > 20) tail.shift();
-          if (++stderrLines <= MAX_STDERR_LINES) store.recordServer(run.id, "stderr", { line: line.slice(0, 2000) });
-        },
-        // Never drop a line silently: the user sees it in the trainer log.
-        onRejected: (line, reason) => {
-          deps.logger.warn("trainer line rejected", { run_id: run.id, reason, line: line.slice(0, 300) });
-          store.recordServer(run.id, "stderr", { line: `[unreadable trainer output: ${reason}] ${line.slice(0, 500)}` });
-        },
+      onEvent: (e) => {
+        if (TERMINAL.has(e.event)) return void held.push(e);
+        store.record(run.id, e);
+        if (e.event === "log") losses.train = e.train_loss;
+        if (e.event === "eval") losses.eval = e.eval_loss;
+        if (e.event === "progress") ctx.progress(e.progress_pct * 0.95, e.step !== undefined ? `step ${e.step}/${e.total_steps}` : undefined);
+      },
+      onStderr: (line) => {
+        tail.push(line);
+        if (tail.length > 20) tail.shift();
+        if (++stderrLines <= MAX_STDERR_LINES) store.recordServer(run.id, "stderr", { line: line.slice(0, 2000) });
+      },
+      // Never drop a line silently: the user sees it in the trainer log.
+      onRejected: (line, reason) => {
+        deps.logger.warn("trainer line rejected", { run_id: run.id, reason, line: line.slice(0, 300) });
+        store.recordServer(run.id, "stderr", { line: `[unreadable trainer output: ${reason}] ${line.slice(0, 500)}` });
       },
     });
     store.update(run.id, { finalTrainLoss: losses.train, finalEvalLoss: losses.eval });
@@ -75,18 +70,12 @@ export function createTrainingJob(deps: Deps) {
   }
 
   /** Before/after samples, eval loss and perplexity for the Export step. */
-  async function evaluate(run: TrainingRunRow, ctx: JobContext<unknown>, trainer: TrainerSettings) {
+  async function evaluate(run: TrainingRunRow, ctx: JobContext<unknown>, env: Record<string, string>) {
     deps.setProjectStatus(run.projectId, "evaluating");
     ctx.progress(96, "evaluating");
     store.recordServer(run.id, "progress", { progress_pct: 100, message: "Evaluating the tuned model…" });
-    const result = await runTrainer({
-      trainer,
-      args: ["evaluate", "--run", run.outputDir, "--samples", "5", "--max-new-tokens", "64"],
-      signal: ctx.signal,
-      logger: deps.logger,
-      handlers: { onEvent: () => {}, onStderr: () => {} },
-    });
-    if (result.exitCode !== 0) deps.logger.warn("evaluation failed", { run_id: run.id, error: result.lastError?.message ?? result.spawnError });
+    const result = await deps.trainer.evaluate(run.projectId, run.outputDir, { samples: 5, maxNewTokens: 64 }, { env, signal: ctx.signal });
+    if (result.failure) deps.logger.warn("evaluation failed", { run_id: run.id, error: result.failure });
   }
 
   function failureMessage(o: Outcome, tail: string[]): { code: string; message: string } {
@@ -103,8 +92,8 @@ export function createTrainingJob(deps: Deps) {
       if (ctx.payload.resume) store.dropPointsAfterCheckpoint(run);
       store.update(run.id, { status: "running", jobId: ctx.job.id, startedAt: run.startedAt ?? deps.now(), errorCode: null, errorMessage: null, finishedAt: null });
       deps.setProjectStatus(run.projectId, "training");
-      const trainer = await weightsFirst(run, ctx);
-      const trained = await train(run, ctx, trainer);
+      const env = await weightsFirst(run, ctx);
+      const trained = await train(run, ctx, env);
       held.push(...trained.held);
       const { outcome } = trained;
       if (outcome.stopped) {
@@ -118,7 +107,7 @@ export function createTrainingJob(deps: Deps) {
         settleFailed(run, code, message, held);
         throw new JobError(message);
       }
-      await evaluate(run, ctx, trainer);
+      await evaluate(run, ctx, env);
       store.update(run.id, { status: "success", finishedAt: deps.now() });
       deps.setProjectStatus(run.projectId, "completed");
       store.publishHeld(run.id, held);
@@ -137,7 +126,7 @@ export function createTrainingJob(deps: Deps) {
   }
 
   /** The base model's weights before the trainer starts; a cancel here ends the run like a cancel in training. */
-  async function weightsFirst(run: TrainingRunRow, ctx: JobContext<unknown>): Promise<TrainerSettings> {
+  async function weightsFirst(run: TrainingRunRow, ctx: JobContext<unknown>): Promise<Record<string, string>> {
     let lastEvent = 0;
     try {
       const env = await deps.prepareWeights(run.projectId, ctx.signal, (pct, message) => {
@@ -146,7 +135,7 @@ export function createTrainingJob(deps: Deps) {
         lastEvent = deps.now();
         store.recordServer(run.id, "progress", { progress_pct: 0, message });
       });
-      return { ...deps.trainer, env: { ...deps.trainer.env, ...env } };
+      return env;
     } catch (err) {
       if (ctx.signal.aborted) {
         store.update(run.id, { status: ctx.signal.reason === "shutdown" ? "interrupted" : "cancelled", finishedAt: deps.now() });

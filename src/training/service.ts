@@ -24,7 +24,7 @@ import type { RunHub } from "./hub.ts";
 import { checkpointStep, createRunStore } from "./run-store.ts";
 import { createTrainingJob, TRAINING_JOB, trainingJobPayload } from "./run-job.ts";
 import { isFinishedRun, isResumableRun, type TrainingConfig } from "./schemas.ts";
-import type { TrainerSettings } from "./supervisor.ts";
+import type { TrainerClient } from "./trainer-client.ts";
 import { writeRunConfig } from "./run-config.ts";
 
 export { TRAINING_JOB } from "./run-job.ts";
@@ -40,7 +40,7 @@ export function createTrainingService(deps: {
   /** Fetches a Hub model's weights before a run (models/weights-service.ts). */
   prepareWeights: (projectId: string, signal: AbortSignal, progress: (pct: number, message: string) => void) => Promise<Record<string, string>>;
   dataDir: string;
-  trainer: TrainerSettings;
+  trainer: TrainerClient;
   logger: Logger;
   now?: () => number;
   diskGuard?: () => void;
@@ -142,7 +142,9 @@ export function createTrainingService(deps: {
 
     /** The values an API client's left-out fields take: the family preset's and the data's. */
     presetDefaults: (projectId: string) => deps.readiness.formDefaults(projectId),
-    /** The project's latest successful run; 409 `no_trained_run` when there is none. */
+    /** The project's latest successful run, or null: the one run Export, evaluation, publish and the playground work on. */
+    latestSuccessful: (projectId: string): TrainingRunRow | null => store.runs(projectId).find((r) => r.status === "success") ?? null,
+    /** The project's latest successful run; 404 for an unknown project, 409 `no_trained_run` when there is none. */
     latestSuccess(projectId: string): TrainingRunRow {
       deps.projects.get(projectId);
       const run = store.runs(projectId).find((r) => r.status === "success");

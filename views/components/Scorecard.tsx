@@ -1,5 +1,5 @@
 /** The judged evaluation on the Export step: the headline, per-document coverage (weakest first), the forgetting check. */
-import type { EvaluationView } from "../../src/evaluation/service.ts";
+import type { EvaluationView } from "../../src/evaluation/schemas.ts";
 import { headline } from "../../src/evaluation/scorecard.ts";
 import { isActiveJob, type JobView } from "../../src/jobs/schemas.ts";
 import { JobProgress } from "./JobProgress.tsx";

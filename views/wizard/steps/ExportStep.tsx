@@ -11,7 +11,7 @@ import { OllamaPanel, type OllamaData } from "../../components/OllamaPanel.tsx";
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
 import { JobProgress } from "../../components/JobProgress.tsx";
 import { Scorecard } from "../../components/Scorecard.tsx";
-import type { EvaluationView } from "../../../src/evaluation/service.ts";
+import type { EvaluationView } from "../../../src/evaluation/schemas.ts";
 
 export type ExportData = {
   summary: ReturnType<ExportService["summary"]>;
