@@ -19,6 +19,20 @@ PYTHON_DIR = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((PYTHON_DIR / "finetuneflow_trainer" / "events.schema.json").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 RUN_FILES_SCHEMA = json.loads((PYTHON_DIR / "finetuneflow_trainer" / "run-files.schema.json").read_text())
+SERVE_SCHEMA = json.loads((PYTHON_DIR / "finetuneflow_trainer" / "serve-protocol.schema.json").read_text())
+
+
+def serve_event(line: str) -> dict:
+    """One line of the serve worker's stdout, checked against the protocol the app parses it with."""
+    event = json.loads(line)
+    jsonschema.Draft202012Validator(SERVE_SCHEMA["$defs"]["event"]).validate(event)
+    return event
+
+
+def serve_request(request: dict) -> str:
+    """A request line for the serve worker, checked against the protocol the app writes it with."""
+    jsonschema.Draft202012Validator(SERVE_SCHEMA["$defs"]["request"]).validate(request)
+    return json.dumps(request) + "\n"
 
 
 def validate_run_file(run_dir: Path, name: str) -> object:

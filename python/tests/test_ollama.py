@@ -7,7 +7,7 @@ from transformers import AutoTokenizer
 
 import pytest
 
-from conftest import capital_rows, make_config, run_cli, write_rows
+from conftest import capital_rows, make_config, run_cli, serve_event, serve_request, write_rows
 from finetuneflow_trainer.ollama import TemplateUnsupported, go_template
 
 MISTRAL_LIKE = (
@@ -83,18 +83,18 @@ def test_the_serve_worker_streams_tuned_and_base_answers_then_exits_when_idle(tr
         [sys.executable, "-m", "finetuneflow_trainer", "serve", "--run", str(trained_run), "--idle-seconds", "3"],
         cwd=PYTHON_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
-    ask = {"messages": [{"role": "user", "content": "What is the capital of Peru?"}], "max_new_tokens": 12, "temperature": 0}
-    first = json.loads(proc.stdout.readline())
+    ask = {"messages": [{"role": "user", "content": "What is the capital of Peru?"}], "max_new_tokens": 12, "temperature": 0, "time_limit_seconds": 60}
+    first = serve_event(proc.stdout.readline())
     while first["event"] == "progress":  # loading the model
-        first = json.loads(proc.stdout.readline())
+        first = serve_event(proc.stdout.readline())
     assert first["event"] == "ready"
     replies = {}
     for rid, target in (("a", "tuned"), ("b", "base")):
-        proc.stdin.write(json.dumps({**ask, "id": rid, "target": target}) + "\n")
+        proc.stdin.write(serve_request({**ask, "id": rid, "target": target}))
         proc.stdin.flush()
         pieces = []
         while True:
-            e = json.loads(proc.stdout.readline())
+            e = serve_event(proc.stdout.readline())
             assert e["id"] == rid
             if e["event"] == "done":
                 break
@@ -105,7 +105,7 @@ def test_the_serve_worker_streams_tuned_and_base_answers_then_exits_when_idle(tr
     assert replies["tuned"] and replies["base"]
     proc.stdin.write("not json\n")
     proc.stdin.flush()
-    assert json.loads(proc.stdout.readline()) == {"event": "error", "id": None, "error_code": "bad_request", "message": "Unreadable request: Expecting value: line 1 column 1 (char 0)"}
+    assert serve_event(proc.stdout.readline()) == {"event": "error", "id": None, "error_code": "bad_request", "message": "Unreadable request: Expecting value: line 1 column 1 (char 0)"}
     started = time.monotonic()
     assert proc.wait(timeout=30) == 0  # idle for 3 s: it unloads itself
     assert time.monotonic() - started >= 2
@@ -132,19 +132,19 @@ def _serve(trained_run):
         [sys.executable, "-m", "finetuneflow_trainer", "serve", "--run", str(trained_run), "--idle-seconds", "60"],
         cwd=PYTHON_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
-    first = json.loads(proc.stdout.readline())
+    first = serve_event(proc.stdout.readline())
     while first["event"] == "progress":
-        first = json.loads(proc.stdout.readline())
+        first = serve_event(proc.stdout.readline())
     assert first["event"] == "ready"
 
     def send(message: dict) -> None:
-        proc.stdin.write(json.dumps(message) + "\n")
+        proc.stdin.write(serve_request(message))
         proc.stdin.flush()
 
     def until_done(rid: str) -> tuple[list[dict], dict]:
         tokens = []
         while True:
-            e = json.loads(proc.stdout.readline())
+            e = serve_event(proc.stdout.readline())
             if e.get("id") == rid and e["event"] in ("done", "error"):
                 return tokens, e
             if e.get("id") == rid:
@@ -160,9 +160,9 @@ def test_the_serve_worker_stops_a_request_on_cancel_and_on_its_time_limit_and_re
     proc, send, until_done = _serve(trained_run)
     try:
         # A reply that cannot end on its own (min_new_tokens holds the end token back): 4000 tokens would take minutes.
-        long = {"messages": [{"role": "user", "content": "Tell me everything about Peru."}], "target": "tuned", "max_new_tokens": 4000, "min_new_tokens": 4000, "temperature": 1.0}
+        long = {"messages": [{"role": "user", "content": "Tell me everything about Peru."}], "target": "tuned", "max_new_tokens": 4000, "min_new_tokens": 4000, "temperature": 1.0, "time_limit_seconds": 600}
         send({**long, "id": "c"})
-        assert json.loads(proc.stdout.readline())["event"] == "token"  # it is generating
+        assert serve_event(proc.stdout.readline())["event"] == "token"  # it is generating
         send({"cancel": "c"})
         tokens, done = until_done("c")
         assert done["event"] == "done" and done["ended"] == "cancelled" and done["stopped"] is False
@@ -184,7 +184,7 @@ def test_the_serve_worker_stops_a_request_on_cancel_and_on_its_time_limit_and_re
         assert "at most 50" in refused["message"]
 
         # The worker is still whole for the next request.
-        send({"id": "ok", "messages": [{"role": "user", "content": "Capital of Peru?"}], "target": "base", "max_new_tokens": 4, "temperature": 0})
+        send({"id": "ok", "messages": [{"role": "user", "content": "Capital of Peru?"}], "target": "base", "max_new_tokens": 4, "temperature": 0, "time_limit_seconds": 60})
         _, done = until_done("ok")
         assert done["event"] == "done" and done["ended"] in ("stop", "length")
     finally:

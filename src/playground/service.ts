@@ -13,7 +13,6 @@ import type { ExampleStore } from "../datasets/example-store.ts";
 import { contentHash, exampleColumns, validateFields } from "../datasets/validate.ts";
 import { AppError } from "../lib/errors.ts";
 import { boundedFetch } from "../lib/bounded-fetch.ts";
-import { readLines } from "../lib/lines.ts";
 import type { Logger } from "../lib/logger.ts";
 import { projectTokenCounter } from "../models/tokenizer.ts";
 import type { ProjectService } from "../projects/service.ts";
@@ -25,6 +24,8 @@ import type { ChatMessage } from "../models/chat-encoding.ts";
 import { projectChatTokenizer } from "../models/tokenizer.ts";
 import type { ModelInfo } from "../models/schemas.ts";
 import { fitConversation, promptBudget } from "./context.ts";
+import { REPLY_ENDS, type ServeAsk } from "../training/serve-protocol.ts";
+import { Worker } from "./worker.ts";
 
 /** Room between the app's count and the worker's exact one (a template's generation prompt, a BOS). */
 const PROMPT_SLACK = 64;
@@ -72,113 +73,10 @@ export type PlayEvent =
   | { event: "token"; text: string }
   | { event: "done"; tokens: number; seconds: number; ended?: ReplyEnd; dropped_turns?: number }
   | { event: "error"; detail: string; error_code: string };
-type ReplyEnd = "stop" | "length" | "cancelled" | "time_limit";
+type ReplyEnd = (typeof REPLY_ENDS)[number];
 
-/** How long one local reply may take before the worker stops it (its own check), and the grace before it is killed. */
+/** How long one local reply may take before the worker stops it (its own check). */
 export const REPLY_TIME_LIMIT_S = 120;
-const KILL_GRACE_MS = 30_000;
-
-const workerLine = z.union([
-  z.object({ event: z.literal("ready"), device: z.string() }),
-  z.object({ event: z.literal("progress") }).passthrough(),
-  z.object({ event: z.literal("token"), id: z.string(), text: z.string() }),
-  z.object({ event: z.literal("done"), id: z.string(), tokens: z.number(), seconds: z.number(), stopped: z.boolean(), ended: z.enum(["stop", "length", "cancelled", "time_limit"]).optional() }),
-  z.object({ event: z.literal("error"), id: z.string().nullable().optional(), error_code: z.string(), message: z.string(), advice: z.string().nullable().optional() }),
-]);
-type WorkerLine = z.infer<typeof workerLine>;
-
-/** One `serve` process: a line router, and a lock so requests run one at a time. */
-class Worker {
-  private listeners = new Map<string, (e: WorkerLine) => void>();
-  private lock: Promise<void> = Promise.resolve();
-  readonly ready: Promise<void>;
-  exited = false;
-  private failure: string | null = null;
-
-  constructor(private readonly proc: ReturnType<typeof Bun.spawn>, onExit: () => void) {
-    let resolveReady!: () => void;
-    let rejectReady!: (e: Error) => void;
-    this.ready = new Promise((res, rej) => ((resolveReady = res), (rejectReady = rej)));
-    this.ready.catch(() => {});
-    void (async () => {
-      for await (const line of readLines(proc.stdout as ReadableStream<Uint8Array>)) {
-        const parsed = workerLine.safeParse(JSON.parse(line));
-        if (!parsed.success) continue;
-        const e = parsed.data;
-        if (e.event === "ready") resolveReady();
-        else if (e.event === "error" && !e.id) this.failure = e.message;
-        else if (e.event === "token" || e.event === "done" || e.event === "error") this.listeners.get(e.id ?? "")?.(e);
-      }
-    })().catch(() => {});
-    void proc.exited.then(() => {
-      this.exited = true;
-      rejectReady(new Error(this.failure ?? "the playground worker stopped while loading the model"));
-      for (const l of this.listeners.values()) l({ event: "error", id: null, error_code: "worker_stopped", message: this.failure ?? "The playground worker stopped." });
-      onExit();
-    });
-  }
-
-  /**
-   * The request's events, in order, until done or error. When `signal` aborts (the
-   * client went away) or the reply outlives its time limit, the worker is told to
-   * cancel it; one that still has not ended KILL_GRACE_MS later (a prefill that will
-   * not end) is killed, and the next request starts a new worker.
-   */
-  async *ask(request: object & { id: string; time_limit_seconds: number }, signal?: AbortSignal): AsyncGenerator<WorkerLine> {
-    let release!: () => void;
-    const previous = this.lock;
-    this.lock = new Promise((r) => (release = r));
-    await previous;
-    const stdin = this.proc.stdin as import("bun").FileSink;
-    const send = (line: object) => {
-      if (this.exited) return;
-      stdin.write(`${JSON.stringify(line)}\n`);
-      stdin.flush();
-    };
-    let ended = false;
-    let killTimer: ReturnType<typeof setTimeout> | null = null;
-    const cancel = () => {
-      if (ended || killTimer) return;
-      send({ cancel: request.id });
-      killTimer = setTimeout(() => this.stop(), KILL_GRACE_MS);
-    };
-    const limitTimer = setTimeout(cancel, request.time_limit_seconds * 1000 + 5_000);
-    signal?.addEventListener("abort", cancel, { once: true });
-    try {
-      const queue: WorkerLine[] = [];
-      let wake: (() => void) | null = null;
-      this.listeners.set(request.id, (e) => {
-        queue.push(e);
-        wake?.();
-      });
-      send(request);
-      for (;;) {
-        while (queue.length) {
-          const e = queue.shift()!;
-          if (e.event === "done" || e.event === "error") ended = true;
-          yield e;
-          if (ended) return;
-        }
-        await new Promise<void>((r) => (wake = r));
-        wake = null;
-      }
-    } finally {
-      // Left early (the route stopped reading): the worker must not go on for nobody.
-      if (!ended) cancel();
-      if (ended && killTimer) clearTimeout(killTimer);
-      clearTimeout(limitTimer);
-      signal?.removeEventListener("abort", cancel);
-      this.listeners.delete(request.id);
-      release();
-    }
-  }
-
-  /** Stops the process; `why` is what a request still waiting on it is told. */
-  stop(why?: string) {
-    if (why) this.failure = why;
-    this.proc.kill("SIGTERM");
-  }
-}
 
 export function createPlaygroundService(deps: {
   projects: ProjectService;
@@ -239,10 +137,10 @@ export function createPlaygroundService(deps: {
       yield { event: "error", detail: `The tuned model could not be loaded: ${(err as Error).message}`, error_code: "worker_failed" };
       return;
     }
-    const request = {
+    const request: ServeAsk = {
       id: crypto.randomUUID(),
       messages: fitted.messages,
-      target: input.target,
+      target: input.target === "base" ? "base" : "tuned",
       max_new_tokens: maxNew,
       temperature: input.temperature ?? 0.7,
       time_limit_seconds: REPLY_TIME_LIMIT_S,

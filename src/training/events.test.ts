@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { EVENT_SCHEMA_PATH, renderEventSchema, renderRunConfigSchema, renderRunFilesSchema, RUN_CONFIG_SCHEMA_PATH, RUN_FILES_SCHEMA_PATH } from "../../scripts/gen-event-schema.ts";
+import { EVENT_SCHEMA_PATH, renderEventSchema, renderRunConfigSchema, renderRunFilesSchema, renderServeProtocolSchema, RUN_CONFIG_SCHEMA_PATH, RUN_FILES_SCHEMA_PATH, SERVE_PROTOCOL_SCHEMA_PATH } from "../../scripts/gen-event-schema.ts";
 import { trainerEventSchema } from "./events.ts";
 
 const fromFile = z.fromJSONSchema(JSON.parse(readFileSync(EVENT_SCHEMA_PATH, "utf8")));
@@ -33,6 +33,7 @@ describe("the trainer event schema, written once", () => {
     expect(readFileSync(EVENT_SCHEMA_PATH, "utf8")).toBe(renderEventSchema());
     expect(readFileSync(RUN_FILES_SCHEMA_PATH, "utf8")).toBe(renderRunFilesSchema());
     expect(readFileSync(RUN_CONFIG_SCHEMA_PATH, "utf8")).toBe(renderRunConfigSchema());
+    expect(readFileSync(SERVE_PROTOCOL_SCHEMA_PATH, "utf8")).toBe(renderServeProtocolSchema());
   });
 
   test.each(VALID.map((e) => [e.event, e]))("accepts a valid %s event on both sides", (_name, event) => {
