@@ -10,9 +10,8 @@ import sys
 import traceback
 
 from . import events, ranks, watchdog
-from .errors import TrainerError
+from .errors import EXIT_CANCELLED, EXIT_ERROR, EXIT_OK, EXIT_OOM, TrainerError
 
-EXIT_OK, EXIT_ERROR, EXIT_CANCELLED, EXIT_OOM = 0, 2, 3, 4
 
 
 def build_parser() -> argparse.ArgumentParser:

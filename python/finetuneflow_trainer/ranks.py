@@ -12,6 +12,8 @@ import signal
 import subprocess
 import sys
 
+from .errors import EXIT_CANCELLED, EXIT_OK
+
 
 def rank() -> int:
     return int(os.environ.get("RANK", "0"))
@@ -45,7 +47,7 @@ def any_rank(flag: bool) -> bool:
 
 
 # Terminal event -> exit code, as a single-process trainer would have exited.
-_EXIT_FOR = {"complete": 0, "cancelled": 3}
+_EXIT_FOR = {"complete": EXIT_OK, "cancelled": EXIT_CANCELLED}
 
 
 def launch(processes: int, argv: list[str], protocol) -> int:

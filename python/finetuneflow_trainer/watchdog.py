@@ -14,9 +14,10 @@ import threading
 import time
 from typing import Callable
 
+from .errors import EXIT_CANCELLED
+
 POLL_SECONDS = 0.5
 GRACE_SECONDS = 3.5
-EXIT_CANCELLED = 3
 
 
 def alive(pid: int) -> bool:
