@@ -8,6 +8,9 @@ import { Ollama } from "ollama";
 import { AppError } from "../lib/errors.ts";
 import { JobError } from "../jobs/queue.ts";
 import { boundedFetch } from "../lib/bounded-fetch.ts";
+import { jsonOrUndefined, parseReply } from "../lib/external-reply.ts";
+import { openaiChatReply, openaiErrorReply, openaiModelsReply } from "./reply-schemas.ts";
+import type { z } from "zod";
 
 export type GenerationConfig = {
   ollamaHosts: string[];
@@ -105,7 +108,7 @@ function openaiBackend(base: string, apiKey: string | undefined, timeoutMs: numb
       try {
         const res = await timedFetch(5_000)(`${url}/models`, { headers });
         if (!res.ok) throw new Error(String(res.status));
-        return ((await res.json()) as { data: { id: string }[] }).data.map((m) => m.id).sort();
+        return parseReply(openaiModelsReply, await jsonOrUndefined(res), `The OpenAI-compatible server at ${url}`).data.map((m) => m.id).sort();
       } catch {
         throw new AppError(502, "llm_unreachable", `The OpenAI-compatible server at ${url} is not reachable. Check FTF_OPENAI_BASE_URL and that the server runs.`);
       }
@@ -128,13 +131,19 @@ function openaiBackend(base: string, apiKey: string | undefined, timeoutMs: numb
         throw classify(err, url, req.model);
       }
       if (!res.ok) {
-        const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } | string };
-        const message = typeof body.error === "string" ? body.error : body.error?.message;
+        const body = openaiErrorReply.safeParse(await jsonOrUndefined(res));
+        const error = body.success ? body.data.error : undefined;
+        const message = typeof error === "string" ? error : error?.message;
         throw classify({ status: res.status, message }, url, req.model);
       }
-      const body = (await res.json()) as { choices?: { message?: { content?: string }; finish_reason?: string }[] };
-      const choice = body.choices?.[0];
-      return { content: choice?.message?.content ?? "", truncated: choice?.finish_reason === "length" };
+      let body: z.infer<typeof openaiChatReply>;
+      try {
+        body = parseReply(openaiChatReply, await jsonOrUndefined(res), `The OpenAI-compatible server at ${url}`);
+      } catch (err) {
+        throw new JobError((err as Error).message, true);
+      }
+      const choice = body.choices[0]!;
+      return { content: choice.message.content ?? "", truncated: choice.finish_reason === "length" };
     },
   };
 }

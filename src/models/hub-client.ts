@@ -11,6 +11,22 @@ const hubRevisionSchema = z.object({
   siblings: z.array(z.object({ rfilename: z.string().min(1), size: z.number().int().nonnegative().optional(), lfs: z.object({ sha256: z.string(), size: z.number().int().nonnegative() }).optional() })),
 });
 
+/**
+ * /api/models/<repo>: only the fields the app reads, each tolerant of the Hub's variety (a
+ * card's license may be a list; a field of another type reads as absent), but the reply
+ * itself must be an object.
+ */
+const hubModelInfoReply = z
+  .object({
+    gated: z.unknown(),
+    cardData: z.object({ license: z.string().optional().catch(undefined) }).loose().nullish().catch(undefined),
+    tags: z.array(z.unknown()).optional().catch(undefined),
+    safetensors: z.object({ total: z.number().optional().catch(undefined) }).loose().nullish().catch(undefined),
+    library_name: z.string().optional().catch(undefined),
+    sha: z.string().optional().catch(undefined),
+  })
+  .loose();
+
 /** A commit id as the Hub writes it: the only revision string that may name a folder on disk. */
 export const COMMIT_ID = /^[0-9a-f]{40}$/;
 
@@ -115,18 +131,17 @@ export function createHubClient(deps: HubDeps) {
     async modelInfo(repoId: string): Promise<HubModelInfo> {
       const res = await get(`${base}/api/models/${urlPath(repoId)}`, repoId);
       if (!res.ok) throw new AppError(502, "hub_error", `The Hub answered ${res.status} for ${repoId}.`);
-      const body = (await res.json().catch(() => null)) as Record<string, unknown> | null;
-      if (!body) throw new AppError(502, "hub_error", `The Hub's answer for ${repoId} was not JSON.`);
-      const card = (body.cardData ?? {}) as Record<string, unknown>;
-      const tags = Array.isArray(body.tags) ? (body.tags as unknown[]).filter((t): t is string => typeof t === "string") : [];
+      const parsed = hubModelInfoReply.safeParse(await res.json().catch(() => null));
+      if (!parsed.success) throw new AppError(502, "hub_error", `The Hub's answer for ${repoId} was not a model description (JSON object).`);
+      const body = parsed.data;
+      const tags = (body.tags ?? []).filter((t): t is string => typeof t === "string");
       const licenseTag = tags.find((t) => t.startsWith("license:"))?.slice("license:".length) ?? null;
-      const safetensors = (body.safetensors ?? null) as { total?: unknown } | null;
       return {
         gated: body.gated !== undefined && body.gated !== false,
-        license: typeof card.license === "string" ? card.license : licenseTag,
-        safetensorsTotal: typeof safetensors?.total === "number" ? safetensors.total : null,
-        libraryName: typeof body.library_name === "string" ? body.library_name : null,
-        sha: typeof body.sha === "string" ? body.sha : null,
+        license: body.cardData?.license ?? licenseTag,
+        safetensorsTotal: body.safetensors?.total ?? null,
+        libraryName: body.library_name ?? null,
+        sha: body.sha ?? null,
       };
     },
 

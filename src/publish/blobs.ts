@@ -8,6 +8,7 @@ import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } f
 import { basename, dirname, join } from "node:path";
 import { AppError } from "../lib/errors.ts";
 import { boundedFetch } from "../lib/bounded-fetch.ts";
+import { ollamaErrorBody } from "./reply-schemas.ts";
 
 /** sha256 of a file, read once in 1 MiB pieces. */
 export async function fileDigest(path: string): Promise<string> {
@@ -62,11 +63,14 @@ export async function pushBlob(baseUrl: string, path: string, onBytes: (sent: nu
 
 export async function errorText(res: Response): Promise<string> {
   const text = await res.text();
+  let json: unknown;
   try {
-    return (JSON.parse(text) as { error?: string }).error ?? text;
+    json = JSON.parse(text);
   } catch {
     return text.slice(0, 300) || `HTTP ${res.status}`;
   }
+  const body = ollamaErrorBody.safeParse(json);
+  return body.success ? body.data.error : text.slice(0, 300);
 }
 
 export const ollamaDown = (baseUrl: string, err: unknown) =>

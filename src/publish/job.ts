@@ -25,6 +25,8 @@ import { ADAPTER_FAMILIES, baseMismatch, OLLAMA_LIBRARY } from "./ollama-bases.t
 import { errorText, ollamaDown, pushBlob } from "./blobs.ts";
 import { parityMarkdown, parityVerdicts, type OllamaAnswer } from "./parity.ts";
 import { PUBLISH_JOB, publishFolder, publishInputSchema, type PublishRecord } from "./schemas.ts";
+import { createStatusLine } from "./reply-schemas.ts";
+import { parseReply } from "../lib/external-reply.ts";
 
 const PARITY_PROMPTS = 5;
 const PARITY_TOKENS = 64;
@@ -92,7 +94,12 @@ export function registerPublishJob(deps: Deps) {
     if (!res.ok || !res.body) throw new JobError(`Ollama could not create the model: ${await errorText(res)}`);
     let last = "";
     for await (const line of readLines(res.body)) {
-      const status = JSON.parse(line) as { status?: string; error?: string };
+      let status: z.infer<typeof createStatusLine>;
+      try {
+        status = parseReply(createStatusLine, JSON.parse(line), `Ollama at ${base}`);
+      } catch (err) {
+        throw new JobError(err instanceof SyntaxError ? `Ollama at ${base} sent a status line that is not JSON while creating the model.` : (err as Error).message);
+      }
       if (status.error) throw new JobError(`Ollama could not create the model: ${status.error}`);
       if (status.status) ctx.progress(85, `Ollama: ${(last = status.status)}`);
     }

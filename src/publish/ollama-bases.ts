@@ -6,6 +6,8 @@
  * Mistral, Gemma (Ollama's docs, "Importing a model").
  */
 import type { Ollama } from "ollama";
+import { parseReply } from "../lib/external-reply.ts";
+import { showModelInfo } from "./reply-schemas.ts";
 
 export const ADAPTER_FAMILIES = new Set(["llama", "mistral", "gemma", "gemma2", "gemma3"]);
 
@@ -23,15 +25,16 @@ export type BaseFacts = { modelType: string; numParameters: number; vocabSize: n
 
 /** Why `name` is not this base, or null when it is. */
 export async function baseMismatch(client: Ollama, name: string, facts: BaseFacts): Promise<string | null> {
-  let info: Record<string, unknown>;
+  let shown: unknown;
   try {
-    info = ((await client.show({ model: name })) as unknown as { model_info?: Record<string, unknown> }).model_info ?? {};
+    shown = await client.show({ model: name });
   } catch (err) {
     return `${name} is not installed in Ollama (${(err as Error).message})`;
   }
+  const info = parseReply(showModelInfo, shown, `Ollama's /api/show for ${name}`).model_info ?? {};
   const arch = String(info["general.architecture"] ?? "");
   const family = facts.modelType.startsWith("gemma") ? "gemma" : facts.modelType;
-  if (!arch.startsWith(family)) return `${name} is a ${arch || "unknown"} model, the adapter was trained on ${facts.modelType}`;
+  if (!arch.startsWith(family)) return `${name} is ${arch ? `a ${arch}` : "an unknown"} model, the adapter was trained on ${facts.modelType}`;
   const params = Number(info["general.parameter_count"] ?? 0);
   if (params && Math.abs(params - facts.numParameters) / facts.numParameters > 0.02) {
     return `${name} has ${(params / 1e9).toFixed(2)}B parameters, the training base ${(facts.numParameters / 1e9).toFixed(2)}B`;
