@@ -6,7 +6,7 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { SQLQueryBindings } from "bun:sqlite";
 import type { Db } from "../db/client.ts";
-import { examples, type ExampleRow } from "../db/schema.ts";
+import { examples, type ExampleRow } from "./tables.ts";
 
 export type NewExample = typeof examples.$inferInsert;
 export type ExampleStore = ReturnType<typeof createExampleStore>;

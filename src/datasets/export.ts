@@ -1,5 +1,5 @@
 /** Dataset files other trainers (TRL, LLaMA-Factory, axolotl) load as they are. */
-import type { ExampleRow } from "../db/schema.ts";
+import type { ExampleRow } from "./tables.ts";
 
 export const EXPORT_FORMATS = ["alpaca", "chat", "csv"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

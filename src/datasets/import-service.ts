@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import type { Db } from "../db/client.ts";
-import type { FileRow } from "../db/schema.ts";
+import type { FileRow } from "../documents/tables.ts";
 import { projectTokenCounter } from "../models/tokenizer.ts";
 import { IMPORT_JOB, type DocumentService } from "../documents/service.ts";
 import { decodeText } from "../documents/text-decode.ts";
@@ -94,7 +94,7 @@ export function createImportService(deps: { db: Db; queue: JobQueue; documents: 
     // A large import leaves the WAL as big as its rows: fold it into the database now,
     // so the reads that follow (Review, export) do not go through the WAL index.
     db.$client.exec("PRAGMA wal_checkpoint(PASSIVE)");
-    if (imported >= MIN_VALID_EXAMPLES) deps.projects.setStatus(file.projectId, "ready_to_train");
+    if (imported >= MIN_VALID_EXAMPLES) deps.projects.transition(file.projectId, "dataset_ready");
     return { imported, invalid, first_errors: errors, summary, shape: shape.name };
   }
 

@@ -1,6 +1,6 @@
 /** The Review step's writes: soft deletes (by id or by filter) and edits with re-validation. */
 import type { Database, SQLQueryBindings } from "bun:sqlite";
-import type { ExampleRow } from "../db/schema.ts";
+import type { ExampleRow } from "./tables.ts";
 import { AppError } from "../lib/errors.ts";
 import { projectTokenCounter } from "../models/tokenizer.ts";
 import type { ProjectService } from "../projects/service.ts";

@@ -3,7 +3,7 @@
  * source, and the valid rows in batches for the exports and the trainer.
  */
 import type { Database } from "bun:sqlite";
-import type { ExampleRow } from "../db/schema.ts";
+import type { ExampleRow } from "./tables.ts";
 import { notFound } from "../lib/errors.ts";
 import type { ProjectService } from "../projects/service.ts";
 import { ftsQuery, type ReviewFilter } from "./review-schemas.ts";

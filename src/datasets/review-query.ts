@@ -4,7 +4,7 @@
  * word in every row stays cheap), and counts from the trigger-kept aggregates.
  */
 import type { Database, SQLQueryBindings } from "bun:sqlite";
-import type { ExampleRow } from "../db/schema.ts";
+import type { ExampleRow } from "./tables.ts";
 import { liveRow } from "./example-store.ts";
 import { ftsQuery, type ReviewFilter } from "./review-schemas.ts";
 

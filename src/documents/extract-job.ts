@@ -5,7 +5,7 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client.ts";
-import { chunks, files, type FileRow } from "../db/schema.ts";
+import { chunks, files, type FileRow } from "./tables.ts";
 import { AppError } from "../lib/errors.ts";
 import { JobError, type JobQueue } from "../jobs/queue.ts";
 import type { ProjectService } from "../projects/service.ts";
@@ -91,7 +91,7 @@ export function registerExtractJob(deps: Deps) {
         throw new JobError(e.message);
       } finally {
         // The project was `chunking` for this file: back to draft when no other extraction is left.
-        if (deps.queue.activeIds(file.projectId, [EXTRACT_JOB]).every((id) => id === self.id)) deps.projects.moveStatus(file.projectId, ["chunking"], "draft");
+        if (deps.queue.activeIds(file.projectId, [EXTRACT_JOB]).every((id) => id === self.id)) deps.projects.transition(file.projectId, "extraction_done");
       }
     },
   });

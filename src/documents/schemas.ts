@@ -1,6 +1,6 @@
 /** FileInfo (the spec's type, README's API table) and the upload limits. */
 import { z } from "zod";
-import type { FileRow } from "../db/schema.ts";
+import type { FileRow } from "./tables.ts";
 
 export const MAX_FILE_BYTES = 50 * 1024 * 1024;
 export const MAX_FILES_PER_REQUEST = 20;

@@ -8,7 +8,7 @@ import { rename, rm } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { and, asc, eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { chunks, files, type FileRow } from "../db/schema.ts";
+import { chunks, files, type FileRow } from "./tables.ts";
 import type { ExampleStore } from "../datasets/example-store.ts";
 import { projectDir } from "../lib/data-dir.ts";
 import { AppError, notFound } from "../lib/errors.ts";
@@ -92,7 +92,7 @@ export function createDocumentService(deps: {
       throw err;
     }
     queue.enqueue(kind === "raw_doc" ? EXTRACT_JOB : IMPORT_JOB, projectId, { fileId: id });
-    if (kind === "raw_doc") deps.projects.moveStatus(projectId, ["draft", "uploading"], "chunking");
+    if (kind === "raw_doc") deps.projects.transition(projectId, "extraction_queued");
     return get(projectId, id);
   }
 
@@ -145,11 +145,11 @@ export function createDocumentService(deps: {
       deps.projects.get(projectId);
       deps.diskGuard?.();
       // A draft is `uploading` while the bytes arrive; its documents' extraction makes it `chunking`.
-      deps.projects.moveStatus(projectId, ["draft"], "uploading");
+      deps.projects.transition(projectId, "upload_started");
       try {
         return await receiveAndAccept(projectId, request);
       } finally {
-        deps.projects.moveStatus(projectId, ["uploading"], "draft");
+        deps.projects.transition(projectId, "upload_abandoned");
       }
     },
 

@@ -7,7 +7,7 @@
  */
 import { and, desc, eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { evaluations } from "../db/schema.ts";
+import { evaluations } from "./table.ts";
 import type { ExampleStore } from "../datasets/example-store.ts";
 import type { Backend } from "../generation/backends.ts";
 import type { JobQueue } from "../jobs/queue.ts";

@@ -9,7 +9,7 @@ import { join, relative, sep } from "node:path";
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client.ts";
-import { artifacts } from "../db/schema.ts";
+import { artifacts } from "./table.ts";
 import { withRunSections } from "./report.ts";
 import { projectDir } from "../lib/data-dir.ts";
 import { AppError } from "../lib/errors.ts";

@@ -136,9 +136,15 @@ function openaiBackend(base: string, apiKey: string | undefined, timeoutMs: numb
         const message = typeof error === "string" ? error : error?.message;
         throw classify({ status: res.status, message }, url, req.model);
       }
+      let raw: unknown;
+      try {
+        raw = await jsonOrUndefined(res);
+      } catch (err) {
+        throw classify(err, url, req.model);
+      }
       let body: z.infer<typeof openaiChatReply>;
       try {
-        body = parseReply(openaiChatReply, await jsonOrUndefined(res), `The OpenAI-compatible server at ${url}`);
+        body = parseReply(openaiChatReply, raw, `The OpenAI-compatible server at ${url}`);
       } catch (err) {
         throw new JobError((err as Error).message, true);
       }

@@ -45,13 +45,13 @@ export function createGenerationJob(deps: GenerationJobDeps) {
     const all = deps.readyChunks(payload.projectId).filter((c) => !payload.fileId || c.fileId === payload.fileId);
     if (all.length === 0) throw new JobError("There is no extracted text to generate from: upload a document first.");
     const preview = payload.mode === "preview";
-    if (!preview) deps.projects.setStatus(payload.projectId, "generating");
+    if (!preview) deps.projects.transition(payload.projectId, "generation_started");
     const state = new GenerationState(deps, ctx, project.taskType ?? "instruction", projectTokenCounter(project.modelInfo), all);
     const started = deps.now();
     await state.runWorkers();
     await state.topUp();
     if (state.fatal) throw state.fatal;
-    if (!preview) deps.projects.setStatus(payload.projectId, deps.examples.countTrainable(payload.projectId) >= MIN_VALID_EXAMPLES ? "ready_to_train" : "draft");
+    if (!preview) deps.projects.transition(payload.projectId, deps.examples.countTrainable(payload.projectId) >= MIN_VALID_EXAMPLES ? "dataset_ready" : "dataset_too_small");
     return state.result((deps.now() - started) / 1000);
   };
 }

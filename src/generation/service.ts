@@ -5,7 +5,7 @@
  * step shows.
  */
 import { z } from "zod";
-import type { JobRow } from "../db/schema.ts";
+import type { JobRow } from "../jobs/table.ts";
 import { AppError } from "../lib/errors.ts";
 import type { JobQueue } from "../jobs/queue.ts";
 import { createGenerationJob, type GenerationJobDeps } from "./job.ts";

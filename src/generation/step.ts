@@ -1,6 +1,6 @@
 /** The Preview step's screen: the latest preview and full-dataset jobs with their results, the preview's examples. */
 import { toJobJson } from "../jobs/schemas.ts";
-import type { JobRow } from "../db/schema.ts";
+import type { JobRow } from "../jobs/table.ts";
 import type { PreviewData } from "../../views/wizard/steps/PreviewStep.tsx";
 import { generationPayload, generationResultSchema } from "./job-schemas.ts";
 import { previewAdvice } from "./preview-advice.ts";

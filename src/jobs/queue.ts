@@ -13,7 +13,7 @@
  */
 import type { z } from "zod";
 import type { Db } from "../db/client.ts";
-import type { JobRow } from "../db/schema.ts";
+import type { JobRow } from "./table.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { createJobStore } from "./store.ts";

@@ -1,5 +1,5 @@
 /** Jobs as the API and the JobProgress component see them (the spec's Job type; README's API table). */
-import type { JobRow } from "../db/schema.ts";
+import type { JobRow } from "./table.ts";
 
 export const JOB_STATUSES = ["queued", "running", "success", "failed", "retrying", "cancelled"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];

@@ -1,6 +1,6 @@
 /** Reading jobs for the API and the JobProgress component. The queue writes them. */
 import type { Db } from "../db/client.ts";
-import type { JobRow } from "../db/schema.ts";
+import type { JobRow } from "./table.ts";
 import { notFound } from "../lib/errors.ts";
 import { createJobStore } from "./store.ts";
 

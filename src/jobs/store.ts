@@ -4,7 +4,7 @@
  */
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { jobs, type JobRow } from "../db/schema.ts";
+import { jobs, type JobRow } from "./table.ts";
 import { ACTIVE_JOB_STATUSES } from "./schemas.ts";
 
 export type JobChanges = Partial<typeof jobs.$inferInsert>;

@@ -3,7 +3,7 @@
  * with an AbortSignal and a renewed lease, and records how each one ended.
  */
 import type { z } from "zod";
-import type { JobRow } from "../db/schema.ts";
+import type { JobRow } from "./table.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { JobStore } from "./store.ts";

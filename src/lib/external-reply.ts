@@ -20,5 +20,9 @@ export function parseReply<S extends z.ZodType>(schema: S, value: unknown, sourc
   throw new ReplyShapeError(source, issue?.path.join(".") ?? "", issue?.message ?? "unexpected shape");
 }
 
-/** A body's JSON, or undefined when it is not JSON (the schema then says what was missing). */
-export const jsonOrUndefined = (res: Response): Promise<unknown> => res.json().catch(() => undefined);
+/** A body's JSON, or undefined when it is not JSON (the schema then says what was missing); other failures (a body past its bound, an abort) pass through. */
+export const jsonOrUndefined = (res: Response): Promise<unknown> =>
+  res.json().catch((err: unknown) => {
+    if (err instanceof SyntaxError) return undefined;
+    throw err;
+  });

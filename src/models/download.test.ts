@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
-import { projects } from "../db/schema.ts";
+import { projects } from "../projects/table.ts";
 import { fixtureRepo, startFakeHub, type FakeRepo } from "../../tests/fakes/fake-hub.ts";
 import { createHubClient } from "./hub-client.ts";
 import { checkHardware, chooseTask, insertExamples, insertProject, modelInfoFor } from "../../tests/helpers/builders.ts";

@@ -254,3 +254,24 @@ describe("project pages", () => {
     expect((await t.request("/static/..%2Fpackage.json")).status).toBe(404);
   });
 });
+
+describe("project status: named transitions, one writer", () => {
+  test("a transition applies only from the statuses it names; the training ones from any", async () => {
+    const { createProjectService } = await import("./service.ts");
+    const projects = createProjectService({ db: t.db, dataDir: t.dataDir });
+    const id = projects.create({ name: "Status", description: null }).id;
+    const status = () => projects.get(id).status;
+    projects.transition(id, "upload_started");
+    expect(status()).toBe("uploading");
+    projects.transition(id, "extraction_queued");
+    expect(status()).toBe("chunking");
+    projects.transition(id, "training_succeeded");
+    expect(status()).toBe("completed");
+    // An upload to a trained project does not send it back to a draft.
+    projects.transition(id, "upload_started");
+    projects.transition(id, "extraction_done");
+    expect(status()).toBe("completed");
+    projects.transition(id, "training_failed");
+    expect(status()).toBe("failed");
+  });
+});

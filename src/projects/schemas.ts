@@ -18,6 +18,27 @@ export const PROJECT_STATUSES = [
 export type TaskType = (typeof TASK_TYPES)[number];
 export type ProjectStatus = (typeof PROJECT_STATUSES)[number];
 
+/**
+ * The only ways a project's status moves, named by what happened (the projects service is
+ * the status's one writer). `from`: the statuses the move applies to (others stay as they
+ * are: an upload marks a draft, never a trained project); null, any.
+ */
+export const STATUS_TRANSITIONS = {
+  upload_started: { from: ["draft"], to: "uploading" },
+  upload_abandoned: { from: ["uploading"], to: "draft" },
+  extraction_queued: { from: ["draft", "uploading"], to: "chunking" },
+  extraction_done: { from: ["chunking"], to: "draft" },
+  generation_started: { from: null, to: "generating" },
+  dataset_ready: { from: null, to: "ready_to_train" },
+  dataset_too_small: { from: null, to: "draft" },
+  training_started: { from: null, to: "training" },
+  training_evaluating: { from: null, to: "evaluating" },
+  training_stopped: { from: null, to: "ready_to_train" },
+  training_succeeded: { from: null, to: "completed" },
+  training_failed: { from: null, to: "failed" },
+} as const satisfies Record<string, { from: readonly ProjectStatus[] | null; to: ProjectStatus }>;
+export type StatusTransition = keyof typeof STATUS_TRANSITIONS;
+
 const name = z
   .string({ error: "Name is required." })
   .trim()

@@ -2,12 +2,12 @@
 import { rm } from "node:fs/promises";
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { projects } from "../db/schema.ts";
+import { projects } from "./table.ts";
 import { projectDir } from "../lib/data-dir.ts";
 import { notFound } from "../lib/errors.ts";
 import { modelInfoSchema, type ModelInfo } from "../models/schemas.ts";
 import { projectHardwareSchema, type ProjectHardware } from "../training/schemas.ts";
-import { projectConfigSchema, type CreateProjectInput, type ProjectConfig, type ProjectListQuery, type ProjectStatus, type ProjectSummary, type UpdateProjectInput } from "./schemas.ts";
+import { projectConfigSchema, STATUS_TRANSITIONS, type CreateProjectInput, type ProjectConfig, type ProjectListQuery, type ProjectSummary, type StatusTransition, type UpdateProjectInput } from "./schemas.ts";
 
 export type ProjectService = ReturnType<typeof createProjectService>;
 
@@ -104,13 +104,11 @@ export function createProjectService(deps: { db: Db; dataDir: string; now?: () =
       db.update(projects).set({ hardwareInfo: projectHardwareSchema.parse(info), updatedAt: now() }).where(eq(projects.id, id)).run();
     },
 
-    /** Moves to `to` only from one of `from`: an upload marks a draft, never a trained project. */
-    moveStatus(id: string, from: readonly ProjectStatus[], to: ProjectStatus): void {
-      db.update(projects).set({ status: to, updatedAt: now() }).where(and(eq(projects.id, id), inArray(projects.status, [...from]))).run();
-    },
-
-    setStatus(id: string, status: ProjectStatus): void {
-      db.update(projects).set({ status, updatedAt: now() }).where(eq(projects.id, id)).run();
+    /** The status's one writer: a named transition (STATUS_TRANSITIONS), applied only from the statuses it names. */
+    transition(id: string, name: StatusTransition): void {
+      const { from, to } = STATUS_TRANSITIONS[name];
+      const at = from ? and(eq(projects.id, id), inArray(projects.status, [...from])) : eq(projects.id, id);
+      db.update(projects).set({ status: to, updatedAt: now() }).where(at).run();
     },
 
     /** Rows go by cascade; the project's folder (uploads, runs, exports) goes after. */

@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { JobError, type JobContext } from "../jobs/queue.ts";
 import type { Logger } from "../lib/logger.ts";
-import type { TrainingRunRow } from "../db/schema.ts";
+import type { TrainingRunRow } from "./tables.ts";
 import type { TrainerEvent } from "./events.ts";
 import type { TrainerClient } from "./trainer-client.ts";
 import type { RunStore } from "./run-store.ts";
@@ -23,7 +23,7 @@ type Deps = {
   trainer: TrainerClient;
   logger: Logger;
   now: () => number;
-  setProjectStatus: (projectId: string, status: "training" | "evaluating" | "ready_to_train" | "completed" | "failed") => void;
+  setProjectStatus: (projectId: string, transition: "training_started" | "training_evaluating" | "training_stopped" | "training_succeeded" | "training_failed") => void;
   /** Fetches the base model's weights if missing; the env that points the trainer at them, offline. */
   prepareWeights: (projectId: string, signal: AbortSignal, progress: (pct: number, message: string) => void) => Promise<Record<string, string>>;
   /** After a run succeeds (the judged evaluation starts here). */
@@ -71,7 +71,7 @@ export function createTrainingJob(deps: Deps) {
 
   /** Before/after samples, eval loss and perplexity for the Export step. */
   async function evaluate(run: TrainingRunRow, ctx: JobContext<unknown>, env: Record<string, string>) {
-    deps.setProjectStatus(run.projectId, "evaluating");
+    deps.setProjectStatus(run.projectId, "training_evaluating");
     ctx.progress(96, "evaluating");
     store.recordServer(run.id, "progress", { progress_pct: 100, message: "Evaluating the tuned model…" });
     const result = await deps.trainer.evaluate(run.projectId, run.outputDir, { samples: 5, maxNewTokens: 64 }, { env, signal: ctx.signal });
@@ -91,14 +91,14 @@ export function createTrainingJob(deps: Deps) {
     try {
       if (ctx.payload.resume) store.dropPointsAfterCheckpoint(run);
       store.update(run.id, { status: "running", jobId: ctx.job.id, startedAt: run.startedAt ?? deps.now(), errorCode: null, errorMessage: null, finishedAt: null });
-      deps.setProjectStatus(run.projectId, "training");
+      deps.setProjectStatus(run.projectId, "training_started");
       const env = await weightsFirst(run, ctx);
       const trained = await train(run, ctx, env);
       held.push(...trained.held);
       const { outcome } = trained;
       if (outcome.stopped) {
         store.update(run.id, { status: ctx.signal.reason === "shutdown" ? "interrupted" : "cancelled", finishedAt: deps.now() });
-        deps.setProjectStatus(run.projectId, "ready_to_train");
+        deps.setProjectStatus(run.projectId, "training_stopped");
         store.publishHeld(run.id, held);
         throw ctx.signal.reason ?? new DOMException("cancelled", "AbortError");
       }
@@ -109,7 +109,7 @@ export function createTrainingJob(deps: Deps) {
       }
       await evaluate(run, ctx, env);
       store.update(run.id, { status: "success", finishedAt: deps.now() });
-      deps.setProjectStatus(run.projectId, "completed");
+      deps.setProjectStatus(run.projectId, "training_succeeded");
       store.publishHeld(run.id, held);
       deps.onSucceeded?.(run.projectId);
       const final = store.get(run.id)!;
@@ -139,7 +139,7 @@ export function createTrainingJob(deps: Deps) {
     } catch (err) {
       if (ctx.signal.aborted) {
         store.update(run.id, { status: ctx.signal.reason === "shutdown" ? "interrupted" : "cancelled", finishedAt: deps.now() });
-        deps.setProjectStatus(run.projectId, "ready_to_train");
+        deps.setProjectStatus(run.projectId, "training_stopped");
         store.publishHeld(run.id, [{ event: "cancelled", step: 0, checkpoint_path: null, adapter_path: null }]);
         throw ctx.signal.reason ?? err;
       }
@@ -151,7 +151,7 @@ export function createTrainingJob(deps: Deps) {
 
   function settleFailed(run: TrainingRunRow, code: string, message: string, held: TrainerEvent[]) {
     store.update(run.id, { status: "failed", finishedAt: deps.now(), errorCode: code, errorMessage: message });
-    deps.setProjectStatus(run.projectId, "failed");
+    deps.setProjectStatus(run.projectId, "training_failed");
     // A client must always see why the run ended, even when the trainer said nothing.
     if (!held.some((e) => e.event === "error")) held.push({ event: "error", error_code: code, message, advice: null });
     store.publishHeld(run.id, held);

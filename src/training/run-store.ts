@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
 import { and, desc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { runMetrics, trainingRuns, type TrainingRunRow } from "../db/schema.ts";
+import { runMetrics, trainingRuns, type TrainingRunRow } from "./tables.ts";
 import { trainerEventSchema, type TrainerEvent } from "./events.ts";
 import type { RunEvent, RunHub } from "./hub.ts";
 import { ACTIVE_RUN_STATUSES } from "./schemas.ts";

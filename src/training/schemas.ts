@@ -1,6 +1,6 @@
 /** TrainingConfig (the spec's defaults and ranges, README's API table) and the shapes the API returns. */
 import { z } from "zod";
-import type { TrainingRunRow } from "../db/schema.ts";
+import type { TrainingRunRow } from "./tables.ts";
 import type { VramEstimate } from "../models/vram.ts";
 import { hardwareInfoSchema } from "./events.ts";
 

@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Db } from "../db/client.ts";
-import type { TrainingRunRow } from "../db/schema.ts";
+import type { TrainingRunRow } from "./tables.ts";
 import { exportLine } from "../datasets/export.ts";
 import type { ReviewService } from "../datasets/review-service.ts";
 import { SAFE_DEFAULTS } from "../models/presets.ts";
@@ -58,7 +58,7 @@ export function createTrainingService(deps: {
   const latestRun = store.latestRun;
 
   store.markRunningInterrupted();
-  const job = createTrainingJob({ store, trainer: deps.trainer, logger: deps.logger, now, setProjectStatus: deps.projects.setStatus, prepareWeights: deps.prepareWeights, onSucceeded: deps.onRunSucceeded });
+  const job = createTrainingJob({ store, trainer: deps.trainer, logger: deps.logger, now, setProjectStatus: deps.projects.transition, prepareWeights: deps.prepareWeights, onSucceeded: deps.onRunSucceeded });
   deps.queue.register(TRAINING_JOB, { payload: trainingJobPayload, group: "gpu", maxAttempts: 1, onRestart: "fail", run: job.run });
 
   function writeDataset(projectId: string, dir: string): { train: string; eval: string | null } {

@@ -4,7 +4,12 @@
  */
 import { TRAINING_DEFAULTS, type ProjectHardware } from "../../src/training/schemas.ts";
 import type { Db } from "../../src/db/client.ts";
-import { artifacts, examples, files, jobs, projects, trainingRuns } from "../../src/db/schema.ts";
+import { artifacts } from "../../src/exports/table.ts";
+import { examples } from "../../src/datasets/tables.ts";
+import { files } from "../../src/documents/tables.ts";
+import { jobs } from "../../src/jobs/table.ts";
+import { projects } from "../../src/projects/table.ts";
+import { trainingRuns } from "../../src/training/tables.ts";
 import { eq } from "drizzle-orm";
 import type { ModelInfo } from "../../src/models/schemas.ts";
 

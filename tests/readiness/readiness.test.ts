@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
-import { projects } from "../../src/db/schema.ts";
+import { projects } from "../../src/projects/table.ts";
 import { checkHardware, chooseTask, insertExamples, insertProject, modelInfoFor } from "../helpers/builders.ts";
 import { FAKE_TRAINER, makeTempDir, makeTestApp, PYTHON, TRAINER_DIR, type TestApp } from "../helpers/test-app.ts";
 

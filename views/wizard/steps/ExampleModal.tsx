@@ -1,4 +1,4 @@
-import type { ExampleRow } from "../../../src/db/schema.ts";
+import type { ExampleRow } from "../../../src/datasets/tables.ts";
 import type { ReviewFilter } from "../../../src/datasets/review-schemas.ts";
 import { contentWords } from "../../../src/generation/quality.ts";
 import { filterQuery } from "./ReviewStep.tsx";

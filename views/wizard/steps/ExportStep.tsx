@@ -1,6 +1,6 @@
 import type { RunMetrics } from "../../../src/training/events.ts";
 import { isActiveJob } from "../../../src/jobs/schemas.ts";
-import type { ArtifactRow } from "../../../src/db/schema.ts";
+import type { ArtifactRow } from "../../../src/exports/table.ts";
 import type { ExportService } from "../../../src/exports/service.ts";
 import type { JobView } from "../../../src/jobs/schemas.ts";
 import { formatBytes } from "../../../src/lib/format.ts";

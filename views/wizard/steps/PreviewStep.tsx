@@ -1,5 +1,5 @@
 import { isActiveJob } from "../../../src/jobs/schemas.ts";
-import type { ExampleRow } from "../../../src/db/schema.ts";
+import type { ExampleRow } from "../../../src/datasets/tables.ts";
 import type { JobView } from "../../../src/jobs/schemas.ts";
 import { formatCount } from "../../../src/lib/format.ts";
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";

@@ -1,7 +1,7 @@
 import { ReadinessSlot } from "../../components/ReadinessPanel.tsx";
 import { SelectField } from "../../components/SelectField.tsx";
 import { fromBody, HTMX_EVENTS } from "../../htmx.ts";
-import type { ExampleRow } from "../../../src/db/schema.ts";
+import type { ExampleRow } from "../../../src/datasets/tables.ts";
 import type { DatasetStats, ReviewPage } from "../../../src/datasets/review-service.ts";
 import type { ReviewFilter } from "../../../src/datasets/review-schemas.ts";
 import { formatCount } from "../../../src/lib/format.ts";

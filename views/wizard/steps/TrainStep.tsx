@@ -1,5 +1,5 @@
 import type { HardwareService } from "../../../src/training/hardware-service.ts";
-import type { TrainingRunRow } from "../../../src/db/schema.ts";
+import type { TrainingRunRow } from "../../../src/training/tables.ts";
 import { ProbePanel, type ProbeData } from "../../components/ProbePanel.tsx";
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
 import { isActiveRun, isFinishedRun, TRAINING_FIELDS, type TrainingField } from "../../../src/training/schemas.ts";
