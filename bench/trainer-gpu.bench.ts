@@ -3,13 +3,15 @@
  * the real Llama-3.1-8B shape and a ~1B shape (random weights, synthetic data), for
  * LoRA and QLoRA, with the app's VRAM estimator's prediction beside each measured peak.
  * python/bench/gpu_bench.py does the training; this file adds the estimator.
- * `bun bench/trainer-gpu.bench.ts --predictions-only OUT.json` writes the predictions
- * for a GPU machine that runs the Python script without Bun.
+ * `bun bench/trainer-gpu.bench.ts --predictions-only OUT.json [--cases F]` writes the
+ * predictions for a GPU machine that runs the Python script without Bun, with the layer
+ * count each `auto` case checkpoints: the fewest that keep the estimated peak within the
+ * plain Trainer's at the same shape (`layersToCheckpoint`), as the goal asks.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hfConfigSchema, countParamsFromConfig, readDims } from "../src/models/architecture.ts";
-import { estimateVram } from "../src/models/vram.ts";
+import { estimateVram, layersToCheckpoint } from "../src/models/vram.ts";
 import { makeTempDir } from "../tests/helpers/test-app.ts";
 import type { BenchRow } from "./lib.ts";
 
@@ -20,9 +22,11 @@ const LLAMA_8B = join(ROOT, "../shared/fixtures/hf/meta-llama__Llama-3.1-8B-Inst
 type Geometry = {
   name: string;
   method: "lora" | "qlora";
+  recipe: "baseline" | "ours";
   packing: boolean;
   liger: boolean;
-  checkpointing: boolean;
+  checkpointing: "all" | "none" | "auto" | number;
+  lora_r: number;
   config: Record<string, unknown>;
   batch: number;
   padded_seq_max: number;
@@ -36,10 +40,14 @@ async function py(args: string[], inherit = false): Promise<string> {
   return out;
 }
 
+/** Peak GiB per case name, and the layer count of each `auto` case under "checkpoint_layers". */
+export type GpuBenchPredictions = Record<string, number> & { checkpoint_layers?: Record<string, number> };
+
 /** The estimator's peak for each case, from the exact batches the benchmark times. */
-export async function gpuBenchPredictions(smoke = false): Promise<Record<string, number>> {
-  const cases = JSON.parse(await py(["bench/gpu_bench.py", "--geometry", "--config", LLAMA_8B, ...(smoke ? ["--smoke"] : [])])) as Geometry[];
+export async function gpuBenchPredictions(smoke = false, casesFile?: string): Promise<GpuBenchPredictions> {
+  const cases = JSON.parse(await py(["bench/gpu_bench.py", "--geometry", "--config", LLAMA_8B, ...(smoke ? ["--smoke"] : []), ...(casesFile ? ["--cases", casesFile] : [])])) as Geometry[];
   const predictions: Record<string, number> = {};
+  const layers: Record<string, number> = {};
   for (const c of cases) {
     // to_dict() writes null for unset fields; the Hub's config.json leaves them out.
     const config = hfConfigSchema.parse(Object.fromEntries(Object.entries(c.config).filter(([, v]) => v !== null)));
@@ -47,10 +55,18 @@ export async function gpuBenchPredictions(smoke = false): Promise<Record<string,
     const params = countParamsFromConfig(config);
     if (!dims || !params) continue;
     const shape = c.packing ? { batchSize: 1, seqLen: c.packed_tokens_max } : { batchSize: c.batch, seqLen: c.padded_seq_max };
+    const input = { dims, numParameters: params, mode: c.method, loraR: c.lora_r, fusedCrossEntropy: c.liger, ...shape };
+    let k: number;
+    if (c.checkpointing === "auto") {
+      // The plain Trainer at this shape: padded batches, every layer checkpointed, full logits.
+      const plain = estimateVram({ dims, numParameters: params, mode: c.method, loraR: c.lora_r, batchSize: c.batch, seqLen: c.padded_seq_max, gradientCheckpointing: true }).allocated_gb;
+      k = layersToCheckpoint(input, plain) ?? dims.layers;
+      layers[c.name] = k;
+    } else k = c.checkpointing === "all" ? dims.layers : c.checkpointing === "none" ? 0 : c.checkpointing;
     // The benchmark measures torch.cuda.max_memory_allocated: compare what the allocator holds.
-    predictions[c.name] = estimateVram({ dims, numParameters: params, mode: c.method, loraR: 16, gradientCheckpointing: c.checkpointing, fusedCrossEntropy: c.liger, ...shape }).allocated_gb;
+    predictions[c.name] = estimateVram({ ...input, checkpointedLayers: k }).allocated_gb;
   }
-  return predictions;
+  return Object.assign(predictions, Object.keys(layers).length ? { checkpoint_layers: layers } : {}) as GpuBenchPredictions;
 }
 
 export async function trainerGpuBench(): Promise<BenchRow[]> {
@@ -75,6 +91,7 @@ async function compare(measuredFile: string) {
   console.log("| case | measured GiB | estimate GiB | error |\n|---|---|---|---|");
   for (const m of measured) {
     const p = predictions[m.name];
+    if (typeof p !== "number") continue;
     if (!m.peak_gb || p === undefined) continue;
     console.log(`| ${m.name} | ${m.peak_gb} | ${p} | ${(((p - m.peak_gb) / m.peak_gb) * 100).toFixed(1)}% |`);
   }
@@ -84,10 +101,11 @@ if (import.meta.main) {
   const c = process.argv.indexOf("--compare");
   if (c > 0) await compare(process.argv[c + 1]!);
   const i = process.argv.indexOf("--predictions-only");
+  const k = process.argv.indexOf("--cases");
   if (i > 0) {
     const out = process.argv[i + 1]!;
     if (!existsSync(join(out, ".."))) mkdirSync(join(out, ".."), { recursive: true });
-    writeFileSync(out, JSON.stringify(await gpuBenchPredictions(), null, 1));
+    writeFileSync(out, JSON.stringify(await gpuBenchPredictions(false, k > 0 ? join(ROOT, process.argv[k + 1]!) : undefined), null, 1));
     console.log(`wrote ${out}`);
   }
 }

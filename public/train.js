@@ -82,7 +82,9 @@
       // Same words as runSetup() in views/wizard/steps/TrainStep.tsx.
       if (setup) {
         const size = d.world_size > 1 ? `${d.device} × ${d.world_size} processes` : d.device;
-        setup.textContent = [size, d.attn_implementation, d.packing === undefined ? null : d.packing ? "packed" : "padded", d.liger ? "Liger" : null].filter(Boolean).join(" · ");
+        const layers = d.checkpointed_layers;
+        const checkpointing = layers === undefined || !d.decoder_layers ? null : layers === 0 ? "no checkpointing" : layers >= d.decoder_layers ? "checkpointing every layer" : `checkpointing ${layers} of ${d.decoder_layers} layers`;
+        setup.textContent = [size, d.attn_implementation, d.packing === undefined ? null : d.packing ? "packed" : "padded", d.liger ? "Liger" : null, checkpointing].filter(Boolean).join(" · ");
       }
       // A resumed run continues from its checkpoint: points past it are redrawn.
       const from = d.resumed_from_step;

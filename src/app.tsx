@@ -139,7 +139,7 @@ export function createApp(deps: AppDeps) {
   // The probe needs training's file writer and the hardware estimate; the plan reads the probe back.
   let probe: ProbeService | null = null;
   const hardware = createHardwareService({ examples, readiness, queue: deps.queue, projects, settings, trainer, logger: deps.logger, probeFor: (id) => probe?.latest(id) ?? null });
-  const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, diskGuard, readiness, prepareWeights: weights.prepareRun, hardwareFor: hardware.forProject, onRunSucceeded: (projectId) => evaluation.afterTraining(projectId) });
+  const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, diskGuard, readiness, prepareWeights: weights.prepareRun, hardwareFor: hardware.forProject, checkpointLayers: hardware.checkpointLayers, onRunSucceeded: (projectId) => evaluation.afterTraining(projectId) });
   probe = createProbeService({ queue: deps.queue, dataDir: deps.config.dataDir, trainer, logger: deps.logger, writeTrainerFiles: training.writeTrainerFiles, estimateAllocated: hardware.estimateAllocated, prepareWeights: weights.prepareRun });
   const probes = probe;
   const playground = createPlaygroundService({ projects, training, examples, trainer, ollamaHost: deps.config.generation.ollamaHosts[0] ?? null, gpu: deps.queue.gpu, logger: deps.logger });

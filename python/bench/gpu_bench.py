@@ -2,6 +2,7 @@
 
     python bench/gpu_bench.py --config path/to/Llama-3.1-8B/config.json [--predictions p.json] [--out DIR]
     python bench/gpu_bench.py --smoke            # the same code on the CPU with toy shapes (tests)
+    python bench/gpu_bench.py --config ... --cases bench/cases/estimator-holdout.json   # shapes the estimator was never fitted on
 
 Models are randomly initialised at the real shapes (nothing can be downloaded): the
 Llama-3.1-8B config as is, and a ~1B shape derived from it with Llama-3.2-1B's
@@ -31,30 +32,34 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 GB = 1024**3
+THREE_B = {"hidden_size": 3072, "intermediate_size": 8192, "num_hidden_layers": 28, "num_attention_heads": 24, "num_key_value_heads": 8, "tie_word_embeddings": True}
 ONE_B = {"hidden_size": 2048, "intermediate_size": 8192, "num_hidden_layers": 16, "num_attention_heads": 32, "num_key_value_heads": 8, "tie_word_embeddings": True}
 TOY = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 512, "tie_word_embeddings": False}
 
-# name, shape, method, recipe, packing, liger, gradient checkpointing
+# name, shape, method, recipe, packing, liger, checkpointing ("all", "none", "auto" or a layer count).
+# `auto` cases take their layer count from the predictions file (the app's estimator: the
+# fewest layers that keep the peak within the plain Trainer's, `layersToCheckpoint`).
 CASES = [
-    # The goal's pair first, then what the estimator is checked on, then one feature at a time.
-    ("8B LoRA · plain Trainer", "8b", "lora", "baseline", False, False, True),
-    ("8B LoRA · ours: packing + Liger", "8b", "lora", "ours", True, True, True),
-    ("8B QLoRA · plain Trainer", "8b", "qlora", "baseline", False, False, True),
-    ("8B QLoRA · ours: packing + Liger", "8b", "qlora", "ours", True, True, True),
-    ("1B LoRA · plain Trainer", "1b", "lora", "baseline", False, False, True),
-    ("1B LoRA · ours: packing + Liger", "1b", "lora", "ours", True, True, True),
-    ("1B QLoRA · ours: packing + Liger", "1b", "qlora", "ours", True, True, True),
-    ("8B LoRA · ours: packing", "8b", "lora", "ours", True, False, True),
-    ("8B LoRA · ours: Liger", "8b", "lora", "ours", False, True, True),
-    ("8B LoRA · ours: packing + Liger, no checkpointing", "8b", "lora", "ours", True, True, False),
+    # The goal's pair first, then checkpointing all / none beside auto, then QLoRA and the 1B shape.
+    ("8B LoRA · plain Trainer", "8b", "lora", "baseline", False, False, "all"),
+    ("8B LoRA · ours: packing + Liger, auto checkpointing", "8b", "lora", "ours", True, True, "auto"),
+    ("8B LoRA · ours: packing + Liger, every layer checkpointed", "8b", "lora", "ours", True, True, "all"),
+    ("8B LoRA · ours: packing + Liger, no checkpointing", "8b", "lora", "ours", True, True, "none"),
+    ("8B QLoRA · plain Trainer", "8b", "qlora", "baseline", False, False, "all"),
+    ("8B QLoRA · ours: packing + Liger, auto checkpointing", "8b", "qlora", "ours", True, True, "auto"),
+    ("1B LoRA · plain Trainer", "1b", "lora", "baseline", False, False, "all"),
+    ("1B LoRA · ours: packing + Liger, auto checkpointing", "1b", "lora", "ours", True, True, "auto"),
+    ("1B QLoRA · ours: packing + Liger, auto checkpointing", "1b", "qlora", "ours", True, True, "auto"),
 ]
+# Optional per-case fields a --cases file may set (see bench/cases/).
+CASE_FIELDS = ("liger_kernels", "timed", "lora_r", "max_seq_length", "median_tokens", "checkpoint_layers")
 
 
-def synthetic_items(n: int, vocab: int, max_len: int, seed: int = 0) -> list[dict]:
+def synthetic_items(n: int, vocab: int, max_len: int, seed: int = 0, median: int = 300) -> list[dict]:
     rng = random.Random(seed)
     items = []
     for _ in range(n):
-        length = max(24, min(max_len, int(rng.lognormvariate(math.log(300), 0.8))))
+        length = max(24, min(max_len, int(rng.lognormvariate(math.log(median), 0.8))))
         ids = [rng.randrange(10, vocab) for _ in range(length)]
         prompt = int(length * 0.4)
         items.append({"input_ids": ids, "labels": [-100] * prompt + ids[prompt:]})
@@ -65,7 +70,7 @@ def model_config(shape: str, llama_config: dict):
     from transformers import LlamaConfig
 
     raw = {k: v for k, v in llama_config.items() if k not in ("architectures", "model_type", "transformers_version")}
-    raw.update(ONE_B if shape == "1b" else TOY if shape == "toy" else {})
+    raw.update({"1b": ONE_B, "3b": THREE_B, "toy": TOY}.get(shape, {}))
     return LlamaConfig(**raw)
 
 
@@ -107,7 +112,7 @@ def run_case(spec: dict) -> dict:
     import torch
     from transformers import Trainer, TrainerCallback
 
-    from finetuneflow_trainer.config import TrainConfig
+    from finetuneflow_trainer.config import parse_config
     from finetuneflow_trainer.data import EncodedDataset, PadCollator
     from finetuneflow_trainer.packing import PackedCollator
     from finetuneflow_trainer.train import ModelSetup, Setup, prepare_model, training_arguments
@@ -116,12 +121,15 @@ def run_case(spec: dict) -> dict:
     config = model_config(spec["shape"], spec["llama_config"])
     steps = spec["warmup"] + spec["timed"]
     batch = spec["batch"]
-    items = synthetic_items(steps * batch, config.vocab_size, spec["max_seq_length"], seed=1)
-    cfg = TrainConfig(
-        base_model="(random)", output_dir="-", train_file="-", method=spec["method"], max_steps=steps, per_device_batch_size=batch,
-        gradient_accumulation_steps=1, max_seq_length=spec["max_seq_length"], gradient_checkpointing=spec["checkpointing"],
-        packing=spec["packing"], use_liger=spec["liger"], logging_steps=10**6, save_steps=10**6, learning_rate=1e-4,
-    )
+    items = synthetic_items(steps * batch, config.vocab_size, spec["max_seq_length"], seed=1, median=spec.get("median_tokens", 300))
+    ckpt = spec["checkpointing"]
+    layers = ckpt if isinstance(ckpt, int) else spec.get("checkpoint_layers")
+    cfg = parse_config({
+        "base_model": "(random)", "output_dir": "-", "train_file": "-", "method": spec["method"], "max_steps": steps, "per_device_batch_size": batch,
+        "gradient_accumulation_steps": 1, "max_seq_length": spec["max_seq_length"], "lora_r": spec.get("lora_r", 16), "lora_alpha": 2 * spec.get("lora_r", 16),
+        "checkpointing": "auto" if isinstance(ckpt, int) else ckpt, "checkpoint_layers": layers if ckpt == "auto" or isinstance(ckpt, int) else None,
+        "packing": spec["packing"], "use_liger": spec["liger"], "logging_steps": 100_000, "save_steps": 10**6, "learning_rate": 1e-4,
+    })
     load = random_loader(config, spec["method"], device)
     if spec.get("liger_kernels"):
         import finetuneflow_trainer.liger as liger_module
@@ -143,6 +151,7 @@ def run_case(spec: dict) -> dict:
         model = get_peft_model(model, LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, target_modules="all-linear", task_type="CAUSAL_LM"))
         built = ModelSetup(model, 0, "sdpa", False, "plain recipe", False, "plain recipe")
     model, attn, packed, liger_on = built.model, built.attn_implementation, built.packing, built.liger
+    checkpointed = built.checkpointed_layers if spec["recipe"] == "ours" else config.num_hidden_layers
     collator = PackedCollator() if packed else PadCollator(0)
     dataset = EncodedDataset(items)
     setup = Setup(built, None, dataset, EncodedDataset([]), 0, True, collator, device)
@@ -179,31 +188,33 @@ def run_case(spec: dict) -> dict:
         "attn": attn,
         "packing": packed,
         "liger": liger_on,
+        "checkpointed_layers": checkpointed,
+        "decoder_layers": config.num_hidden_layers,
         "device": torch.cuda.get_device_name(0) if device == "cuda" else "cpu",
     }
 
 
-def case_spec(case: tuple, llama: dict, smoke: bool) -> dict:
+def case_spec(case: tuple, llama: dict, smoke: bool, extra: dict | None = None) -> dict:
     name, shape, method, recipe, packing, liger, checkpointing = case
     return {
         "shape": shape, "method": method, "recipe": recipe, "packing": packing, "liger": liger, "checkpointing": checkpointing,
         "llama_config": llama, "batch": 4, "max_seq_length": 2048 if not smoke else 256,
-        "warmup": 2 if not smoke else 1, "timed": 8 if not smoke else 2,
+        "warmup": 2 if not smoke else 1, "timed": 8 if not smoke else 2, **(extra or {}),
     }
 
 
-def geometry(case: tuple, llama: dict, smoke: bool) -> dict:
+def geometry(case: tuple, llama: dict, smoke: bool, extra: dict | None = None) -> dict:
     """The model config and the largest batch of the timed steps, as the estimator needs them."""
-    spec = case_spec(case, llama, smoke)
+    spec = case_spec(case, llama, smoke, extra)
     config = model_config(spec["shape"], llama)
     b, steps = spec["batch"], spec["warmup"] + spec["timed"]
-    items = synthetic_items(steps * b, config.vocab_size, spec["max_seq_length"], seed=1)
+    items = synthetic_items(steps * b, config.vocab_size, spec["max_seq_length"], seed=1, median=spec.get("median_tokens", 300))
     batches = [[len(x["input_ids"]) for x in items[i : i + b]] for i in range(spec["warmup"] * b, steps * b, b)]
     # Peak memory is measured from the first step on (optimizer state exists from then), so every batch counts.
     all_batches = [[len(x["input_ids"]) for x in items[i : i + b]] for i in range(0, steps * b, b)]
     return {
-        "name": case[0], "method": spec["method"], "packing": spec["packing"], "liger": spec["liger"], "checkpointing": spec["checkpointing"],
-        "config": config.to_dict(), "batch": b,
+        "name": case[0], "method": spec["method"], "recipe": spec["recipe"], "packing": spec["packing"], "liger": spec["liger"], "checkpointing": spec["checkpointing"],
+        "lora_r": spec.get("lora_r", 16), "config": config.to_dict(), "batch": b,
         "padded_seq_max": max(max(x) for x in batches), "packed_tokens_max": max(sum(x) for x in batches),
         "padded_seq_max_all": max(max(x) for x in all_batches), "packed_tokens_max_all": max(sum(x) for x in all_batches),
     }
@@ -218,7 +229,7 @@ def main() -> int:
     parser.add_argument("--only", default=None, help="run the cases whose name contains this")
     parser.add_argument("--smoke", action="store_true", help="toy shapes on whatever device, two cases (tests)")
     parser.add_argument("--case", help=argparse.SUPPRESS)
-    parser.add_argument("--cases", help="JSON file of extra cases [{name, shape, method, recipe, packing, liger, checkpointing, liger_kernels?, timed?}] run instead")
+    parser.add_argument("--cases", help="JSON file of cases [{name, shape, method, recipe, packing, liger, checkpointing, liger_kernels?, timed?, lora_r?, max_seq_length?}] run instead (bench/cases/)")
     parser.add_argument("--geometry", action="store_true", help="print each case's model config and largest timed batch (for the estimator)")
     args = parser.parse_args()
     if args.case:
@@ -227,19 +238,27 @@ def main() -> int:
 
     llama = json.loads(Path(args.config).read_text()) if args.config else {}
     predictions = json.loads(Path(args.predictions).read_text()) if args.predictions else {}
+    # auto cases: the layer count the app's estimator chose for each (predictions["checkpoint_layers"]).
+    auto_layers = predictions.pop("checkpoint_layers", {})
     cases = CASES
     if args.smoke:
-        cases = [("toy LoRA · plain Trainer", "toy", "lora", "baseline", False, False, True), ("toy LoRA · ours: packing + Liger", "toy", "lora", "ours", True, True, True)]
+        cases = [
+            ("toy LoRA · plain Trainer", "toy", "lora", "baseline", False, False, "all"),
+            ("toy LoRA · ours: packing + Liger", "toy", "lora", "ours", True, True, "all"),
+            ("toy LoRA · ours: packing + Liger, 1 of 2 layers checkpointed", "toy", "lora", "ours", True, True, 1),
+        ]
         llama = llama or {"vocab_size": 512, "max_position_embeddings": 2048, "rms_norm_eps": 1e-5, "rope_theta": 500000.0}
     overrides = {}
     if args.cases:
         extra = json.loads(Path(args.cases).read_text())
         cases = [(c["name"], c["shape"], c["method"], c["recipe"], c["packing"], c["liger"], c["checkpointing"]) for c in extra]
-        overrides = {c["name"]: {k: c[k] for k in ("liger_kernels", "timed") if k in c} for c in extra}
+        overrides = {c["name"]: {k: c[k] for k in CASE_FIELDS if k in c} for c in extra}
+    for name, k in auto_layers.items():
+        overrides.setdefault(name, {})["checkpoint_layers"] = k
     if args.only:
         cases = [c for c in cases if args.only in c[0]]
     if args.geometry:
-        print(json.dumps([geometry(c, llama, args.smoke) for c in cases]))
+        print(json.dumps([geometry(c, llama, args.smoke, overrides.get(c[0])) for c in cases]))
         return 0
     out = Path(args.out) if args.out else None
     if out:
@@ -251,7 +270,7 @@ def main() -> int:
         if left < 20:
             results.append({"name": name, "error": "skipped: out of time budget"})
             continue
-        spec = {**case_spec((name, shape, method, recipe, packing, liger, checkpointing), llama, args.smoke), **overrides.get(name, {})}
+        spec = case_spec((name, shape, method, recipe, packing, liger, checkpointing), llama, args.smoke, overrides.get(name))
         started = time.monotonic()
         try:
             p = subprocess.run([sys.executable, __file__, "--case", json.dumps(spec)], capture_output=True, text=True, timeout=left)
@@ -279,7 +298,7 @@ def main() -> int:
 
 
 def render(results: list[dict]) -> str:
-    lines = ["| case | tokens/s | × plain | peak GiB | estimate GiB (error) | padding | attention | s/step |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| case | tokens/s | × plain | peak GiB | estimate GiB (error) | padding | attention | checkpointed | s/step |", "|---|---|---|---|---|---|---|---|---|"]
     base = {}
     for r in results:
         key = r["name"].split(" · ")[0]
@@ -287,14 +306,15 @@ def render(results: list[dict]) -> str:
             base[key] = r["tokens_per_second"]
     for r in results:
         if "error" in r:
-            lines.append(f"| {r['name']} | {r['error']} | | | | | | |")
+            lines.append(f"| {r['name']} | {r['error']} | | | | | | | |")
             continue
         key = r["name"].split(" · ")[0]
         speedup = f"{r['tokens_per_second'] / base[key]:.2f}×" if key in base else "–"
         waste = 1 - r["real_tokens"] / r["padded_tokens"] if r["padded_tokens"] else 0
         est = f"{r['predicted_gb']} ({r['prediction_error_pct']:+.1f}%)" if "predicted_gb" in r else "–"
         peak = r["peak_gb"] if r["peak_gb"] is not None else "–"
-        lines.append(f"| {r['name']} | {r['tokens_per_second']:,.0f} | {speedup} | {peak} | {est} | {100 * waste:.0f}% | {r['attn']}{' + Liger' if r['liger'] else ''} | {r['step_seconds']} |")
+        ckpt = f"{r['checkpointed_layers']}/{r['decoder_layers']}" if r.get("decoder_layers") else "–"
+        lines.append(f"| {r['name']} | {r['tokens_per_second']:,.0f} | {speedup} | {peak} | {est} | {100 * waste:.0f}% | {r['attn']}{' + Liger' if r['liger'] else ''} | {ckpt} | {r['step_seconds']} |")
     device = next((r["device"] for r in results if "device" in r), "?")
     lines.append("")
     lines.append(f"device: {device}; batch 4 × up to 2048 tokens, random order, bf16, LoRA r=16 all-linear")

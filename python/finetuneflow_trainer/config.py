@@ -44,7 +44,8 @@ class TrainConfig:
     eval_steps: int | None
     save_steps: int | None
     seed: int
-    gradient_checkpointing: bool
+    checkpointing: str
+    checkpoint_layers: int | None
     system_prompt: str | None
     chat_template_kwargs: dict
     trust_remote_code: bool
@@ -132,9 +133,19 @@ def _typed(value: Any, schema: dict) -> Any:
     return value
 
 
+def _upgrade(raw: dict) -> dict:
+    """A config written before `checkpointing` (run summaries of older runs, re-read by export and resume)."""
+    if "checkpointing" not in raw and isinstance(raw.get("gradient_checkpointing"), bool):
+        upgraded = {k: v for k, v in raw.items() if k != "gradient_checkpointing"}
+        upgraded["checkpointing"] = "all" if raw["gradient_checkpointing"] else "none"
+        return upgraded
+    return raw
+
+
 def parse_config(raw: Any) -> TrainConfig:
     if not isinstance(raw, dict):
         raise TrainerError("invalid_config", "The config must be a JSON object.")
+    raw = _upgrade(raw)
     problems: list[str] = []
     unknown = sorted(set(raw) - set(_PROPERTIES))
     if unknown:

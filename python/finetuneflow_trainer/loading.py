@@ -44,18 +44,20 @@ def load_model(cfg: TrainConfig, device: str, for_training: bool = True, attn_im
         model = AutoModelForCausalLM.from_pretrained(cfg.base_model, **kwargs)
     except OSError as e:
         raise TrainerError("model_load_failed", f"Could not load the base model {cfg.base_model}: {e}", "Check the path or id, and HF_TOKEN for gated models.") from e
-    return ready_for_training(model, cfg) if for_training else model
+    return ready_for_training(model, cfg)[0] if for_training else model
 
 
-def ready_for_training(model, cfg: TrainConfig):
-    """k-bit preparation (QLoRA) or gradient checkpointing, as the config asks."""
+def ready_for_training(model, cfg: TrainConfig) -> tuple[object, int, int]:
+    """k-bit preparation (QLoRA) and activation checkpointing of as many layers as the config
+    asks (checkpointing.py): the model, how many decoder layers are checkpointed, of how many."""
+    import torch
+
+    from . import checkpointing
+
+    layers = len(checkpointing.decoder_layers(model))
+    n = checkpointing.layers_to_checkpoint(cfg.checkpointing, cfg.checkpoint_layers, layers, torch.cuda.is_available())
     if cfg.method == "qlora":
         from peft import prepare_model_for_kbit_training
 
-        return prepare_model_for_kbit_training(
-            model, use_gradient_checkpointing=cfg.gradient_checkpointing, gradient_checkpointing_kwargs={"use_reentrant": False}
-        )
-    if cfg.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-        model.enable_input_require_grads()
-    return model
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
+    return model, checkpointing.apply(model, n), layers

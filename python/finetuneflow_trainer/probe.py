@@ -27,7 +27,7 @@ def _settings(cfg: TrainConfig) -> dict:
     return {
         "per_device_batch_size": cfg.per_device_batch_size,
         "max_seq_length": cfg.max_seq_length,
-        "gradient_checkpointing": cfg.gradient_checkpointing,
+        "checkpointing": cfg.checkpointing,
         "method": cfg.method,
     }
 
@@ -41,9 +41,9 @@ def back_off(settings: dict, qlora_possible: bool) -> tuple[dict, str] | None:
     if s["max_seq_length"] > MIN_SEQ_LENGTH:
         s["max_seq_length"] = max(MIN_SEQ_LENGTH, s["max_seq_length"] // 2)
         return s, f"max sequence length {settings['max_seq_length']} → {s['max_seq_length']}"
-    if not s["gradient_checkpointing"]:
-        s["gradient_checkpointing"] = True
-        return s, "gradient checkpointing on"
+    if s["checkpointing"] != "all":
+        s["checkpointing"] = "all"
+        return s, "activation checkpointing on every layer"
     if s["method"] == "lora" and qlora_possible:
         s["method"] = "qlora"
         return s, "QLoRA (4-bit base weights)"
@@ -182,7 +182,7 @@ def run(cfg: TrainConfig, steps: int = 6) -> int:
 
 
 def _describe(s: dict) -> str:
-    gc_text = "checkpointing" if s["gradient_checkpointing"] else "no checkpointing"
+    gc_text = {"all": "checkpointing every layer", "none": "no checkpointing", "auto": "checkpointing as memory needs"}[s["checkpointing"]]
     return f"{s['method']} · batch {s['per_device_batch_size']} · {s['max_seq_length']} tokens · {gc_text}"
 
 

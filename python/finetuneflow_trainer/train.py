@@ -40,6 +40,9 @@ class ModelSetup:
     packing_reason: str
     liger: bool
     liger_reason: str
+    # Activation checkpointing: how many decoder layers recompute in backward, of how many.
+    checkpointed_layers: int = 0
+    decoder_layers: int = 0
 
 
 @dataclass
@@ -98,13 +101,14 @@ def prepare_model(cfg: TrainConfig, device: str, model_config, load) -> ModelSet
     model.config.use_cache = False
     liger_on, liger_reason = liger.apply(model, cfg.use_liger, device)
     log(f"liger {'on' if liger_on else 'off'}: {liger_reason}")
-    model = ready_for_training(model, cfg)
+    model, checkpointed, layers = ready_for_training(model, cfg)
+    log(f"activation checkpointing: {checkpointed} of {layers} decoder layers ({cfg.checkpointing})")
     lora = LoraConfig(
         r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, target_modules=cfg.target_modules, task_type="CAUSAL_LM"
     )
     model = get_peft_model(model, lora)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return ModelSetup(model, trainable, attn, packed, packing_reason, liger_on, liger_reason)
+    return ModelSetup(model, trainable, attn, packed, packing_reason, liger_on, liger_reason, checkpointed, layers)
 
 
 def training_arguments(cfg: TrainConfig, setup: Setup, output_dir: Path, **overrides):
@@ -210,6 +214,8 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
         packing=built.packing,
         attn_implementation=built.attn_implementation,
         liger=built.liger,
+        checkpointed_layers=built.checkpointed_layers,
+        decoder_layers=built.decoder_layers,
     )
     if cuda:
         torch.cuda.reset_peak_memory_stats()
@@ -263,6 +269,8 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
         "attn_implementation": built.attn_implementation,
         "liger": built.liger,
         "liger_reason": built.liger_reason,
+        "checkpointed_layers": built.checkpointed_layers,
+        "decoder_layers": built.decoder_layers,
     }
     if ranks.rank() == 0:
         (out / "run_summary.json").write_text(json.dumps({"config": cfg.to_json(), "metrics": metrics}, indent=2))

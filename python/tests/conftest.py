@@ -132,7 +132,7 @@ def make_config(tmp_path: Path, model: Path, train: Path, evalf: Path | None, **
         "logging_steps": 5,
         "eval_steps": 10,
         "save_steps": 10,
-        "gradient_checkpointing": False,
+        "checkpointing": "none",
         "max_seq_length": 128,
         "lora_r": 8,
         "lora_alpha": 16,

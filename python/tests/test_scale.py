@@ -121,14 +121,14 @@ def test_a_packed_run_reports_packing_and_trains_like_a_padded_one(tiny_model, t
 
 
 def test_back_off_order_is_batch_then_length_then_checkpointing_then_qlora():
-    s = {"per_device_batch_size": 4, "max_seq_length": 1024, "gradient_checkpointing": False, "method": "lora"}
+    s = {"per_device_batch_size": 4, "max_seq_length": 1024, "checkpointing": "none", "method": "lora"}
     seen = []
     while (nxt := back_off(s, qlora_possible=True)) is not None:
         s, change = nxt
         seen.append(change)
     assert seen == [
         "batch size 4 → 2", "batch size 2 → 1", "max sequence length 1024 → 512", "max sequence length 512 → 256",
-        "gradient checkpointing on", "QLoRA (4-bit base weights)",
+        "activation checkpointing on every layer", "QLoRA (4-bit base weights)",
     ]
     assert back_off({**s, "method": "lora"}, qlora_possible=False) is None
 
@@ -139,7 +139,7 @@ def test_the_probe_measures_real_steps_on_the_longest_batches(tiny_model, datase
     assert result.code == 0, result.stderr[-2000:]
     metrics = result.of("complete")[0]["metrics"]
     assert metrics["fits"] is True and metrics["changes"] == []
-    assert metrics["chosen"] == {"per_device_batch_size": 4, "max_seq_length": 128, "gradient_checkpointing": False, "method": "lora"}
+    assert metrics["chosen"] == {"per_device_batch_size": 4, "max_seq_length": 128, "checkpointing": "none", "method": "lora"}
     assert metrics["tokens_per_second"] > 0 and metrics["step_seconds"] > 0
     assert metrics["attempts"] == [{**metrics["chosen"], "outcome": "ok", "peak_vram_gb": None}]
     assert metrics["device"] == "cpu" and metrics["peak_vram_gb"] is None
@@ -231,7 +231,7 @@ def test_the_probe_on_the_gpu_reports_peak_memory_and_liger(tiny_model, dataset)
 
 
 def test_the_gpu_benchmark_runs_its_cases_on_toy_shapes(tmp_path):
-    """The device script, unchanged, on this machine: both recipes train and the table prints."""
+    """The device script, unchanged, on this machine: both recipes train, selective checkpointing runs, and the table prints."""
     import subprocess
     import sys
 
@@ -241,5 +241,20 @@ def test_the_gpu_benchmark_runs_its_cases_on_toy_shapes(tmp_path):
     assert p.returncode == 0, p.stderr[-2000:]
     assert "| toy LoRA · plain Trainer |" in p.stdout and "| toy LoRA · ours: packing + Liger |" in p.stdout
     results = json.loads((tmp_path / "gpu-bench.json").read_text())
-    assert [r["packing"] for r in results] == [False, True]
+    assert [r["packing"] for r in results] == [False, True, True]
     assert results[0]["padded_tokens"] > results[0]["real_tokens"] == results[1]["real_tokens"] == results[1]["padded_tokens"]
+    assert [(r["checkpointed_layers"], r["decoder_layers"]) for r in results] == [(2, 2), (2, 2), (1, 2)]
+
+
+def test_the_gpu_case_files_read_and_name_every_field_the_bench_knows(tmp_path):
+    """The GPU session runs these files as they are: each case must have the fields the bench reads."""
+    import subprocess
+    import sys
+
+    from conftest import PYTHON_DIR
+
+    for name in ("features.json", "estimator-holdout.json"):
+        p = subprocess.run([sys.executable, "bench/gpu_bench.py", "--geometry", "--cases", f"bench/cases/{name}", "--config", str(PYTHON_DIR.parent.parent / "shared/fixtures/hf/meta-llama__Llama-3.1-8B-Instruct/config.json")], cwd=PYTHON_DIR, capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr[-2000:]
+        cases = json.loads(p.stdout)
+        assert len(cases) == len(json.loads((PYTHON_DIR / "bench" / "cases" / name).read_text()))

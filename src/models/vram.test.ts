@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { countParamsFromConfig, embeddingParams, readDims, type HfConfig } from "./architecture.ts";
 import { fixtureConfig } from "../../tests/helpers/hf-fixtures.ts";
-import { estimateVram, type VramMode } from "./vram.ts";
+import { estimateVram, layersToCheckpoint, type VramMode } from "./vram.ts";
 
 // Llama-3.1-70B's published config (no fixture: only its shape matters here).
 const LLAMA_70B: HfConfig = {
@@ -49,6 +49,31 @@ describe("VRAM estimate components", () => {
     const full = estimateVram({ ...base, gradientCheckpointing: false });
     expect(full.activations_gb).toBeGreaterThan(ckpt.activations_gb * 5);
     expect(estimateVram({ ...base, seqLen: 4096 }).total_gb).toBeGreaterThan(ckpt.total_gb);
+  });
+
+  test("selective checkpointing sits between none and all, and each layer checkpointed saves 58·b·s·h", () => {
+    const base = { dims, numParameters: n, mode: "lora" as const, batchSize: 4, seqLen: 2048 };
+    const act = (k: number) => estimateVram({ ...base, checkpointedLayers: k }).activations_gb;
+    expect(act(0)).toBe(estimateVram({ ...base, gradientCheckpointing: false }).activations_gb);
+    expect(act(dims.layers)).toBe(estimateVram({ ...base, gradientCheckpointing: true }).activations_gb);
+    const perLayerSaved = (58 * 4 * 2048 * dims.hidden) / 1024 ** 3;
+    expect(act(10) - act(11)).toBeCloseTo(perLayerSaved, 2);
+    expect(act(1)).toBeGreaterThan(act(0)); // one layer checkpointed pays the recompute and saves less than it costs
+  });
+
+  test("layersToCheckpoint: none when it fits, the fewest that fit, all or null at the edges", () => {
+    const input = { dims, numParameters: n, mode: "lora" as const, batchSize: 4, seqLen: 2048, loraR: 16 };
+    const peak = (k: number) => estimateVram({ ...input, checkpointedLayers: k }).allocated_gb;
+    expect(layersToCheckpoint(input, peak(0) + 0.01)).toBe(0);
+    expect(layersToCheckpoint(input, peak(dims.layers) - 0.01)).toBeNull();
+    expect(layersToCheckpoint(input, peak(dims.layers))).toBe(dims.layers);
+    // A budget between: the answer fits, one layer fewer does not.
+    const budget = (peak(0) + peak(dims.layers)) / 2;
+    const k = layersToCheckpoint(input, budget)!;
+    expect(peak(k)).toBeLessThanOrEqual(budget);
+    expect(peak(k - 1)).toBeGreaterThan(budget);
+    expect(k).toBeGreaterThan(0);
+    expect(k).toBeLessThan(dims.layers);
   });
 
   test("counts LoRA params on all seven projections (r=16 on Llama-3.1-8B ≈ 42M)", () => {

@@ -11,8 +11,12 @@
  *                = 16 bytes per trainable param.
  *   activations  per layer, 16-bit, SDPA (no s² term): ≈ 60·b·s·h bytes without gradient
  *                checkpointing (the decoder's own ~34, plus each LoRA'd projection keeping
- *                its dropped-out input for the A gradient); with checkpointing each layer
- *                keeps only its 2·b·s·h input and one layer is recomputed at a time.
+ *                its dropped-out input for the A gradient); a checkpointed layer keeps
+ *                only its 2·b·s·h input, and one layer is recomputed at a time (its full
+ *                60·b·s·h, once). Selective checkpointing (k of L layers) is the mix:
+ *                k·2·b·s·h + (L−k)·60·b·s·h (+ 60·b·s·h for the recompute when k > 0),
+ *                so each layer checkpointed saves 58·b·s·h: `layersToCheckpoint` finds the
+ *                fewest that fit a memory budget.
  *   logits       b·s·V in 16-bit, upcast to fp32 for the loss, and its fp32 gradient
  *                ≈ 10·b·s·V bytes (15 when QLoRA's fp32 lm_head makes them fp32 from the
  *                start). With Liger's fused linear cross-entropy the logits exist one chunk
@@ -42,6 +46,8 @@ export type VramInput = {
   seqLen?: number;
   loraR?: number;
   gradientCheckpointing?: boolean;
+  /** Selective checkpointing: this many decoder layers checkpointed (overrides gradientCheckpointing). */
+  checkpointedLayers?: number;
   /** Liger's fused linear cross-entropy: the full logits tensor never exists. */
   fusedCrossEntropy?: boolean;
 };
@@ -60,8 +66,9 @@ export type VramEstimate = {
 
 const GB = 1024 ** 3;
 const NF4_BYTES_PER_PARAM = 0.5 + 1 / 64 + 4 / (64 * 256);
-const BASE_OVERHEAD_GB = 0.5;
-const SLACK = 0.03;
+/** CUDA context and allocator slack: outside what PyTorch's allocator reports. */
+export const BASE_OVERHEAD_GB = 0.5;
+export const SLACK = 0.03;
 /** Bytes per token per hidden unit a decoder layer keeps for backward, LoRA included. */
 const ACTIVATION_BYTES = 60;
 
@@ -82,7 +89,8 @@ export function estimateVram(input: VramInput): VramEstimate {
     trainable = loraParams(d, input.loraR ?? 16);
     lora = trainable * 16;
     const perLayerFull = ACTIVATION_BYTES * b * s * d.hidden;
-    activations = input.gradientCheckpointing === false ? d.layers * perLayerFull : d.layers * 2 * b * s * d.hidden + perLayerFull;
+    const k = Math.max(0, Math.min(d.layers, input.checkpointedLayers ?? (input.gradientCheckpointing === false ? 0 : d.layers)));
+    activations = k * 2 * b * s * d.hidden + (d.layers - k) * perLayerFull + (k > 0 ? perLayerFull : 0);
     const fp32Head = mode === "qlora";
     const perLogit = input.fusedCrossEntropy ? (fp32Head ? 6 : 2) : fp32Head ? 15 : 10;
     logits = perLogit * b * s * d.vocabSize;
@@ -100,4 +108,25 @@ export function estimateVram(input: VramInput): VramEstimate {
     allocated_gb: r(subtotal),
     trainable_params: trainable,
   };
+}
+
+/**
+ * The fewest decoder layers to checkpoint so that the training estimate's allocator peak
+ * fits `budgetGb` (what PyTorch can allocate: free memory less context and slack): 0 when
+ * nothing needs checkpointing, null when even every layer checkpointed does not fit.
+ */
+export function layersToCheckpoint(input: Omit<VramInput, "checkpointedLayers" | "gradientCheckpointing">, budgetGb: number): number | null {
+  const fits = (k: number) => estimateVram({ ...input, checkpointedLayers: k }).allocated_gb <= budgetGb;
+  if (fits(0)) return 0;
+  if (!fits(input.dims.layers)) return null;
+  // From k = 1 on the estimate falls as k grows (each layer checkpointed saves 58·b·s·h;
+  // the recompute's one layer is paid from the first).
+  let lo = 1;
+  let hi = input.dims.layers;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (fits(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }

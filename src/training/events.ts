@@ -33,6 +33,8 @@ export const runMetricsSchema = z.object({
   attn_implementation: z.string().optional(),
   liger: z.boolean().optional(),
   liger_reason: z.string().optional(),
+  checkpointed_layers: z.number().int().nonnegative().optional(),
+  decoder_layers: z.number().int().nonnegative().optional(),
 });
 export type RunMetrics = z.infer<typeof runMetricsSchema>;
 
@@ -69,7 +71,7 @@ export const ollamaPrepareFileSchema = z.object({
 const probeSettingsSchema = z.object({
   per_device_batch_size: z.number().int().positive(),
   max_seq_length: z.number().int().positive(),
-  gradient_checkpointing: z.boolean(),
+  checkpointing: z.enum(["auto", "all", "none"]),
   method: z.enum(["lora", "qlora"]),
 });
 /** What `probe` measured: real steps at the planned settings, longest batches first, backing off on OOM. */
@@ -138,6 +140,9 @@ export const trainerEventSchema = z.discriminatedUnion("event", [
     packing: z.boolean().optional(),
     attn_implementation: z.string().optional(),
     liger: z.boolean().optional(),
+    /** Activation checkpointing: decoder layers recomputed in backward, of how many. */
+    checkpointed_layers: z.number().int().nonnegative().optional(),
+    decoder_layers: z.number().int().nonnegative().optional(),
   }),
   z.object({
     event: z.literal("log"),

@@ -10,7 +10,7 @@ import type { SettingsStore } from "../db/settings.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { JobError, type JobQueue } from "../jobs/queue.ts";
-import { estimateVram } from "../models/vram.ts";
+import { BASE_OVERHEAD_GB, estimateVram, layersToCheckpoint, SLACK, type VramInput } from "../models/vram.ts";
 import { formatRate } from "../lib/format.ts";
 import type { ProjectService } from "../projects/service.ts";
 import { projectHardwareSchema, TRAINING_DEFAULTS, type ProjectHardware, type TrainingConfig } from "./schemas.ts";
@@ -23,6 +23,9 @@ export type { ProjectHardware };
 
 /** The settings key of the last machine-level check (GET /api/hardware/check without a project). */
 const MACHINE_HARDWARE = "machine_hardware";
+
+/** A plan "fits" when its peak is within this share of the free GPU memory. */
+const FIT_SHARE = 0.85;
 
 /** Families whose loss Liger's fused linear cross-entropy replaces on CUDA (liger-kernel's list, the common ones). */
 const LIGER_FAMILIES = new Set(["llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen3_moe", "gemma", "gemma2", "gemma3", "gemma3_text", "phi3", "granite", "olmo2", "glm4", "smollm3"]);
@@ -43,7 +46,7 @@ export function createHardwareService(deps: {
    * Peak memory is set by the longest batch (length-grouped batches put it first): the
    * longest example as the trainer will cut it, from the real token counts.
    */
-  function estimate(projectId: string, config: Partial<TrainingConfig> & { gradient_checkpointing?: boolean } = {}) {
+  function estimate(projectId: string, config: Partial<TrainingConfig> = {}) {
     const project = deps.projects.get(projectId);
     const info = project.modelInfo;
     if (!info?.dims) return null;
@@ -54,8 +57,36 @@ export function createHardwareService(deps: {
     const hw = forProject(projectId);
     // The trainer replaces the logits with Liger's fused loss on CUDA for the families it knows.
     const fusedCrossEntropy = hw?.cuda_available === true && config.use_liger !== false && LIGER_FAMILIES.has(info.model_type);
-    const base = { dims: info.dims, numParameters: info.num_parameters, batchSize: config.per_device_batch_size ?? TRAINING_DEFAULTS.per_device_batch_size, seqLen, loraR: config.lora_r ?? TRAINING_DEFAULTS.lora_r, gradientCheckpointing: config.gradient_checkpointing ?? true, fusedCrossEntropy };
-    return { seq_len: seqLen, p95_tokens: p95, lora: estimateVram({ ...base, mode: "lora" }), qlora: estimateVram({ ...base, mode: "qlora" }), params: info.num_parameters };
+    const base = { dims: info.dims, numParameters: info.num_parameters, batchSize: config.per_device_batch_size ?? TRAINING_DEFAULTS.per_device_batch_size, seqLen, loraR: config.lora_r ?? TRAINING_DEFAULTS.lora_r, fusedCrossEntropy };
+    const layers = (method: "lora" | "qlora") => checkpointedLayers(projectId, config, { ...base, mode: method }, hw);
+    const lora = layers("lora");
+    const qlora = layers("qlora");
+    return {
+      seq_len: seqLen,
+      p95_tokens: p95,
+      lora: estimateVram({ ...base, mode: "lora", checkpointedLayers: lora }),
+      qlora: estimateVram({ ...base, mode: "qlora", checkpointedLayers: qlora }),
+      params: info.num_parameters,
+      checkpointed_layers: { lora, qlora, of: info.dims.layers },
+    };
+  }
+
+  /**
+   * How many decoder layers a run checkpoints: all or none as asked; `auto` (the default)
+   * the fewest that fit the GPU's free memory with the plan's margin (decision 0008), scaled
+   * by a probe's measured ÷ estimated when there is one; none on a CPU, all when the free
+   * memory is unknown or nothing fits.
+   */
+  function checkpointedLayers(projectId: string, config: Partial<TrainingConfig>, input: Omit<VramInput, "checkpointedLayers" | "gradientCheckpointing">, hw: ProjectHardware | null): number {
+    const mode = config.checkpointing ?? "auto";
+    if (mode === "none") return 0;
+    if (mode === "all" || input.mode === "load_16bit" || input.mode === "load_4bit") return input.dims.layers;
+    if (!hw?.cuda_available) return 0;
+    if (hw.vram_free_gb === null) return input.dims.layers;
+    const factor = calibration(projectId, input.mode).factor ?? 1;
+    // total = allocated·(1 + slack) + context: the allocator's share of the free memory, less the margin.
+    const budget = (hw.vram_free_gb * FIT_SHARE - BASE_OVERHEAD_GB) / (1 + SLACK) / factor;
+    return layersToCheckpoint(input, budget) ?? input.dims.layers;
   }
 
   async function check(projectId?: string): Promise<ProjectHardware> {
@@ -114,7 +145,7 @@ export function createHardwareService(deps: {
     // Only the allocator's share scales; the CUDA context and slack are not what the probe measured.
     const peak = estimated ? Math.round(100 * (factor ? estimated.total_gb + estimated.allocated_gb * (factor - 1) : estimated.total_gb)) / 100 : null;
     const free = hw?.vram_free_gb ?? null;
-    const fit = !hw?.cuda_available ? "cpu" : peak === null || free === null ? "unknown" : peak <= free * 0.85 ? "fits" : peak <= free ? "tight" : "no_fit";
+    const fit = !hw?.cuda_available ? "cpu" : peak === null || free === null ? "unknown" : peak <= free * FIT_SHARE ? "fits" : peak <= free ? "tight" : "no_fit";
     const lengths = deps.readiness.lengthsAt(projectId, config.max_seq_length, ["train"]);
     const train = lengths.n;
     const perStep = config.per_device_batch_size * config.gradient_accumulation_steps;
@@ -148,6 +179,7 @@ export function createHardwareService(deps: {
       train_examples: train,
       eta_seconds: etaSeconds,
       packing,
+      checkpointing: est ? { mode: config.checkpointing ?? "auto", layers: est.checkpointed_layers[method], of: est.checkpointed_layers.of } : null,
       calibrated: factor !== null,
       measured: probe ? { peak_vram_gb: probe.peak_vram_gb, tokens_per_second: probe.tokens_per_second, method: probe.method, chosen: probe.chosen, changes: probe.changes, checked_at: probe.checked_at } : null,
       warnings,
@@ -155,7 +187,7 @@ export function createHardwareService(deps: {
   }
 
   /** The estimator's allocator peak at these settings (what a probe's measurement is compared with). */
-  function estimateAllocated(projectId: string, config: TrainingConfig & { method: "lora" | "qlora"; gradient_checkpointing?: boolean }): number | null {
+  function estimateAllocated(projectId: string, config: TrainingConfig & { method: "lora" | "qlora" }): number | null {
     return estimate(projectId, config)?.[config.method].allocated_gb ?? null;
   }
 
@@ -163,6 +195,8 @@ export function createHardwareService(deps: {
     check,
     estimate,
     estimateAllocated,
+    /** How many decoder layers `auto` checkpoints at these settings; null when the model's shape is unknown. */
+    checkpointLayers: (projectId: string, config: TrainingConfig, method: "lora" | "qlora"): number | null => estimate(projectId, config)?.checkpointed_layers[method] ?? null,
     forProject,
     plan,
     start(projectId: string) {

@@ -35,7 +35,7 @@ type Deps = {
   /** Checks the project can train and writes its dataset and run.json into `dir` (training service). */
   writeTrainerFiles: (projectId: string, config: TrainingConfig, dir: string) => { method: "lora" | "qlora" };
   /** The estimator's allocator peak for these settings (hardware service). */
-  estimateAllocated: (projectId: string, config: TrainingConfig & { method: "lora" | "qlora"; gradient_checkpointing?: boolean }) => number | null;
+  estimateAllocated: (projectId: string, config: TrainingConfig & { method: "lora" | "qlora" }) => number | null;
   prepareWeights: (projectId: string, signal: AbortSignal, progress: (pct: number, message: string) => void) => Promise<Record<string, string>>;
 };
 

@@ -14,7 +14,7 @@ describe("run.json, written once", () => {
     const full = writeRunConfig(dir, { ...BASE, lora_r: 8 });
     const written = JSON.parse(readFileSync(join(dir, "run.json"), "utf8"));
     expect(written).toEqual(full);
-    expect(written).toMatchObject({ lora_r: 8, lora_alpha: 32, method: "lora", gradient_checkpointing: true, eval_file: null, chat_template_kwargs: {} });
+    expect(written).toMatchObject({ lora_r: 8, lora_alpha: 32, method: "lora", checkpointing: "auto", checkpoint_layers: null, eval_file: null, chat_template_kwargs: {} });
     const fromFile = z.fromJSONSchema(JSON.parse(readFileSync(RUN_CONFIG_SCHEMA_PATH, "utf8")));
     expect(fromFile.safeParse(written).success).toBe(true);
   });

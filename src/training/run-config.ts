@@ -34,7 +34,11 @@ export const runConfigSchema = z
     eval_steps: optionalCount(1, 10_000_000),
     save_steps: optionalCount(1, 10_000_000),
     seed: count(0, 2 ** 32 - 1).default(42),
-    gradient_checkpointing: z.boolean().default(true),
+    checkpointing: z
+      .enum(["auto", "all", "none"])
+      .default("auto")
+      .meta({ description: "Activation checkpointing: auto checkpoints the fewest decoder layers that fit (checkpoint_layers), all, or none" }),
+    checkpoint_layers: z.int().min(0).max(1000).nullable().default(null).meta({ description: "auto's count, from the free memory and the estimator; null: all on a GPU, none on a CPU" }),
     system_prompt: z.string().nullable().default(null),
     // The family's chat-template switches (Qwen3: {"enable_thinking": false}), passed to every
     // apply_chat_template call so training and the app render alike.

@@ -53,6 +53,8 @@ export const trainingConfigSchema = z
     max_steps: z.coerce.number().int().min(1).max(1_000_000).optional(),
     /** Padding-free packing where the trainer verifies the architecture isolates packed sequences (default on). */
     packing: z.boolean().optional(),
+    /** Activation checkpointing: auto (the fewest decoder layers that fit the free GPU memory; none on a CPU), all, or none. */
+    checkpointing: z.enum(["auto", "all", "none"], { error: "Checkpointing is auto, all or none." }).optional(),
     /** Liger's fused linear cross-entropy on CUDA for the families Liger knows (default on). */
     use_liger: z.boolean().optional(),
     /** Training processes (DDP through torchrun); default: every visible GPU. */

@@ -44,6 +44,8 @@ export function createTrainingService(deps: {
   logger: Logger;
   now?: () => number;
   diskGuard?: () => void;
+  /** auto's count of decoder layers to checkpoint for these settings (hardware service), null when unknown. */
+  checkpointLayers?: (projectId: string, config: TrainingConfig, method: "lora" | "qlora") => number | null;
   /** The hardware check that applies to a project (its own, else the machine's). */
   hardwareFor: (projectId: string) => { recommended_method?: "lora" | "qlora" | null; cuda_available?: boolean; bnb_available?: boolean } | null;
   /** After a run succeeds. */
@@ -119,7 +121,9 @@ export function createTrainingService(deps: {
       lora_dropout: full.lora_dropout,
       target_modules: preset.targetModules,
       chat_template_kwargs: preset.templateKwargs,
-      gradient_checkpointing: hw.cuda_available === true,
+      checkpointing: full.checkpointing ?? "auto",
+      // auto: the fewest layers that fit, worked out here from the free memory (null: the trainer's own rule).
+      checkpoint_layers: (full.checkpointing ?? "auto") === "auto" ? (deps.checkpointLayers?.(projectId, full, method) ?? null) : null,
       logging_steps: 1,
       trust_remote_code: trustRemote,
       packing: full.packing ?? true,
@@ -229,7 +233,15 @@ export function createTrainingService(deps: {
         },
         /** How the trainer runs this attempt (its `started` event): device, processes, packing, attention, Liger. */
         execution: started
-          ? { device: started.device, world_size: started.world_size ?? 1, packing: started.packing ?? null, attn_implementation: started.attn_implementation ?? null, liger: started.liger ?? null }
+          ? {
+              device: started.device,
+              world_size: started.world_size ?? 1,
+              packing: started.packing ?? null,
+              attn_implementation: started.attn_implementation ?? null,
+              liger: started.liger ?? null,
+              checkpointed_layers: started.checkpointed_layers ?? null,
+              decoder_layers: started.decoder_layers ?? null,
+            }
           : null,
         started_at: run.startedAt ? new Date(run.startedAt).toISOString() : null,
         elapsed_seconds: run.startedAt ? Math.round(((terminal && run.finishedAt ? run.finishedAt : now()) - run.startedAt) / 100) / 10 : null,

@@ -21,7 +21,7 @@ describe("supervised training", () => {
     await h.t.queue.runUntilEmpty();
     const s = await status(pid);
     expect(s).toMatchObject({ run_id, job_id, status: "success", progress_pct: 100, current_metrics: { step: 10, total_steps: 10, eval_loss: 3 - 10 * 0.08 } });
-    expect(s.execution).toEqual({ device: "cpu", world_size: 1, packing: true, attn_implementation: "sdpa", liger: false });
+    expect(s.execution).toEqual({ device: "cpu", world_size: 1, packing: true, attn_implementation: "sdpa", liger: false, checkpointed_layers: 0, decoder_layers: 2 });
     const page = await (await h.t.request(`/projects/${pid}/step/train`)).text();
     expect(page).toContain("cpu · sdpa · packed");
     expect(s.current_metrics.train_loss).toBeCloseTo(2);

@@ -65,7 +65,7 @@ if (command === "probe") {
     process.exit(2);
   }
   const cfg = JSON.parse(readFileSync(process.argv[process.argv.indexOf("--config") + 1]!, "utf8"));
-  const planned = { per_device_batch_size: cfg.per_device_batch_size, max_seq_length: cfg.max_seq_length, gradient_checkpointing: cfg.gradient_checkpointing, method: cfg.method };
+  const planned = { per_device_batch_size: cfg.per_device_batch_size, max_seq_length: cfg.max_seq_length, checkpointing: cfg.checkpointing, method: cfg.method };
   const peak = process.env.FAKE_PROBE_PEAK ? Number(process.env.FAKE_PROBE_PEAK) : null;
   const oom = mode === "probe-oom" || mode === "probe-none";
   const chosen = mode === "probe-none" ? null : mode === "probe-oom" ? { ...planned, per_device_batch_size: planned.per_device_batch_size / 2 } : planned;
@@ -162,7 +162,7 @@ if (command === "evaluate") {
   out({ event: "complete", adapter_path: null, metrics: { eval_loss: 2.2, perplexity: 9.0, samples: 0 } });
   process.exit(0);
 }
-out({ event: "started", total_steps: steps, num_train_examples: 40, num_eval_examples: 4, device: "cpu", method: "lora", trainable_params: 16384, resumed_from_step: process.argv.includes("--resume") ? 3 : null, world_size: 1, packing: true, attn_implementation: "sdpa", liger: false });
+out({ event: "started", total_steps: steps, num_train_examples: 40, num_eval_examples: 4, device: "cpu", method: "lora", trainable_params: 16384, resumed_from_step: process.argv.includes("--resume") ? 3 : null, world_size: 1, packing: true, attn_implementation: "sdpa", liger: false, checkpointed_layers: 0, decoder_layers: 2 });
 process.stderr.write("loading the model\n");
 if (mode === "garbage") {
   process.stdout.write("this is not json\n");

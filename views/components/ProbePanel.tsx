@@ -66,7 +66,7 @@ function ProbeResult({ result }: { result: ProbeRecord }) {
         </div>
         <div>
           <dt>Settings that fit</dt>
-          <dd>{c ? `${c.method === "qlora" ? "QLoRA" : "LoRA"} · batch ${c.per_device_batch_size} · ${c.max_seq_length} tokens · checkpointing ${c.gradient_checkpointing ? "on" : "off"}` : "none"}</dd>
+          <dd>{c ? `${c.method === "qlora" ? "QLoRA" : "LoRA"} · batch ${c.per_device_batch_size} · ${c.max_seq_length} tokens · checkpointing ${c.checkpointing}` : "none"}</dd>
         </div>
         <div>
           <dt>Trainer</dt>

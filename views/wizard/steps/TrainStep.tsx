@@ -6,7 +6,7 @@ import { isActiveRun, isFinishedRun, TRAINING_FIELDS, type TrainingField } from 
 import { ReadinessSlot } from "../../components/ReadinessPanel.tsx";
 
 type Plan = ReturnType<HardwareService["plan"]>;
-type Status = { run_id: string; status: string; progress_pct: number; queue_position: number; error_message: string | null; resume_from_step: number | null; current_metrics: { step: number; total_steps: number }; execution: { device: string; world_size: number; packing: boolean | null; attn_implementation: string | null; liger: boolean | null } | null } | null;
+type Status = { run_id: string; status: string; progress_pct: number; queue_position: number; error_message: string | null; resume_from_step: number | null; current_metrics: { step: number; total_steps: number }; execution: { device: string; world_size: number; packing: boolean | null; attn_implementation: string | null; liger: boolean | null; checkpointed_layers: number | null; decoder_layers: number | null } | null } | null;
 type PresetSummary = { label: string | null; learningRateBand: string; changes: string[] };
 export type TrainData = {
   values: Record<string, string | number>;
@@ -61,6 +61,23 @@ function HyperparamForm({ project, data }: { project: ProjectSummary; data: Trai
               QLoRA (4-bit)
             </option>
           </select>
+        </label>
+        <label class="hp-field">
+          Activation checkpointing
+          <select name="checkpointing" aria-describedby="checkpointing-hint">
+            <option value="auto" selected={(v.checkpointing ?? "auto") === "auto"}>
+              Auto
+            </option>
+            <option value="all" selected={v.checkpointing === "all"}>
+              Every layer
+            </option>
+            <option value="none" selected={v.checkpointing === "none"}>
+              None
+            </option>
+          </select>
+          <span id="checkpointing-hint" class="field-hint">
+            Auto recomputes only as many layers as the GPU's memory needs: the rest run faster.
+          </span>
         </label>
         {FIELDS.map((f) => (
           <label class="hp-field">
@@ -129,6 +146,12 @@ export function TrainPlan(props: { project: ProjectSummary; plan: Plan | null; e
         <span class="stat">
           <span class="stat-label">Packing</span> {p.packing}
         </span>
+        {p.checkpointing ? (
+          <span class="stat">
+            <span class="stat-label">Activation checkpointing</span> {checkpointingText(p.checkpointing.layers, p.checkpointing.of)}
+            {p.checkpointing.mode === "auto" ? " (the fewest layers that fit)" : ""}
+          </span>
+        ) : null}
         {p.calibrated ? (
           <span class="stat">
             <span class="stat-label">Memory estimate</span> calibrated by the measurement on this GPU
@@ -146,9 +169,17 @@ export function TrainPlan(props: { project: ProjectSummary; plan: Plan | null; e
   );
 }
 
-/** "NVIDIA H200 × 2 processes · sdpa · packed · Liger" (public/train.js writes the same on `started`). */
+/** "checkpointing 12 of 32 layers" (public/train.js writes the same on `started`). */
+export function checkpointingText(layers: number | null | undefined, of: number | null | undefined): string | null {
+  if (layers === null || layers === undefined || !of) return null;
+  return layers === 0 ? "no checkpointing" : layers >= of ? "checkpointing every layer" : `checkpointing ${layers} of ${of} layers`;
+}
+
+/** "NVIDIA H200 × 2 processes · sdpa · packed · Liger · checkpointing 12 of 32 layers" (public/train.js writes the same on `started`). */
 function runSetup(e: NonNullable<NonNullable<Status>["execution"]>) {
-  return [e.world_size > 1 ? `${e.device} × ${e.world_size} processes` : e.device, e.attn_implementation, e.packing === null ? null : e.packing ? "packed" : "padded", e.liger ? "Liger" : null].filter(Boolean).join(" · ");
+  return [e.world_size > 1 ? `${e.device} × ${e.world_size} processes` : e.device, e.attn_implementation, e.packing === null ? null : e.packing ? "packed" : "padded", e.liger ? "Liger" : null, checkpointingText(e.checkpointed_layers, e.decoder_layers)]
+    .filter(Boolean)
+    .join(" · ");
 }
 
 function LiveRun({ projectId, status }: { projectId: string; status: NonNullable<Status> }) {
