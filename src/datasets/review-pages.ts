@@ -6,13 +6,12 @@ import type { Database } from "bun:sqlite";
 import type { ExampleRow } from "./tables.ts";
 import { notFound } from "../lib/errors.ts";
 import type { ProjectService } from "../projects/service.ts";
-import { ftsQuery, type ReviewFilter } from "./review-schemas.ts";
+import { ftsQuery, type ReviewFilter, type ReviewPage } from "./review-schemas.ts";
 import { COLUMNS, directional, LIVE, toRow, type FilterRows, type ReviewQuery } from "./review-query.ts";
 
 const ANCHOR_EVERY = 1000;
 
 export type ExampleText = Pick<ExampleRow, "instruction" | "input" | "output">;
-export type ReviewPage = { items: ExampleRow[]; total: number; total_is_capped: boolean; page: number; page_size: number; pages: number };
 
 /** `edits` counts text edits (edits.ts bumps it): anchors are rebuilt when it moves. */
 export function createReviewPages(deps: { sqlite: Database; projects: ProjectService; query: ReviewQuery; edits: { count: number } }) {

@@ -1,5 +1,6 @@
 /** The Review step's filters (also the URL's query string) and example edits. */
 import { z } from "zod";
+import type { ExampleRow } from "./tables.ts";
 
 export const PAGE_SIZE = 50;
 
@@ -35,3 +36,22 @@ export function ftsQuery(q: string): string | null {
   if (words.length === 0) return null;
   return words.slice(0, 12).map((w) => `"${w}"`).join(" ");
 }
+
+/** An example as the Review and Preview screens show it (the row less what only the database needs). */
+export type ExampleView = Omit<ExampleRow, "projectId" | "jobId" | "promptVersion" | "contentHash" | "updatedAt">;
+
+type SplitStats = { count: number; avg_tokens: number; min_tokens: number | null; max_tokens: number | null };
+/** GET /dataset/stats and the Review step's header. */
+export type DatasetStats = {
+  total: number;
+  valid: number;
+  invalid: number;
+  by_split: { train: SplitStats; eval: SplitStats; preview: SplitStats };
+  duplicates_removed: number;
+  over_max_length: number;
+  max_seq_length: number;
+};
+/** One page of the Review table (the API sends the whole rows). */
+export type ReviewPage = { items: ExampleRow[]; total: number; total_is_capped: boolean; page: number; page_size: number; pages: number };
+/** The same page as the Review screen shows it. */
+export type ReviewPageView = Omit<ReviewPage, "items"> & { items: ExampleView[] };

@@ -11,8 +11,8 @@ import { createReviewQuery } from "./review-query.ts";
 import { createReviewStats } from "./review-stats.ts";
 
 export { SEARCH_COUNT_CAP } from "./review-query.ts";
-export type { DatasetStats } from "./review-stats.ts";
-export type { ExampleText, ReviewPage } from "./review-pages.ts";
+export type { DatasetStats, ReviewPage } from "./review-schemas.ts";
+export type { ExampleText } from "./review-pages.ts";
 
 export function createReviewService(deps: {
   db: Db;

@@ -2,19 +2,12 @@
 import type { Database } from "bun:sqlite";
 import type { ProjectService } from "../projects/service.ts";
 import { LIVE } from "./review-query.ts";
+import type { DatasetStats } from "./review-schemas.ts";
+
+type SplitStats = DatasetStats["by_split"]["train"];
 
 const DEFAULT_MAX_SEQ = 2048;
 
-type SplitStats = { count: number; avg_tokens: number; min_tokens: number | null; max_tokens: number | null };
-export type DatasetStats = {
-  total: number;
-  valid: number;
-  invalid: number;
-  by_split: { train: SplitStats; eval: SplitStats; preview: SplitStats };
-  duplicates_removed: number;
-  over_max_length: number;
-  max_seq_length: number;
-};
 
 export function createReviewStats(deps: { sqlite: Database; projects: ProjectService; duplicatesRemoved: (projectId: string) => number }) {
   const { sqlite } = deps;

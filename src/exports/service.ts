@@ -11,6 +11,7 @@ import { z } from "zod";
 import type { Db } from "../db/client.ts";
 import { artifacts } from "./table.ts";
 import { withRunSections } from "./report.ts";
+import type { ExportSummaryView } from "./schemas.ts";
 import { projectDir } from "../lib/data-dir.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -87,7 +88,7 @@ export function createExportService(deps: { db: Db; queue: JobQueue; projects: P
     },
 
     /** What the Export step shows: the run, its metrics and the before/after samples. */
-    summary(projectId: string) {
+    summary(projectId: string): ExportSummaryView {
       const run = deps.training.latestSuccessful(projectId);
       if (!run) return null;
       return { run, summary: readRunFile(run.outputDir, "run_summary.json"), evaluation: readRunFile(run.outputDir, "evaluation.json") };

@@ -62,3 +62,14 @@ export type ModelInfo = z.infer<typeof modelInfoSchema>;
 
 export const formatParams = (n: number) =>
   n >= 1e9 ? `${(n / 1e9).toFixed(2)}B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : `${(n / 1e3).toFixed(0)}K`;
+
+/** A model's weights for a project, as the Model step shows them (weights-service.ts). */
+export type WeightsState =
+  | { state: "local" }
+  | { state: "none" }
+  | { state: "complete"; bytes: number; commit: string }
+  | { state: "downloading"; job_id: string }
+  | { state: "partial"; bytes: number };
+
+/** A model in the shared weights cache (weights.ts). */
+export type CachedModel = { repo_id: string; commit: string; bytes: number; complete: boolean };

@@ -9,16 +9,12 @@ import { JobError, type JobQueue } from "../jobs/queue.ts";
 import type { ProjectService } from "../projects/service.ts";
 import { describeProgress, type Downloader, type DownloadProgress } from "./download.ts";
 import type { WeightsStore } from "./weights.ts";
+import type { WeightsState } from "./schemas.ts";
 
 export const DOWNLOAD_JOB = "model_download";
 const downloadPayload = z.object({ repoId: z.string() });
 
-export type WeightsState =
-  | { state: "local" }
-  | { state: "none" }
-  | { state: "complete"; bytes: number; commit: string }
-  | { state: "downloading"; job_id: string }
-  | { state: "partial"; bytes: number };
+export type { WeightsState } from "./schemas.ts";
 
 /**
  * Why a download stopped, in words that name no server path: a file-system error's

@@ -14,6 +14,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs
 import { join } from "node:path";
 import { z } from "zod";
 import { COMMIT_ID } from "./hub-client.ts";
+import type { CachedModel } from "./schemas.ts";
 
 export const MANIFEST = ".finetuneflow.json";
 export const PARTIAL_SUFFIX = ".incomplete";
@@ -27,7 +28,7 @@ export const weightsManifestSchema = z.object({
 });
 export type WeightsManifest = z.infer<typeof weightsManifestSchema>;
 
-export type CachedModel = { repo_id: string; commit: string; bytes: number; complete: boolean };
+export type { CachedModel } from "./schemas.ts";
 
 /** What a training run needs: weights (safetensors, else PyTorch .bin), their index, config and tokenizer files. */
 export function neededFiles<T extends { name: string }>(files: T[]): T[] {

@@ -61,3 +61,6 @@ export const readinessReportSchema = z.object({
   suggested_max_seq_length: z.number().int(),
 });
 export type ReadinessReport = z.infer<typeof readinessReportSchema>;
+
+/** Above this share of cut or dropped examples the plan warns. */
+export const CUT_WARNING_SHARE = 0.05;

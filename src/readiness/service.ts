@@ -14,8 +14,7 @@ import type { ProjectService } from "../projects/service.ts";
 import { TRAINING_DEFAULTS, TRAINING_FIELDS } from "../training/schemas.ts";
 import type { ReadinessExample, ReadinessReport, Segment } from "./schemas.ts";
 
-/** Above this share of cut or dropped examples the plan warns. */
-export const CUT_WARNING_SHARE = 0.05;
+export { CUT_WARNING_SHARE } from "./schemas.ts";
 const BACKFILL_BATCH = 2000;
 const LENGTH_STEP = 64;
 

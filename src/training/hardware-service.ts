@@ -13,8 +13,8 @@ import { JobError, type JobQueue } from "../jobs/queue.ts";
 import { BASE_OVERHEAD_GB, estimateVram, layersToCheckpoint, SLACK, type VramInput } from "../models/vram.ts";
 import { formatRate } from "../lib/format.ts";
 import type { ProjectService } from "../projects/service.ts";
-import { projectHardwareSchema, TRAINING_DEFAULTS, type ProjectHardware, type TrainingConfig } from "./schemas.ts";
-import type { ProbeRecord } from "./probe.ts";
+import { projectHardwareSchema, TRAINING_DEFAULTS, type ProjectHardware, type TrainingConfig, type TrainPlanView } from "./schemas.ts";
+import type { ProbeRecord } from "./schemas.ts";
 import type { TrainerClient } from "./trainer-client.ts";
 
 export const HARDWARE_JOB = "hardware_check";
@@ -135,7 +135,7 @@ export function createHardwareService(deps: {
   }
 
   /** The Train form's live plan: peak VRAM vs free, optimizer steps, a rough ETA, warnings. */
-  function plan(projectId: string, config: TrainingConfig) {
+  function plan(projectId: string, config: TrainingConfig): TrainPlanView {
     const project = deps.projects.get(projectId);
     const hw = forProject(projectId);
     const method = config.method ?? hw?.recommended_method ?? "lora";

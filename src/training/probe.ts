@@ -12,20 +12,13 @@ import { JobError, type JobContext, type JobQueue } from "../jobs/queue.ts";
 import { projectDir } from "../lib/data-dir.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
-import { probeMetricsSchema } from "./events.ts";
-import type { TrainingConfig } from "./schemas.ts";
+import { probeRecordSchema, type ProbeRecord, type TrainingConfig } from "./schemas.ts";
 import type { TrainerClient } from "./trainer-client.ts";
 
 export const PROBE_JOB = "training_probe";
 const PROBE_STEPS = 6;
 
-export const probeRecordSchema = probeMetricsSchema.extend({
-  method: z.enum(["lora", "qlora"]),
-  /** The estimator's allocator peak at the chosen settings: measured ÷ this calibrates the plan. */
-  estimate_allocated_gb: z.number().nullable(),
-  checked_at: z.string(),
-});
-export type ProbeRecord = z.infer<typeof probeRecordSchema>;
+export { probeRecordSchema, type ProbeRecord } from "./schemas.ts";
 
 type Deps = {
   queue: JobQueue;

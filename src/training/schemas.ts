@@ -2,7 +2,7 @@
 import { z } from "zod";
 import type { TrainingRunRow } from "./tables.ts";
 import type { VramEstimate } from "../models/vram.ts";
-import { hardwareInfoSchema } from "./events.ts";
+import { hardwareInfoSchema, probeMetricsSchema } from "./events.ts";
 
 export const TRAINING_DEFAULTS = {
   num_epochs: 3,
@@ -105,3 +105,32 @@ export function toRunJson(r: TrainingRunRow) {
     finished_at: iso(r.finishedAt),
   };
 }
+
+/** A "Measure on this GPU" result, kept in <project>/probe/probe.json (probe.ts). */
+export const probeRecordSchema = probeMetricsSchema.extend({
+  method: z.enum(["lora", "qlora"]),
+  /** The estimator's allocator peak at the chosen settings: measured ÷ this calibrates the plan. */
+  estimate_allocated_gb: z.number().nullable(),
+  checked_at: z.string(),
+});
+export type ProbeRecord = z.infer<typeof probeRecordSchema>;
+
+/** The Train form's live plan (hardware-service.ts `plan`): what the Train step shows beside the form. */
+export type TrainPlanView = {
+  method: "lora" | "qlora";
+  peak_gb: number | null;
+  free_gb: number | null;
+  fit: "fits" | "tight" | "no_fit" | "cpu" | "unknown";
+  optimizer_steps: number;
+  train_examples: number;
+  eta_seconds: number | null;
+  packing: string;
+  /** Decoder layers checkpointed at these settings (auto: the fewest that fit). */
+  checkpointing: { mode: "auto" | "all" | "none"; layers: number; of: number } | null;
+  calibrated: boolean;
+  measured: Pick<ProbeRecord, "peak_vram_gb" | "tokens_per_second" | "method" | "chosen" | "changes" | "checked_at"> | null;
+  warnings: string[];
+};
+
+/** A past run as the Train step lists it. */
+export type RunView = Pick<TrainingRunRow, "id" | "status" | "method" | "createdAt" | "finalTrainLoss" | "finalEvalLoss">;

@@ -5,7 +5,7 @@
  */
 import type { Context } from "hono";
 import { AppError, type ErrorStatus } from "../lib/errors.ts";
-import { isPartialRequest } from "../lib/http-errors.tsx";
+import { isPartialRequest } from "../lib/http-errors.ts";
 import type { ProjectService } from "../projects/service.ts";
 import { Wizard, WizardPage, stepUrl, type WizardProps } from "../../views/wizard/WizardPage.tsx";
 import { StepBody, type StepExtras } from "../../views/wizard/StepBody.tsx";

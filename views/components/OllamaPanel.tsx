@@ -1,5 +1,5 @@
 import { isActiveJob, type JobView } from "../../src/jobs/schemas.ts";
-import type { PublishRecord } from "../../src/publish/service.ts";
+import type { PublishRecord } from "../../src/publish/schemas.ts";
 import { JobProgress } from "./JobProgress.tsx";
 
 export type OllamaData = { job?: JobView; record: PublishRecord | null; defaultName: string; error?: string };

@@ -1,5 +1,5 @@
 import { isActiveJob, type JobView } from "../../src/jobs/schemas.ts";
-import type { ProbeRecord } from "../../src/training/probe.ts";
+import type { ProbeRecord } from "../../src/training/schemas.ts";
 import { JobProgress } from "./JobProgress.tsx";
 
 export type ProbeData = { job?: JobView; result: ProbeRecord | null; error?: string };

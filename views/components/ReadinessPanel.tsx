@@ -1,5 +1,4 @@
-import type { ReadinessReport } from "../../src/readiness/schemas.ts";
-import { CUT_WARNING_SHARE } from "../../src/readiness/service.ts";
+import { CUT_WARNING_SHARE, type ReadinessReport } from "../../src/readiness/schemas.ts";
 import { fromBody, HTMX_EVENTS } from "../htmx.ts";
 
 const n = (x: number | null) => (x === null ? "—" : x.toLocaleString("en-US"));

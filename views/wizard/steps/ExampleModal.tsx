@@ -1,5 +1,4 @@
-import type { ExampleRow } from "../../../src/datasets/tables.ts";
-import type { ReviewFilter } from "../../../src/datasets/review-schemas.ts";
+import type { ExampleView, ReviewFilter } from "../../../src/datasets/review-schemas.ts";
 import { contentWords } from "../../../src/generation/quality.ts";
 import { filterQuery } from "./ReviewStep.tsx";
 
@@ -24,7 +23,7 @@ function Highlighted({ text, answer }: { text: string; answer: string }) {
 
 export function ExampleModal(props: {
   projectId: string;
-  example: ExampleRow;
+  example: ExampleView;
   provenance: Provenance;
   neighbours: { prev: string | null; next: string | null };
   filter: ReviewFilter;

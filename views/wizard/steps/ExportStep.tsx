@@ -1,7 +1,6 @@
 import type { RunMetrics } from "../../../src/training/events.ts";
 import { isActiveJob } from "../../../src/jobs/schemas.ts";
-import type { ArtifactRow } from "../../../src/exports/table.ts";
-import type { ExportService } from "../../../src/exports/service.ts";
+import type { ArtifactView, ExportSummaryView } from "../../../src/exports/schemas.ts";
 import type { JobView } from "../../../src/jobs/schemas.ts";
 import { formatBytes } from "../../../src/lib/format.ts";
 import { perplexity } from "../../../src/training/metrics.ts";
@@ -14,8 +13,8 @@ import { Scorecard } from "../../components/Scorecard.tsx";
 import type { EvaluationView } from "../../../src/evaluation/schemas.ts";
 
 export type ExportData = {
-  summary: ReturnType<ExportService["summary"]>;
-  files: ArtifactRow[];
+  summary: ExportSummaryView;
+  files: ArtifactView[];
   job?: JobView;
   evaluation: EvaluationView | null;
   /** With the passage: the same questions asked without it. */

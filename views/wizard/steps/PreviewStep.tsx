@@ -1,5 +1,5 @@
+import type { ExampleView } from "../../../src/datasets/review-schemas.ts";
 import { isActiveJob } from "../../../src/jobs/schemas.ts";
-import type { ExampleRow } from "../../../src/datasets/tables.ts";
 import type { JobView } from "../../../src/jobs/schemas.ts";
 import { formatCount } from "../../../src/lib/format.ts";
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
@@ -11,7 +11,7 @@ import { WizardChromeOob } from "../WizardPage.tsx";
 export type PreviewData = {
   previewJob?: JobView & { result?: GenerationResult | null };
   fullJob?: JobView & { result?: GenerationResult | null };
-  previewExamples: ExampleRow[];
+  previewExamples: ExampleView[];
   chunkCount: number;
   /** Set when most of the preview was refused: the likely cause and what to try. */
   advice?: PreviewAdvice | null;

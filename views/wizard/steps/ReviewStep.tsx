@@ -1,13 +1,11 @@
 import { ReadinessSlot } from "../../components/ReadinessPanel.tsx";
 import { SelectField } from "../../components/SelectField.tsx";
 import { fromBody, HTMX_EVENTS } from "../../htmx.ts";
-import type { ExampleRow } from "../../../src/datasets/tables.ts";
-import type { DatasetStats, ReviewPage } from "../../../src/datasets/review-service.ts";
-import type { ReviewFilter } from "../../../src/datasets/review-schemas.ts";
+import type { DatasetStats, ExampleView, ReviewFilter, ReviewPageView } from "../../../src/datasets/review-schemas.ts";
 import { formatCount } from "../../../src/lib/format.ts";
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
 
-export type ReviewData = { stats: DatasetStats; page: ReviewPage; filter: ReviewFilter };
+export type ReviewData = { stats: DatasetStats; page: ReviewPageView; filter: ReviewFilter };
 
 const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
@@ -133,7 +131,7 @@ export function ReviewResults(props: { project: ProjectSummary; data: ReviewData
   );
 }
 
-function Row({ projectId, example: e, filter }: { projectId: string; example: ExampleRow; filter: ReviewFilter }) {
+function Row({ projectId, example: e, filter }: { projectId: string; example: ExampleView; filter: ReviewFilter }) {
   return (
     <tr class={`example-row${e.isValid ? "" : " invalid-row"}`} tabindex={0} hx-get={`/projects/${projectId}/examples/${e.id}?${filterQuery(filter)}`} hx-target="#example-modal-slot" hx-swap="innerHTML" data-example-id={e.id} {...{ "x-on:keydown.enter": "openRow" }}>
       {/* A click on the checkbox selects the row; anywhere else on the row opens the example. */}
@@ -152,7 +150,7 @@ function Row({ projectId, example: e, filter }: { projectId: string; example: Ex
   );
 }
 
-function Pagination({ projectId, page, filter }: { projectId: string; page: ReviewPage; filter: ReviewFilter }) {
+function Pagination({ projectId, page, filter }: { projectId: string; page: ReviewPageView; filter: ReviewFilter }) {
   if (page.pages <= 1) return <></>;
   const link = (n: number, label: string, rel?: string) => {
     const url = `/projects/${projectId}/wizard?${filterQuery(filter, { page: n })}`;

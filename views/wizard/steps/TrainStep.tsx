@@ -1,11 +1,8 @@
-import type { HardwareService } from "../../../src/training/hardware-service.ts";
-import type { TrainingRunRow } from "../../../src/training/tables.ts";
 import { ProbePanel, type ProbeData } from "../../components/ProbePanel.tsx";
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
-import { isActiveRun, isFinishedRun, TRAINING_FIELDS, type TrainingField } from "../../../src/training/schemas.ts";
+import { isActiveRun, isFinishedRun, TRAINING_FIELDS, type RunView, type TrainingField, type TrainPlanView } from "../../../src/training/schemas.ts";
 import { ReadinessSlot } from "../../components/ReadinessPanel.tsx";
 
-type Plan = ReturnType<HardwareService["plan"]>;
 type Status = { run_id: string; status: string; progress_pct: number; queue_position: number; error_message: string | null; resume_from_step: number | null; current_metrics: { step: number; total_steps: number }; execution: { device: string; world_size: number; packing: boolean | null; attn_implementation: string | null; liger: boolean | null; checkpointed_layers: number | null; decoder_layers: number | null } | null } | null;
 type PresetSummary = { label: string | null; learningRateBand: string; changes: string[] };
 export type TrainData = {
@@ -13,9 +10,9 @@ export type TrainData = {
   /** What Reset returns to: the preset's values over the spec's defaults. */
   defaults: Record<TrainingField, number>;
   preset: PresetSummary;
-  plan: Plan | null;
+  plan: TrainPlanView | null;
   status: Status;
-  runs: TrainingRunRow[];
+  runs: RunView[];
   errors?: Record<string, string>;
   probe: ProbeData;
   gpu: boolean;
@@ -126,7 +123,7 @@ function PresetNote({ preset }: { preset: PresetSummary }) {
   );
 }
 
-export function TrainPlan(props: { project: ProjectSummary; plan: Plan | null; error?: string }) {
+export function TrainPlan(props: { project: ProjectSummary; plan: TrainPlanView | null; error?: string }) {
   const p = props.plan;
   if (!p) return <div id="train-plan" class="panel plan">{props.error ? <p class="error-text">{props.error}</p> : <p class="muted">Fill in the form to see the plan.</p>}</div>;
   const fitText: Record<string, string> = { fits: "fits", tight: "tight", no_fit: "will not fit", cpu: "CPU only", unknown: "unknown" };
@@ -237,7 +234,7 @@ function LiveRun({ projectId, status }: { projectId: string; status: NonNullable
   );
 }
 
-function PastRuns({ projectId, runs }: { projectId: string; runs: TrainingRunRow[] }) {
+function PastRuns({ projectId, runs }: { projectId: string; runs: RunView[] }) {
   return (
     <section class="past-runs" aria-labelledby="runs-title">
       <h3 id="runs-title">Runs of this project</h3>

@@ -1,7 +1,6 @@
 import { JobProgress } from "../../components/JobProgress.tsx";
 import type { JobView } from "../../../src/jobs/schemas.ts";
-import type { WeightsState } from "../../../src/models/weights-service.ts";
-import type { CachedModel } from "../../../src/models/weights.ts";
+import type { CachedModel, WeightsState } from "../../../src/models/schemas.ts";
 import { formatBytes } from "../../../src/lib/format.ts";
 
 export type ModelData = { weights: WeightsState; job?: JobView; cached: (CachedModel & { used_by: string[] })[] };

@@ -1,16 +1,14 @@
 /**
- * The one place an error becomes a response: JSON for /api, a toast for htmx
- * requests, a page otherwise. Unknown errors are logged in full and answered with
- * a generic sentence, so no stack or internal message reaches the user.
+ * Errors at the HTTP edge: any thrown value becomes an AppError (unknown ones logged in
+ * full and answered with a generic sentence, so no stack or internal message reaches the
+ * user), and which kind of answer a request wants. views/render-error.tsx renders it.
  */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { ErrorPage } from "../../views/pages/ErrorPage.tsx";
-import { ErrorToast } from "../../views/components/ErrorToast.tsx";
 import { AppError, UNEXPECTED_MESSAGE, type ErrorStatus } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 
-const isApi = (c: Context) => c.req.path === "/api" || c.req.path.startsWith("/api/");
+export const isApi = (c: Context) => c.req.path === "/api" || c.req.path.startsWith("/api/");
 /** An htmx swap (a fragment is wanted), as opposed to a full load or a history restore. */
 export const isPartialRequest = (c: Context) => c.req.header("HX-Request") === "true" && c.req.header("HX-History-Restore-Request") !== "true";
 
@@ -28,21 +26,6 @@ export function toAppError(err: unknown, logger: Logger, c: Context): AppError {
     error: err instanceof Error ? err.stack ?? err.message : String(err),
   });
   return new AppError(500, "internal_error", UNEXPECTED_MESSAGE);
-}
-
-export function renderError(c: Context, error: AppError) {
-  if (isApi(c)) {
-    return c.json(
-      { detail: error.message, error_code: error.code, ...(error.fields ? { fields: error.fields } : {}) },
-      error.status,
-    );
-  }
-  if (isPartialRequest(c)) {
-    c.header("HX-Retarget", "#toasts");
-    c.header("HX-Reswap", "beforeend");
-    return c.html(<ErrorToast message={error.message} code={error.code} />, error.status);
-  }
-  return c.html(<ErrorPage status={error.status} message={error.message} />, error.status);
 }
 
 export const routeNotFound = (c: Context) =>
