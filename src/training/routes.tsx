@@ -10,7 +10,7 @@ import type { RunHub } from "./hub.ts";
 import type { HardwareService } from "./hardware-service.ts";
 import type { ProbeService } from "./probe.ts";
 import type { JobService } from "../jobs/service.ts";
-import { probeView } from "./steps.ts";
+import { probeView } from "./step.ts";
 import { ProbePanel } from "../../views/components/ProbePanel.tsx";
 import { toRunJson, trainingConfigSchema } from "./schemas.ts";
 import type { TrainingService } from "./service.ts";
