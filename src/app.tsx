@@ -156,6 +156,7 @@ export function createApp(deps: AppDeps) {
     reports: exportsService,
     logger: deps.logger,
     listModels: generation.listModels,
+    modelParameters: generation.modelParameters,
     now,
   });
   const publish = createPublishService({ queue: deps.queue, projects, training, review, reports: exportsService, ollamaHost: deps.config.generation.ollamaHosts[0] ?? null, trainer });

@@ -181,3 +181,56 @@ test("a trainer that cannot answer fails the job with its message", async () => 
   const job = t.db.$client.query("select status, error_message from jobs where type = 'evaluation'").get();
   expect(job).toEqual({ status: "failed", error_message: "The base model could not be loaded." });
 });
+
+describe("a judge you can trust: controls beside the real items", () => {
+  /** Grades by the facts: an answer equal to the reference is correct, anything else wrong; or calls everything correct. */
+  const gradingJudge = (honest: boolean) => (call: { prompt: string }): Reply => {
+    const reference = /^Reference answer: (.*)$/m.exec(call.prompt)![1]!;
+    const grade = (label: "A" | "B") => {
+      const answer = new RegExp(`^Answer ${label}: (.*)$`, "m").exec(call.prompt)![1]!;
+      return { verdict: !honest || answer === reference ? "correct" : "wrong", reason: "graded" };
+    };
+    return { content: JSON.stringify({ A: grade("A"), B: grade("B") }) };
+  };
+
+  async function evaluateWith(honest: boolean, body: Record<string, unknown> = {}) {
+    t.close();
+    judge.stop();
+    judge = startFakeOllama({ models: ["smollm2:135m", "llama3.1:8b"], parameterSizes: { "smollm2:135m": "135M", "llama3.1:8b": "8.0B" }, responder: gradingJudge(honest) });
+    t = makeTestApp({ generation: { ollamaHosts: [judge.url] }, trainer: { command: FAKE_TRAINER } });
+    pid = (await (await t.json("POST", "/api/projects", { name: "controls" })).json()).id;
+    resolveModel(t.db, pid);
+    // The project's data came from the small model: by habit it would also judge.
+    t.db.$client.run("update projects set config = json_set(config, '$.generation_model', 'smollm2:135m') where id = ?", [pid]);
+    for (let k = 0; k < 6; k++) insertExamples(t.db, pid, 1, { split: "eval", instruction: `Question ${k}?`, output: `Answer ${k}.` });
+    runId = insertRun(t.db, pid, "success");
+    const dir = join(t.dataDir, "runs", runId);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "run_config.json"), "{}");
+    t.db.update(trainingRuns).set({ outputDir: dir }).where(eq(trainingRuns.id, runId)).run();
+    expect((await t.json("POST", `/api/projects/${pid}/evaluate`, { mode: "closed_book", ...body })).status).toBe(202);
+    await t.queue.runUntilEmpty(60_000);
+    return { e: await (await t.request(`/api/projects/${pid}/evaluation`)).json(), dir };
+  }
+
+  test("the default judge is the strongest installed model, and an honest judge passes its controls", async () => {
+    const { e, dir } = await evaluateWith(true);
+    expect(e.judge_model).toBe("llama3.1:8b");
+    expect(e.judge_check).toMatchObject({ judge_model: "llama3.1:8b", n: 16, passed: 16, accuracy: 1, trusted: true, advice: null });
+    // The controls are not scored as questions.
+    expect(e.summary.n).toBe(6);
+    expect(readFileSync(join(dir, "evaluation", "scorecard.md"), "utf8")).toContain("Judge: llama3.1:8b (graded 16 of 16 answers of known grade as expected)");
+    const page = await (await t.request(`/projects/${pid}/wizard?step=export`)).text();
+    expect(page).not.toContain("This scorecard cannot be trusted");
+  });
+
+  test("a judge that calls everything correct fails its controls: the scorecard says it cannot be trusted and names a stronger judge", async () => {
+    const { e, dir } = await evaluateWith(false, { judge_model: "smollm2:135m" });
+    expect(e.judge_check).toMatchObject({ judge_model: "smollm2:135m", n: 16, passed: 8, accuracy: 0.5, trusted: false });
+    expect(e.judge_check.advice).toContain("Pick a stronger judge, such as llama3.1:8b (installed)");
+    expect(readFileSync(join(dir, "evaluation", "scorecard.md"), "utf8")).toContain("> **Not reliable:** smollm2:135m graded 8 of 16");
+    const page = await (await t.request(`/projects/${pid}/wizard?step=export`)).text();
+    expect(page).toContain("This scorecard cannot be trusted");
+    expect(page).toContain("such as llama3.1:8b (installed)");
+  });
+});

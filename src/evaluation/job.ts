@@ -19,6 +19,7 @@ import type { TrainerClient } from "../training/trainer-client.ts";
 import general from "./general-questions.v1.json";
 import { judge } from "./judge.ts";
 import { scorecardMarkdown, summarize, type JudgedItem } from "./scorecard.ts";
+import { controlPairs, judgeCheck } from "./controls.ts";
 import { CLOSED_SUFFIX, EVALUATION_JOB, EVALUATION_MODES, FORGETTING_DROP, type EvaluationMode, type Forgetting } from "./schemas.ts";
 
 /** Long enough for a full answer to a documents question; a model that never stops is cut here. */
@@ -26,7 +27,14 @@ const MAX_ANSWER_TOKENS = 160;
 /** Questions judged at once per endpoint. */
 const JUDGE_CONCURRENCY = 4;
 
-export const evaluationPayload = z.object({ runId: z.string(), judgeModel: z.string(), samples: z.number().int(), mode: z.enum(EVALUATION_MODES) });
+export const evaluationPayload = z.object({
+  runId: z.string(),
+  judgeModel: z.string(),
+  samples: z.number().int(),
+  mode: z.enum(EVALUATION_MODES),
+  /** A bigger installed model, named when the judge fails its controls. */
+  strongerJudge: z.string().nullable().optional(),
+});
 
 type Question = { id: string; fileId: string | null; filename: string | null; question: string; reference: string; passage: string | null; prompt: ReturnType<typeof toMessages> };
 
@@ -103,6 +111,7 @@ export function registerEvaluationJob(deps: Deps) {
     const { own, closed, general: generalQuestions } = questions(run.projectId, run.outputDir, payload.samples, payload.mode);
     if (own.length === 0) throw new JobError("There are no valid eval examples to ask: the eval split is empty.");
     const all = [...own, ...closed, ...generalQuestions];
+    const controls = controlPairs(own.map((q) => ({ id: q.id, question: q.question, reference: q.reference, passage: q.passage })));
     const questionsFile = join(dir, "questions.jsonl");
     const answersFile = join(dir, "answers.jsonl");
     writeFileSync(questionsFile, all.map((q) => JSON.stringify({ id: q.id, messages: q.prompt })).join("\n") + "\n");
@@ -119,11 +128,20 @@ export function registerEvaluationJob(deps: Deps) {
         .map((l) => answerLineSchema.parse(JSON.parse(l)))
         .map((a) => [a.id, a] as const),
     );
+    // The controls are judged beside the real questions: answers of known grade (controls.ts).
+    const toJudge = [...all, ...controls.map((c) => ({ id: c.id, fileId: null, filename: null, question: c.question, reference: c.reference, passage: c.passage, prompt: [] }))];
+    for (const c of controls) answers.set(c.id, { id: c.id, base: c.base, tuned: c.tuned, base_stopped: true, tuned_stopped: true });
     let judged = 0;
-    const items = await judgeAll(all, answers, payload.judgeModel, signal, () => {
+    const judgedItems = await judgeAll(toJudge, answers, payload.judgeModel, signal, () => {
       judged++;
-      progress(60 + (40 * judged) / all.length, `Judged ${judged}/${all.length} with ${payload.judgeModel}`);
+      progress(60 + (40 * judged) / toJudge.length, `Judged ${judged}/${toJudge.length} with ${payload.judgeModel} (${controls.length} of them controls)`);
     });
+    const items = judgedItems.slice(0, all.length);
+    const judgeChecked = judgeCheck(
+      payload.judgeModel,
+      controls.map((pair, i) => ({ pair, base: judgedItems[all.length + i]!.base_verdict, tuned: judgedItems[all.length + i]!.tuned_verdict })),
+      payload.strongerJudge ?? null,
+    );
     const ownItems = items.slice(0, own.length);
     const closedItems = items.slice(own.length, own.length + closed.length).map((i) => ({ ...i, example_id: i.example_id.slice(0, -CLOSED_SUFFIX.length) }));
     const generalSummary = summarize(items.slice(own.length + closed.length));
@@ -134,8 +152,8 @@ export function registerEvaluationJob(deps: Deps) {
       tuned_score: generalSummary.tuned.score,
       drop: generalSummary.base.score !== null && generalSummary.tuned.score !== null && generalSummary.base.score - generalSummary.tuned.score >= FORGETTING_DROP,
     };
-    const summary = summarize(ownItems);
-    const closedSummary = closed.length ? summarize(closedItems) : null;
+    const summary = { ...summarize(ownItems), judge_check: judgeChecked };
+    const closedSummary = closed.length ? { ...summarize(closedItems), judge_check: judgeChecked } : null;
     const at = deps.now();
     deps.db.transaction((tx) => {
       if (closedSummary) {
@@ -145,9 +163,9 @@ export function registerEvaluationJob(deps: Deps) {
       tx.insert(evaluations).values({ id: job.id, projectId: run.projectId, runId: run.id, judgeModel: payload.judgeModel, mode: payload.mode, summary, items: ownItems, forgetting, createdAt: at + (closedSummary ? 1 : 0) }).run();
     });
     // The run's section for the next export, and for any export already made.
-    writeFileSync(join(dir, "scorecard.md"), scorecardMarkdown(summary, { judgeModel: payload.judgeModel, mode: payload.mode, forgetting, closedBook: closedSummary }));
+    writeFileSync(join(dir, "scorecard.md"), scorecardMarkdown(summary, { judgeModel: payload.judgeModel, mode: payload.mode, forgetting, closedBook: closedSummary, judgeCheck: judgeChecked }));
     deps.reports.refreshReport(run.id);
-    return { n: summary.n, tuned_score: summary.tuned.score, base_score: summary.base.score, unjudged: summary.tuned.unjudged + summary.base.unjudged };
+    return { n: summary.n, tuned_score: summary.tuned.score, base_score: summary.base.score, unjudged: summary.tuned.unjudged + summary.base.unjudged, judge_trusted: judgeChecked.trusted };
   }
 
   // It loads the model: one GPU job at a time, as training and export.

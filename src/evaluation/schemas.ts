@@ -1,5 +1,6 @@
 /** The judged evaluation's inputs and what it shows: shared by its job, service, routes and views. */
 import { z } from "zod";
+import type { JudgeCheck } from "./controls.ts";
 import type { JudgedItem, Summary } from "./scorecard.ts";
 
 export const EVALUATION_JOB = "evaluation";
@@ -28,5 +29,7 @@ export type EvaluationView = {
   summary: Summary;
   items: JudgedItem[];
   forgetting: Forgetting | null;
+  /** The judge graded on answers of known grade (controls.ts); null for evaluations from before controls. */
+  judge_check: JudgeCheck | null;
   created_at: string;
 };

@@ -99,16 +99,24 @@ export function headline(s: Summary): string {
 /** The scorecard as a report.md section (export adds it; an evaluation after the export updates it). */
 export function scorecardMarkdown(
   s: Summary,
-  meta: { judgeModel: string; mode: string; forgetting: { n: number; base_score: number | null; tuned_score: number | null; drop: boolean } | null; closedBook?: Summary | null },
+  meta: {
+    judgeModel: string;
+    mode: string;
+    forgetting: { n: number; base_score: number | null; tuned_score: number | null; drop: boolean } | null;
+    closedBook?: Summary | null;
+    judgeCheck?: { n: number; passed: number; trusted: boolean; advice: string | null } | null;
+  },
 ): string {
   const score = (x: number | null) => (x === null ? "—" : x.toFixed(2));
+  const check = meta.judgeCheck;
   const lines = [
     "## Judged scorecard",
     "",
+    ...(check && !check.trusted && check.advice ? [`> **Not reliable:** ${check.advice}`, ""] : []),
     `**${headline(s)}**`,
     ...(meta.closedBook ? ["", `Asked without the passage (closed-book): ${headline(meta.closedBook)}`] : []),
     "",
-    `Judge: ${meta.judgeModel} · ${meta.mode === "closed_book" ? "closed-book (questions without their passage)" : "with the passage"} · base ${s.base.correct}/${s.base.partial}/${s.base.wrong} and tuned ${s.tuned.correct}/${s.tuned.partial}/${s.tuned.wrong} correct/partial/wrong${s.tuned.unjudged + s.base.unjudged ? `, ${s.tuned.unjudged + s.base.unjudged} answers unjudged` : ""}.`,
+    `Judge: ${meta.judgeModel}${check && check.n ? ` (graded ${check.passed} of ${check.n} answers of known grade as expected)` : ""} · ${meta.mode === "closed_book" ? "closed-book (questions without their passage)" : "with the passage"} · base ${s.base.correct}/${s.base.partial}/${s.base.wrong} and tuned ${s.tuned.correct}/${s.tuned.partial}/${s.tuned.wrong} correct/partial/wrong${s.tuned.unjudged + s.base.unjudged ? `, ${s.tuned.unjudged + s.base.unjudged} answers unjudged` : ""}.`,
     "",
     "| Document (weakest first) | Questions | Base | Tuned |",
     "|---|---|---|---|",

@@ -17,6 +17,7 @@ import type { ProjectService } from "../projects/service.ts";
 import type { TrainingService } from "../training/service.ts";
 import type { TrainerClient } from "../training/trainer-client.ts";
 import { registerEvaluationJob } from "./job.ts";
+import { strongerThan, strongestModel, type JudgeCheck } from "./controls.ts";
 import type { JudgedItem, Summary } from "./scorecard.ts";
 import { EVALUATION_JOB, type EvaluateInput, type EvaluationMode, type EvaluationView, type Forgetting } from "./schemas.ts";
 
@@ -35,6 +36,8 @@ export function createEvaluationService(deps: {
   reports: { refreshReport: (runId: string) => void };
   logger: Logger;
   listModels: () => Promise<string[]>;
+  /** Installed models' parameter counts (the default judge is the largest). */
+  modelParameters?: () => Promise<Record<string, number | null>>;
   random?: () => number;
   now?: () => number;
 }) {
@@ -46,24 +49,23 @@ export function createEvaluationService(deps: {
       const project = deps.projects.get(projectId);
       const run = deps.training.latestSuccess(projectId);
       if (deps.queue.active(projectId, [EVALUATION_JOB])) throw new AppError(409, "evaluation_running", "An evaluation is already running for this project.");
-      let judgeModel = input.judge_model ?? project.config.generation_model;
-      if (!judgeModel) {
-        const models = await deps.listModels();
-        if (models.length === 0) throw new AppError(409, "no_models", "No judge model: Ollama has none installed. Install one with `ollama pull llama3.1:8b`, then try again.");
-        judgeModel = models[0]!;
-      }
+      // The default judge is the strongest installed model, not the generation model by habit.
+      const installed = await deps.listModels().catch(() => [] as string[]);
+      const parameters = await (deps.modelParameters?.() ?? Promise.resolve({})).catch(() => ({}));
+      const judgeModel = input.judge_model ?? strongestModel(installed, parameters) ?? project.config.generation_model;
+      if (!judgeModel) throw new AppError(409, "no_models", "No judge model: Ollama has none installed. Install one with `ollama pull llama3.1:8b`, then try again.");
       const mode = input.mode ?? (project.taskType === "qa" && project.config.qa_context !== "closed_book" ? "with_context" : "closed_book");
-      return deps.queue.enqueue(EVALUATION_JOB, projectId, { runId: run.id, judgeModel, samples: input.samples ?? DEFAULT_SAMPLES, mode });
+      return deps.queue.enqueue(EVALUATION_JOB, projectId, { runId: run.id, judgeModel, samples: input.samples ?? DEFAULT_SAMPLES, mode, strongerJudge: strongerThan(judgeModel, installed, parameters) });
     },
 
     /**
-     * After each successful run, when a judge is known (the model that generated the
-     * data): never throws, a training that succeeded stays a success.
+     * After each successful run of a project whose data an LLM server generated (the
+     * judge is the strongest installed model): never throws, a training that succeeded
+     * stays a success.
      */
     afterTraining(projectId: string): void {
-      const judgeModel = deps.projects.get(projectId).config.generation_model;
-      if (!judgeModel) return;
-      this.start(projectId, { judge_model: judgeModel }).catch((err) => deps.logger.warn("evaluation not started after training", { project_id: projectId, error: (err as Error).message }));
+      if (!deps.projects.get(projectId).config.generation_model) return;
+      this.start(projectId, {}).catch((err) => deps.logger.warn("evaluation not started after training", { project_id: projectId, error: (err as Error).message }));
     },
 
     /** The latest evaluation (of one mode when asked), or null. */
@@ -83,6 +85,7 @@ export function createEvaluationService(deps: {
         summary: row.summary as Summary,
         items: row.items as JudgedItem[],
         forgetting: (row.forgetting as Forgetting | null) ?? null,
+        judge_check: ((row.summary as { judge_check?: JudgeCheck }).judge_check ?? null),
         created_at: new Date(row.createdAt).toISOString(),
       };
     },

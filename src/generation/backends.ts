@@ -10,6 +10,7 @@ import { JobError } from "../jobs/queue.ts";
 import { boundedFetch } from "../lib/bounded-fetch.ts";
 import { jsonOrUndefined, parseReply } from "../lib/external-reply.ts";
 import { openaiChatReply, openaiErrorReply, openaiModelsReply } from "./reply-schemas.ts";
+import { parameterCount } from "../models/parameter-count.ts";
 import type { z } from "zod";
 
 export type GenerationConfig = {
@@ -43,6 +44,8 @@ export type ChatReply = { content: string; truncated: boolean };
 export interface Backend {
   label: string;
   listModels(): Promise<string[]>;
+  /** Each installed model's parameter count where the server says it (Ollama's details.parameter_size). */
+  modelParameters?(): Promise<Record<string, number | null>>;
   chat(req: ChatRequest): Promise<ChatReply>;
 }
 
@@ -77,6 +80,14 @@ function ollamaBackend(host: string, timeoutMs: number): Backend {
       try {
         const client = new Ollama({ host, fetch: timedFetch(5_000) });
         return (await client.list()).models.map((m) => m.name).sort();
+      } catch {
+        throw unreachable(host);
+      }
+    },
+    async modelParameters() {
+      try {
+        const client = new Ollama({ host, fetch: timedFetch(5_000) });
+        return Object.fromEntries((await client.list()).models.map((m) => [m.name, parameterCount(m.details?.parameter_size)]));
       } catch {
         throw unreachable(host);
       }

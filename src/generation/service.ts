@@ -59,8 +59,15 @@ export function createGenerationService(deps: Omit<GenerationJobDeps, "now"> & {
     return deps.queue.enqueue(mode === "preview" ? PREVIEW_JOB : GENERATE_JOB, projectId, { projectId, mode, model, target, ...(input.file_id ? { fileId: input.file_id } : {}) });
   }
 
+  /** Parameter counts of the installed models where a backend says them (the default judge is the largest). */
+  async function modelParameters(): Promise<Record<string, number | null>> {
+    const maps = await Promise.all(deps.backends.map((b) => b.modelParameters?.() ?? Promise.resolve({})));
+    return Object.assign({}, ...maps);
+  }
+
   return {
     listModels,
+    modelParameters,
     start,
     latestJob: (projectId: string, type: string): JobRow | undefined => deps.queue.latest(projectId, type),
     previewExamples: deps.examples.preview,

@@ -88,7 +88,8 @@ function invalidSchema(schema: unknown): string | null {
   return null;
 }
 
-export function startFakeOllama(opts: { models?: string[]; responder?: Responder; latencyMs?: number; capacity?: number; openai?: boolean; publish?: OllamaModelOptions } = {}): FakeOllama {
+/** `parameterSizes`: /api/tags' details.parameter_size per model ("135M"); "8.0B" for the others. */
+export function startFakeOllama(opts: { models?: string[]; responder?: Responder; latencyMs?: number; capacity?: number; openai?: boolean; publish?: OllamaModelOptions; parameterSizes?: Record<string, string> } = {}): FakeOllama {
   const models = [...(opts.models ?? ["llama3.1:8b", "qwen2.5:7b"]), ...Object.keys(opts.publish?.bases ?? {})];
   const created = new Map<string, CreatedModel>();
   const blobs = new Map<string, number>();
@@ -134,7 +135,7 @@ export function startFakeOllama(opts: { models?: string[]; responder?: Responder
             modified_at: "2026-10-01T12:00:00.000000000Z",
             size: 4_920_753_328,
             digest: "a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72",
-            details: { parent_model: "", format: "gguf", family: "llama", families: ["llama"], parameter_size: "8.0B", quantization_level: "Q4_K_M" },
+            details: { parent_model: "", format: "gguf", family: "llama", families: ["llama"], parameter_size: opts.parameterSizes?.[name] ?? "8.0B", quantization_level: "Q4_K_M" },
           })),
         });
       }

@@ -18,6 +18,12 @@ export function Scorecard(props: { projectId: string; evaluation: EvaluationView
       </p>
       {e ? (
         <>
+          {e.judge_check && !e.judge_check.trusted && e.judge_check.advice ? (
+            <div class="panel panel-warning" role="alert" data-testid="judge-untrusted">
+              <strong>This scorecard cannot be trusted</strong>
+              <p>{e.judge_check.advice}</p>
+            </div>
+          ) : null}
           <p class="scorecard-headline" data-testid="scorecard-headline">
             <strong>{headline(e.summary)}</strong>
           </p>
@@ -29,6 +35,7 @@ export function Scorecard(props: { projectId: string; evaluation: EvaluationView
           <p class="muted">
             Judge {e.judge_model} · {e.mode === "closed_book" ? "closed-book" : "with the passage"} · tuned {e.summary.tuned.correct} correct, {e.summary.tuned.partial} partial,{" "}
             {e.summary.tuned.wrong} wrong{e.summary.tuned.unjudged ? `, ${e.summary.tuned.unjudged} unjudged` : ""}
+            {e.judge_check && e.judge_check.n ? ` · the judge graded ${e.judge_check.passed} of ${e.judge_check.n} answers of known grade as expected` : ""}
           </p>
           {e.forgetting?.drop ? (
             <div class="panel panel-warning" role="alert">
