@@ -157,6 +157,7 @@ export function createApp(deps: AppDeps) {
     logger: deps.logger,
     listModels: generation.listModels,
     modelParameters: generation.modelParameters,
+    retrieve: documents.retrieve,
     now,
   });
   const publish = createPublishService({ queue: deps.queue, projects, training, review, reports: exportsService, ollamaHost: deps.config.generation.ollamaHosts[0] ?? null, trainer });

@@ -34,6 +34,7 @@ for (const f of tableFiles) {
 }
 // The examples table's companions (FTS index, counts, soft-delete list) are kept by datasets' SQL.
 for (const aux of ["examples_fts", "example_counts", "examples_deleted"]) owners.set(aux, "datasets");
+owners.set("chunks_fts", "documents");
 owners.set("settings", "db");
 
 describe("one writer per table", () => {

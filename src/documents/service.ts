@@ -136,6 +136,23 @@ export function createDocumentService(deps: {
         .all();
     },
 
+    /**
+     * The `k` chunks of the project's ready documents that best match `query` by BM25
+     * (SQLite FTS5 over chunks, any of the query's words): the scorecard's retrieval arm.
+     */
+    retrieve(projectId: string, query: string, k: number): ReadyChunk[] {
+      const words = [...new Set((query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => w.length > 1))].slice(0, 32);
+      if (words.length === 0 || k <= 0) return [];
+      return db.$client
+        .query(
+          `select c.id, c.text, c.file_id as fileId, f.filename, c.page_start as pageStart, c.heading_path as headingPath, c.token_count as tokenCount
+           from chunks_fts join chunks c on c.rowid = chunks_fts.rowid join files f on f.id = c.file_id
+           where chunks_fts match ? and c.project_id = ? and f.status = 'ready'
+           order by bm25(chunks_fts) limit ?`,
+        )
+        .all(words.map((w) => `"${w}"`).join(" OR "), projectId, k) as ReadyChunk[];
+    },
+
     list(projectId: string): FileRow[] {
       deps.projects.get(projectId);
       return db.select().from(files).where(eq(files.projectId, projectId)).orderBy(asc(files.createdAt)).all();

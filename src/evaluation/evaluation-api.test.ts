@@ -111,9 +111,10 @@ describe("the judged evaluation through the API", () => {
     expect(e.summary.per_document.map((d: { n: number }) => d.n)).toEqual([2, 2]);
     const questions = readFileSync(join(t.dataDir, "runs", runId, "evaluation", "questions.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     expect(questions[0].messages.at(-1).content).toMatch(/\?\n\nPassage \d+ of the/);
-    // The same four asked without the passage too, then the twelve general questions.
-    expect(questions).toHaveLength(4 + 4 + 12);
+    // The same four asked without the passage too, then with retrieved passages, then the twelve general questions.
+    expect(questions).toHaveLength(4 + 4 + 4 + 12);
     expect(questions[4].id).toBe(`${questions[0].id}#closed`);
+    expect(questions[8].id).toBe(`${questions[0].id}#retrieved`);
     expect(questions[4].messages.at(-1).content).toMatch(/^(Manual|FAQ) question \d+\?$/);
     const closed = await (await t.request(`/api/projects/${pid}/evaluation?mode=closed_book`)).json();
     expect(closed).toMatchObject({ mode: "closed_book", run_id: runId });
@@ -233,4 +234,50 @@ describe("a judge you can trust: controls beside the real items", () => {
     expect(page).toContain("This scorecard cannot be trusted");
     expect(page).toContain("such as llama3.1:8b (installed)");
   });
+});
+
+test("fine-tune, retrieve, or both: the same questions asked with the passages BM25 finds, scored four ways, with a verdict", async () => {
+  t.close();
+  judge.stop();
+  // Correct when the answer states the reference; the fake trainer's answers repeat what they were asked.
+  judge = startFakeOllama({
+    responder: (call) => {
+      const reference = /^Reference answer: (.*)$/m.exec(call.prompt)![1]!;
+      const grade = (label: "A" | "B") => ({ verdict: (/^Answer [AB]: ([\s\S]*?)(?=^Answer [AB]:|^Reply with)/m.exec(call.prompt.slice(call.prompt.indexOf(`Answer ${label}:`)))?.[1] ?? "").includes(reference) ? "correct" : "wrong", reason: "facts" });
+      return { content: JSON.stringify({ A: grade("A"), B: grade("B") }) };
+    },
+  });
+  t = makeTestApp({ generation: { ollamaHosts: [judge.url] }, trainer: { command: FAKE_TRAINER } });
+  pid = (await (await t.json("POST", "/api/projects", { name: "retrieval" })).json()).id;
+  resolveModel(t.db, pid);
+  const facts = ["The warranty lasts two years.", "Returns are accepted within thirty days.", "Support answers within one business day.", "Shipping to Norway takes five days."];
+  const questions = ["How long does the warranty last?", "When are returns accepted?", "How fast does support answer?", "How long does shipping to Norway take?"];
+  const doc = insertFile(t.db, pid, { filename: "policies.md" });
+  facts.forEach((f, k) => t.db.$client.run("insert into chunks (id, project_id, file_id, ordinal, text, token_count, char_start, char_end) values (?, ?, ?, ?, ?, 10, 0, 40)", [`c${k}`, pid, doc, k, `Policy ${k}. ${f}`]));
+  questions.forEach((q, k) => insertExamples(t.db, pid, 1, { split: "eval", fileId: doc, instruction: q, output: facts[k]! }));
+  runId = insertRun(t.db, pid, "success");
+  const dir = join(t.dataDir, "runs", runId);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "run_config.json"), "{}");
+  t.db.update(trainingRuns).set({ outputDir: dir }).where(eq(trainingRuns.id, runId)).run();
+  expect((await t.json("POST", `/api/projects/${pid}/evaluate`, { judge_model: "llama3.1:8b", mode: "closed_book" })).status).toBe(202);
+  await t.queue.runUntilEmpty(60_000);
+
+  // Each question went out with its own fact first among the retrieved passages.
+  const asked = readFileSync(join(dir, "evaluation", "questions.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((q) => q.id.endsWith("#retrieved"));
+  expect(asked).toHaveLength(4);
+  for (const q of asked) {
+    const content = q.messages.at(-1).content as string;
+    const k = questions.findIndex((text) => content.startsWith(text));
+    expect(content.split("\n\n")[1]).toContain(facts[k]!);
+  }
+  const e = await (await t.request(`/api/projects/${pid}/evaluation`)).json();
+  expect(e.summary.tuned.score).toBe(0);
+  expect(e.retrieval).toMatchObject({ k: 2, summary: { n: 4, base: { score: 1 }, tuned: { score: 1 } } });
+  const verdict = "Fine-tuning alone scores 0%, retrieval alone 100%, both 100% (the base model alone 0%): retrieval does the most";
+  expect(readFileSync(join(dir, "evaluation", "scorecard.md"), "utf8")).toContain(verdict);
+  expect(readFileSync(join(dir, "evaluation", "scorecard.md"), "utf8")).toContain("| policies.md | 4 | 0.00 | 0.00 | 1.00 | 1.00 |");
+  const page = await (await t.request(`/projects/${pid}/wizard?step=export`)).text();
+  expect(page).toContain("Fine-tune, retrieve, or both?");
+  expect(page).toContain(verdict);
 });

@@ -20,12 +20,16 @@ import general from "./general-questions.v1.json";
 import { judge } from "./judge.ts";
 import { scorecardMarkdown, summarize, type JudgedItem } from "./scorecard.ts";
 import { controlPairs, judgeCheck } from "./controls.ts";
-import { CLOSED_SUFFIX, EVALUATION_JOB, EVALUATION_MODES, FORGETTING_DROP, type EvaluationMode, type Forgetting } from "./schemas.ts";
+import { CLOSED_SUFFIX, EVALUATION_JOB, EVALUATION_MODES, FORGETTING_DROP, type EvaluationMode, type Forgetting, type Retrieval } from "./schemas.ts";
 
 /** Long enough for a full answer to a documents question; a model that never stops is cut here. */
 const MAX_ANSWER_TOKENS = 160;
 /** Questions judged at once per endpoint. */
 const JUDGE_CONCURRENCY = 4;
+/** Passages the retrieval arm puts before each question (BM25 over the project's chunks). */
+export const RETRIEVED_PASSAGES = 2;
+/** The retrieval arm's twin of a question: asked with the passages BM25 found for it. */
+const RETRIEVED_SUFFIX = "#retrieved";
 
 export const evaluationPayload = z.object({
   runId: z.string(),
@@ -47,6 +51,8 @@ type Deps = {
   getRun: (runId: string) => TrainingRunRow | undefined;
   /** The export service: puts scorecard.md into a report already exported. */
   reports: { refreshReport: (runId: string) => void };
+  /** BM25 over the project's document chunks (documents service). */
+  retrieve: (projectId: string, query: string, k: number) => { text: string }[];
   random: () => number;
   now: () => number;
 };
@@ -56,7 +62,7 @@ export function registerEvaluationJob(deps: Deps) {
    * The run's questions in the asked mode; with the passage, the same questions without
    * it too (`closed`): users will ask without the passage, so both scores are shown.
    */
-  function questions(projectId: string, runDir: string, samples: number, mode: EvaluationMode): { own: Question[]; closed: Question[]; general: Question[] } {
+  function questions(projectId: string, runDir: string, samples: number, mode: EvaluationMode): { own: Question[]; closed: Question[]; retrieved: Question[]; general: Question[] } {
     const config = z.object({ system_prompt: z.string().nullish() }).passthrough().parse(JSON.parse(readFileSync(join(runDir, "run_config.json"), "utf8")));
     const prompt = (instruction: string, input: string) => toMessages({ instruction, input, output: "" }, config.system_prompt).slice(0, -1);
     const own = deps.examples.heldOutByDocument(projectId, samples).map((e) => ({
@@ -70,8 +76,14 @@ export function registerEvaluationJob(deps: Deps) {
       prompt: prompt(e.instruction, mode === "with_context" ? e.input : ""),
     }));
     const closed = mode === "with_context" ? own.map((q) => ({ ...q, id: `${q.id}${CLOSED_SUFFIX}`, prompt: prompt(q.question, "") })) : [];
+    // Fine-tune, retrieve, or both? The same questions with what retrieval finds for them,
+    // laid out as training lays out an example's input after its question.
+    const retrieved = own.map((q) => {
+      const passages = deps.retrieve(projectId, q.question, RETRIEVED_PASSAGES).map((c) => c.text.trim());
+      return { ...q, id: `${q.id}${RETRIEVED_SUFFIX}`, prompt: prompt(q.question, passages.join("\n\n")) };
+    });
     const generalQuestions = general.questions.map((g) => ({ id: `general:${g.id}`, fileId: null, filename: null, question: g.question, reference: g.reference, passage: null, prompt: prompt(g.question, "") }));
-    return { own, closed, general: generalQuestions };
+    return { own, closed, retrieved, general: generalQuestions };
   }
 
   /** Judges every question, JUDGE_CONCURRENCY at a time per endpoint, in the questions' order. */
@@ -108,9 +120,9 @@ export function registerEvaluationJob(deps: Deps) {
     if (!run) return { skipped: "run deleted" };
     const dir = join(run.outputDir, "evaluation");
     mkdirSync(dir, { recursive: true });
-    const { own, closed, general: generalQuestions } = questions(run.projectId, run.outputDir, payload.samples, payload.mode);
+    const { own, closed, retrieved, general: generalQuestions } = questions(run.projectId, run.outputDir, payload.samples, payload.mode);
     if (own.length === 0) throw new JobError("There are no valid eval examples to ask: the eval split is empty.");
-    const all = [...own, ...closed, ...generalQuestions];
+    const all = [...own, ...closed, ...retrieved, ...generalQuestions];
     const controls = controlPairs(own.map((q) => ({ id: q.id, question: q.question, reference: q.reference, passage: q.passage })));
     const questionsFile = join(dir, "questions.jsonl");
     const answersFile = join(dir, "answers.jsonl");
@@ -142,9 +154,12 @@ export function registerEvaluationJob(deps: Deps) {
       controls.map((pair, i) => ({ pair, base: judgedItems[all.length + i]!.base_verdict, tuned: judgedItems[all.length + i]!.tuned_verdict })),
       payload.strongerJudge ?? null,
     );
-    const ownItems = items.slice(0, own.length);
-    const closedItems = items.slice(own.length, own.length + closed.length).map((i) => ({ ...i, example_id: i.example_id.slice(0, -CLOSED_SUFFIX.length) }));
-    const generalSummary = summarize(items.slice(own.length + closed.length));
+    let at0 = 0;
+    const next = (n: number) => items.slice(at0, (at0 += n));
+    const ownItems = next(own.length);
+    const closedItems = next(closed.length).map((i) => ({ ...i, example_id: i.example_id.slice(0, -CLOSED_SUFFIX.length) }));
+    const retrievedItems = next(retrieved.length).map((i) => ({ ...i, example_id: i.example_id.slice(0, -RETRIEVED_SUFFIX.length) }));
+    const generalSummary = summarize(next(generalQuestions.length));
     const forgetting: Forgetting = {
       version: general.version,
       n: generalQuestions.length,
@@ -152,8 +167,9 @@ export function registerEvaluationJob(deps: Deps) {
       tuned_score: generalSummary.tuned.score,
       drop: generalSummary.base.score !== null && generalSummary.tuned.score !== null && generalSummary.base.score - generalSummary.tuned.score >= FORGETTING_DROP,
     };
-    const summary = { ...summarize(ownItems), judge_check: judgeChecked };
-    const closedSummary = closed.length ? { ...summarize(closedItems), judge_check: judgeChecked } : null;
+    const retrieval: Retrieval = { k: RETRIEVED_PASSAGES, summary: summarize(retrievedItems), items: retrievedItems };
+    const summary = { ...summarize(ownItems), judge_check: judgeChecked, retrieval };
+    const closedSummary = closed.length ? { ...summarize(closedItems), judge_check: judgeChecked, retrieval } : null;
     const at = deps.now();
     deps.db.transaction((tx) => {
       if (closedSummary) {
@@ -163,7 +179,7 @@ export function registerEvaluationJob(deps: Deps) {
       tx.insert(evaluations).values({ id: job.id, projectId: run.projectId, runId: run.id, judgeModel: payload.judgeModel, mode: payload.mode, summary, items: ownItems, forgetting, createdAt: at + (closedSummary ? 1 : 0) }).run();
     });
     // The run's section for the next export, and for any export already made.
-    writeFileSync(join(dir, "scorecard.md"), scorecardMarkdown(summary, { judgeModel: payload.judgeModel, mode: payload.mode, forgetting, closedBook: closedSummary, judgeCheck: judgeChecked }));
+    writeFileSync(join(dir, "scorecard.md"), scorecardMarkdown(summary, { judgeModel: payload.judgeModel, mode: payload.mode, forgetting, closedBook: closedSummary, judgeCheck: judgeChecked, retrieval }));
     deps.reports.refreshReport(run.id);
     return { n: summary.n, tuned_score: summary.tuned.score, base_score: summary.base.score, unjudged: summary.tuned.unjudged + summary.base.unjudged, judge_trusted: judgeChecked.trusted };
   }

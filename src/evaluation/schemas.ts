@@ -20,6 +20,9 @@ export const evaluateInput = z
   .strict();
 export type EvaluateInput = z.infer<typeof evaluateInput>;
 
+/** The retrieval arm: the same questions asked with the `k` passages BM25 found for each (base + retrieval, tuned + retrieval). */
+export type Retrieval = { k: number; summary: Summary; items: JudgedItem[] };
+
 export type Forgetting = { version: string; n: number; base_score: number | null; tuned_score: number | null; drop: boolean };
 /** What the Export step's scorecard and GET /evaluation show. */
 export type EvaluationView = {
@@ -31,5 +34,7 @@ export type EvaluationView = {
   forgetting: Forgetting | null;
   /** The judge graded on answers of known grade (controls.ts); null for evaluations from before controls. */
   judge_check: JudgeCheck | null;
+  /** Fine-tune, retrieve, or both? Null for evaluations from before the retrieval arm. */
+  retrieval: Retrieval | null;
   created_at: string;
 };

@@ -96,6 +96,24 @@ export function headline(s: Summary): string {
   return `tuned ${s.tuned.score.toFixed(2)} vs base ${s.base.score.toFixed(2)} (n = ${s.n}, ±${margin.toFixed(2)}); wins ${s.wins}, ties ${s.ties}, losses ${s.losses}`;
 }
 
+/** Scores this far apart count as a difference in the retrieval verdict (partial credit, 0–1). */
+const ARM_MARGIN = 0.05;
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+
+/**
+ * Fine-tune, retrieve, or both? From the closed-book scores (base, tuned) and the same
+ * questions asked with retrieved passages (base + retrieval, tuned + retrieval).
+ */
+export function retrievalVerdict(closedBook: Summary, retrieval: Summary): string {
+  const [none, ft, rag, both] = [closedBook.base.score, closedBook.tuned.score, retrieval.base.score, retrieval.tuned.score];
+  if (none === null || ft === null || rag === null || both === null) return "Not enough judged answers to compare fine-tuning with retrieval.";
+  const facts = `Fine-tuning alone scores ${pct(ft)}, retrieval alone ${pct(rag)}, both ${pct(both)} (the base model alone ${pct(none)})`;
+  if (both >= Math.max(ft, rag) + ARM_MARGIN) return `${facts}: use both — the tuned model, with passages retrieved at answer time.`;
+  if (rag >= ft + ARM_MARGIN) return `${facts}: retrieval does the most — answer with retrieved passages; fine-tuning adds little here.`;
+  if (ft >= rag + ARM_MARGIN) return `${facts}: fine-tuning does the most — the tuned model needs no retrieval for these documents.`;
+  return `${facts}: fine-tuning and retrieval do about as well.`;
+}
+
 /** The scorecard as a report.md section (export adds it; an evaluation after the export updates it). */
 export function scorecardMarkdown(
   s: Summary,
@@ -105,6 +123,7 @@ export function scorecardMarkdown(
     forgetting: { n: number; base_score: number | null; tuned_score: number | null; drop: boolean } | null;
     closedBook?: Summary | null;
     judgeCheck?: { n: number; passed: number; trusted: boolean; advice: string | null } | null;
+    retrieval?: { k: number; summary: Summary } | null;
   },
 ): string {
   const score = (x: number | null) => (x === null ? "—" : x.toFixed(2));
@@ -122,6 +141,23 @@ export function scorecardMarkdown(
     "|---|---|---|---|",
     ...s.per_document.map((d) => `| ${(d.filename ?? "(imported rows)").replace(/\|/g, "\\|")} | ${d.n} | ${score(d.base_score)} | ${score(d.tuned_score)} |`),
   ];
+  const closedRef = meta.mode === "closed_book" ? s : (meta.closedBook ?? null);
+  if (meta.retrieval && closedRef) {
+    const r = meta.retrieval.summary;
+    const byFile = new Map(closedRef.per_document.map((d) => [d.file_id, d]));
+    lines.push(
+      "",
+      "### Fine-tune, retrieve, or both?",
+      "",
+      `**${retrievalVerdict(closedRef, r)}**`,
+      "",
+      `Retrieval: the ${meta.retrieval.k} passages of the documents that BM25 ranks first for each question, put after it.`,
+      "",
+      "| Document | Questions | Base | Tuned | Base + retrieval | Tuned + retrieval |",
+      "|---|---|---|---|---|---|",
+      ...r.per_document.map((d) => `| ${(d.filename ?? "(imported rows)").replace(/\|/g, "\\|")} | ${d.n} | ${score(byFile.get(d.file_id)?.base_score ?? null)} | ${score(byFile.get(d.file_id)?.tuned_score ?? null)} | ${score(d.base_score)} | ${score(d.tuned_score)} |`),
+    );
+  }
   if (meta.forgetting) {
     lines.push("", `Forgetting check (${meta.forgetting.n} general questions): tuned ${score(meta.forgetting.tuned_score)}, base ${score(meta.forgetting.base_score)}${meta.forgetting.drop ? " — **a clear drop: the model may have forgotten general knowledge; try fewer epochs or a lower learning rate.**" : "."}`);
   }

@@ -19,7 +19,7 @@ import type { TrainerClient } from "../training/trainer-client.ts";
 import { registerEvaluationJob } from "./job.ts";
 import { strongerThan, strongestModel, type JudgeCheck } from "./controls.ts";
 import type { JudgedItem, Summary } from "./scorecard.ts";
-import { EVALUATION_JOB, type EvaluateInput, type EvaluationMode, type EvaluationView, type Forgetting } from "./schemas.ts";
+import { EVALUATION_JOB, type EvaluateInput, type EvaluationMode, type EvaluationView, type Forgetting, type Retrieval } from "./schemas.ts";
 
 export { EVALUATION_JOB, EVALUATION_MODES, evaluateInput, FORGETTING_DROP, type EvaluateInput, type EvaluationMode, type EvaluationView, type Forgetting } from "./schemas.ts";
 const DEFAULT_SAMPLES = 40;
@@ -36,6 +36,8 @@ export function createEvaluationService(deps: {
   reports: { refreshReport: (runId: string) => void };
   logger: Logger;
   listModels: () => Promise<string[]>;
+  /** BM25 over the project's document chunks (documents service): the retrieval arm. */
+  retrieve: (projectId: string, query: string, k: number) => { text: string }[];
   /** Installed models' parameter counts (the default judge is the largest). */
   modelParameters?: () => Promise<Record<string, number | null>>;
   random?: () => number;
@@ -85,7 +87,8 @@ export function createEvaluationService(deps: {
         summary: row.summary as Summary,
         items: row.items as JudgedItem[],
         forgetting: (row.forgetting as Forgetting | null) ?? null,
-        judge_check: ((row.summary as { judge_check?: JudgeCheck }).judge_check ?? null),
+        judge_check: (row.summary as { judge_check?: JudgeCheck }).judge_check ?? null,
+        retrieval: (row.summary as { retrieval?: Retrieval }).retrieval ?? null,
         created_at: new Date(row.createdAt).toISOString(),
       };
     },

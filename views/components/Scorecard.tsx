@@ -1,6 +1,6 @@
 /** The judged evaluation on the Export step: the headline, per-document coverage (weakest first), the forgetting check. */
 import type { EvaluationView } from "../../src/evaluation/schemas.ts";
-import { headline } from "../../src/evaluation/scorecard.ts";
+import { headline, retrievalVerdict } from "../../src/evaluation/scorecard.ts";
 import { isActiveJob, type JobView } from "../../src/jobs/schemas.ts";
 import { JobProgress } from "./JobProgress.tsx";
 
@@ -92,6 +92,7 @@ export function Scorecard(props: { projectId: string; evaluation: EvaluationView
               ))}
             </tbody>
           </table>
+          <RetrievalArm evaluation={e} closedBook={props.closedBook ?? null} />
         </>
       ) : null}
       <form hx-post={`/projects/${projectId}/evaluate`} hx-target="#wizard" hx-swap="outerHTML" hx-disinherit="*">
@@ -106,6 +107,47 @@ export function Scorecard(props: { projectId: string; evaluation: EvaluationView
           <p>{job.error_message}</p>
         </div>
       ) : null}
+    </section>
+  );
+}
+
+/** Fine-tune, retrieve, or both? The closed-book scores beside the same questions asked with retrieved passages. */
+function RetrievalArm({ evaluation: e, closedBook }: { evaluation: EvaluationView; closedBook: EvaluationView | null }) {
+  const closed = e.mode === "closed_book" ? e.summary : closedBook?.summary;
+  if (!e.retrieval || !closed) return null;
+  const byFile = new Map(closed.per_document.map((d) => [d.file_id, d]));
+  return (
+    <section class="retrieval-arm" aria-labelledby="retrieval-title">
+      <h4 id="retrieval-title">Fine-tune, retrieve, or both?</h4>
+      <p data-testid="retrieval-verdict">
+        <strong>{retrievalVerdict(closed, e.retrieval.summary)}</strong>
+      </p>
+      <p class="muted">Retrieval puts the {e.retrieval.k} passages of your documents that BM25 ranks first after each question.</p>
+      <table class="table">
+        <caption>Scores per document, closed-book and with retrieval</caption>
+        <thead>
+          <tr>
+            <th scope="col">Document</th>
+            <th scope="col">Questions</th>
+            <th scope="col">Base</th>
+            <th scope="col">Tuned</th>
+            <th scope="col">Base + retrieval</th>
+            <th scope="col">Tuned + retrieval</th>
+          </tr>
+        </thead>
+        <tbody>
+          {e.retrieval.summary.per_document.map((d) => (
+            <tr>
+              <td>{d.filename ?? "(imported rows)"}</td>
+              <td>{d.n}</td>
+              <td>{score(byFile.get(d.file_id)?.base_score ?? null)}</td>
+              <td>{score(byFile.get(d.file_id)?.tuned_score ?? null)}</td>
+              <td>{score(d.base_score)}</td>
+              <td>{score(d.tuned_score)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </section>
   );
 }
