@@ -170,7 +170,7 @@ export function createApp(deps: AppDeps) {
       model: modelStepLoader(projects, weights, jobs),
       data: dataStepLoader(documents),
       preview: previewStep,
-      review: reviewStepLoader(review),
+      review: reviewStepLoader(review, examples),
       hardware: hardwareStepLoader(hardware, jobs, probes),
       train: trainStepLoader(projects, hardware, training, readiness, jobs, probes),
       export: exportStepLoader(exportsService, jobs, evaluation, publish, projects),

@@ -10,6 +10,8 @@ import { examples, type ExampleRow } from "./tables.ts";
 
 export type NewExample = typeof examples.$inferInsert;
 export type ExampleStore = ReturnType<typeof createExampleStore>;
+/** Per document: its parts (chunks), how many gave examples, and the distinct questions per part. */
+export type DocumentCoverage = { file_id: string; filename: string; parts: number; parts_used: number; questions: number; min: number; median: number; max: number };
 /** An eval example with its document and source passage (chunk text; null for imported rows). */
 export type HeldOutExample = { id: string; instruction: string; input: string; output: string; fileId: string | null; filename: string | null; source: string | null };
 
@@ -170,6 +172,36 @@ export function createExampleStore(db: Db) {
            order by k, fileId, r limit ?`,
         )
         .all(projectId, n) as HeldOutExample[];
+    },
+
+    /**
+     * Per document: how many of its parts (chunks) gave valid train/eval examples, and how
+     * many distinct questions each gave (min, median, max): where generation covered the
+     * document and where it did not.
+     */
+    coverageByDocument(projectId: string): DocumentCoverage[] {
+      const rows = sqlite
+        .query(
+          `select f.id as fileId, f.filename, (select count(*) from chunks c where c.file_id = f.id) as parts,
+                  (select group_concat(n) from (select count(*) as n from examples e
+                     where e.file_id = f.id and e.is_valid = 1 and e.split in ('train', 'eval') and ${liveRow("e")}
+                     group by e.chunk_id)) as counts
+           from files f where f.project_id = ? and f.kind = 'raw_doc' order by f.created_at`,
+        )
+        .all(projectId) as { fileId: string; filename: string; parts: number; counts: string | null }[];
+      return rows.map((r) => {
+        const counts = (r.counts ?? "").split(",").filter(Boolean).map(Number).sort((a, b) => a - b);
+        return {
+          file_id: r.fileId,
+          filename: r.filename,
+          parts: r.parts,
+          parts_used: counts.length,
+          questions: counts.reduce((a, b) => a + b, 0),
+          min: counts[0] ?? 0,
+          median: counts.length ? counts[Math.floor((counts.length - 1) / 2)]! : 0,
+          max: counts.at(-1) ?? 0,
+        };
+      });
     },
 
     spreadSample(projectId: string, n: number): ExampleRow[] {

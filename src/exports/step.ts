@@ -1,11 +1,26 @@
 /** The Export step's screen: the run's summary, the files made, the latest export job. */
 import type { JobService } from "../jobs/service.ts";
 import { toJobJson } from "../jobs/schemas.ts";
-import type { ExportData } from "../../views/wizard/steps/ExportStep.tsx";
+import type { JobView } from "../jobs/schemas.ts";
+import type { EvaluationView } from "../evaluation/schemas.ts";
+import type { ArtifactView, ExportSummaryView } from "./schemas.ts";
+import type { OllamaData } from "../publish/schemas.ts";
 import { EVALUATION_JOB, type EvaluationService } from "../evaluation/service.ts";
 import { EXPORT_JOB, type ExportService } from "./service.ts";
 import { PUBLISH_JOB, type PublishService } from "../publish/service.ts";
 import type { ProjectService } from "../projects/service.ts";
+
+/** The Export step: the run and its files, the export job, the judged scorecard, Run in Ollama. */
+export type ExportData = {
+  summary: ExportSummaryView;
+  files: ArtifactView[];
+  job?: JobView;
+  evaluation: EvaluationView | null;
+  /** With the passage: the same questions asked without it. */
+  closedBook: EvaluationView | null;
+  evaluationJob?: JobView;
+  ollama: OllamaData;
+};
 
 /** The latest evaluation and, when it asked with the passage, its closed-book twin from the same run. */
 function withTwin(evaluation: EvaluationService, projectId: string) {

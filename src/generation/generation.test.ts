@@ -79,7 +79,7 @@ describe("preview and full generation against Ollama's API", () => {
     const e = rows(pid)[0]!;
     expect(e.instruction).toStartWith("What is said about");
     expect(e.input.length).toBeGreaterThan(100);
-    expect(e.prompt_version).toBe("qa.v1");
+    expect(e.prompt_version).toBe("qa.v2");
   });
 
   test("a generation limited to one document takes chunks from it only; an unknown document is refused", async () => {
@@ -273,4 +273,80 @@ describe("refusing to start, with a sentence", () => {
     expect(again.status).toBe(409);
     expect((await again.json()).error_code).toBe("generation_running");
   });
+});
+
+describe("varied questions (Q&A)", () => {
+  const chunkOf = (prompt: string) => /"""\n([\s\S]*?)\n"""/.exec(prompt)?.[1] ?? "";
+
+  test("each request for a chunk asks another kind of question and lists those already kept; a short document keeps the server full", async () => {
+    let now = 0;
+    let most = 0;
+    const grounded = groundedResponder("qa");
+    const ollama = fake({
+      responder: async (call, n) => {
+        most = Math.max(most, ++now);
+        await Bun.sleep(40);
+        now--;
+        return grounded(call, n);
+      },
+    });
+    const pid = await setup({ hosts: [ollama.url], task: "qa", words: 900, concurrency: 8 });
+    const chunks = (t.db.$client.query("select count(*) as n from chunks where project_id = ?").get(pid) as { n: number }).n;
+    expect(chunks).toBeLessThanOrEqual(3);
+    const j = await run(pid, "generate", { target: 36 });
+    expect(j.status).toBe("success");
+    expect(rows(pid).filter((e) => e.is_valid === 1)).toHaveLength(36);
+    // Several requests per chunk at once: more in flight than there are chunks.
+    expect(most).toBeGreaterThan(chunks);
+    const byChunk = new Map<string, string[]>();
+    for (const c of ollama.calls) byChunk.set(chunkOf(c.prompt), [...(byChunk.get(chunkOf(c.prompt)) ?? []), c.prompt]);
+    for (const prompts of byChunk.values()) {
+      const kinds = prompts.map((p) => /write \d+ different questions (.*?), each with its answer/.exec(p)![1]);
+      // The kinds rotate: the first requests of a chunk each ask a different kind.
+      expect(new Set(kinds.slice(0, Math.min(4, kinds.length))).size).toBe(Math.min(4, kinds.length));
+    }
+    // A later request lists questions kept from that chunk.
+    const later = ollama.calls.find((c) => c.prompt.includes("These questions were already asked about this passage"))!;
+    const listed = /already asked about this passage[^\n]*\n((?:- .*\n?)+)/.exec(later.prompt)![1]!.trim().split("\n").map((l) => l.slice(2));
+    const kept = new Set(rows(pid).map((e) => e.instruction as string));
+    expect(listed.length).toBeGreaterThan(0);
+    expect(listed.every((q) => kept.has(q))).toBe(true);
+  });
+
+  test("the kinds rotate evenly; a question linking two passages shows both, and its answer may rest on either", async () => {
+    const { kindFor, QUESTION_KINDS } = await import("./question-kinds.ts");
+    const { renderPrompt } = await import("./prompts.ts");
+    expect(Array.from({ length: 12 }, (_, n) => kindFor(n, true).id)).toEqual([...QUESTION_KINDS.map((k) => k.id), ...QUESTION_KINDS.map((k) => k.id)]);
+    expect(Array.from({ length: 6 }, (_, n) => kindFor(n, false).id)).not.toContain("linked");
+    const linked = renderPrompt("qa", { count: 2, source: "a.pdf, page 3", chunk: "The pump runs at 40 bar.", kind: kindFor(5, true), kept: ["What pressure?"], neighbour: { source: "a.pdf, page 4", text: "The valve opens at 45 bar." } });
+    expect(linked).toContain("write 2 different questions that need both the passage and the next passage below to answer");
+    expect(linked).toContain("answerable from the passage and the next passage alone");
+    expect(linked).toContain('The next passage (from a.pdf, page 4):\n"""\nThe valve opens at 45 bar.\n"""');
+    expect(linked).toContain("- What pressure?");
+    // The loopback Ollama (and any reader) finds the chunk as the first quoted block.
+    expect(/"""\n([\s\S]*?)\n"""/.exec(linked)![1]).toBe("The pump runs at 40 bar.");
+  });
+
+  test("a chunk whose questions stop being new is done: the job ends instead of asking again and again", async () => {
+    const ollama = fake({
+      responder: (call) => ({ content: JSON.stringify({ examples: [{ question: "What does the manual say about the pump?", answer: `${chunkOf(call.prompt).split(/\s+/).slice(0, 12).join(" ")}.` }] }) }),
+    });
+    const pid = await setup({ hosts: [ollama.url], task: "qa", words: 300, concurrency: 1 });
+    const j = await run(pid, "generate", { target: 30 });
+    expect(j.status).toBe("success");
+    expect(rows(pid)).toHaveLength(1);
+    expect(JSON.parse((t.db.$client.query("select result from jobs where id = ?").get(j.id) as { result: string }).result)).toMatchObject({ chunks_exhausted: 1 });
+    // One accepted answer, then STALE_AFTER answers with nothing new: not the 110 requests the budget allows.
+    expect(ollama.calls.length).toBeLessThanOrEqual(4);
+  });
+});
+
+test("the Review step shows, per document, how many distinct questions each part produced", async () => {
+  const ollama = fake({ responder: groundedResponder("qa") });
+  const pid = await setup({ hosts: [ollama.url], task: "qa", words: 900 });
+  await run(pid, "generate", { target: 12 });
+  const parts = (t.db.$client.query("select count(*) as n from chunks where project_id = ?").get(pid) as { n: number }).n;
+  const html = await (await t.request(`/projects/${pid}/wizard?step=review`)).text();
+  expect(html).toContain("Coverage per document: distinct questions per part");
+  expect(html).toMatch(new RegExp(`<td>manual.txt</td><td>\\d+ of ${parts}</td><td>12</td>`));
 });

@@ -17,6 +17,8 @@ export const generationResultSchema = z
     examples_per_second: z.number().nullable().optional(),
     chunks_total: z.number().optional(),
     chunks_used: z.number().optional(),
+    /** Chunks whose questions stopped being new (Q&A). */
+    chunks_exhausted: z.number().optional(),
   })
   .loose();
 export type GenerationResult = z.infer<typeof generationResultSchema>;

@@ -20,12 +20,15 @@ import type { Backend, GenerationConfig } from "./backends.ts";
 import { AdaptiveLimit } from "./limiter.ts";
 import { evalSplit, planQuotas } from "./plan.ts";
 import { PROMPTS, renderPrompt } from "./prompts.ts";
+import { kindFor } from "./question-kinds.ts";
 import { groundingScore, NearDuplicateIndex, refusalReason } from "./quality.ts";
 import { CUT_OFF, exampleJsonSchema, parseExamples, replyTokenBudget } from "./repair.ts";
 import { generationResultSchema, type GenerationPayload, type GenerationResult } from "./job-schemas.ts";
 
 const PER_REQUEST = 3;
 const PARSE_RETRIES = 2;
+/** A chunk whose requests came back with nothing new this many times in a row is done: its questions stopped being new. */
+const STALE_AFTER = 2;
 
 export type GenerationJobDeps = {
   db: Db;
@@ -80,6 +83,14 @@ class GenerationState {
   private readonly limits: Map<Backend, AdaptiveLimit>;
   private consecutiveTransportErrors = 0;
   private extraRound = false;
+  /** Q&A: the questions kept per chunk (listed in its next request), requests made per chunk (the kind rotates), examples asked for in flight per chunk, and chunks whose questions stopped being new. */
+  private readonly kept = new Map<string, string[]>();
+  private readonly asked = new Map<string, number>();
+  private readonly inFlightFor = new Map<string, number>();
+  private readonly staleRuns = new Map<string, number>();
+  private readonly exhausted = new Set<string>();
+  /** The next passage of the same document (the `linked` kind's second passage). */
+  private readonly neighbourOf = new Map<string, ReadyChunk>();
 
   constructor(
     private readonly deps: GenerationJobDeps,
@@ -103,7 +114,12 @@ class GenerationState {
     this.duplicatesRemoved = saved.duplicates_removed;
     this.filtered = saved.filtered;
     this.requests = saved.requests;
-    this.pending = [...this.quotas].filter(([id, q]) => this.done(id) < q).map(([id]) => id);
+    all.forEach((c, i) => all[i + 1]?.fileId === c.fileId && this.neighbourOf.set(c.id, all[i + 1]!));
+    // Q&A: a chunk gets one pending request per PER_REQUEST examples planned, interleaved across
+    // chunks, so a short document still fills the server (each request asks another kind).
+    const slots = [...this.quotas].filter(([id, q]) => this.done(id) < q).map(([id, q]) => ({ id, n: this.task === "qa" ? Math.ceil((q - this.done(id)) / PER_REQUEST) : 1 }));
+    this.pending = [];
+    for (let round = 0; slots.some((s) => s.n > round); round++) for (const s of slots) if (s.n > round) this.pending.push(s.id);
     this.maxRequests = this.requests + payload.target * 3 + 20;
     this.limits = new Map(deps.backends.map((b) => [b, new AdaptiveLimit(deps.config.concurrency)]));
   }
@@ -138,21 +154,30 @@ class GenerationState {
   }
 
   /** Filters, checks and stores one answer's examples in one transaction with the job's counts. */
-  private accept(chunk: ReadyChunk, items: ExampleFields[]) {
+  private accept(chunk: ReadyChunk, items: ExampleFields[], source: string) {
     const rows: NewExample[] = [];
     const counted = () => rows.filter((r) => this.preview || r.isValid).length;
+    let duplicates = 0;
     for (const f of items) {
       if (this.count() + counted() >= this.target) break;
       if (this.left(chunk.id) - counted() <= 0 && !this.extraRound) break;
       const hash = contentHash(f);
       if (this.hashes.has(hash) || this.dedup.check(f) >= 0) {
         this.duplicatesRemoved++;
+        duplicates++;
         continue;
       }
       this.hashes.add(hash);
-      rows.push(this.toRow(chunk, f, hash));
+      rows.push(this.toRow(chunk, f, hash, source));
     }
+    // Questions stop being new: after STALE_AFTER answers in a row with nothing new, the chunk is done.
+    if (rows.length === 0 && duplicates > 0) {
+      const stale = (this.staleRuns.get(chunk.id) ?? 0) + 1;
+      this.staleRuns.set(chunk.id, stale);
+      if (stale >= STALE_AFTER) this.exhausted.add(chunk.id);
+    } else if (rows.length) this.staleRuns.set(chunk.id, 0);
     if (rows.length === 0) return;
+    this.kept.set(chunk.id, [...(this.kept.get(chunk.id) ?? []), ...rows.map((r) => r.instruction)]);
     this.deps.db.transaction(() => {
       this.deps.examples.insert(rows);
       this.ctx.saveResult({ duplicates_removed: this.duplicatesRemoved, filtered: this.filtered, requests: this.requests });
@@ -164,8 +189,8 @@ class GenerationState {
     }
   }
 
-  private toRow(chunk: ReadyChunk, f: ExampleFields, hash: string): NewExample {
-    const grounding = groundingScore(f.output, chunk.text);
+  private toRow(chunk: ReadyChunk, f: ExampleFields, hash: string, source: string): NewExample {
+    const grounding = groundingScore(f.output, source);
     const reason =
       validateFields(f) ??
       refusalReason(f) ??
@@ -190,11 +215,23 @@ class GenerationState {
     };
   }
 
-  /** One request for `count` examples of a chunk, with retries for transport and parse failures. */
-  private async ask(backend: Backend, chunk: ReadyChunk, count: number): Promise<ExampleFields[] | null> {
+  /**
+   * One request for `count` examples of a chunk, with retries for transport and parse
+   * failures; Q&A asks for the chunk's next kind of question and lists those already kept.
+   * The text the answers must rest on comes back with them (the chunk, and its neighbour
+   * for a `linked` question).
+   */
+  private async ask(backend: Backend, chunk: ReadyChunk, count: number): Promise<{ items: ExampleFields[]; source: string } | null> {
     const limit = this.limits.get(backend)!;
     const { signal, payload, job } = this.ctx;
-    const prompt = renderPrompt(this.task, { count, source: `${chunk.filename}${chunk.pageStart ? `, page ${chunk.pageStart}` : ""}`, chunk: chunk.text });
+    const where = (c: ReadyChunk) => `${c.filename}${c.pageStart ? `, page ${c.pageStart}` : ""}`;
+    const neighbour = this.neighbourOf.get(chunk.id) ?? null;
+    const n = this.asked.get(chunk.id) ?? 0;
+    this.asked.set(chunk.id, n + 1);
+    const kind = this.task === "qa" ? kindFor(n, neighbour !== null) : undefined;
+    const linked = kind?.id === "linked" && neighbour !== null;
+    const source = linked ? `${chunk.text}\n\n${neighbour.text}` : chunk.text;
+    const prompt = renderPrompt(this.task, { count, source: where(chunk), chunk: chunk.text, kind, kept: this.kept.get(chunk.id), neighbour: linked ? { source: where(neighbour), text: neighbour.text } : null });
     const numCtx = Math.max(8192, Math.ceil((approxTokens(prompt) + count * 400 + 512) / 1024) * 1024);
     for (let attempt = 0; attempt <= PARSE_RETRIES; attempt++) {
       this.requests++;
@@ -214,8 +251,8 @@ class GenerationState {
         await Bun.sleep(Math.min(2000, 100 * 2 ** attempt));
         continue;
       }
-      const parsed = truncated ? CUT_OFF : parseExamples(raw, this.task, chunk.text, this.qaContext);
-      if (typeof parsed !== "string") return parsed;
+      const parsed = truncated ? CUT_OFF : parseExamples(raw, this.task, source, this.qaContext);
+      if (typeof parsed !== "string") return { items: parsed, source };
       if (attempt === PARSE_RETRIES) this.filtered[parsed] = (this.filtered[parsed] ?? 0) + 1;
     }
     return null;
@@ -235,15 +272,24 @@ class GenerationState {
       const id = this.canContinue() ? this.pending.shift() : undefined;
       if (!id) return limit.release();
       const chunk = this.chunkById.get(id)!;
-      let items: ExampleFields[] | null;
+      // What the chunk still needs beyond the requests already in flight for it.
+      const open = this.left(id) - (this.inFlightFor.get(id) ?? 0);
+      if (this.exhausted.has(id) || (open <= 0 && !this.extraRound)) {
+        limit.release();
+        continue;
+      }
+      const count = Math.min(PER_REQUEST, Math.max(1, open), this.target - this.count());
+      this.inFlightFor.set(id, (this.inFlightFor.get(id) ?? 0) + count);
+      let answer: { items: ExampleFields[]; source: string } | null;
       try {
-        items = await this.ask(backend, chunk, Math.min(PER_REQUEST, Math.max(1, this.left(id)), this.target - this.count()));
+        answer = await this.ask(backend, chunk, count);
       } finally {
         limit.release();
+        this.inFlightFor.set(id, this.inFlightFor.get(id)! - count);
       }
-      if (items) this.accept(chunk, items);
-      if (this.left(id) > 0) {
-        const fails = (this.failures.get(id) ?? 0) + (items ? 0 : 1);
+      if (answer) this.accept(chunk, answer.items, answer.source);
+      if (this.left(id) - (this.inFlightFor.get(id) ?? 0) > 0 && !this.exhausted.has(id) && !this.pending.includes(id)) {
+        const fails = (this.failures.get(id) ?? 0) + (answer ? 0 : 1);
         this.failures.set(id, fails);
         if (fails < 3) this.pending.push(id);
       }
@@ -260,8 +306,10 @@ class GenerationState {
   async topUp() {
     this.extraRound = true;
     for (let round = 0; round < 5 && this.canContinue(); round++) {
-      this.pending.push(...this.all.map((c) => c.id));
-      for (const c of this.all) this.quotas.set(c.id, this.done(c.id) + PER_REQUEST);
+      const open = this.all.filter((c) => !this.exhausted.has(c.id));
+      if (open.length === 0) break;
+      this.pending.push(...open.map((c) => c.id));
+      for (const c of open) this.quotas.set(c.id, this.done(c.id) + PER_REQUEST);
       await this.runWorkers();
     }
   }
@@ -278,6 +326,7 @@ class GenerationState {
       examples_per_second: seconds > 0 ? this.produced / seconds : null,
       chunks_total: this.all.length,
       chunks_used: this.doneByChunk.size,
+      chunks_exhausted: this.exhausted.size,
     };
   }
 }

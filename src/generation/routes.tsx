@@ -5,7 +5,8 @@ import { AppError } from "../lib/errors.ts";
 import { parseOptionalJsonBody, parseWith, readFormFields } from "../lib/validation.ts";
 import type { AppEnv } from "../lib/app-env.ts";
 import type { WizardRenderer } from "../wizard/render.tsx";
-import { ModelPicker, PreviewPanelFragment, type PreviewData } from "../../views/wizard/steps/PreviewStep.tsx";
+import { ModelPicker, PreviewPanelFragment } from "../../views/wizard/steps/PreviewStep.tsx";
+import type { PreviewData } from "./step.ts";
 import { generateInput, type GenerationService } from "./service.ts";
 
 export function generationApiRoutes(generation: GenerationService) {

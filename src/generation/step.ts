@@ -1,10 +1,23 @@
 /** The Preview step's screen: the latest preview and full-dataset jobs with their results, the preview's examples. */
 import { toJobJson } from "../jobs/schemas.ts";
 import type { JobRow } from "../jobs/table.ts";
-import type { PreviewData } from "../../views/wizard/steps/PreviewStep.tsx";
+import type { JobView } from "../jobs/schemas.ts";
+import type { ExampleView } from "../datasets/review-schemas.ts";
 import { generationPayload, generationResultSchema } from "./job-schemas.ts";
-import { previewAdvice } from "./preview-advice.ts";
+import { previewAdvice, type PreviewAdvice } from "./preview-advice.ts";
 import { GENERATE_JOB, PREVIEW_JOB, type GenerationService } from "./service.ts";
+
+/** A generation job's counts as the Preview step shows them. */
+type GenerationResult = { produced?: number; valid?: number; duplicates_removed?: number; filtered?: Record<string, number>; seconds?: number; examples_per_second?: number | null };
+/** The Preview step: the preview and full-dataset jobs with their results, the preview's examples, advice. */
+export type PreviewData = {
+  previewJob?: JobView & { result?: GenerationResult | null };
+  fullJob?: JobView & { result?: GenerationResult | null };
+  previewExamples: ExampleView[];
+  chunkCount: number;
+  /** Set when most of the preview was refused: the likely cause and what to try. */
+  advice?: PreviewAdvice | null;
+};
 
 const withResult = (j: JobRow | undefined) => (j ? { ...toJobJson(j), result: j.result ? generationResultSchema.parse(j.result) : null } : undefined);
 

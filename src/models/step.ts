@@ -2,8 +2,12 @@
 import { toJobJson } from "../jobs/schemas.ts";
 import type { JobService } from "../jobs/service.ts";
 import type { ProjectService } from "../projects/service.ts";
-import type { ModelData } from "../../views/wizard/steps/WeightsPanel.tsx";
+import type { JobView } from "../jobs/schemas.ts";
+import type { CachedModel, WeightsState } from "./schemas.ts";
 import { DOWNLOAD_JOB, type WeightsService } from "./weights-service.ts";
+
+/** The Model step's weights panel: the weights' state, the download job, the shared cache. */
+export type ModelData = { weights: WeightsState; job?: JobView; cached: (CachedModel & { used_by: string[] })[] };
 
 export const modelStepLoader =
   (projects: ProjectService, weights: WeightsService, jobs: JobService) =>

@@ -1,6 +1,7 @@
 /** "Run in Ollama": its input, the record it keeps, and where (shared by its job, service, routes and views). */
 import { join } from "node:path";
 import { z } from "zod";
+import type { JobView } from "../jobs/schemas.ts";
 
 export const PUBLISH_JOB = "ollama_publish";
 
@@ -32,3 +33,6 @@ export type PublishRecord = z.infer<typeof publishRecordSchema>;
 
 /** Where a run's Ollama files live: prompts, prepared.json, the merged export, publish.json, parity.md. */
 export const publishFolder = (outputDir: string) => join(outputDir, "ollama");
+
+/** The Export step's "Run in Ollama" panel: the publish job, the latest record, the name to offer. */
+export type OllamaData = { job?: JobView; record: PublishRecord | null; defaultName: string; error?: string };

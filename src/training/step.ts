@@ -2,15 +2,36 @@
 import type { JobService } from "../jobs/service.ts";
 import { toJobJson } from "../jobs/schemas.ts";
 import type { ProjectService } from "../projects/service.ts";
-import type { HardwareData } from "../../views/wizard/steps/HardwareStep.tsx";
-import type { TrainData } from "../../views/wizard/steps/TrainStep.tsx";
+import type { JobView } from "../jobs/schemas.ts";
 import { HARDWARE_JOB, type HardwareService } from "./hardware-service.ts";
 import { PROBE_JOB, type ProbeService } from "./probe.ts";
-import { TRAINING_DEFAULTS, trainingConfigSchema } from "./schemas.ts";
+import { TRAINING_DEFAULTS, trainingConfigSchema, type ProbeRecord, type ProjectHardware, type RunView, type TrainingField, type TrainPlanView } from "./schemas.ts";
 import type { TrainingService } from "./service.ts";
 import { SAFE_DEFAULTS, type ModelPreset } from "../models/presets.ts";
 import type { ReadinessService } from "../readiness/service.ts";
 import { formatRate } from "../lib/format.ts";
+
+/** "Measure on this GPU" (Hardware and Train steps): the probe job, its last result, a refusal. */
+export type ProbeData = { job?: JobView; result: ProbeRecord | null; error?: string };
+/** The Hardware step. */
+export type HardwareData = { job?: JobView; hw: ProjectHardware | null; probe: ProbeData };
+/** The latest run as the Train step shows it (GET train/status). */
+export type TrainStatusView = { run_id: string; status: string; progress_pct: number; queue_position: number; error_message: string | null; resume_from_step: number | null; current_metrics: { step: number; total_steps: number }; execution: { device: string; world_size: number; packing: boolean | null; attn_implementation: string | null; liger: boolean | null; checkpointed_layers: number | null; decoder_layers: number | null } | null } | null;
+export type PresetSummary = { label: string | null; learningRateBand: string; changes: string[] };
+/** The Train step: the form's values and defaults, the preset, the live plan, the run and past runs. */
+export type TrainData = {
+  values: Record<string, string | number>;
+  /** What Reset returns to: the preset's values over the spec's defaults. */
+  defaults: Record<TrainingField, number>;
+  preset: PresetSummary;
+  plan: TrainPlanView | null;
+  status: TrainStatusView;
+  runs: RunView[];
+  errors?: Record<string, string>;
+  probe: ProbeData;
+  gpu: boolean;
+};
+
 
 export const hardwareStepLoader =
   (hardware: HardwareService, jobs: JobService, probe: ProbeService) =>

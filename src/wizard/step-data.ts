@@ -4,12 +4,11 @@
  * the step with its data so the view gets the right type without a cast.
  */
 import type { FileJson } from "../documents/schemas.ts";
-import type { PreviewData } from "../../views/wizard/steps/PreviewStep.tsx";
-import type { ReviewData } from "../../views/wizard/steps/ReviewStep.tsx";
-import type { HardwareData } from "../../views/wizard/steps/HardwareStep.tsx";
-import type { TrainData } from "../../views/wizard/steps/TrainStep.tsx";
-import type { ExportData } from "../../views/wizard/steps/ExportStep.tsx";
-import type { ModelData } from "../../views/wizard/steps/WeightsPanel.tsx";
+import type { PreviewData } from "../generation/step.ts";
+import type { ReviewData } from "../datasets/step.ts";
+import type { HardwareData, TrainData } from "../training/step.ts";
+import type { ExportData } from "../exports/step.ts";
+import type { ModelData } from "../models/step.ts";
 
 export type StepQuery = Record<string, string>;
 

@@ -1,8 +1,7 @@
-import { isActiveJob, type JobView } from "../../src/jobs/schemas.ts";
-import type { PublishRecord } from "../../src/publish/schemas.ts";
+import { isActiveJob } from "../../src/jobs/schemas.ts";
+import type { OllamaData } from "../../src/publish/schemas.ts";
 import { JobProgress } from "./JobProgress.tsx";
 
-export type OllamaData = { job?: JobView; record: PublishRecord | null; defaultName: string; error?: string };
 
 /** "Run in Ollama" on the Export step: the form, the job's progress, then the parity verdicts. */
 export function OllamaPanel(props: { projectId: string; data: OllamaData }) {

@@ -1,8 +1,8 @@
-import { isActiveJob, type JobView } from "../../src/jobs/schemas.ts";
+import { isActiveJob } from "../../src/jobs/schemas.ts";
 import type { ProbeRecord } from "../../src/training/schemas.ts";
+import type { ProbeData } from "../../src/training/step.ts";
 import { JobProgress } from "./JobProgress.tsx";
 
-export type ProbeData = { job?: JobView; result: ProbeRecord | null; error?: string };
 
 /**
  * "Measure on this GPU" (Hardware and Train steps): a few real steps at the planned

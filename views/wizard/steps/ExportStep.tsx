@@ -1,27 +1,15 @@
 import type { RunMetrics } from "../../../src/training/events.ts";
 import { isActiveJob } from "../../../src/jobs/schemas.ts";
-import type { ArtifactView, ExportSummaryView } from "../../../src/exports/schemas.ts";
-import type { JobView } from "../../../src/jobs/schemas.ts";
 import { formatBytes } from "../../../src/lib/format.ts";
 import { perplexity } from "../../../src/training/metrics.ts";
 
 const toNumber = (v: unknown) => (typeof v === "number" ? v : null);
-import { OllamaPanel, type OllamaData } from "../../components/OllamaPanel.tsx";
+import { OllamaPanel } from "../../components/OllamaPanel.tsx";
+import type { ExportData } from "../../../src/exports/step.ts";
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
 import { JobProgress } from "../../components/JobProgress.tsx";
 import { Scorecard } from "../../components/Scorecard.tsx";
-import type { EvaluationView } from "../../../src/evaluation/schemas.ts";
 
-export type ExportData = {
-  summary: ExportSummaryView;
-  files: ArtifactView[];
-  job?: JobView;
-  evaluation: EvaluationView | null;
-  /** With the passage: the same questions asked without it. */
-  closedBook: EvaluationView | null;
-  evaluationJob?: JobView;
-  ollama: OllamaData;
-};
 const num = (v: unknown, digits = 4) => (typeof v === "number" ? v.toFixed(digits) : "—");
 
 export function ExportStep(props: { project: ProjectSummary; data: ExportData }) {

@@ -1,11 +1,10 @@
 import { isActiveJob } from "../../../src/jobs/schemas.ts";
-import type { JobView } from "../../../src/jobs/schemas.ts";
-import type { ProjectHardware } from "../../../src/training/schemas.ts";
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
 import { JobProgress } from "../../components/JobProgress.tsx";
-import { ProbePanel, type ProbeData } from "../../components/ProbePanel.tsx";
+import { ProbePanel } from "../../components/ProbePanel.tsx";
+import type { HardwareData } from "../../../src/training/step.ts";
+import type { ProjectHardware } from "../../../src/training/schemas.ts";
 
-export type HardwareData = { job?: JobView; hw: ProjectHardware | null; probe: ProbeData };
 
 export function HardwareStep(props: { project: ProjectSummary; data: HardwareData }) {
   const { job, hw } = props.data;

@@ -1,4 +1,5 @@
-import { WeightsPanel, type ModelData } from "./WeightsPanel.tsx";
+import { WeightsPanel } from "./WeightsPanel.tsx";
+import type { ModelData } from "../../../src/models/step.ts";
 import type { ModelInfo } from "../../../src/models/schemas.ts";
 import { formatParams } from "../../../src/models/schemas.ts";
 import { formatCount } from "../../../src/lib/format.ts";

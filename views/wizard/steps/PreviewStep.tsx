@@ -1,22 +1,11 @@
-import type { ExampleView } from "../../../src/datasets/review-schemas.ts";
 import { isActiveJob } from "../../../src/jobs/schemas.ts";
-import type { JobView } from "../../../src/jobs/schemas.ts";
 import { formatCount } from "../../../src/lib/format.ts";
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
-import type { PreviewAdvice } from "../../../src/generation/preview-advice.ts";
+import type { PreviewData } from "../../../src/generation/step.ts";
 import type { StepState } from "../../../src/wizard/steps.ts";
 import { JobProgress } from "../../components/JobProgress.tsx";
 import { WizardChromeOob } from "../WizardPage.tsx";
 
-export type PreviewData = {
-  previewJob?: JobView & { result?: GenerationResult | null };
-  fullJob?: JobView & { result?: GenerationResult | null };
-  previewExamples: ExampleView[];
-  chunkCount: number;
-  /** Set when most of the preview was refused: the likely cause and what to try. */
-  advice?: PreviewAdvice | null;
-};
-type GenerationResult = { produced?: number; valid?: number; duplicates_removed?: number; filtered?: Record<string, number>; seconds?: number; examples_per_second?: number | null };
 
 const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 

@@ -2,10 +2,10 @@ import { ReadinessSlot } from "../../components/ReadinessPanel.tsx";
 import { SelectField } from "../../components/SelectField.tsx";
 import { fromBody, HTMX_EVENTS } from "../../htmx.ts";
 import type { DatasetStats, ExampleView, ReviewFilter, ReviewPageView } from "../../../src/datasets/review-schemas.ts";
+import type { ReviewData } from "../../../src/datasets/step.ts";
 import { formatCount } from "../../../src/lib/format.ts";
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
 
-export type ReviewData = { stats: DatasetStats; page: ReviewPageView; filter: ReviewFilter };
 
 const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
@@ -28,6 +28,7 @@ export function ReviewStep(props: { project: ProjectSummary; data: ReviewData })
       <ReviewFilters project={project} filter={props.data.filter} />
       <ReviewResults project={project} data={props.data} />
       <div id="example-modal-slot"></div>
+      <Coverage coverage={props.data.coverage} />
       <ReadinessSlot projectId={id} />
       <section class="exports" aria-labelledby="export-title">
         <h3 id="export-title">Export the valid examples</h3>
@@ -193,5 +194,38 @@ function StatsBar({ stats }: { stats: DatasetStats }) {
       {badge("Duplicates removed", formatCount(stats.duplicates_removed))}
       {badge(`Over ${formatCount(stats.max_seq_length)} tokens`, formatCount(stats.over_max_length), stats.over_max_length ? "stat-warn" : "")}
     </div>
+  );
+}
+
+/** How many distinct questions each document's parts gave: where generation covered a document, and where not. */
+function Coverage({ coverage }: { coverage: ReviewData["coverage"] }) {
+  if (!coverage.some((d) => d.questions > 0)) return null;
+  return (
+    <details class="coverage" data-testid="coverage">
+      <summary>Coverage per document: distinct questions per part</summary>
+      <table class="table">
+        <caption>Valid train and eval examples per document part (chunk)</caption>
+        <thead>
+          <tr>
+            <th scope="col">Document</th>
+            <th scope="col">Parts with questions</th>
+            <th scope="col">Questions</th>
+            <th scope="col">Per part: fewest · median · most</th>
+          </tr>
+        </thead>
+        <tbody>
+          {coverage.map((d) => (
+            <tr>
+              <td>{d.filename}</td>
+              <td>
+                {d.parts_used} of {d.parts}
+              </td>
+              <td>{formatCount(d.questions)}</td>
+              <td>{d.parts_used ? `${d.min} · ${d.median} · ${d.max}` : "—"}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
   );
 }

@@ -1,22 +1,9 @@
-import { ProbePanel, type ProbeData } from "../../components/ProbePanel.tsx";
+import { ProbePanel } from "../../components/ProbePanel.tsx";
+import type { PresetSummary, TrainData, TrainStatusView } from "../../../src/training/step.ts";
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
 import { isActiveRun, isFinishedRun, TRAINING_FIELDS, type RunView, type TrainingField, type TrainPlanView } from "../../../src/training/schemas.ts";
 import { ReadinessSlot } from "../../components/ReadinessPanel.tsx";
 
-type Status = { run_id: string; status: string; progress_pct: number; queue_position: number; error_message: string | null; resume_from_step: number | null; current_metrics: { step: number; total_steps: number }; execution: { device: string; world_size: number; packing: boolean | null; attn_implementation: string | null; liger: boolean | null; checkpointed_layers: number | null; decoder_layers: number | null } | null } | null;
-type PresetSummary = { label: string | null; learningRateBand: string; changes: string[] };
-export type TrainData = {
-  values: Record<string, string | number>;
-  /** What Reset returns to: the preset's values over the spec's defaults. */
-  defaults: Record<TrainingField, number>;
-  preset: PresetSummary;
-  plan: TrainPlanView | null;
-  status: Status;
-  runs: RunView[];
-  errors?: Record<string, string>;
-  probe: ProbeData;
-  gpu: boolean;
-};
 
 const FIELDS = Object.entries(TRAINING_FIELDS).map(([name, f]) => ({ name: name as TrainingField, ...f }));
 
@@ -173,13 +160,13 @@ export function checkpointingText(layers: number | null | undefined, of: number 
 }
 
 /** "NVIDIA H200 × 2 processes · sdpa · packed · Liger · checkpointing 12 of 32 layers" (public/train.js writes the same on `started`). */
-function runSetup(e: NonNullable<NonNullable<Status>["execution"]>) {
+function runSetup(e: NonNullable<NonNullable<TrainStatusView>["execution"]>) {
   return [e.world_size > 1 ? `${e.device} × ${e.world_size} processes` : e.device, e.attn_implementation, e.packing === null ? null : e.packing ? "packed" : "padded", e.liger ? "Liger" : null, checkpointingText(e.checkpointed_layers, e.decoder_layers)]
     .filter(Boolean)
     .join(" · ");
 }
 
-function LiveRun({ projectId, status }: { projectId: string; status: NonNullable<Status> }) {
+function LiveRun({ projectId, status }: { projectId: string; status: NonNullable<TrainStatusView> }) {
   const active = isActiveRun(status.status);
   return (
     <section class="live-run" aria-labelledby="live-title" data-live-run data-stream-url={`/api/projects/${projectId}/train/logs/stream?run_id=${status.run_id}`} data-refresh-url={`/projects/${projectId}/step/train`} data-active={active ? "1" : ""}>
@@ -244,7 +231,7 @@ function PastRuns({ projectId, runs }: { projectId: string; runs: RunView[] }) {
           <tr>
             <th scope="col">Started</th>
             <th scope="col">Method</th>
-            <th scope="col">Status</th>
+            <th scope="col">TrainStatusView</th>
             <th scope="col">Final train loss</th>
             <th scope="col">Final eval loss</th>
           </tr>

@@ -1,9 +1,7 @@
 import { JobProgress } from "../../components/JobProgress.tsx";
-import type { JobView } from "../../../src/jobs/schemas.ts";
-import type { CachedModel, WeightsState } from "../../../src/models/schemas.ts";
+import type { ModelData } from "../../../src/models/step.ts";
 import { formatBytes } from "../../../src/lib/format.ts";
 
-export type ModelData = { weights: WeightsState; job?: JobView; cached: (CachedModel & { used_by: string[] })[] };
 
 /** Whether the base model's weights are here, the download (with its progress), and the cache. */
 export function WeightsPanel(props: { projectId: string; data: ModelData }) {
