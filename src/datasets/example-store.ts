@@ -44,6 +44,7 @@ const BULK_COLUMNS: [string, (row: NewExample, now: number) => SQLQueryBindings]
   ["job_id", (r) => r.jobId ?? null],
   ["generator_model", (r) => r.generatorModel ?? null],
   ["prompt_version", (r) => r.promptVersion ?? null],
+  ["kind", (r) => r.kind ?? "example"],
   ["content_hash", (r) => r.contentHash ?? null],
   ["created_at", (r, now) => r.createdAt ?? now],
   ["updated_at", (r, now) => r.updatedAt ?? now],

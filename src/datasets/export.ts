@@ -33,6 +33,8 @@ export function toExampleJson(e: ExampleRow) {
   return {
     id: e.id,
     split: e.split,
+    /** "note": a study note; "example": a question–answer pair or an instruction. */
+    kind: e.kind,
     data: { instruction: e.instruction, input: e.input, output: e.output },
     is_valid: e.isValid,
     validation_error: e.validationError,

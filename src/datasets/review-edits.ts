@@ -56,9 +56,9 @@ export function createReviewEdits(deps: {
       return deleted;
     },
 
-    deleteMatching(projectId: string, f: Pick<ReviewFilter, "split" | "valid" | "q">): number {
+    deleteMatching(projectId: string, f: Pick<ReviewFilter, "split" | "valid" | "q"> & { kind?: ReviewFilter["kind"] }): number {
       deps.projects.get(projectId);
-      const m = matching(projectId, { ...f, sort: "created", page: 1, page_size: 50 });
+      const m = matching(projectId, { kind: "all", ...f, sort: "created", page: 1, page_size: 50 });
       const deleted = sqlite.transaction(() => softDelete(projectId, `rowid in (select e.rowid from ${m.from} where ${m.where})`, m.params))();
       if (deleted) deps.purge();
       return deleted;

@@ -25,7 +25,7 @@ export function createReviewPages(deps: { sqlite: Database; projects: ProjectSer
    */
   const anchors = new Map<string, { fingerprint: string; at: { c: number; r: number }[] }>();
   function anchorsFor(projectId: string, f: ReviewFilter): { c: number; r: number }[] {
-    const key = `${projectId}|${f.split}|${f.valid}`;
+    const key = `${projectId}|${f.split}|${f.valid}|${f.kind}`;
     const counts = sqlite.query("select split, is_valid, n from example_counts where project_id = ? order by 1, 2").all(projectId);
     const top = (sqlite.query("select max(rowid) as r from examples").get() as { r: number | null }).r;
     const fingerprint = JSON.stringify([counts, top, deps.edits.count]);

@@ -14,7 +14,7 @@ export const LIVE = liveRow();
 
 export const COLUMNS = `id, project_id as projectId, split, instruction, input, output, is_valid as isValid, validation_error as validationError,
   token_count as tokenCount, token_count_approx as tokenCountApprox, grounding_score as groundingScore, chunk_id as chunkId, file_id as fileId,
-  source_line as sourceLine, job_id as jobId, generator_model as generatorModel, prompt_version as promptVersion, content_hash as contentHash,
+  source_line as sourceLine, job_id as jobId, generator_model as generatorModel, prompt_version as promptVersion, kind, content_hash as contentHash,
   created_at as createdAt, updated_at as updatedAt`;
 
 export /** "a asc, b" → "a desc, b desc" when reversing (a column without a direction is ascending). */
@@ -38,7 +38,7 @@ export function toRow(r: Record<string, unknown>): ExampleRow {
 export type FilterRows = { from: string; where: string; params: SQLQueryBindings[]; order: string };
 
 export function createReviewQuery(sqlite: Database) {
-  function where(projectId: string, f: Pick<ReviewFilter, "split" | "valid">, alias = "e") {
+  function where(projectId: string, f: Pick<ReviewFilter, "split" | "valid"> & { kind?: ReviewFilter["kind"] }, alias = "e") {
     const clauses = [`${alias}.project_id = ?`, liveRow(alias)];
     const params: SQLQueryBindings[] = [projectId];
     if (f.split !== "all") {
@@ -48,6 +48,10 @@ export function createReviewQuery(sqlite: Database) {
     if (f.valid !== "all") {
       clauses.push(`${alias}.is_valid = ?`);
       params.push(f.valid === "valid" ? 1 : 0);
+    }
+    if (f.kind && f.kind !== "all") {
+      clauses.push(`${alias}.kind = ?`);
+      params.push(f.kind);
     }
     return { sql: clauses.join(" and "), params };
   }
@@ -67,7 +71,7 @@ export function createReviewQuery(sqlite: Database) {
   }
 
   function count(projectId: string, f: ReviewFilter): { total: number; capped: boolean } {
-    if (!ftsQuery(f.q)) {
+    if (!ftsQuery(f.q) && f.kind === "all") {
       const rows = sqlite.query("select split, is_valid, n from example_counts where project_id = ?").all(projectId) as { split: string; is_valid: number; n: number }[];
       const total = rows
         .filter((r) => (f.split === "all" || r.split === f.split) && (f.valid === "all" || r.is_valid === (f.valid === "valid" ? 1 : 0)))
@@ -75,6 +79,10 @@ export function createReviewQuery(sqlite: Database) {
       return { total, capped: false };
     }
     const m = matching(projectId, f);
+    if (!ftsQuery(f.q)) {
+      // A kind filter: notes are a share of a project's rows, counted exactly.
+      return { total: (sqlite.query(`select count(*) as n from ${m.from} where ${m.where}`).get(...m.params) as { n: number }).n, capped: false };
+    }
     const n = (sqlite.query(`select count(*) as n from (select 1 from ${m.from} where ${m.where} limit ${SEARCH_COUNT_CAP + 1})`).get(...m.params) as { n: number }).n;
     return { total: Math.min(n, SEARCH_COUNT_CAP), capped: n > SEARCH_COUNT_CAP };
   }

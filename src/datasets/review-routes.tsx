@@ -27,7 +27,7 @@ export function reviewApiRoutes(review: ReviewService, projects: ProjectService)
     .post("/projects/:id/dataset/examples/delete", async (c) => {
       const body = await parseJsonBody(c, batchDeleteSchema);
       const id = c.req.param("id");
-      const deleted = "ids" in body ? review.deleteIds(id, body.ids) : review.deleteMatching(id, { split: body.filter.split, valid: body.filter.valid, q: body.filter.q });
+      const deleted = "ids" in body ? review.deleteIds(id, body.ids) : review.deleteMatching(id, { split: body.filter.split, valid: body.filter.valid, kind: body.filter.kind, q: body.filter.q });
       return c.json({ deleted });
     })
     .get("/projects/:id/dataset/examples/:exampleId", (c) => {

@@ -7,6 +7,8 @@ export const PAGE_SIZE = 50;
 export const reviewFilterSchema = z.object({
   split: z.enum(["all", "train", "eval", "preview"]).catch("all").default("all"),
   valid: z.enum(["all", "valid", "invalid", "true", "false"]).catch("all").default("all").transform((v) => (v === "true" ? "valid" : v === "false" ? "invalid" : v)),
+  /** Study notes, or the other examples (question–answer pairs, instructions). */
+  kind: z.enum(["all", "example", "note"]).catch("all").default("all"),
   q: z.string().max(200).catch("").default("").transform((s) => s.trim()),
   sort: z.enum(["created", "tokens_asc", "tokens_desc"]).catch("created").default("created"),
   page: z.coerce.number().int().min(1).max(1_000_000).catch(1).default(1),

@@ -32,6 +32,8 @@ export const examples = sqliteTable(
     jobId: text("job_id"),
     generatorModel: text("generator_model"),
     promptVersion: text("prompt_version"),
+    /** "note": a study note (a restatement to learn from, answered to "Tell me about …"); "example": anything else. */
+    kind: text("kind", { enum: ["example", "note"] }).notNull().default("example"),
     contentHash: text("content_hash"),
     createdAt: createdAt(),
     updatedAt: integer("updated_at").notNull().default(sql`(unixepoch('subsec') * 1000)`),

@@ -350,3 +350,43 @@ test("the Review step shows, per document, how many distinct questions each part
   expect(html).toContain("Coverage per document: distinct questions per part");
   expect(html).toMatch(new RegExp(`<td>manual.txt</td><td>\\d+ of ${parts}</td><td>12</td>`));
 });
+
+describe("study notes (the study_notes recipe)", () => {
+  test("closed-book Q&A defaults to study notes + questions; a chunk's first request writes notes, learnt without their passage", async () => {
+    const ollama = fake({ responder: groundedResponder("qa") });
+    const pid = await setup({ hosts: [ollama.url], task: "qa", words: 900 });
+    // The Task step: closed-book shows study notes as the chosen recipe, and keeps it.
+    const form = (fields: Record<string, string>) => t.request(`/projects/${pid}/task`, { method: "POST", headers: { "HX-Request": "true" }, body: new URLSearchParams(fields) });
+    await form({ task_type: "qa", qa_context: "closed_book", qa_recipe: "questions" });
+    const project = await (await t.request(`/api/projects/${pid}`)).json();
+    // "questions" was only the default shown before the switch: not a choice.
+    expect(project.config.qa_recipe).toBeUndefined();
+    const page = await (await t.request(`/projects/${pid}/wizard?step=task`)).text();
+    expect(page).toMatch(/id="recipe-study_notes"[^>]*checked/);
+    const j = await run(pid, "generate", { target: 18 });
+    expect(j.status).toBe("success");
+    const notes = rows(pid).filter((e) => e.kind === "note");
+    const questions = rows(pid).filter((e) => e.kind === "example");
+    expect(notes.length).toBeGreaterThan(0);
+    expect(questions.length).toBeGreaterThanOrEqual(notes.length);
+    expect(notes.every((e) => e.prompt_version === "notes.v1" && e.input === "")).toBe(true);
+    expect(questions.every((e) => e.prompt_version === "qa.v2")).toBe(true);
+    expect(ollama.calls.filter((c) => c.prompt.startsWith("You write study notes")).length).toBeGreaterThan(0);
+    // Review: notes are their own kind, filterable, and badged.
+    const api = await (await t.request(`/api/projects/${pid}/dataset/examples?kind=note`)).json();
+    expect(api.total).toBe(notes.length);
+    expect(api.items.every((e: { kind: string }) => e.kind === "note")).toBe(true);
+    const review = await (await t.request(`/projects/${pid}/wizard?step=review&kind=note`)).text();
+    expect(review).toContain('<span class="badge kind-note">Note</span>');
+  });
+
+  test("an explicit choice of questions only writes no notes, even closed-book", async () => {
+    const ollama = fake({ responder: groundedResponder("qa") });
+    const pid = await setup({ hosts: [ollama.url], task: "qa", words: 900 });
+    await t.json("PATCH", `/api/projects/${pid}`, { qa_context: "closed_book", qa_recipe: "questions" });
+    await run(pid, "generate", { target: 12 });
+    expect(rows(pid).filter((e) => e.kind === "note")).toHaveLength(0);
+    const bad = await t.json("PATCH", `/api/projects/${pid}`, { qa_recipe: "notes_only" });
+    expect(bad.status).toBe(422);
+  });
+});

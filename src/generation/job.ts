@@ -15,12 +15,12 @@ import { JobError, type JobContext } from "../jobs/queue.ts";
 import type { Logger } from "../lib/logger.ts";
 import { projectTokenCounter } from "../models/tokenizer.ts";
 import type { ProjectService } from "../projects/service.ts";
-import type { QaContext, TaskType } from "../projects/schemas.ts";
+import { qaRecipeOf, type QaContext, type TaskType } from "../projects/schemas.ts";
 import type { Backend, GenerationConfig } from "./backends.ts";
 import { AdaptiveLimit } from "./limiter.ts";
 import { evalSplit, planQuotas } from "./plan.ts";
 import { PROMPTS, renderPrompt } from "./prompts.ts";
-import { kindFor } from "./question-kinds.ts";
+import { requestKind } from "./question-kinds.ts";
 import { groundingScore, NearDuplicateIndex, refusalReason } from "./quality.ts";
 import { CUT_OFF, exampleJsonSchema, parseExamples, replyTokenBudget } from "./repair.ts";
 import { generationResultSchema, type GenerationPayload, type GenerationResult } from "./job-schemas.ts";
@@ -79,6 +79,9 @@ class GenerationState {
   private readonly maxRequests: number;
   /** Closed-book Q&A leaves the passage out of the examples' input. */
   private readonly qaContext: QaContext;
+  /** The study_notes recipe: every third request of a chunk writes study notes. */
+  private readonly notes: boolean;
+  private readonly keptNotes = new Map<string, string[]>();
   /** One adaptive limit per endpoint, kept across the top-up rounds. */
   private readonly limits: Map<Backend, AdaptiveLimit>;
   private consecutiveTransportErrors = 0;
@@ -101,7 +104,9 @@ class GenerationState {
   ) {
     const { payload, job } = ctx;
     this.preview = payload.mode === "preview";
-    this.qaContext = deps.projects.get(payload.projectId).config.qa_context ?? "with_context";
+    const config = deps.projects.get(payload.projectId).config;
+    this.qaContext = config.qa_context ?? "with_context";
+    this.notes = task === "qa" && qaRecipeOf(config) === "study_notes";
     this.recountOwnWork(job.id);
     for (const e of deps.examples.validTexts(payload.projectId, this.preview)) {
       this.dedup.check(e);
@@ -154,7 +159,7 @@ class GenerationState {
   }
 
   /** Filters, checks and stores one answer's examples in one transaction with the job's counts. */
-  private accept(chunk: ReadyChunk, items: ExampleFields[], source: string) {
+  private accept(chunk: ReadyChunk, items: ExampleFields[], source: string, note: boolean) {
     const rows: NewExample[] = [];
     const counted = () => rows.filter((r) => this.preview || r.isValid).length;
     let duplicates = 0;
@@ -168,7 +173,7 @@ class GenerationState {
         continue;
       }
       this.hashes.add(hash);
-      rows.push(this.toRow(chunk, f, hash, source));
+      rows.push(this.toRow(chunk, f, hash, source, note));
     }
     // Questions stop being new: after STALE_AFTER answers in a row with nothing new, the chunk is done.
     if (rows.length === 0 && duplicates > 0) {
@@ -177,7 +182,8 @@ class GenerationState {
       if (stale >= STALE_AFTER) this.exhausted.add(chunk.id);
     } else if (rows.length) this.staleRuns.set(chunk.id, 0);
     if (rows.length === 0) return;
-    this.kept.set(chunk.id, [...(this.kept.get(chunk.id) ?? []), ...rows.map((r) => r.instruction)]);
+    const kept = note ? this.keptNotes : this.kept;
+    kept.set(chunk.id, [...(kept.get(chunk.id) ?? []), ...rows.map((r) => r.instruction)]);
     this.deps.db.transaction(() => {
       this.deps.examples.insert(rows);
       this.ctx.saveResult({ duplicates_removed: this.duplicatesRemoved, filtered: this.filtered, requests: this.requests });
@@ -189,7 +195,7 @@ class GenerationState {
     }
   }
 
-  private toRow(chunk: ReadyChunk, f: ExampleFields, hash: string, source: string): NewExample {
+  private toRow(chunk: ReadyChunk, f: ExampleFields, hash: string, source: string, note: boolean): NewExample {
     const grounding = groundingScore(f.output, source);
     const reason =
       validateFields(f) ??
@@ -211,7 +217,8 @@ class GenerationState {
       ...exampleColumns(f, reason, this.countTokens(f), hash),
       groundingScore: Math.round(grounding * 1000) / 1000,
       generatorModel: payload.model,
-      promptVersion: PROMPTS[this.task].version,
+      promptVersion: note ? PROMPTS.notes.version : PROMPTS[this.task].version,
+      kind: note ? "note" : "example",
     };
   }
 
@@ -221,17 +228,19 @@ class GenerationState {
    * The text the answers must rest on comes back with them (the chunk, and its neighbour
    * for a `linked` question).
    */
-  private async ask(backend: Backend, chunk: ReadyChunk, count: number): Promise<{ items: ExampleFields[]; source: string } | null> {
+  private async ask(backend: Backend, chunk: ReadyChunk, count: number): Promise<{ items: ExampleFields[]; source: string; note: boolean } | null> {
     const limit = this.limits.get(backend)!;
     const { signal, payload, job } = this.ctx;
     const where = (c: ReadyChunk) => `${c.filename}${c.pageStart ? `, page ${c.pageStart}` : ""}`;
     const neighbour = this.neighbourOf.get(chunk.id) ?? null;
     const n = this.asked.get(chunk.id) ?? 0;
     this.asked.set(chunk.id, n + 1);
-    const kind = this.task === "qa" ? kindFor(n, neighbour !== null) : undefined;
+    const spec = this.task === "qa" ? requestKind(n, neighbour !== null, this.notes) : null;
+    const kind = spec?.kind;
+    const note = spec?.notes === true;
     const linked = kind?.id === "linked" && neighbour !== null;
     const source = linked ? `${chunk.text}\n\n${neighbour.text}` : chunk.text;
-    const prompt = renderPrompt(this.task, { count, source: where(chunk), chunk: chunk.text, kind, kept: this.kept.get(chunk.id), neighbour: linked ? { source: where(neighbour), text: neighbour.text } : null });
+    const prompt = renderPrompt(note ? "notes" : this.task, { count, source: where(chunk), chunk: chunk.text, kind, kept: (note ? this.keptNotes : this.kept).get(chunk.id), neighbour: linked ? { source: where(neighbour), text: neighbour.text } : null });
     const numCtx = Math.max(8192, Math.ceil((approxTokens(prompt) + count * 400 + 512) / 1024) * 1024);
     for (let attempt = 0; attempt <= PARSE_RETRIES; attempt++) {
       this.requests++;
@@ -251,8 +260,9 @@ class GenerationState {
         await Bun.sleep(Math.min(2000, 100 * 2 ** attempt));
         continue;
       }
-      const parsed = truncated ? CUT_OFF : parseExamples(raw, this.task, source, this.qaContext);
-      if (typeof parsed !== "string") return { items: parsed, source };
+      // A note is learnt without its passage, whatever the questions' context.
+      const parsed = truncated ? CUT_OFF : parseExamples(raw, this.task, source, note ? "closed_book" : this.qaContext);
+      if (typeof parsed !== "string") return { items: parsed, source, note };
       if (attempt === PARSE_RETRIES) this.filtered[parsed] = (this.filtered[parsed] ?? 0) + 1;
     }
     return null;
@@ -280,14 +290,14 @@ class GenerationState {
       }
       const count = Math.min(PER_REQUEST, Math.max(1, open), this.target - this.count());
       this.inFlightFor.set(id, (this.inFlightFor.get(id) ?? 0) + count);
-      let answer: { items: ExampleFields[]; source: string } | null;
+      let answer: { items: ExampleFields[]; source: string; note: boolean } | null;
       try {
         answer = await this.ask(backend, chunk, count);
       } finally {
         limit.release();
         this.inFlightFor.set(id, this.inFlightFor.get(id)! - count);
       }
-      if (answer) this.accept(chunk, answer.items, answer.source);
+      if (answer) this.accept(chunk, answer.items, answer.source, answer.note);
       if (this.left(id) - (this.inFlightFor.get(id) ?? 0) > 0 && !this.exhausted.has(id) && !this.pending.includes(id)) {
         const fails = (this.failures.get(id) ?? 0) + (answer ? 0 : 1);
         this.failures.set(id, fails);

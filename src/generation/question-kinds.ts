@@ -21,12 +21,34 @@ export function kindFor(n: number, hasNeighbour: boolean): (typeof QUESTION_KIND
   return kinds[n % kinds.length]!;
 }
 
+/**
+ * Study notes (the "study_notes" recipe): restatements of a passage meant for learning,
+ * answered to "Tell me about …" (Active Reading, arXiv 2508.09494; EntiGraph, 2409.07431:
+ * varied restatements teach facts that question–answer pairs alone plateau on).
+ */
+export const NOTE_KINDS = [
+  { id: "explain", ask: "explaining what the passage says in other words, as a teacher would" },
+  { id: "remember", ask: "listing what a reader should remember from the passage, one fact per sentence" },
+  { id: "linked", ask: "relating the passage's facts to those of the next passage below" },
+] as const;
+
+/** Every third request of a chunk writes notes (its first one, so every chunk gets some); the others ask questions. */
+export function requestKind(n: number, hasNeighbour: boolean, notes: boolean): { notes: boolean; kind: (typeof QUESTION_KINDS)[number] | (typeof NOTE_KINDS)[number] } {
+  if (!notes) return { notes: false, kind: kindFor(n, hasNeighbour) };
+  if (n % 3 === 0) {
+    const kinds = hasNeighbour ? NOTE_KINDS : NOTE_KINDS.filter((k) => k.id !== "linked");
+    return { notes: true, kind: kinds[(n / 3) % kinds.length]! };
+  }
+  return { notes: false, kind: kindFor(n - Math.floor(n / 3) - 1, hasNeighbour) };
+}
+
 /** At most this many earlier questions are listed in a request (the prompt stays short). */
 export const AVOID_LISTED = 12;
 
 /** The prompt's "already asked" block: the latest questions kept for the chunk. */
-export function avoidBlock(kept: string[]): string {
+export function avoidBlock(kept: string[], what: "questions" | "notes" = "questions"): string {
   if (kept.length === 0) return "";
   const latest = kept.slice(-AVOID_LISTED);
-  return `\nThese questions were already asked about this passage; write new ones, about other facts or from another angle:\n${latest.map((q) => `- ${q}`).join("\n")}`;
+  const intro = what === "notes" ? "Notes on these subjects were already written; cover other facts or another angle" : "These questions were already asked about this passage; write new ones, about other facts or from another angle";
+  return `\n${intro}:\n${latest.map((q) => `- ${q}`).join("\n")}`;
 }

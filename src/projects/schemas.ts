@@ -55,12 +55,23 @@ export const createProjectInput = z.object({
   description: description.nullish().transform((d) => d ?? null),
 });
 
+/**
+ * How a Q&A dataset is written: "questions" (varied question–answer pairs) or
+ * "study_notes" (the same, plus restatements of each passage meant for learning: what a
+ * model needs to answer closed-book, decision 0012).
+ */
+export const QA_RECIPES = ["questions", "study_notes"] as const;
+export type QaRecipe = (typeof QA_RECIPES)[number];
+/** The recipe a project uses: its choice, else study notes for closed-book Q&A and questions with the passage. */
+export const qaRecipeOf = (config: { qa_context?: string; qa_recipe?: QaRecipe }): QaRecipe => config.qa_recipe ?? (config.qa_context === "closed_book" ? "study_notes" : "questions");
+
 export const updateProjectInput = z
   .object({
     name: name.optional(),
     description: description.nullable().optional(),
     task_type: z.enum(TASK_TYPES, { error: "Task type must be instruction or qa." }).optional(),
     qa_context: z.enum(QA_CONTEXTS, { error: "Q&A context must be with_context or closed_book." }).optional(),
+    qa_recipe: z.enum(QA_RECIPES, { error: "Q&A recipe must be questions or study_notes." }).optional(),
   })
   .strict();
 
@@ -85,6 +96,8 @@ export const projectConfigSchema = z
   .object({
     /** Task: Q&A with the passage as input (default) or closed-book. */
     qa_context: z.enum(QA_CONTEXTS).optional(),
+    /** Task: Q&A data recipe (qaRecipeOf gives the default). */
+    qa_recipe: z.enum(QA_RECIPES).optional(),
     /** Generation: the Ollama model last used. */
     generation_model: z.string().optional(),
     /** Models: the model id whose own code the user allowed to run (trust_remote_code). */

@@ -81,7 +81,10 @@ export function createProjectService(deps: { db: Db; dataDir: string; now?: () =
       if (input.name !== undefined) changes.name = input.name;
       if (input.description !== undefined) changes.description = input.description;
       if (input.task_type !== undefined) changes.taskType = input.task_type;
-      if (input.qa_context !== undefined) changes.config = projectConfigSchema.parse({ ...get(id).config, qa_context: input.qa_context });
+      if (input.qa_context !== undefined || input.qa_recipe !== undefined) {
+        const config = get(id).config;
+        changes.config = projectConfigSchema.parse({ ...config, ...(input.qa_context !== undefined ? { qa_context: input.qa_context } : {}), ...(input.qa_recipe !== undefined ? { qa_recipe: input.qa_recipe } : {}) });
+      }
       db.update(projects).set(changes).where(eq(projects.id, id)).run();
       return get(id);
     },

@@ -13,6 +13,7 @@ export function filterQuery(f: Partial<ReviewFilter>, extra: Record<string, stri
   const p = new URLSearchParams({ step: "review" });
   if (f.split && f.split !== "all") p.set("split", f.split);
   if (f.valid && f.valid !== "all") p.set("valid", f.valid);
+  if (f.kind && f.kind !== "all") p.set("kind", f.kind);
   if (f.q) p.set("q", f.q);
   if (f.sort && f.sort !== "created") p.set("sort", f.sort);
   for (const [k, v] of Object.entries(extra)) p.set(k, String(v));
@@ -56,6 +57,7 @@ export function ReviewStep(props: { project: ProjectSummary; data: ReviewData })
 }
 
 const VALIDITY_OPTIONS = [["all", "Valid and invalid"], ["valid", "Valid only"], ["invalid", "Invalid only"]] as const;
+const KIND_OPTIONS = [["all", "Everything"], ["example", "Questions and instructions"], ["note", "Study notes"]] as const;
 const SORT_OPTIONS = [["created", "Oldest first"], ["tokens_desc", "Most tokens"], ["tokens_asc", "Fewest tokens"]] as const;
 
 function ReviewFilters({ project, filter }: { project: ProjectSummary; filter: ReviewFilter }) {
@@ -66,6 +68,7 @@ function ReviewFilters({ project, filter }: { project: ProjectSummary; filter: R
       <input type="hidden" name="step" value="review" />
       <SelectField label="Split" name="split" value={filter.split} options={(["all", "train", "eval", "preview"] as const).map((v) => [v, v === "all" ? "All splits" : v] as const)} />
       <SelectField label="Validity" name="valid" value={filter.valid} options={VALIDITY_OPTIONS} />
+      <SelectField label="Kind" name="kind" value={filter.kind} options={KIND_OPTIONS} />
       <label class="grow">
         Search
         <input id="review-q" type="search" name="q" value={filter.q} placeholder="Words in the instruction, input or output" maxlength={200} />
@@ -88,6 +91,7 @@ export function ReviewResults(props: { project: ProjectSummary; data: ReviewData
       <form id="review-selection" class="review-selection" x-data="reviewSelection" x-on:change="changed" x-bind:hx-confirm="confirmText" hx-disinherit="*" hx-post={`/projects/${id}/review/delete`} hx-confirm="Delete the selected examples? This cannot be undone." data-confirm-label="Delete examples" data-total={String(page.total)} {...swap}>
         <input type="hidden" name="split" value={filter.split} />
         <input type="hidden" name="valid" value={filter.valid} />
+        <input type="hidden" name="kind" value={filter.kind} />
         <input type="hidden" name="q" value={filter.q} />
         <input type="hidden" name="sort" value={filter.sort} />
         <input type="hidden" name="page" value={String(filter.page)} />
@@ -139,7 +143,9 @@ function Row({ projectId, example: e, filter }: { projectId: string; example: Ex
       <td class="check-col" {...{ "x-on:click.stop": "keepRowClosed" }}>
         <input type="checkbox" name="ids" value={e.id} aria-label={`Select example: ${truncate(e.instruction, 60)}`} />
       </td>
-      <td>{truncate(e.instruction, 140)}</td>
+      <td>
+        {e.kind === "note" ? <span class="badge kind-note">Note</span> : null} {truncate(e.instruction, 140)}
+      </td>
       <td>{truncate(e.output, 160)}</td>
       <td>
         {e.tokenCountApprox ? "~" : ""}

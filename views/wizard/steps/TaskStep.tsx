@@ -1,4 +1,5 @@
 import type { StepProps } from "../StepBody.tsx";
+import { qaRecipeOf } from "../../../src/projects/schemas.ts";
 
 const TASKS = [
   {
@@ -24,6 +25,20 @@ const QA_CONTEXT_CHOICES = [
     value: "closed_book",
     title: "Closed-book",
     description: "Questions alone, no passage: the model must learn the facts themselves, to answer when it is asked without the document.",
+  },
+] as const;
+
+/** How a Q&A dataset is written (projects/schemas.ts QA_RECIPES). */
+const QA_RECIPE_CHOICES = [
+  {
+    value: "questions",
+    title: "Questions only",
+    description: "Question–answer pairs of varied kinds from each passage: enough when the model will be given the passage.",
+  },
+  {
+    value: "study_notes",
+    title: "Study notes + questions",
+    description: "Also restatements of each passage (explanations in other words, what to remember, links to the next passage): what makes a model remember your documents and answer without them.",
   },
 ] as const;
 
@@ -63,6 +78,24 @@ export function TaskStep({ project, extras }: StepProps) {
                 <span class="radio-card-title">{q.title}</span>
                 <span class="radio-card-desc" id={`qa-${q.value}-desc`}>
                   {q.description}
+                </span>
+                {checked ? <span class="radio-card-selected">✓ Selected</span> : null}
+              </label>
+            );
+          })}
+        </fieldset>
+      ) : null}
+      {project.taskType === "qa" ? (
+        <fieldset class="radio-cards">
+          <legend>What should the dataset hold?</legend>
+          {QA_RECIPE_CHOICES.map((r) => {
+            const checked = qaRecipeOf(project.config) === r.value;
+            return (
+              <label class="radio-card">
+                <input type="radio" id={`recipe-${r.value}`} name="qa_recipe" value={r.value} checked={checked} aria-describedby={`recipe-${r.value}-desc`} />
+                <span class="radio-card-title">{r.title}</span>
+                <span class="radio-card-desc" id={`recipe-${r.value}-desc`}>
+                  {r.description}
                 </span>
                 {checked ? <span class="radio-card-selected">✓ Selected</span> : null}
               </label>

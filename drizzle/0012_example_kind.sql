@@ -1,0 +1,1 @@
+ALTER TABLE `examples` ADD `kind` text DEFAULT 'example' NOT NULL;
