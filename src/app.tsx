@@ -125,7 +125,7 @@ export function createApp(deps: AppDeps) {
     logger: deps.logger,
     now,
   });
-  const review = createReviewService({ db: deps.db, projects, duplicatesRemoved: generation.duplicatesRemoved, purge: purge.request, now });
+  const review = createReviewService({ db: deps.db, projects, duplicatesRemoved: generation.duplicatesRemoved, duplicatesByKind: generation.duplicatesByKind, purge: purge.request, now });
   const hub = createRunHub();
   const trainer = createTrainerClient({
     settings: {

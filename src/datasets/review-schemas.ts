@@ -50,6 +50,8 @@ export type DatasetStats = {
   invalid: number;
   by_split: { train: SplitStats; eval: SplitStats; preview: SplitStats };
   duplicates_removed: number;
+  /** Of duplicates_removed: the same words, word overlap (MinHash), the same meaning (embeddings). */
+  duplicates_by_kind: { exact: number; near: number; semantic: number };
   over_max_length: number;
   max_seq_length: number;
 };

@@ -18,6 +18,8 @@ export function createReviewService(deps: {
   db: Db;
   projects: ProjectService;
   duplicatesRemoved: (projectId: string) => number;
+  /** Generation's duplicates by how they were found (exact, word overlap, meaning). */
+  duplicatesByKind?: (projectId: string) => { exact: number; near: number; semantic: number };
   /** Asks for the background purge of soft-deleted rows. */
   purge: () => void;
   now?: () => number;
@@ -27,7 +29,7 @@ export function createReviewService(deps: {
   const edits = { count: 0 };
   const pages = createReviewPages({ sqlite, projects: deps.projects, query, edits });
   return {
-    ...createReviewStats({ sqlite, projects: deps.projects, duplicatesRemoved: deps.duplicatesRemoved }),
+    ...createReviewStats({ sqlite, projects: deps.projects, duplicatesRemoved: deps.duplicatesRemoved, duplicatesByKind: deps.duplicatesByKind }),
     ...pages,
     ...createReviewEdits({ sqlite, projects: deps.projects, query, get: pages.get, edits, purge: deps.purge, now: deps.now ?? Date.now }),
   };

@@ -9,7 +9,7 @@ type SplitStats = DatasetStats["by_split"]["train"];
 const DEFAULT_MAX_SEQ = 2048;
 
 
-export function createReviewStats(deps: { sqlite: Database; projects: ProjectService; duplicatesRemoved: (projectId: string) => number }) {
+export function createReviewStats(deps: { sqlite: Database; projects: ProjectService; duplicatesRemoved: (projectId: string) => number; duplicatesByKind?: (projectId: string) => DatasetStats["duplicates_by_kind"] }) {
   const { sqlite } = deps;
   function maxSeq(projectId: string): number {
     return deps.projects.get(projectId).config.training?.max_seq_length ?? DEFAULT_MAX_SEQ;
@@ -38,6 +38,7 @@ export function createReviewStats(deps: { sqlite: Database; projects: ProjectSer
       invalid: total - valid,
       by_split: { train: split("train"), eval: split("eval"), preview: split("preview") },
       duplicates_removed: deps.duplicatesRemoved(projectId),
+      duplicates_by_kind: deps.duplicatesByKind?.(projectId) ?? { exact: 0, near: 0, semantic: 0 },
       over_max_length: over.n,
       max_seq_length: limit,
     };

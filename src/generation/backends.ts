@@ -9,7 +9,7 @@ import { AppError } from "../lib/errors.ts";
 import { JobError } from "../jobs/queue.ts";
 import { boundedFetch } from "../lib/bounded-fetch.ts";
 import { jsonOrUndefined, parseReply } from "../lib/external-reply.ts";
-import { openaiChatReply, openaiErrorReply, openaiModelsReply } from "./reply-schemas.ts";
+import { embedReply, openaiChatReply, openaiEmbeddingsReply, openaiErrorReply, openaiModelsReply } from "./reply-schemas.ts";
 import { parameterCount } from "../models/parameter-count.ts";
 import type { z } from "zod";
 
@@ -46,6 +46,8 @@ export interface Backend {
   listModels(): Promise<string[]>;
   /** Each installed model's parameter count where the server says it (Ollama's details.parameter_size). */
   modelParameters?(): Promise<Record<string, number | null>>;
+  /** One vector per input (Ollama /api/embed, OpenAI-compatible /v1/embeddings). */
+  embed(model: string, inputs: string[], signal?: AbortSignal): Promise<number[][]>;
   chat(req: ChatRequest): Promise<ChatReply>;
 }
 
@@ -92,6 +94,14 @@ function ollamaBackend(host: string, timeoutMs: number): Backend {
         throw unreachable(host);
       }
     },
+    async embed(model, inputs, signal) {
+      const client = new Ollama({ host, fetch: timedFetch(timeoutMs, signal) });
+      try {
+        return parseReply(embedReply, await client.embed({ model, input: inputs }), `Ollama at ${host}`).embeddings;
+      } catch (err) {
+        throw classify(err, host, model);
+      }
+    },
     async chat(req) {
       const client = new Ollama({ host, fetch: timedFetch(timeoutMs, req.signal) });
       try {
@@ -122,6 +132,24 @@ function openaiBackend(base: string, apiKey: string | undefined, timeoutMs: numb
         return parseReply(openaiModelsReply, await jsonOrUndefined(res), `The OpenAI-compatible server at ${url}`).data.map((m) => m.id).sort();
       } catch {
         throw new AppError(502, "llm_unreachable", `The OpenAI-compatible server at ${url} is not reachable. Check FTF_OPENAI_BASE_URL and that the server runs.`);
+      }
+    },
+    async embed(model, inputs, signal) {
+      let res: Response;
+      try {
+        res = await timedFetch(timeoutMs, signal)(`${url}/embeddings`, { method: "POST", headers, body: JSON.stringify({ model, input: inputs }) });
+      } catch (err) {
+        throw classify(err, url, model);
+      }
+      if (!res.ok) {
+        const body = openaiErrorReply.safeParse(await jsonOrUndefined(res));
+        const error = body.success ? body.data.error : undefined;
+        throw classify({ status: res.status, message: typeof error === "string" ? error : error?.message }, url, model);
+      }
+      try {
+        return parseReply(openaiEmbeddingsReply, await jsonOrUndefined(res), `The OpenAI-compatible server at ${url}`).data.map((d) => d.embedding);
+      } catch (err) {
+        throw new JobError((err as Error).message, true);
       }
     },
     async chat(req) {

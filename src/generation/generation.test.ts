@@ -390,3 +390,64 @@ describe("study notes (the study_notes recipe)", () => {
     expect(bad.status).toBe(422);
   });
 });
+
+describe("near-duplicates by meaning (embeddings)", () => {
+  /** The same fact asked in other words: the embedding (keyed on the fact's number) says so, word overlap does not. */
+  const phrasings = ["How long is the warranty for item {n}?", "For item {n}, what warranty period applies?", "Item {n}: for how many years is it guaranteed?"];
+  const meaningOf = (text: string) => {
+    const v = new Array<number>(16).fill(0);
+    v[Number(/item (\d+)/i.exec(text)?.[1] ?? 15) % 16] = 1;
+    return v;
+  };
+
+  test("an embedding model catches what word overlap misses; the counts are split by kind and the step says which check ran", async () => {
+    let asked = 0;
+    const ollama = fake({
+      models: ["llama3.1:8b", "nomic-embed-text:latest"],
+      embed: meaningOf,
+      responder: (call) => {
+        const chunk = /"""\n([\s\S]*?)\n"""/.exec(call.prompt)?.[1] ?? "";
+        const answer = `${chunk.split(/\s+/).slice(0, 12).join(" ")}.`;
+        // Each request: one new fact, and the previous request's fact asked in other words.
+        const n = asked++;
+        const examples = [{ question: phrasings[0]!.replace("{n}", String(n)), answer }, ...(n > 0 ? [{ question: phrasings[1 + (n % 2)]!.replace("{n}", String(n - 1)), answer: `${answer} Indeed.` }] : [])];
+        return { content: JSON.stringify({ examples }) };
+      },
+    });
+    const pid = await setup({ hosts: [ollama.url], task: "qa", words: 900, concurrency: 1 });
+    await run(pid, "preview");
+    const j = await run(pid, "generate", { target: 10 });
+    expect(j.status).toBe("success");
+    const result = JSON.parse((t.db.$client.query("select result from jobs where id = ?").get(j.id) as { result: string }).result);
+    expect(result.dedup).toBe("embeddings (nomic-embed-text:latest)");
+    expect(result.duplicates_by_kind.semantic).toBeGreaterThan(0);
+    expect(result.duplicates_by_kind.exact).toBe(0);
+    // No two kept examples ask about the same item.
+    const items = rows(pid).filter((e) => e.split !== "preview").map((e) => /item (\d+)/i.exec(e.instruction)![1]);
+    expect(new Set(items).size).toBe(items.length);
+    const stats = await (await t.request(`/api/projects/${pid}/dataset/stats`)).json();
+    // The stats add up every generation of the project (the preview too).
+    expect(stats.duplicates_by_kind.semantic).toBeGreaterThanOrEqual(result.duplicates_by_kind.semantic);
+    expect(await (await t.request(`/projects/${pid}/wizard?step=preview`)).text()).toContain("Near-duplicates found by embeddings (nomic-embed-text:latest).");
+  });
+
+  test("without an embedding model, word overlap alone, and the step says how to get one", async () => {
+    const ollama = fake({ responder: groundedResponder("qa") });
+    const pid = await setup({ hosts: [ollama.url], task: "qa", words: 900 });
+    const j = await run(pid, "generate", { target: 10 });
+    const result = JSON.parse((t.db.$client.query("select result from jobs where id = ?").get(j.id) as { result: string }).result);
+    expect(result.dedup).toContain("word overlap only: no embedding model is installed");
+    expect(ollama.requests.some((r) => r.endsWith("/api/embed"))).toBe(false);
+  });
+
+  test("the semantic index and the default embedding model", async () => {
+    const { SemanticIndex, pickEmbeddingModel } = await import("./semantic-dedup.ts");
+    const index = new SemanticIndex(0.9);
+    expect(index.isDuplicate([1, 0, 0])).toBe(false);
+    expect(index.isDuplicate([0.99, 0.1, 0])).toBe(true);
+    expect(index.isDuplicate([0, 1, 0])).toBe(false);
+    expect(index.size).toBe(2);
+    expect(pickEmbeddingModel(["llama3.1:8b", "nomic-embed-text:latest", "bge-m3:latest"])).toBe("nomic-embed-text:latest");
+    expect(pickEmbeddingModel(["llama3.1:8b", "qwen2.5:7b"])).toBeNull();
+  });
+});

@@ -21,6 +21,7 @@ import { AdaptiveLimit } from "./limiter.ts";
 import { evalSplit, planQuotas } from "./plan.ts";
 import { PROMPTS, renderPrompt } from "./prompts.ts";
 import { requestKind } from "./question-kinds.ts";
+import { embeddingText, SemanticIndex } from "./semantic-dedup.ts";
 import { groundingScore, NearDuplicateIndex, refusalReason } from "./quality.ts";
 import { CUT_OFF, exampleJsonSchema, parseExamples, replyTokenBudget } from "./repair.ts";
 import { generationResultSchema, type GenerationPayload, type GenerationResult } from "./job-schemas.ts";
@@ -51,6 +52,7 @@ export function createGenerationJob(deps: GenerationJobDeps) {
     if (!preview) deps.projects.transition(payload.projectId, "generation_started");
     const state = new GenerationState(deps, ctx, project.taskType ?? "instruction", projectTokenCounter(project.modelInfo), all);
     const started = deps.now();
+    await state.prepareSemantic();
     await state.runWorkers();
     await state.topUp();
     if (state.fatal) throw state.fatal;
@@ -66,10 +68,17 @@ class GenerationState {
   produced = 0;
   valid = 0;
   duplicatesRemoved: number;
+  duplicatesByKind: { exact: number; near: number; semantic: number };
   filtered: Record<string, number>;
+  /** Near-duplicates by meaning: the embedding model and its index; null: word overlap only (`dedup` says why). */
+  private embeddingModel: string | null;
+  private readonly semantic = new SemanticIndex();
+  private dedup: string;
   requests: number;
   fatal: Error | null = null;
-  private readonly dedup = new NearDuplicateIndex();
+  private readonly nearDuplicates = new NearDuplicateIndex();
+  /** The project's valid examples when the job started (duplicates are checked against them). */
+  private readonly existing: { instruction: string; input: string; output: string; hash: string | null }[];
   private readonly hashes = new Set<string>();
   private readonly quotas: Map<string, number>;
   private readonly chunkById: Map<string, ReadyChunk>;
@@ -108,8 +117,9 @@ class GenerationState {
     this.qaContext = config.qa_context ?? "with_context";
     this.notes = task === "qa" && qaRecipeOf(config) === "study_notes";
     this.recountOwnWork(job.id);
-    for (const e of deps.examples.validTexts(payload.projectId, this.preview)) {
-      this.dedup.check(e);
+    this.existing = deps.examples.validTexts(payload.projectId, this.preview);
+    for (const e of this.existing) {
+      this.nearDuplicates.check(e);
       if (e.hash) this.hashes.add(e.hash);
     }
     this.quotas = planQuotas(all, payload.target, PER_REQUEST);
@@ -117,6 +127,9 @@ class GenerationState {
     this.splitOf = evalSplit(all, this.quotas);
     const saved = generationResultSchema.parse(job.result ?? {});
     this.duplicatesRemoved = saved.duplicates_removed;
+    this.duplicatesByKind = { ...saved.duplicates_by_kind };
+    this.embeddingModel = payload.embeddingModel ?? null;
+    this.dedup = this.embeddingModel ? `embeddings (${this.embeddingModel})` : "word overlap only: no embedding model is installed (e.g. `ollama pull nomic-embed-text`)";
     this.filtered = saved.filtered;
     this.requests = saved.requests;
     all.forEach((c, i) => all[i + 1]?.fileId === c.fileId && this.neighbourOf.set(c.id, all[i + 1]!));
@@ -159,16 +172,18 @@ class GenerationState {
   }
 
   /** Filters, checks and stores one answer's examples in one transaction with the job's counts. */
-  private accept(chunk: ReadyChunk, items: ExampleFields[], source: string, note: boolean) {
+  private accept(chunk: ReadyChunk, items: ExampleFields[], source: string, note: boolean, vectors: number[][] | null) {
     const rows: NewExample[] = [];
     const counted = () => rows.filter((r) => this.preview || r.isValid).length;
     let duplicates = 0;
-    for (const f of items) {
+    for (const [i, f] of items.entries()) {
       if (this.count() + counted() >= this.target) break;
       if (this.left(chunk.id) - counted() <= 0 && !this.extraRound) break;
       const hash = contentHash(f);
-      if (this.hashes.has(hash) || this.dedup.check(f) >= 0) {
+      const kind = this.hashes.has(hash) ? "exact" : this.nearDuplicates.check(f) >= 0 ? "near" : vectors?.[i] && this.semantic.isDuplicate(vectors[i]!) ? "semantic" : null;
+      if (kind) {
         this.duplicatesRemoved++;
+        this.duplicatesByKind[kind]++;
         duplicates++;
         continue;
       }
@@ -186,7 +201,7 @@ class GenerationState {
     kept.set(chunk.id, [...(kept.get(chunk.id) ?? []), ...rows.map((r) => r.instruction)]);
     this.deps.db.transaction(() => {
       this.deps.examples.insert(rows);
-      this.ctx.saveResult({ duplicates_removed: this.duplicatesRemoved, filtered: this.filtered, requests: this.requests });
+      this.ctx.saveResult({ duplicates_removed: this.duplicatesRemoved, duplicates_by_kind: this.duplicatesByKind, dedup: this.dedup, filtered: this.filtered, requests: this.requests });
     });
     for (const r of rows) {
       this.produced++;
@@ -297,13 +312,37 @@ class GenerationState {
         limit.release();
         this.inFlightFor.set(id, this.inFlightFor.get(id)! - count);
       }
-      if (answer) this.accept(chunk, answer.items, answer.source, answer.note);
+      if (answer) this.accept(chunk, answer.items, answer.source, answer.note, await this.embed(answer.items));
       if (this.left(id) - (this.inFlightFor.get(id) ?? 0) > 0 && !this.exhausted.has(id) && !this.pending.includes(id)) {
         const fails = (this.failures.get(id) ?? 0) + (answer ? 0 : 1);
         this.failures.set(id, fails);
         if (fails < 3) this.pending.push(id);
       }
       this.report();
+    }
+  }
+
+  /** The examples' vectors for the check by meaning; null (and word overlap from then on) when the model fails. */
+  private async embed(items: { instruction: string; output: string }[]): Promise<number[][] | null> {
+    if (!this.embeddingModel || items.length === 0) return null;
+    try {
+      return await this.deps.backends[0]!.embed(this.embeddingModel, items.map(embeddingText), this.ctx.signal);
+    } catch (err) {
+      if (this.ctx.signal.aborted) throw this.ctx.signal.reason;
+      this.dedup = `word overlap only: the embedding model ${this.embeddingModel} failed (${(err as Error).message})`;
+      this.deps.logger.warn("embeddings failed: near-duplicates by word overlap only", { job_id: this.ctx.job.id, error: (err as Error).message });
+      this.embeddingModel = null;
+      return null;
+    }
+  }
+
+  /** The project's kept examples, embedded once before the workers start (in batches). */
+  async prepareSemantic() {
+    if (!this.embeddingModel) return;
+    const kept = this.existing;
+    for (let i = 0; i < kept.length && this.embeddingModel; i += 64) {
+      const vectors = await this.embed(kept.slice(i, i + 64));
+      for (const v of vectors ?? []) this.semantic.add(v);
     }
   }
 
@@ -330,6 +369,8 @@ class GenerationState {
       valid: this.valid,
       invalid: this.produced - this.valid,
       duplicates_removed: this.duplicatesRemoved,
+      duplicates_by_kind: this.duplicatesByKind,
+      dedup: this.dedup,
       filtered: this.filtered,
       requests: this.requests,
       seconds,

@@ -8,3 +8,7 @@ export const openaiChatReply = z
     choices: z.array(z.object({ message: z.object({ content: z.string().nullable().optional() }).loose(), finish_reason: z.string().nullable().optional() }).loose()).min(1),
   })
   .loose();
+/** POST /v1/embeddings. */
+export const openaiEmbeddingsReply = z.object({ data: z.array(z.object({ embedding: z.array(z.number()) }).loose()).min(1) }).loose();
+/** Ollama's /api/embed. */
+export const embedReply = z.object({ embeddings: z.array(z.array(z.number())) }).loose();

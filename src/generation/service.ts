@@ -10,6 +10,7 @@ import { AppError } from "../lib/errors.ts";
 import type { JobQueue } from "../jobs/queue.ts";
 import { createGenerationJob, type GenerationJobDeps } from "./job.ts";
 import { generationPayload } from "./job-schemas.ts";
+import { pickEmbeddingModel } from "./semantic-dedup.ts";
 
 export const PREVIEW_JOB = "dataset_preview";
 export const GENERATE_JOB = "dataset_generate";
@@ -23,6 +24,8 @@ export const generateInput = z
     target: z.coerce.number().int().min(10, "The target must be at least 10 examples.").max(100_000, "The target must be at most 100,000 examples.").optional(),
     /** Only from this document (the scorecard's "generate more from this document"). */
     file_id: z.string().trim().min(1).max(100).optional(),
+    /** The embedding model of the near-duplicate check by meaning (default: an installed embedding model; "none": word overlap only). */
+    embedding_model: z.string().trim().min(1).max(200).optional(),
   })
   .strict();
 
@@ -47,16 +50,21 @@ export function createGenerationService(deps: Omit<GenerationJobDeps, "now"> & {
       throw new AppError(409, "no_documents", "Upload at least one document and wait for its text to be extracted first.");
     }
     if (deps.queue.active(projectId, GENERATION_JOBS)) throw new AppError(409, "generation_running", "A generation is already running for this project; wait for it or cancel it.");
+    const installed = await listModels().catch(() => [] as string[]);
     let model = input.model ?? project.config.generation_model;
     if (!model) {
       const models = await listModels();
       if (models.length === 0) throw new AppError(409, "no_models", "Ollama has no models installed. Install one with `ollama pull llama3.1:8b`, then try again.");
-      model = models[0]!;
+      // An embedding model cannot write examples: the first model that is not one.
+      model = models.find((m) => !pickEmbeddingModel([m])) ?? models[0]!;
     }
-    deps.projects.updateConfig(projectId, { generation_model: model });
+    // Near-duplicates by meaning: the asked embedding model, the project's, else one installed ("none": word overlap only).
+    const asked = input.embedding_model ?? project.config.embedding_model;
+    const embeddingModel = asked === "none" ? null : (asked ?? pickEmbeddingModel(installed));
+    deps.projects.updateConfig(projectId, { generation_model: model, ...(input.embedding_model ? { embedding_model: input.embedding_model } : {}) });
     if (mode === "preview") deps.examples.deletePreview(projectId);
     const target = mode === "preview" ? PREVIEW_SIZE : (input.target ?? DEFAULT_TARGET);
-    return deps.queue.enqueue(mode === "preview" ? PREVIEW_JOB : GENERATE_JOB, projectId, { projectId, mode, model, target, ...(input.file_id ? { fileId: input.file_id } : {}) });
+    return deps.queue.enqueue(mode === "preview" ? PREVIEW_JOB : GENERATE_JOB, projectId, { projectId, mode, model, target, embeddingModel, ...(input.file_id ? { fileId: input.file_id } : {}) });
   }
 
   /** Parameter counts of the installed models where a backend says them (the default judge is the largest). */
@@ -74,5 +82,11 @@ export function createGenerationService(deps: Omit<GenerationJobDeps, "now"> & {
     chunkCount: (projectId: string): number => deps.readyChunks(projectId).length,
     /** Near-duplicates dropped by every generation of the project (Review's stats). */
     duplicatesRemoved: (projectId: string): number => deps.queue.sumResultField(projectId, GENERATION_JOBS, "duplicates_removed"),
+    /** The same, by how they were found: the same words, word overlap (MinHash), the same meaning (embeddings). */
+    duplicatesByKind: (projectId: string) => ({
+      exact: deps.queue.sumResultField(projectId, GENERATION_JOBS, "duplicates_by_kind.exact"),
+      near: deps.queue.sumResultField(projectId, GENERATION_JOBS, "duplicates_by_kind.near"),
+      semantic: deps.queue.sumResultField(projectId, GENERATION_JOBS, "duplicates_by_kind.semantic"),
+    }),
   };
 }

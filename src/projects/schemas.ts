@@ -100,6 +100,8 @@ export const projectConfigSchema = z
     qa_recipe: z.enum(QA_RECIPES).optional(),
     /** Generation: the Ollama model last used. */
     generation_model: z.string().optional(),
+    /** Generation: the embedding model of the near-duplicate check by meaning ("none": word overlap only). */
+    embedding_model: z.string().optional(),
     /** Models: the model id whose own code the user allowed to run (trust_remote_code). */
     remote_code_consent: z.string().optional(),
     /** Training: the Train form's last values. */

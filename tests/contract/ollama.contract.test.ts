@@ -201,5 +201,15 @@ for (const kind of ["loopback", "real"] as const) {
       const reply = await backend!.chat({ model: s.model, prompt: PROMPT, schema: SCHEMA, numCtx: 2048, maxTokens: 3, temperature: 0 });
       expect(reply.truncated).toBe(true);
     }, 120_000);
+
+    test("the app's embeddings, through /api/embed and the OpenAI-compatible /v1/embeddings: one vector per input, the same length", async () => {
+      for (const backend of [createBackends({ ollamaHosts: [s.url], timeoutMs: 120_000, concurrency: 1 })[0]!, createBackends({ ollamaHosts: [], openaiBaseUrl: `${s.url}/v1`, timeoutMs: 120_000, concurrency: 1 })[0]!]) {
+        const vectors = await backend.embed(s.model, ["The Eiffel Tower is in Paris.", "Photosynthesis makes sugar."]);
+        expect(vectors).toHaveLength(2);
+        expect(vectors[0]!.length).toBeGreaterThan(16);
+        expect(vectors[1]!.length).toBe(vectors[0]!.length);
+        await expect(backend.embed("no-such-model:1b", ["x"])).rejects.toThrow(/not installed|refused|404/);
+      }
+    }, 120_000);
   });
 }

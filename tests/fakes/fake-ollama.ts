@@ -89,7 +89,8 @@ function invalidSchema(schema: unknown): string | null {
 }
 
 /** `parameterSizes`: /api/tags' details.parameter_size per model ("135M"); "8.0B" for the others. */
-export function startFakeOllama(opts: { models?: string[]; responder?: Responder; latencyMs?: number; capacity?: number; openai?: boolean; publish?: OllamaModelOptions; parameterSizes?: Record<string, string> } = {}): FakeOllama {
+export function startFakeOllama(opts: { models?: string[]; responder?: Responder; latencyMs?: number; capacity?: number; openai?: boolean; publish?: OllamaModelOptions; parameterSizes?: Record<string, string>; embed?: (text: string) => number[] } = {}): FakeOllama {
+  const embedOf = opts.embed ?? embedding;
   const models = [...(opts.models ?? ["llama3.1:8b", "qwen2.5:7b"]), ...Object.keys(opts.publish?.bases ?? {})];
   const created = new Map<string, CreatedModel>();
   const blobs = new Map<string, number>();
@@ -144,7 +145,14 @@ export function startFakeOllama(opts: { models?: string[]; responder?: Responder
         const body = (await req.json()) as { model: string; input: string | string[] };
         if (!installed(body.model)) return json({ error: `model "${body.model}" not found, try pulling it first` }, 404);
         const inputs = Array.isArray(body.input) ? body.input : [body.input];
-        return json({ model: body.model, embeddings: inputs.map(embedding), total_duration: 1_000_000, load_duration: 1_000, prompt_eval_count: inputs.join(" ").length });
+        return json({ model: body.model, embeddings: inputs.map(embedOf), total_duration: 1_000_000, load_duration: 1_000, prompt_eval_count: inputs.join(" ").length });
+      }
+      if (url.pathname === "/v1/embeddings") {
+        // Ollama's OpenAI-compatible embeddings, in OpenAI's shape.
+        const body = (await req.json()) as { model: string; input: string | string[] };
+        if (!installed(body.model)) return json({ error: { message: `model "${body.model}" not found, try pulling it first`, type: "api_error" } }, 404);
+        const inputs = Array.isArray(body.input) ? body.input : [body.input];
+        return json({ object: "list", model: body.model, data: inputs.map((t, index) => ({ object: "embedding", index, embedding: embedOf(t) })), usage: { prompt_tokens: inputs.join(" ").length, total_tokens: inputs.join(" ").length } });
       }
       const isChat = url.pathname === "/v1/chat/completions" || url.pathname === "/api/chat";
       const isGenerate = url.pathname === "/api/generate";

@@ -133,6 +133,7 @@ function FullGeneration(props: { projectId: string; fullJob?: PreviewData["fullJ
         <p class="panel panel-success">
           ✓ {formatCount(job.result?.valid ?? 0)} examples generated
           {job.result?.duplicates_removed ? `, ${formatCount(job.result.duplicates_removed)} duplicates removed` : ""}. Continue to Review.
+          {job.result?.dedup ? <span class="muted"> Near-duplicates found by {job.result.dedup}.</span> : null}
         </p>
       ) : null}
       {job?.status === "failed" ? (

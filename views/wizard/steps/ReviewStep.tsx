@@ -182,9 +182,10 @@ function Pagination({ projectId, page, filter }: { projectId: string; page: Revi
 
 function StatsBar({ stats }: { stats: DatasetStats }) {
   const s = stats.by_split;
-  const badge = (label: string, value: string, cls = "") => (
+  const badge = (label: string, value: string, cls = "", detail?: string) => (
     <span class={`stat ${cls}`}>
       <span class="stat-label">{label}</span> <strong>{value}</strong>
+      {detail ? <span class="stat-detail"> ({detail})</span> : null}
     </span>
   );
   const range = (x: DatasetStats["by_split"]["train"]) => (x.count ? `${x.avg_tokens} avg · ${x.min_tokens}–${x.max_tokens}` : "—");
@@ -197,7 +198,7 @@ function StatsBar({ stats }: { stats: DatasetStats }) {
       {badge("Eval", formatCount(s.eval.count))}
       {badge("Train tokens", range(s.train))}
       {badge("Eval tokens", range(s.eval))}
-      {badge("Duplicates removed", formatCount(stats.duplicates_removed))}
+      {badge("Duplicates removed", formatCount(stats.duplicates_removed), "", `${formatCount(stats.duplicates_by_kind.exact)} identical, ${formatCount(stats.duplicates_by_kind.near)} by word overlap, ${formatCount(stats.duplicates_by_kind.semantic)} by meaning`)}
       {badge(`Over ${formatCount(stats.max_seq_length)} tokens`, formatCount(stats.over_max_length), stats.over_max_length ? "stat-warn" : "")}
     </div>
   );
