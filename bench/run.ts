@@ -14,6 +14,7 @@ import { downloadBench } from "./download.bench.ts";
 import { trainerGpuBench } from "./trainer-gpu.bench.ts";
 import { publishBench } from "./publish.bench.ts";
 import { realGenerationBench } from "./real-generation.bench.ts";
+import { dedupBench } from "./dedup.bench.ts";
 
 const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   dashboard: dashboardBench,
@@ -28,12 +29,13 @@ const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   publish: publishBench,
   // Real parts (the real Ollama + SmolLM2 on the CPU, minutes); not part of the default run.
   "real-generation": realGenerationBench,
+  dedup: dedupBench,
   // GPU only (prints the plain-vs-ours table); not part of the default run.
   "trainer-gpu": trainerGpuBench,
 };
 
 const wanted = process.argv.slice(2);
-const names = wanted.length ? wanted : Object.keys(BENCHES).filter((n) => n !== "trainer-gpu" && n !== "real-generation");
+const names = wanted.length ? wanted : Object.keys(BENCHES).filter((n) => n !== "trainer-gpu" && n !== "real-generation" && n !== "dedup");
 const rows: BenchRow[] = [];
 for (const name of names) {
   const bench = BENCHES[name];
