@@ -7,6 +7,9 @@
  * untrained model scored 4/5 on questions it could not know: a small judge is noise.)
  */
 import type { Verdict } from "./scorecard.ts";
+import { strongestModel } from "../models/parameter-count.ts";
+
+export { strongestModel } from "../models/parameter-count.ts";
 
 /** Questions used as controls: two judge calls each, four graded answers. */
 export const CONTROL_QUESTIONS = 4;
@@ -79,12 +82,6 @@ export function judgeCheck(judgeModel: string, graded: { pair: ControlPair; base
     misses: results.filter((r) => r.verdict !== r.expected),
     advice: trusted || results.length === 0 ? null : `${judgeModel} graded ${passed} of ${results.length} answers of known grade as expected (a question's own reference answer is correct; another question's, or an empty answer, is wrong): its verdicts below are not reliable. ${pick}`,
   };
-}
-
-/** The installed model with the most parameters (the default judge); the first listed when none says. */
-export function strongestModel(models: string[], parameters: Record<string, number | null>): string | null {
-  if (!models.length) return null;
-  return models.reduce((best, m) => ((parameters[m] ?? -1) > (parameters[best] ?? -1) ? m : best), models[0]!);
 }
 
 /** A bigger installed model than the judge, to suggest when the judge failed its controls. */

@@ -451,3 +451,38 @@ describe("near-duplicates by meaning (embeddings)", () => {
     expect(pickEmbeddingModel(["llama3.1:8b", "qwen2.5:7b"])).toBeNull();
   });
 });
+
+const unanswerable = (question: string) => new Bun.CryptoHasher("sha1").update(question).digest()[0]! % 2 === 1;
+
+test("the second look: a model checks each pair against its passage; rejected pairs stay in Review with its reason, and the step says the cost first", async () => {
+  const grounded = groundedResponder("qa");
+  const looks: string[] = [];
+  const ollama = fake({
+    responder: (call, n) => {
+      if (call.prompt.startsWith("You check a question-answer pair")) {
+        looks.push(call.model);
+        // About half the questions are not answered by their passage (decided by the question's text, whatever the order of calls).
+        const question = /^Question: (.*)$/m.exec(call.prompt)![1]!;
+        return { content: JSON.stringify({ answerable: !unanswerable(question), faithful: true, reason: unanswerable(question) ? "the passage does not say" : "ok" }) };
+      }
+      return grounded(call, n);
+    },
+  });
+  const pid = await setup({ hosts: [ollama.url], task: "qa", words: 900 });
+  await run(pid, "preview");
+  const page = await (await t.request(`/projects/${pid}/wizard?step=preview`)).text();
+  expect(page).toContain("Costs one more LLM call per example: about 2,000 more calls");
+  const form = await t.request(`/projects/${pid}/generate`, { method: "POST", headers: { "HX-Request": "true" }, body: new URLSearchParams({ model: "llama3.1:8b", target: "12", answerability_check: "on" }) });
+  expect(form.status).toBe(200);
+  await t.queue.runUntilEmpty(60_000);
+  const full = rows(pid).filter((e) => e.split !== "preview");
+  const rejected = full.filter((e) => e.validation_error === "not answerable from its passage (second look)");
+  expect(rejected.length).toBeGreaterThan(0);
+  const job = t.db.$client.query("select status, result from jobs where type = 'dataset_generate'").get() as { status: string; result: string };
+  expect({ status: job.status, valid: full.filter((e) => e.is_valid === 1).length, result: JSON.parse(job.result) }).toMatchObject({ status: "success", valid: 12 });
+  expect(full.filter((e) => e.is_valid === 1).every((e) => !unanswerable(e.instruction))).toBe(true);
+  // One look per example written, by the strongest installed model (both are 8B here: the first listed).
+  expect(looks.length).toBeGreaterThanOrEqual(full.length);
+  expect(new Set(looks)).toEqual(new Set(["llama3.1:8b"]));
+  expect((await (await t.request(`/api/projects/${pid}`)).json()).config.answerability_check).toBe(true);
+});

@@ -9,6 +9,8 @@ export const generationPayload = z.object({
   fileId: z.string().optional(),
   /** The embedding model of the near-duplicate check by meaning; null or absent: word overlap (MinHash) only. */
   embeddingModel: z.string().nullable().optional(),
+  /** The model of the second look (answerability.ts); null or absent: none. */
+  answerabilityModel: z.string().nullable().optional(),
 });
 export type GenerationPayload = z.infer<typeof generationPayload>;
 

@@ -22,6 +22,7 @@ import { evalSplit, planQuotas } from "./plan.ts";
 import { PROMPTS, renderPrompt } from "./prompts.ts";
 import { requestKind } from "./question-kinds.ts";
 import { embeddingText, SemanticIndex } from "./semantic-dedup.ts";
+import { secondLook } from "./answerability.ts";
 import { groundingScore, NearDuplicateIndex, refusalReason } from "./quality.ts";
 import { CUT_OFF, exampleJsonSchema, parseExamples, replyTokenBudget } from "./repair.ts";
 import { generationResultSchema, type GenerationPayload, type GenerationResult } from "./job-schemas.ts";
@@ -138,7 +139,8 @@ class GenerationState {
     const slots = [...this.quotas].filter(([id, q]) => this.done(id) < q).map(([id, q]) => ({ id, n: this.task === "qa" ? Math.ceil((q - this.done(id)) / PER_REQUEST) : 1 }));
     this.pending = [];
     for (let round = 0; slots.some((s) => s.n > round); round++) for (const s of slots) if (s.n > round) this.pending.push(s.id);
-    this.maxRequests = this.requests + payload.target * 3 + 20;
+    // A second look is one more request per example written.
+    this.maxRequests = this.requests + payload.target * (payload.answerabilityModel ? 6 : 3) + 20;
     this.limits = new Map(deps.backends.map((b) => [b, new AdaptiveLimit(deps.config.concurrency)]));
   }
 
@@ -172,7 +174,7 @@ class GenerationState {
   }
 
   /** Filters, checks and stores one answer's examples in one transaction with the job's counts. */
-  private accept(chunk: ReadyChunk, items: ExampleFields[], source: string, note: boolean, vectors: number[][] | null) {
+  private accept(chunk: ReadyChunk, items: ExampleFields[], source: string, note: boolean, vectors: number[][] | null, looks: (string | null)[]) {
     const rows: NewExample[] = [];
     const counted = () => rows.filter((r) => this.preview || r.isValid).length;
     let duplicates = 0;
@@ -188,7 +190,7 @@ class GenerationState {
         continue;
       }
       this.hashes.add(hash);
-      rows.push(this.toRow(chunk, f, hash, source, note));
+      rows.push(this.toRow(chunk, f, hash, source, note, looks[i] ?? null));
     }
     // Questions stop being new: after STALE_AFTER answers in a row with nothing new, the chunk is done.
     if (rows.length === 0 && duplicates > 0) {
@@ -210,12 +212,13 @@ class GenerationState {
     }
   }
 
-  private toRow(chunk: ReadyChunk, f: ExampleFields, hash: string, source: string, note: boolean): NewExample {
+  private toRow(chunk: ReadyChunk, f: ExampleFields, hash: string, source: string, note: boolean, look: string | null): NewExample {
     const grounding = groundingScore(f.output, source);
     const reason =
       validateFields(f) ??
       refusalReason(f) ??
-      (grounding < this.deps.config.groundingThreshold ? `not grounded in its source (${Math.round(grounding * 100)}% of the answer's words are in the chunk)` : null);
+      (grounding < this.deps.config.groundingThreshold ? `not grounded in its source (${Math.round(grounding * 100)}% of the answer's words are in the chunk)` : null) ??
+      look;
     if (reason) {
       // Counted by kind: the percentage in parentheses varies per example.
       const kind = reason.replace(/\s*\(.*\)$/, "");
@@ -312,7 +315,7 @@ class GenerationState {
         limit.release();
         this.inFlightFor.set(id, this.inFlightFor.get(id)! - count);
       }
-      if (answer) this.accept(chunk, answer.items, answer.source, answer.note, await this.embed(answer.items));
+      if (answer) this.accept(chunk, answer.items, answer.source, answer.note, await this.embed(answer.items), await this.secondLooks(backend, answer.items, answer.source));
       if (this.left(id) - (this.inFlightFor.get(id) ?? 0) > 0 && !this.exhausted.has(id) && !this.pending.includes(id)) {
         const fails = (this.failures.get(id) ?? 0) + (answer ? 0 : 1);
         this.failures.set(id, fails);
@@ -334,6 +337,18 @@ class GenerationState {
       this.embeddingModel = null;
       return null;
     }
+  }
+
+  /** The second look at each example (answerability.ts), when asked: one more call each, on the same endpoint. */
+  private async secondLooks(backend: Backend, items: ExampleFields[], source: string): Promise<(string | null)[]> {
+    const model = this.ctx.payload.answerabilityModel;
+    if (!model) return [];
+    const looks: (string | null)[] = [];
+    for (const f of items) {
+      this.requests++;
+      looks.push(await secondLook(backend, model, source, f, this.ctx.signal));
+    }
+    return looks;
   }
 
   /** The project's kept examples, embedded once before the workers start (in batches). */

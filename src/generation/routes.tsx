@@ -47,7 +47,7 @@ export function generationPageRoutes(generation: GenerationService, wizard: Wiza
     })
     .post("/projects/:id/generate", async (c) => {
       const form = await readFormFields(c);
-      const input = parseWith(generateInput, { model: form.model || undefined, target: form.target || undefined, file_id: form.file_id || undefined });
+      const input = parseWith(generateInput, { model: form.model || undefined, target: form.target || undefined, file_id: form.file_id || undefined, answerability_check: form.answerability_check === "on" });
       await generation.start(c.req.param("id"), "full", input);
       return c.html(panel(c.req.param("id")));
     });

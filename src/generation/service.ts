@@ -11,6 +11,7 @@ import type { JobQueue } from "../jobs/queue.ts";
 import { createGenerationJob, type GenerationJobDeps } from "./job.ts";
 import { generationPayload } from "./job-schemas.ts";
 import { pickEmbeddingModel } from "./semantic-dedup.ts";
+import { strongestModel } from "../models/parameter-count.ts";
 
 export const PREVIEW_JOB = "dataset_preview";
 export const GENERATE_JOB = "dataset_generate";
@@ -26,6 +27,8 @@ export const generateInput = z
     file_id: z.string().trim().min(1).max(100).optional(),
     /** The embedding model of the near-duplicate check by meaning (default: an installed embedding model; "none": word overlap only). */
     embedding_model: z.string().trim().min(1).max(200).optional(),
+    /** A second look at each example by a model (does its passage answer it, does the answer say what the passage says): one more call per example. */
+    answerability_check: z.boolean().optional(),
   })
   .strict();
 
@@ -64,7 +67,12 @@ export function createGenerationService(deps: Omit<GenerationJobDeps, "now"> & {
     deps.projects.updateConfig(projectId, { generation_model: model, ...(input.embedding_model ? { embedding_model: input.embedding_model } : {}) });
     if (mode === "preview") deps.examples.deletePreview(projectId);
     const target = mode === "preview" ? PREVIEW_SIZE : (input.target ?? DEFAULT_TARGET);
-    return deps.queue.enqueue(mode === "preview" ? PREVIEW_JOB : GENERATE_JOB, projectId, { projectId, mode, model, target, embeddingModel, ...(input.file_id ? { fileId: input.file_id } : {}) });
+    // The second look reads with the judge's model: the strongest installed (not an embedding model), else the generation model.
+    const wantsLook = input.answerability_check ?? project.config.answerability_check ?? false;
+    const readers = installed.filter((m) => !pickEmbeddingModel([m]));
+    const answerabilityModel = wantsLook ? (strongestModel(readers, await modelParameters().catch(() => ({}))) ?? model) : null;
+    if (input.answerability_check !== undefined) deps.projects.updateConfig(projectId, { answerability_check: input.answerability_check });
+    return deps.queue.enqueue(mode === "preview" ? PREVIEW_JOB : GENERATE_JOB, projectId, { projectId, mode, model, target, embeddingModel, answerabilityModel, ...(input.file_id ? { fileId: input.file_id } : {}) });
   }
 
   /** Parameter counts of the installed models where a backend says them (the default judge is the largest). */

@@ -8,7 +8,7 @@ import { previewAdvice, type PreviewAdvice } from "./preview-advice.ts";
 import { GENERATE_JOB, PREVIEW_JOB, type GenerationService } from "./service.ts";
 
 /** A generation job's counts as the Preview step shows them. */
-type GenerationResult = { produced?: number; valid?: number; duplicates_removed?: number; dedup?: string; filtered?: Record<string, number>; seconds?: number; examples_per_second?: number | null };
+type GenerationResult = { produced?: number; valid?: number; duplicates_removed?: number; dedup?: string; filtered?: Record<string, number>; seconds?: number; requests?: number; examples_per_second?: number | null };
 /** The Preview step: the preview and full-dataset jobs with their results, the preview's examples, advice. */
 export type PreviewData = {
   previewJob?: JobView & { result?: GenerationResult | null };

@@ -102,6 +102,8 @@ export const projectConfigSchema = z
     generation_model: z.string().optional(),
     /** Generation: the embedding model of the near-duplicate check by meaning ("none": word overlap only). */
     embedding_model: z.string().optional(),
+    /** Generation: a second look at each example (answerability.ts). */
+    answerability_check: z.boolean().optional(),
     /** Models: the model id whose own code the user allowed to run (trust_remote_code). */
     remote_code_consent: z.string().optional(),
     /** Training: the Train form's last values. */

@@ -59,6 +59,8 @@ export function PreviewPanel(props: { project: ProjectSummary; data: PreviewData
   const filtered = previewJob?.result?.filtered ?? {};
   const filteredCount = previewExamples.length - valid;
   const speed = previewJob?.result?.examples_per_second ?? null;
+  // A second look is one short call per example: the preview's seconds per request.
+  const secondsPerCall = previewJob?.result?.seconds && previewJob.result.requests ? previewJob.result.seconds / previewJob.result.requests : null;
   return (
     <section id="preview-panel" class="preview-panel" aria-live="polite" {...poll}>
       {previewJob && isActiveJob(previewJob.status) ? <JobProgress job={previewJob} label="Preview" poll={false} /> : null}
@@ -115,14 +117,14 @@ export function PreviewPanel(props: { project: ProjectSummary; data: PreviewData
               ))}
             </tbody>
           </table>
-          <FullGeneration projectId={props.project.id} fullJob={fullJob} speed={speed} chunkCount={chunkCount} model={(props.project.config as { generation_model?: string }).generation_model} />
+          <FullGeneration projectId={props.project.id} fullJob={fullJob} speed={speed} chunkCount={chunkCount} model={(props.project.config as { generation_model?: string }).generation_model} secondsPerCall={secondsPerCall} />
         </>
       ) : null}
     </section>
   );
 }
 
-function FullGeneration(props: { projectId: string; fullJob?: PreviewData["fullJob"]; speed: number | null; chunkCount: number; model?: string }) {
+function FullGeneration(props: { projectId: string; fullJob?: PreviewData["fullJob"]; speed: number | null; chunkCount: number; model?: string; secondsPerCall?: number | null }) {
   const job = props.fullJob;
   if (job && isActiveJob(job.status)) return <JobProgress job={job} label="Full dataset" poll={false} />;
   const target = 2000;
@@ -152,6 +154,14 @@ function FullGeneration(props: { projectId: string; fullJob?: PreviewData["fullJ
           {minutes
             ? `At the preview's pace (${props.speed!.toFixed(2)} examples/s), about ${minutes} min for ${formatCount(target)} examples, spread over ${formatCount(Math.min(props.chunkCount, target))} of ${formatCount(props.chunkCount)} chunks.`
             : `${formatCount(props.chunkCount)} chunks available.`}
+        </p>
+        <label class="field-check">
+          <input type="checkbox" name="answerability_check" aria-describedby="second-look-cost" />
+          Second look: a model checks that each question is answered by its passage and each answer says what the passage says
+        </label>
+        <p class="field-hint" id="second-look-cost">
+          Costs one more LLM call per example: about {formatCount(target)} more calls
+          {props.secondsPerCall ? `, ≈ ${Math.max(1, Math.round((target * props.secondsPerCall) / 60))} min more at the preview's pace` : ""}. Examples it rejects stay in Review with its reason.
         </p>
         <button type="submit" class="btn btn-primary">
           Generate Full Dataset
