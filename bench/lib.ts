@@ -18,3 +18,26 @@ export function printTable(rows: BenchRow[]): void {
   console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
   for (const b of body) console.log(line(b));
 }
+
+/** A pass-through to Ollama that adds up the generated tokens of each chat answer. */
+export function countingProxy(upstream: string) {
+  let evalTokens = 0;
+  let calls = 0;
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    idleTimeout: 0,
+    async fetch(req) {
+      const url = new URL(req.url);
+      const res = await fetch(`${upstream}${url.pathname}${url.search}`, { method: req.method, headers: req.headers, body: req.body ? await req.arrayBuffer() : undefined });
+      if (url.pathname !== "/api/chat") return res;
+      const text = await res.text();
+      calls++;
+      try {
+        evalTokens += (JSON.parse(text) as { eval_count?: number }).eval_count ?? 0;
+      } catch {}
+      return new Response(text, { status: res.status, headers: res.headers });
+    },
+  });
+  return { url: `http://127.0.0.1:${server.port}`, stats: () => ({ evalTokens, calls }), stop: () => server.stop(true) };
+}

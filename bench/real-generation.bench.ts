@@ -9,34 +9,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { realParts, startRealOllama } from "../tests/helpers/real-parts.ts";
 import { makeTestApp } from "../tests/helpers/test-app.ts";
-import { round, type BenchRow } from "./lib.ts";
+import { countingProxy, round, type BenchRow } from "./lib.ts";
 
 const DOCS = join(import.meta.dir, "../../shared/benchmarks/hotpotqa-sample/documents");
 const TARGET = Number(process.env.FTF_BENCH_REAL_TARGET ?? 20);
 const MODEL = "smollm2:latest";
-
-/** A pass-through to Ollama that adds up the generated tokens of each chat answer. */
-function countingProxy(upstream: string) {
-  let evalTokens = 0;
-  let calls = 0;
-  const server = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    idleTimeout: 0,
-    async fetch(req) {
-      const url = new URL(req.url);
-      const res = await fetch(`${upstream}${url.pathname}${url.search}`, { method: req.method, headers: req.headers, body: req.body ? await req.arrayBuffer() : undefined });
-      if (url.pathname !== "/api/chat") return res;
-      const text = await res.text();
-      calls++;
-      try {
-        evalTokens += (JSON.parse(text) as { eval_count?: number }).eval_count ?? 0;
-      } catch {}
-      return new Response(text, { status: res.status, headers: res.headers });
-    },
-  });
-  return { url: `http://127.0.0.1:${server.port}`, stats: () => ({ evalTokens, calls }), stop: () => server.stop(true) };
-}
 
 export async function realGenerationBench(): Promise<BenchRow[]> {
   realParts();

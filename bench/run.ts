@@ -15,6 +15,7 @@ import { trainerGpuBench } from "./trainer-gpu.bench.ts";
 import { publishBench } from "./publish.bench.ts";
 import { realGenerationBench } from "./real-generation.bench.ts";
 import { dedupBench } from "./dedup.bench.ts";
+import { knowledgeBench } from "./knowledge.bench.ts";
 
 const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   dashboard: dashboardBench,
@@ -30,12 +31,14 @@ const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   // Real parts (the real Ollama + SmolLM2 on the CPU, minutes); not part of the default run.
   "real-generation": realGenerationBench,
   dedup: dedupBench,
+  // Real parts, hours on a CPU at full size (FTF_BENCH_KNOWLEDGE_* to shrink it).
+  knowledge: knowledgeBench,
   // GPU only (prints the plain-vs-ours table); not part of the default run.
   "trainer-gpu": trainerGpuBench,
 };
 
 const wanted = process.argv.slice(2);
-const names = wanted.length ? wanted : Object.keys(BENCHES).filter((n) => n !== "trainer-gpu" && n !== "real-generation" && n !== "dedup");
+const names = wanted.length ? wanted : Object.keys(BENCHES).filter((n) => n !== "trainer-gpu" && n !== "real-generation" && n !== "dedup" && n !== "knowledge");
 const rows: BenchRow[] = [];
 for (const name of names) {
   const bench = BENCHES[name];
