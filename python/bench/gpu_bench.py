@@ -52,7 +52,7 @@ CASES = [
     ("1B QLoRA · ours: packing + Liger, auto checkpointing", "1b", "qlora", "ours", True, True, "auto"),
 ]
 # Optional per-case fields a --cases file may set (see bench/cases/).
-CASE_FIELDS = ("liger_kernels", "timed", "lora_r", "max_seq_length", "median_tokens", "checkpoint_layers")
+CASE_FIELDS = ("liger_kernels", "timed", "lora_r", "max_seq_length", "median_tokens", "checkpoint_layers", "compile", "dataloader_workers")
 
 
 def synthetic_items(n: int, vocab: int, max_len: int, seed: int = 0, median: int = 300) -> list[dict]:
@@ -129,6 +129,7 @@ def run_case(spec: dict) -> dict:
         "gradient_accumulation_steps": 1, "max_seq_length": spec["max_seq_length"], "lora_r": spec.get("lora_r", 16), "lora_alpha": 2 * spec.get("lora_r", 16),
         "checkpointing": "auto" if isinstance(ckpt, int) else ckpt, "checkpoint_layers": layers if ckpt == "auto" or isinstance(ckpt, int) else None,
         "packing": spec["packing"], "use_liger": spec["liger"], "logging_steps": 100_000, "save_steps": 10**6, "learning_rate": 1e-4,
+        "compile": spec.get("compile", "none"), "dataloader_workers": spec.get("dataloader_workers", 0),
     })
     load = random_loader(config, spec["method"], device)
     if spec.get("liger_kernels"):

@@ -46,6 +46,8 @@ class TrainConfig:
     seed: int
     checkpointing: str
     checkpoint_layers: int | None
+    compile: str
+    dataloader_workers: int
     system_prompt: str | None
     chat_template_kwargs: dict
     trust_remote_code: bool

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dataclasses import dataclass
 
-from . import liger, packing, ranks
+from . import checkpointing, liger, packing, ranks
 from .config import TrainConfig
 from .loading import load_model, load_tokenizer, ready_for_training
 from .data import EncodedDataset, PadCollator, encode_all, ensure_chat_template, read_examples
@@ -107,6 +107,11 @@ def prepare_model(cfg: TrainConfig, device: str, model_config, load) -> ModelSet
         r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, target_modules=cfg.target_modules, task_type="CAUSAL_LM"
     )
     model = get_peft_model(model, lora)
+    if cfg.compile == "layers":
+        # Regional compilation: each decoder layer once (they share one graph), not the whole model.
+        for layer in checkpointing.decoder_layers(model):
+            layer.compile()
+        log(f"compiled {layers} decoder layers (torch.compile)")
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return ModelSetup(model, trainable, attn, packed, packing_reason, liger_on, liger_reason, checkpointed, layers)
 
@@ -150,7 +155,8 @@ def training_arguments(cfg: TrainConfig, setup: Setup, output_dir: Path, **overr
         # so they keep the random order that trains best.
         train_sampling_strategy="random" if setup.built.packing else "group_by_length",
         remove_unused_columns=False,
-        dataloader_num_workers=0,
+        dataloader_num_workers=cfg.dataloader_workers,
+        dataloader_pin_memory=cuda,
         # LoRA leaves most parameters frozen on purpose; DDP must not hunt for them.
         ddp_find_unused_parameters=False,
         ddp_backend=("nccl" if cuda else "gloo") if ranks.world_size() > 1 else None,

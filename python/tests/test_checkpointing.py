@@ -68,3 +68,12 @@ def test_a_config_from_before_checkpointing_modes_still_reads():
     assert parse_config({**base, "gradient_checkpointing": True}).checkpointing == "all"
     assert parse_config({**base, "gradient_checkpointing": False}).checkpointing == "none"
     assert parse_config(base).checkpointing == "auto"
+
+
+def test_regional_compile_and_dataloader_workers_train(tiny_model, dataset, tmp_path):
+    """The options the GPU benchmark measures on and off (issue 34) run on a CPU too."""
+    train, _ = dataset
+    result = run_cli("train", "--config", str(make_config(tmp_path, tiny_model, train, None, max_steps=2, compile="layers", dataloader_workers=2)))
+    assert result.code == 0, result.stderr[-2000:]
+    assert "compiled 2 decoder layers" in result.stderr
+    assert result.of("complete")[0]["metrics"]["total_steps"] == 2

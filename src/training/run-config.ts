@@ -39,6 +39,11 @@ export const runConfigSchema = z
       .default("auto")
       .meta({ description: "Activation checkpointing: auto checkpoints the fewest decoder layers that fit (checkpoint_layers), all, or none" }),
     checkpoint_layers: z.int().min(0).max(1000).nullable().default(null).meta({ description: "auto's count, from the free memory and the estimator; null: all on a GPU, none on a CPU" }),
+    compile: z
+      .enum(["none", "layers"])
+      .default("none")
+      .meta({ description: "torch.compile of each decoder layer (regional compilation); off until measured on a GPU (issue 34)" }),
+    dataloader_workers: count(0, 16).default(0).meta({ description: "Dataloader worker processes (batches are prepared beside the GPU); pinned memory on CUDA" }),
     system_prompt: z.string().nullable().default(null),
     // The family's chat-template switches (Qwen3: {"enable_thinking": false}), passed to every
     // apply_chat_template call so training and the app render alike.
