@@ -53,3 +53,14 @@ export async function secondLook(backend: Backend, model: string, passage: strin
   }
   return null;
 }
+
+/** The second look at each example of one answer, when a model is asked for: one call each, counted by `onRequest`. */
+export async function secondLooks(backend: Backend, model: string | null | undefined, items: { instruction: string; output: string }[], passage: string, signal: AbortSignal, onRequest: () => void): Promise<(string | null)[]> {
+  if (!model) return [];
+  const looks: (string | null)[] = [];
+  for (const f of items) {
+    onRequest();
+    looks.push(await secondLook(backend, model, passage, f, signal));
+  }
+  return looks;
+}
