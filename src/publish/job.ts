@@ -33,19 +33,20 @@ const PARITY_TOKENS = 64;
 
 export const publishPayload = publishInputSchema.extend({ runId: z.string(), projectId: z.string() });
 
-type Deps = {
+/** What "Run in Ollama" needs, the service and its job alike. */
+export type PublishDeps = {
   queue: JobQueue;
   projects: ProjectService;
   training: TrainingService;
   review: ReviewService;
   /** The export service: puts parity.md into a report already exported. */
   reports: { refreshReport: (runId: string) => void };
-  /** Checked by the service before a job is queued. */
+  /** Where Ollama answers (the service refuses to queue a job without one). */
   ollamaHost: string | null;
   trainer: TrainerClient;
 };
 
-export function registerPublishJob(deps: Deps) {
+export function registerPublishJob(deps: PublishDeps) {
   /** A trainer call whose progress fills [from, to] of the job's bar. */
   const within = (ctx: JobContext<unknown>, from: number, to: number): TrainerCall => ({ signal: ctx.signal, onProgress: (pct, message) => ctx.progress(from + ((to - from) * pct) / 100, message) });
   /** Stops the job on cancel or on the trainer's failure, in the trainer's words. */

@@ -1,29 +1,13 @@
 /** "Run in Ollama": queue the publish job (job.ts) for the latest successful run, and read back its record. */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ReviewService } from "../datasets/review-service.ts";
-import type { JobQueue } from "../jobs/queue.ts";
 import { AppError } from "../lib/errors.ts";
-import type { ProjectService } from "../projects/service.ts";
-import type { TrainerClient } from "../training/trainer-client.ts";
-import type { TrainingService } from "../training/service.ts";
-import { registerPublishJob } from "./job.ts";
+import { registerPublishJob, type PublishDeps } from "./job.ts";
 import { PUBLISH_JOB, publishFolder, publishRecordSchema, type PublishInput, type PublishRecord } from "./schemas.ts";
 
 export { PUBLISH_JOB, publishInputSchema, publishRecordSchema, type PublishInput, type PublishRecord } from "./schemas.ts";
 
-type Deps = {
-  queue: JobQueue;
-  projects: ProjectService;
-  training: TrainingService;
-  review: ReviewService;
-  /** The export service: puts parity.md into a report already exported. */
-  reports: { refreshReport: (runId: string) => void };
-  ollamaHost: string | null;
-  trainer: TrainerClient;
-};
-
-export function createPublishService(deps: Deps) {
+export function createPublishService(deps: PublishDeps) {
   registerPublishJob(deps);
 
   return {
