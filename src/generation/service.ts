@@ -56,7 +56,8 @@ export function createGenerationService(deps: Omit<GenerationJobDeps, "now"> & {
     const installed = await listModels().catch(() => [] as string[]);
     let model = input.model ?? project.config.generation_model;
     if (!model) {
-      const models = await listModels();
+      // Listed once above; asked again only when that failed or found none (its error is the user's sentence).
+      const models = installed.length ? installed : await listModels();
       if (models.length === 0) throw new AppError(409, "no_models", "Ollama has no models installed. Install one with `ollama pull llama3.1:8b`, then try again.");
       // An embedding model cannot write examples: the first model that is not one.
       model = models.find((m) => !pickEmbeddingModel([m])) ?? models[0]!;

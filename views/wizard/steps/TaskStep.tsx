@@ -54,54 +54,12 @@ export function TaskStep({ project, extras }: StepProps) {
       hx-target="#wizard"
       hx-swap="outerHTML"
     >
-      <fieldset class="radio-cards">
-        <legend>What should the model learn?</legend>
-        {TASKS.map((t) => (
-          <label class="radio-card">
-            <input type="radio" id={`task-${t.value}`} name="task_type" value={t.value} checked={project.taskType === t.value} aria-describedby={`task-${t.value}-desc`} />
-            <span class="radio-card-title">{t.title}</span>
-            <span class="radio-card-desc" id={`task-${t.value}-desc`}>
-              {t.description}
-            </span>
-            {project.taskType === t.value ? <span class="radio-card-selected">✓ Selected</span> : null}
-          </label>
-        ))}
-      </fieldset>
+      <RadioCards legend="What should the model learn?" name="task_type" idPrefix="task" choices={TASKS} selected={project.taskType} />
       {project.taskType === "qa" ? (
-        <fieldset class="radio-cards">
-          <legend>How will the model be asked?</legend>
-          {QA_CONTEXT_CHOICES.map((q) => {
-            const checked = (project.config.qa_context ?? "with_context") === q.value;
-            return (
-              <label class="radio-card">
-                <input type="radio" id={`qa-${q.value}`} name="qa_context" value={q.value} checked={checked} aria-describedby={`qa-${q.value}-desc`} />
-                <span class="radio-card-title">{q.title}</span>
-                <span class="radio-card-desc" id={`qa-${q.value}-desc`}>
-                  {q.description}
-                </span>
-                {checked ? <span class="radio-card-selected">✓ Selected</span> : null}
-              </label>
-            );
-          })}
-        </fieldset>
-      ) : null}
-      {project.taskType === "qa" ? (
-        <fieldset class="radio-cards">
-          <legend>What should the dataset hold?</legend>
-          {QA_RECIPE_CHOICES.map((r) => {
-            const checked = qaRecipeOf(project.config) === r.value;
-            return (
-              <label class="radio-card">
-                <input type="radio" id={`recipe-${r.value}`} name="qa_recipe" value={r.value} checked={checked} aria-describedby={`recipe-${r.value}-desc`} />
-                <span class="radio-card-title">{r.title}</span>
-                <span class="radio-card-desc" id={`recipe-${r.value}-desc`}>
-                  {r.description}
-                </span>
-                {checked ? <span class="radio-card-selected">✓ Selected</span> : null}
-              </label>
-            );
-          })}
-        </fieldset>
+        <>
+          <RadioCards legend="How will the model be asked?" name="qa_context" idPrefix="qa" choices={QA_CONTEXT_CHOICES} selected={project.config.qa_context ?? "with_context"} />
+          <RadioCards legend="What should the dataset hold?" name="qa_recipe" idPrefix="recipe" choices={QA_RECIPE_CHOICES} selected={qaRecipeOf(project.config)} />
+        </>
       ) : null}
       <noscript>
         <button type="submit" class="btn btn-primary">
@@ -114,5 +72,28 @@ export function TaskStep({ project, extras }: StepProps) {
         </p>
       ) : null}
     </form>
+  );
+}
+
+/** One choice among cards: a radio, a title, a sentence, and a mark on the selected one. */
+function RadioCards(props: { legend: string; name: string; idPrefix: string; choices: readonly { value: string; title: string; description: string }[]; selected: string | null }) {
+  return (
+    <fieldset class="radio-cards">
+      <legend>{props.legend}</legend>
+      {props.choices.map((c) => {
+        const checked = props.selected === c.value;
+        const id = `${props.idPrefix}-${c.value}`;
+        return (
+          <label class="radio-card">
+            <input type="radio" id={id} name={props.name} value={c.value} checked={checked} aria-describedby={`${id}-desc`} />
+            <span class="radio-card-title">{c.title}</span>
+            <span class="radio-card-desc" id={`${id}-desc`}>
+              {c.description}
+            </span>
+            {checked ? <span class="radio-card-selected">✓ Selected</span> : null}
+          </label>
+        );
+      })}
+    </fieldset>
   );
 }
