@@ -79,8 +79,10 @@ class GenerationState {
     const slots = [...this.quotas].filter(([id, q]) => this.done(id) < q).map(([id, q]) => ({ id, n: this.task === "qa" ? Math.ceil((q - this.done(id)) / PER_REQUEST) : 1 }));
     this.pending = [];
     for (let round = 0; slots.some((s) => s.n > round); round++) for (const s of slots) if (s.n > round) this.pending.push(s.id);
-    // A second look is one more request per example written.
-    this.maxRequests = this.requests + payload.target * (payload.answerabilityModel ? 6 : 3) + 20;
+    // A guard against a model that writes nothing usable, not a pace: a small model needs
+    // 3 to 4.5 requests per accepted example (SmolLM2-135M: npm run bench -- real-generation),
+    // so 6 per example leaves it room. A second look is one more request per example written.
+    this.maxRequests = this.requests + payload.target * (payload.answerabilityModel ? 12 : 6) + 20;
     this.limits = new Map(deps.backends.map((b) => [b, new AdaptiveLimit(deps.config.concurrency)]));
   }
 
@@ -282,6 +284,8 @@ class GenerationState {
       chunks_total: this.all.length,
       chunks_used: this.doneByChunk.size,
       chunks_exhausted: this.chunks.exhausted.size,
+      target: this.target,
+      stopped: this.count() >= this.target ? "target" : this.requests >= this.maxRequests ? "request_budget" : "documents_exhausted",
     };
   }
 }

@@ -332,12 +332,44 @@ describe("varied questions (Q&A)", () => {
       responder: (call) => ({ content: JSON.stringify({ examples: [{ question: "What does the manual say about the pump?", answer: `${chunkOf(call.prompt).split(/\s+/).slice(0, 12).join(" ")}.` }] }) }),
     });
     const pid = await setup({ hosts: [ollama.url], task: "qa", words: 300, concurrency: 1 });
+    await run(pid, "preview");
+    const previewCalls = ollama.calls.length;
     const j = await run(pid, "generate", { target: 30 });
     expect(j.status).toBe("success");
-    expect(rows(pid)).toHaveLength(1);
-    expect(JSON.parse((t.db.$client.query("select result from jobs where id = ?").get(j.id) as { result: string }).result)).toMatchObject({ chunks_exhausted: 1 });
-    // One accepted answer, then STALE_AFTER answers with nothing new: not the 110 requests the budget allows.
-    expect(ollama.calls.length).toBeLessThanOrEqual(4);
+    expect(rows(pid).filter((e) => e.split !== "preview")).toHaveLength(1);
+    expect(JSON.parse((t.db.$client.query("select result from jobs where id = ?").get(j.id) as { result: string }).result)).toMatchObject({ chunks_exhausted: 1, target: 30, stopped: "documents_exhausted" });
+    // One accepted answer, then STALE_AFTER answers with nothing new: not the 200 requests the budget allows.
+    expect(ollama.calls.length - previewCalls).toBeLessThanOrEqual(4);
+    // The Preview step says it stopped short, and why.
+    const page = await (await t.request(`/projects/${pid}/wizard?step=preview`)).text();
+    expect(page).toContain("The generation stopped at 1 of the 30 examples asked for");
+    expect(page).toContain("The documents gave nothing new after that (1 of 1 passages kept repeating what was already asked)");
+  });
+
+  test("a model whose answers keep failing the checks stops at its request budget, and the Preview step says so", async () => {
+    // Answers that never rest on the passage: refused as ungrounded, each a different question.
+    let n = 0;
+    const ollama = fake({ responder: () => ({ content: JSON.stringify({ examples: [{ question: `Which colour is lunar cheese number ${++n}?`, answer: `Chartreuse ${n}, obviously, says the moon council of ${n * 7} elders.` }] }) }) });
+    const pid = await setup({ hosts: [ollama.url], task: "qa", words: 300, concurrency: 1 });
+    await run(pid, "preview");
+    const j = await run(pid, "generate", { target: 10 });
+    expect(j.status).toBe("success");
+    const result = JSON.parse((t.db.$client.query("select result from jobs where id = ?").get(j.id) as { result: string }).result);
+    expect(result).toMatchObject({ valid: 0, target: 10, stopped: "request_budget" });
+    const page = await (await t.request(`/projects/${pid}/wizard?step=preview`)).text();
+    expect(page).toContain("The generation stopped at 0 of the 10 examples asked for");
+    expect(page).toContain(`After ${result.requests} requests most answers still failed the checks`);
+  });
+
+  test("a generation that reaches its target says nothing about stopping short", async () => {
+    const ollama = fake({ responder: groundedResponder("qa") });
+    const pid = await setup({ hosts: [ollama.url], task: "qa", words: 600 });
+    await run(pid, "preview");
+    const j = await run(pid, "generate", { target: 10 });
+    expect(JSON.parse((t.db.$client.query("select result from jobs where id = ?").get(j.id) as { result: string }).result)).toMatchObject({ target: 10, stopped: "target" });
+    const page = await (await t.request(`/projects/${pid}/wizard?step=preview`)).text();
+    expect(page).toContain("10 examples generated");
+    expect(page).not.toContain("The generation stopped at");
   });
 });
 

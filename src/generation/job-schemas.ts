@@ -33,6 +33,9 @@ export const generationResultSchema = z
     chunks_used: z.number().optional(),
     /** Chunks whose questions stopped being new (Q&A). */
     chunks_exhausted: z.number().optional(),
+    /** The examples asked for, and why the job stopped: it reached them, its documents gave nothing new, or its request budget ran out on refused answers. */
+    target: z.number().optional(),
+    stopped: z.enum(["target", "documents_exhausted", "request_budget"]).optional(),
   })
   .loose();
 export type GenerationResult = z.infer<typeof generationResultSchema>;

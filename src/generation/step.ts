@@ -3,12 +3,12 @@ import { toJobJson } from "../jobs/schemas.ts";
 import type { JobRow } from "../jobs/table.ts";
 import type { JobView } from "../jobs/schemas.ts";
 import type { ExampleView } from "../datasets/review-schemas.ts";
-import { generationPayload, generationResultSchema } from "./job-schemas.ts";
+import { generationPayload, generationResultSchema, type GenerationResult as GenerationJobResult } from "./job-schemas.ts";
 import { previewAdvice, type PreviewAdvice } from "./preview-advice.ts";
 import { GENERATE_JOB, PREVIEW_JOB, type GenerationService } from "./service.ts";
 
 /** A generation job's counts as the Preview step shows them. */
-type GenerationResult = { produced?: number; valid?: number; duplicates_removed?: number; dedup?: string; filtered?: Record<string, number>; seconds?: number; requests?: number; examples_per_second?: number | null };
+type GenerationResult = Pick<GenerationJobResult, "produced" | "valid" | "duplicates_removed" | "dedup" | "filtered" | "seconds" | "requests" | "examples_per_second" | "target" | "stopped" | "chunks_total" | "chunks_exhausted">;
 /** The Preview step: the preview and full-dataset jobs with their results, the preview's examples, advice. */
 export type PreviewData = {
   previewJob?: JobView & { result?: GenerationResult | null };

@@ -8,11 +8,13 @@
  * the tuned model's, and what the pages show is what the API says.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { launchBrowser, screenshot, watchPage } from "../helpers/browser.ts";
 import { realParts, startRealOllama } from "../helpers/real-parts.ts";
 import { startServer, type RunningServer } from "../helpers/server-process.ts";
+import { databasePath } from "../../src/lib/data-dir.ts";
 
 const DOCS = join(import.meta.dir, "../../../shared/benchmarks/hotpotqa-sample/documents");
 const GENERATOR = "smollm2:latest";
@@ -35,6 +37,16 @@ async function settle(jobId: string, ms: number): Promise<Json> {
     if (["success", "failed", "cancelled"].includes(body.status)) return body;
     if (Date.now() > end) throw new Error(`job ${jobId} did not settle in ${ms / 1000} s: ${JSON.stringify(body).slice(0, 400)}`);
     await Bun.sleep(250);
+  }
+}
+
+/** The generation jobs' stored results (their counts and why they stopped), read from the server's database. */
+function generationResults() {
+  const db = new Database(databasePath(server.dataDir), { readonly: true });
+  try {
+    return db.query("select type, status, result from jobs where project_id = ? and type like 'dataset_%'").all(pid);
+  } finally {
+    db.close();
   }
 }
 
@@ -91,7 +103,8 @@ test("documents → SmolLM2 → a tuned model in a real Ollama, both lanes, with
   const generateJob = await settle(generate.body.job_id, 900_000);
   expect(generateJob.status).toBe("success");
   const stats = (await call("GET", `/projects/${pid}/dataset/stats`)).body;
-  expect(stats.valid).toBeGreaterThanOrEqual(10);
+  // Too few to train on: say what the generation jobs counted (refusal reasons, why they stopped).
+  if (stats.valid < 10) throw new Error(`${stats.valid} valid examples, 10 needed to train. The generation jobs: ${JSON.stringify(generationResults())}`);
 
   const readiness = await call("GET", `/projects/${pid}/dataset/readiness?max_seq_length=512`);
   expect(readiness.status).toBe(200);

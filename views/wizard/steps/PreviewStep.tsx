@@ -138,6 +138,7 @@ function FullGeneration(props: { projectId: string; fullJob?: PreviewData["fullJ
           {job.result?.dedup ? <span class="muted"> Near-duplicates found by {job.result.dedup}.</span> : null}
         </p>
       ) : null}
+      {job?.status === "success" && job.result ? <StoppedShort result={job.result} /> : null}
       {job?.status === "failed" ? (
         <div class="panel panel-error" role="alert">
           <strong>The generation stopped</strong>
@@ -167,6 +168,29 @@ function FullGeneration(props: { projectId: string; fullJob?: PreviewData["fullJ
           Generate Full Dataset
         </button>
       </form>
+    </div>
+  );
+}
+
+/** Why a finished generation gave fewer examples than asked, and what to do about it. */
+function StoppedShort({ result }: { result: NonNullable<NonNullable<PreviewData["fullJob"]>["result"]> }) {
+  if (!result.target || !result.stopped || result.stopped === "target" || (result.valid ?? 0) >= result.target) return null;
+  const got = `${formatCount(result.valid ?? 0)} of the ${formatCount(result.target)} examples asked for`;
+  return (
+    <div class="panel panel-warning" role="status" data-stopped={result.stopped}>
+      <strong>The generation stopped at {got}</strong>
+      {result.stopped === "documents_exhausted" ? (
+        <p>
+          The documents gave nothing new after that
+          {result.chunks_total ? ` (${formatCount(result.chunks_exhausted ?? 0)} of ${formatCount(result.chunks_total)} passages kept repeating what was already asked)` : ""}. Add documents for more, or
+          continue with these.
+        </p>
+      ) : (
+        <p>
+          After {formatCount(result.requests ?? 0)} requests most answers still failed the checks (ungrounded, malformed or repeated). A larger generation model usually
+          does better; the refused examples are in Review with their reasons.
+        </p>
+      )}
     </div>
   );
 }
