@@ -53,7 +53,7 @@ import { createJobService } from "./jobs/service.ts";
 import { projectApiRoutes } from "./projects/api-routes.ts";
 import { projectPageRoutes } from "./projects/page-routes.tsx";
 import { createProjectService } from "./projects/service.ts";
-import { healthRoutes } from "./ops/health.ts";
+import { healthRoutes, versionApiRoutes } from "./ops/health.ts";
 import { apiDocsRoutes } from "./api-docs/routes.tsx";
 import { createDiskGuard } from "./ops/disk.ts";
 import { requireAuth } from "./security/auth.ts";
@@ -208,6 +208,7 @@ export function createApp(deps: AppDeps) {
   app.use(csrfProtection);
 
   app.route("/", healthRoutes(deps.db, deps.config.trainer.python));
+  app.route("/api", versionApiRoutes());
 
   app.get("/static/:name", (c) => {
     const name = c.req.param("name");
@@ -224,7 +225,7 @@ export function createApp(deps: AppDeps) {
 
   app.route("/", loginRoutes({ token: deps.config.authToken, limiter: guesses, clientAddress, sessionDays }));
   app.route("/", apiDocsRoutes());
-  app.route("/api/projects", projectApiRoutes(projects));
+  app.route("/api", projectApiRoutes(projects));
   app.route("/api", jobApiRoutes(jobs, projects, deps.queue));
   app.route("/api", modelApiRoutes(models, weights));
   app.route("/api", documentApiRoutes(documents));

@@ -2,6 +2,10 @@
 // caused it: errors must be handled and reported, not printed and forgotten.
 import { afterEach, beforeEach } from "bun:test";
 
+// Every JSON answer of the API is checked against its documented schema (lib/api-operations.ts);
+// servers the tests spawn inherit it.
+process.env.FTF_CHECK_API_RESPONSES ??= "1";
+
 let errors: unknown[][] = [];
 const original = console.error;
 

@@ -1,13 +1,14 @@
 /** The API's OpenAPI document, assembled from each capability's operation list. */
 import { buildOpenApi, type ApiTag } from "../lib/openapi.ts";
+import { asTag } from "../lib/api-operations.ts";
 import { PROJECTS_API } from "../projects/api-routes.ts";
 import { JOBS_API } from "../jobs/routes.tsx";
 import { MODELS_API } from "../models/routes.tsx";
 import { FILES_API } from "../documents/routes.tsx";
-import { MAPPING_OPERATIONS } from "../datasets/mapping-routes.tsx";
+import { MAPPING_API } from "../datasets/mapping-routes.tsx";
 import { GENERATION_API } from "../generation/routes.tsx";
 import { DATASET_API } from "../datasets/review-routes.tsx";
-import { READINESS_OPERATIONS } from "../readiness/routes.tsx";
+import { READINESS_API } from "../readiness/routes.tsx";
 import { TRAINING_API } from "../training/routes.tsx";
 import { EVALUATION_API } from "../evaluation/routes.tsx";
 import { EXPORT_API } from "../exports/routes.tsx";
@@ -18,18 +19,18 @@ import pkg from "../../package.json" with { type: "json" };
 
 /** In wizard order; the column mapping joins the other file operations, the readiness check the dataset ones. */
 export const API_TAGS: ApiTag[] = [
-  PROJECTS_API,
-  MODELS_API,
-  { ...FILES_API, operations: [...FILES_API.operations, ...MAPPING_OPERATIONS] },
-  GENERATION_API,
-  { ...DATASET_API, operations: [...DATASET_API.operations, ...READINESS_OPERATIONS] },
-  TRAINING_API,
-  EXPORT_API,
-  PUBLISH_API,
-  PLAYGROUND_API,
-  EVALUATION_API,
-  JOBS_API,
-  VERSION_API,
+  asTag(PROJECTS_API),
+  asTag(MODELS_API),
+  { ...asTag(FILES_API), operations: [...asTag(FILES_API).operations, ...asTag(MAPPING_API).operations] },
+  asTag(GENERATION_API),
+  { ...asTag(DATASET_API), operations: [...asTag(DATASET_API).operations, ...asTag(READINESS_API).operations] },
+  asTag(TRAINING_API),
+  asTag(EXPORT_API),
+  asTag(PUBLISH_API),
+  asTag(PLAYGROUND_API),
+  asTag(EVALUATION_API),
+  asTag(JOBS_API),
+  asTag(VERSION_API),
 ];
 
 let cached: ReturnType<typeof buildOpenApi> | null = null;

@@ -47,6 +47,32 @@ describe("the OpenAPI document", () => {
     expect(Object.keys(await res.json())).toEqual(expect.arrayContaining(["detail", "error_code"]));
   });
 
+  test("every answer is typed: a JSON schema for JSON, a content type for files and event streams", async () => {
+    const doc = (await (await t.request("/api/openapi.json")).json()) as Doc;
+    const untyped: string[] = [];
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        const [status, ok] = Object.entries(op.responses).find(([s]) => Number(s) < 300)!;
+        const content = ok.content ?? {};
+        const json = content["application/json"];
+        if (json ? !json.schema || Object.keys(json.schema).length === 0 : Object.keys(content).length === 0) untyped.push(`${method} ${path} ${status}`);
+      }
+    }
+    expect(untyped).toEqual([]);
+    // A nested schema comes through whole: the job a job_id names, the project's model.
+    const project = doc.paths["/api/projects/{id}"]!.get!.responses["200"]!.content!["application/json"]!.schema as { required?: string[] };
+    expect(project.required).toEqual(expect.arrayContaining(["id", "name", "status", "model_info", "config", "created_at"]));
+  });
+
+  test("an answer outside its schema, or with a field the schema does not name, is caught", async () => {
+    const { checkAnswer } = await import("../lib/api-operations.ts");
+    const { z } = await import("zod");
+    const op = { method: "get", path: "/things/:id", summary: "A thing", response: { status: 200, description: "The thing", schema: z.object({ id: z.string(), tags: z.array(z.object({ name: z.string() })) }) }, errors: [] } as const;
+    expect(() => checkAnswer(op, { id: "a", tags: [{ name: "x" }] })).not.toThrow();
+    expect(() => checkAnswer(op, { id: 1, tags: [] })).toThrow("GET /api/things/:id answered outside its documented schema");
+    expect(() => checkAnswer(op, { id: "a", tags: [{ name: "x", colour: "red" }], secret: "/home/me" })).toThrow("answered fields its schema does not document: tags[0].colour, secret");
+  });
+
   test("the docs page lists every path", async () => {
     const res = await t.request("/api/docs");
     expect(res.status).toBe(200);

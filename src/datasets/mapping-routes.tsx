@@ -1,18 +1,24 @@
 /** Column mapping of a dataset file whose columns were not recognised: the API and the Data step's form. */
-import type { ApiOperation } from "../lib/openapi.ts";
+import { apiRoutes, defineApi } from "../lib/api-operations.ts";
 import { Hono } from "hono";
 import type { AppEnv } from "../lib/app-env.ts";
-import { parseJsonBody, parseWith, readFormFields } from "../lib/validation.ts";
+import { parseWith, readFormFields } from "../lib/validation.ts";
 import type { FileListRenderer } from "../documents/routes.tsx";
-import { toFileJson } from "../documents/schemas.ts";
+import { fileJsonSchema, toFileJson } from "../documents/schemas.ts";
 import type { ImportService } from "./import-service.ts";
 import { columnMappingSchema } from "./shapes.ts";
 
+/** Joins the Files operations in the API document. */
+export const MAPPING_API = defineApi({
+  name: "Files",
+  description: "The column mapping of a dataset file.",
+  operations: {
+    mapping: { method: "post", path: "/projects/:id/files/:fileId/mapping", summary: "Say which columns of a dataset file are instruction, input and output", body: columnMappingSchema, response: { status: 202, description: "The file, importing again", schema: fileJsonSchema }, errors: [400, 404, 409, 415, 422] },
+  },
+});
+
 export function mappingApiRoutes(imports: ImportService) {
-  return new Hono<AppEnv>().post("/projects/:id/files/:fileId/mapping", async (c) => {
-    const mapping = await parseJsonBody(c, columnMappingSchema);
-    return c.json(toFileJson(imports.applyMapping(c.req.param("id"), c.req.param("fileId"), mapping)), 202);
-  });
+  return apiRoutes(MAPPING_API, { mapping: (c, { body }) => toFileJson(imports.applyMapping(c.req.param("id")!, c.req.param("fileId")!, body)) });
 }
 
 /** The form answers with the Data step's file list (renderFileList), re-rendered by documents. */
@@ -25,7 +31,3 @@ export function mappingPageRoutes(imports: ImportService, renderFileList: FileLi
   });
 }
 
-/** Joins the Files operations in the API document. */
-export const MAPPING_OPERATIONS: ApiOperation[] = [
-  { method: "post", path: "/projects/:id/files/:fileId/mapping", summary: "Say which columns of a dataset file are instruction, input and output", body: columnMappingSchema, response: { status: 202, description: "The file, importing again" }, errors: [400, 404, 409, 415, 422] },
-];

@@ -1,47 +1,52 @@
 /** The Review step: the spec's dataset API, and the page's fragments (modal, delete). */
-import type { ApiTag } from "../lib/openapi.ts";
+import { apiRoutes, defineApi } from "../lib/api-operations.ts";
 import { HTMX_EVENTS } from "../../views/htmx.ts";
 import { Hono } from "hono";
 import { stream } from "hono/streaming";
 import { z } from "zod";
 import { AppError } from "../lib/errors.ts";
-import { parseJsonBody, parseWith, readForm, readFormFields } from "../lib/validation.ts";
+import { parseWith, readForm, readFormFields } from "../lib/validation.ts";
 import type { AppEnv } from "../lib/app-env.ts";
 import type { ProjectService } from "../projects/service.ts";
 import type { WizardRenderer } from "../wizard/render.tsx";
 import { ExampleModal } from "../../views/wizard/steps/ExampleModal.tsx";
 import { EXPORT_FORMATS, exportFilename, exportHeader, exportLine, toExampleJson } from "./export.ts";
-import { batchDeleteSchema, examplePatchSchema, reviewFilterSchema, type ReviewFilter } from "./review-schemas.ts";
+import { batchDeleteSchema, datasetStatsSchema, exampleJsonSchema, examplePageSchema, examplePatchSchema, provenanceSchema, reviewFilterSchema, type ReviewFilter } from "./review-schemas.ts";
 import type { ReviewService } from "./review-service.ts";
 
 const exportQuery = z.object({ format: z.enum(EXPORT_FORMATS).default("alpaca"), split: z.enum(["train", "eval", "all"]).default("train") });
 
+export const DATASET_API = defineApi({
+  name: "Dataset",
+  description: "Review the examples: stats, pages, search, edits, deletes, export.",
+  operations: {
+    stats: { method: "get", path: "/projects/:id/dataset/stats", summary: "Counts, splits, token lengths, duplicates removed", response: { status: 200, description: "DatasetStats", schema: datasetStatsSchema }, errors: [404] },
+    examples: { method: "get", path: "/projects/:id/dataset/examples", summary: "One page of examples (filters, search, sort)", query: reviewFilterSchema, response: { status: 200, description: "A page of examples", schema: examplePageSchema }, errors: [404] },
+    remove: { method: "post", path: "/projects/:id/dataset/examples/delete", summary: "Delete examples by id, or every one matching a filter", body: batchDeleteSchema, response: { status: 200, description: "How many were deleted", schema: z.object({ deleted: z.number().int() }) }, errors: [400, 404, 415, 422] },
+    example: { method: "get", path: "/projects/:id/dataset/examples/:exampleId", summary: "One example with its provenance", response: { status: 200, description: "The example", schema: exampleJsonSchema.extend({ provenance: provenanceSchema }) }, errors: [404] },
+    edit: { method: "patch", path: "/projects/:id/dataset/examples/:exampleId", summary: "Edit an example (validated again)", body: examplePatchSchema, response: { status: 200, description: "The example", schema: exampleJsonSchema }, errors: [400, 404, 415, 422] },
+    download: { method: "get", path: "/projects/:id/dataset/export", summary: "Download the dataset (Alpaca or chat JSONL, or CSV)", query: exportQuery, response: { status: 200, description: "The file", contentType: "application/jsonl" }, errors: [404, 422] },
+  },
+});
+
 export function reviewApiRoutes(review: ReviewService, projects: ProjectService) {
-  return new Hono<AppEnv>()
-    .get("/projects/:id/dataset/stats", (c) => c.json(review.stats(c.req.param("id"))))
-    .get("/projects/:id/dataset/examples", (c) => {
-      const filter = reviewFilterSchema.parse(c.req.query());
-      const page = review.page(c.req.param("id"), filter);
-      return c.json({ ...page, items: page.items.map(toExampleJson) });
-    })
-    .post("/projects/:id/dataset/examples/delete", async (c) => {
-      const body = await parseJsonBody(c, batchDeleteSchema);
-      const id = c.req.param("id");
-      const deleted = "ids" in body ? review.deleteIds(id, body.ids) : review.deleteMatching(id, { split: body.filter.split, valid: body.filter.valid, kind: body.filter.kind, q: body.filter.q });
-      return c.json({ deleted });
-    })
-    .get("/projects/:id/dataset/examples/:exampleId", (c) => {
-      const id = c.req.param("id");
-      const e = review.get(id, c.req.param("exampleId"));
-      return c.json({ ...toExampleJson(e), provenance: review.chunkOf(e.id) ?? { source_file: review.sourceFile(e.id), source_line: e.sourceLine } });
-    })
-    .patch("/projects/:id/dataset/examples/:exampleId", async (c) => {
-      const patch = await parseJsonBody(c, examplePatchSchema);
-      return c.json(toExampleJson(review.update(c.req.param("id"), c.req.param("exampleId"), patch)));
-    })
-    .get("/projects/:id/dataset/export", (c) => {
-      const id = c.req.param("id");
-      const q = parseWith(exportQuery, c.req.query());
+  return apiRoutes(DATASET_API, {
+    stats: (c) => review.stats(c.req.param("id")!),
+    examples: (c, { query }) => {
+      const page = review.page(c.req.param("id")!, query);
+      return { ...page, items: page.items.map(toExampleJson) };
+    },
+    remove: (c, { body }) => {
+      const id = c.req.param("id")!;
+      return { deleted: "ids" in body ? review.deleteIds(id, body.ids) : review.deleteMatching(id, { split: body.filter.split, valid: body.filter.valid, kind: body.filter.kind, q: body.filter.q }) };
+    },
+    example: (c) => {
+      const e = review.get(c.req.param("id")!, c.req.param("exampleId")!);
+      return { ...toExampleJson(e), provenance: review.chunkOf(e.id) ?? { source_file: review.sourceFile(e.id), source_line: e.sourceLine } };
+    },
+    edit: (c, { body }) => toExampleJson(review.update(c.req.param("id")!, c.req.param("exampleId")!, body)),
+    download: (c, { query: q }) => {
+      const id = c.req.param("id")!;
       const project = projects.get(id);
       c.header("Content-Type", q.format === "csv" ? "text/csv; charset=utf-8" : "application/jsonl; charset=utf-8");
       c.header("Content-Disposition", `attachment; filename="${exportFilename(project.name, q.format, q.split)}"`);
@@ -49,7 +54,8 @@ export function reviewApiRoutes(review: ReviewService, projects: ProjectService)
         await s.write(exportHeader(q.format));
         for (const batch of review.exportRows(id, q.split)) await s.write(batch.map((e) => exportLine(q.format, e)).join(""));
       });
-    });
+    },
+  });
 }
 
 export function reviewPageRoutes(review: ReviewService, wizard: WizardRenderer) {
@@ -108,15 +114,3 @@ export function reviewPageRoutes(review: ReviewService, wizard: WizardRenderer) 
 
 const filterToQuery = (f: ReviewFilter): Record<string, string> => ({ split: f.split, valid: f.valid, q: f.q, sort: f.sort, page: String(f.page) });
 
-export const DATASET_API: ApiTag = {
-  name: "Dataset",
-  description: "Review the examples: stats, pages, search, edits, deletes, export.",
-  operations: [
-    { method: "get", path: "/projects/:id/dataset/stats", summary: "Counts, splits, token lengths, duplicates removed", response: { status: 200, description: "DatasetStats" }, errors: [404] },
-    { method: "get", path: "/projects/:id/dataset/examples", summary: "One page of examples (filters, search, sort)", query: reviewFilterSchema, response: { status: 200, description: "`{ items, total, page, page_size }`" }, errors: [404] },
-    { method: "post", path: "/projects/:id/dataset/examples/delete", summary: "Delete examples by id, or every one matching a filter", body: batchDeleteSchema, response: { status: 200, description: "`{ deleted }`" }, errors: [400, 404, 415, 422] },
-    { method: "get", path: "/projects/:id/dataset/examples/:exampleId", summary: "One example with its provenance", response: { status: 200, description: "The example" }, errors: [404] },
-    { method: "patch", path: "/projects/:id/dataset/examples/:exampleId", summary: "Edit an example (validated again)", body: examplePatchSchema, response: { status: 200, description: "The example" }, errors: [400, 404, 415, 422] },
-    { method: "get", path: "/projects/:id/dataset/export", summary: "Download the dataset (Alpaca or chat JSONL, or CSV)", query: exportQuery, response: { status: 200, description: "The file", contentType: "application/jsonl" }, errors: [404, 422] },
-  ],
-};

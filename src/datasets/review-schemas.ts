@@ -42,19 +42,45 @@ export function ftsQuery(q: string): string | null {
 /** An example as the Review and Preview screens show it (the row less what only the database needs). */
 export type ExampleView = Omit<ExampleRow, "projectId" | "jobId" | "promptVersion" | "contentHash" | "updatedAt">;
 
-type SplitStats = { count: number; avg_tokens: number; min_tokens: number | null; max_tokens: number | null };
+const splitStatsSchema = z.object({ count: z.number().int(), avg_tokens: z.number(), min_tokens: z.number().nullable(), max_tokens: z.number().nullable() });
 /** GET /dataset/stats and the Review step's header. */
-export type DatasetStats = {
-  total: number;
-  valid: number;
-  invalid: number;
-  by_split: { train: SplitStats; eval: SplitStats; preview: SplitStats };
-  duplicates_removed: number;
+export const datasetStatsSchema = z.object({
+  total: z.number().int(),
+  valid: z.number().int(),
+  invalid: z.number().int(),
+  by_split: z.object({ train: splitStatsSchema, eval: splitStatsSchema, preview: splitStatsSchema }),
+  duplicates_removed: z.number().int(),
   /** Of duplicates_removed: the same words, word overlap (MinHash), the same meaning (embeddings). */
-  duplicates_by_kind: { exact: number; near: number; semantic: number };
-  over_max_length: number;
-  max_seq_length: number;
-};
+  duplicates_by_kind: z.object({ exact: z.number().int(), near: z.number().int(), semantic: z.number().int() }),
+  over_max_length: z.number().int(),
+  max_seq_length: z.number().int(),
+});
+export type DatasetStats = z.infer<typeof datasetStatsSchema>;
+
+/** The spec's Example, as the API answers it (export.ts toExampleJson). */
+export const exampleJsonSchema = z.object({
+  id: z.string(),
+  split: z.enum(["preview", "train", "eval"]),
+  kind: z.enum(["example", "note"]).meta({ description: "note: a study note; example: a question–answer pair or an instruction." }),
+  data: z.object({ instruction: z.string(), input: z.string(), output: z.string() }),
+  is_valid: z.boolean(),
+  validation_error: z.string().nullable(),
+  token_count: z.number().int().nullable(),
+  token_count_approx: z.boolean(),
+  grounding_score: z.number().nullable(),
+  chunk_id: z.string().nullable(),
+  file_id: z.string().nullable(),
+  source_line: z.number().int().nullable(),
+  generator_model: z.string().nullable(),
+  prompt_version: z.string().nullable(),
+  created_at: z.string(),
+});
+export const examplePageSchema = z.object({ items: z.array(exampleJsonSchema), total: z.number().int(), total_is_capped: z.boolean(), page: z.number().int(), page_size: z.number().int(), pages: z.number().int() });
+/** Where an example came from: its chunk (generated), or its file and line (imported). */
+export const provenanceSchema = z.union([
+  z.object({ text: z.string(), filename: z.string(), pageStart: z.number().nullable(), pageEnd: z.number().nullable(), headingPath: z.string().nullable() }),
+  z.object({ source_file: z.string().nullable(), source_line: z.number().int().nullable() }),
+]);
 /** One page of the Review table (the API sends the whole rows). */
 export type ReviewPage = { items: ExampleRow[]; total: number; total_is_capped: boolean; page: number; page_size: number; pages: number };
 /** The same page as the Review screen shows it. */

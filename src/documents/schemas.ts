@@ -26,6 +26,25 @@ export const fileDetailsSchema = z.object({
 });
 export type FileDetails = z.infer<typeof fileDetailsSchema>;
 
+/** The spec's FileInfo, as the API answers it. */
+export const fileJsonSchema = z.object({
+  id: z.string(),
+  filename: z.string(),
+  kind: z.enum(FILE_KINDS),
+  status: z.enum(["uploading", "extracting", "needs_mapping", "ready", "failed"]),
+  mime_type: z.string().nullable(),
+  size_bytes: z.number().int(),
+  sha256: z.string(),
+  page_count: z.number().int().nullable(),
+  char_count: z.number().int().nullable(),
+  error_code: z.string().nullable(),
+  error_message: z.string().nullable(),
+  details: fileDetailsSchema,
+  created_at: z.string(),
+});
+/** One file an upload refused, and why. */
+export const uploadRefusalSchema = z.object({ filename: z.string(), error_code: z.string(), detail: z.string() });
+
 export function toFileJson(f: FileRow) {
   const details: FileDetails = f.details ?? {};
   return {

@@ -2,27 +2,50 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../lib/app-env.ts";
 import { notFound } from "../lib/errors.ts";
-import type { ApiTag } from "../lib/openapi.ts";
-import { parseOptionalJsonBody, parseWith, readFormFields } from "../lib/validation.ts";
+import { apiRoutes, defineApi } from "../lib/api-operations.ts";
+import { jobStartedSchema } from "../jobs/schemas.ts";
+import { parseWith, readFormFields } from "../lib/validation.ts";
 import { generateInput, type GenerationService } from "../generation/service.ts";
 import type { WizardRenderer } from "../wizard/render.tsx";
 import { z } from "zod";
 import { EVALUATION_MODES, evaluateInput, type EvaluationService } from "./service.ts";
+import { evaluationViewSchema } from "./schemas.ts";
 
 const evaluationQuery = z.object({ mode: z.enum(EVALUATION_MODES, { error: "Mode must be closed_book or with_context." }).optional().meta({ description: "The latest of this mode (default: the latest)" }) });
 
+export const EVALUATION_API = defineApi({
+  name: "Evaluation",
+  description: "A judged scorecard: base vs tuned on held-out questions, per document, and a forgetting check.",
+  operations: {
+    start: {
+      method: "post",
+      path: "/projects/:id/evaluate",
+      summary: "Judge the last successful run (base vs tuned on held-out questions)",
+      body: evaluateInput,
+      bodyOptional: true,
+      response: { status: 202, description: "The evaluation job", schema: jobStartedSchema },
+      errors: [404, 409, 415, 422],
+    },
+    latest: {
+      method: "get",
+      path: "/projects/:id/evaluation",
+      summary: "The latest scorecard (with the passage, its closed-book twin: `?mode=closed_book`)",
+      query: evaluationQuery,
+      response: { status: 200, description: "The evaluation", schema: evaluationViewSchema },
+      errors: [404],
+    },
+  },
+});
+
 export function evaluationApiRoutes(evaluation: EvaluationService) {
-  return new Hono<AppEnv>()
-    .post("/projects/:id/evaluate", async (c) => {
-      const input = (await parseOptionalJsonBody(c, evaluateInput)) ?? {};
-      return c.json({ job_id: (await evaluation.start(c.req.param("id"), input)).id }, 202);
-    })
-    .get("/projects/:id/evaluation", (c) => {
-      const { mode } = parseWith(evaluationQuery, c.req.query());
-      const view = evaluation.latest(c.req.param("id"), mode);
+  return apiRoutes(EVALUATION_API, {
+    start: async (c, { body }) => ({ job_id: (await evaluation.start(c.req.param("id")!, body)).id }),
+    latest: (c, { query }) => {
+      const view = evaluation.latest(c.req.param("id")!, query.mode);
       if (!view) throw notFound("Evaluation", "evaluation_not_found");
-      return c.json(view);
-    });
+      return view;
+    },
+  });
 }
 
 /** Examples a "generate more" asks for: enough to move a document's score. */
@@ -43,25 +66,3 @@ export function evaluationPageRoutes(evaluation: EvaluationService, wizard: Wiza
     });
 }
 
-export const EVALUATION_API: ApiTag = {
-  name: "Evaluation",
-  description: "A judged scorecard: base vs tuned on held-out questions, per document, and a forgetting check.",
-  operations: [
-    {
-      method: "post",
-      path: "/projects/:id/evaluate",
-      summary: "Judge the last successful run (base vs tuned on held-out questions)",
-      body: evaluateInput,
-      response: { status: 202, description: "`{ job_id }`" },
-      errors: [404, 409, 415, 422],
-    },
-    {
-      method: "get",
-      path: "/projects/:id/evaluation",
-      summary: "The latest scorecard: `{run_id, judge_model, mode, summary, items, forgetting}` (with the passage, its closed-book twin: `?mode=closed_book`)",
-      query: evaluationQuery,
-      response: { status: 200, description: "The evaluation" },
-      errors: [404],
-    },
-  ],
-};

@@ -38,3 +38,59 @@ export type EvaluationView = {
   retrieval: Retrieval | null;
   created_at: string;
 };
+
+const verdict = z.enum(["correct", "partial", "wrong"]);
+const sideSummarySchema = z.object({ correct: z.number(), partial: z.number(), wrong: z.number(), unjudged: z.number(), score: z.number().nullable(), ci: z.tuple([z.number(), z.number()]).nullable() });
+const summarySchema = z.object({
+  n: z.number().int(),
+  base: sideSummarySchema,
+  tuned: sideSummarySchema,
+  wins: z.number().int(),
+  ties: z.number().int(),
+  losses: z.number().int(),
+  win_rate: z.number().nullable(),
+  per_document: z.array(z.object({ file_id: z.string().nullable(), filename: z.string().nullable(), n: z.number().int(), base_score: z.number().nullable(), tuned_score: z.number().nullable() })),
+});
+const judgedItemSchema = z.object({
+  example_id: z.string(),
+  file_id: z.string().nullable(),
+  filename: z.string().nullable(),
+  question: z.string(),
+  reference: z.string(),
+  base_answer: z.string(),
+  tuned_answer: z.string(),
+  base_verdict: verdict.nullable(),
+  tuned_verdict: verdict.nullable(),
+  judge_reason: z.string().nullable(),
+});
+const judgeCheckSchema = z.object({
+  judge_model: z.string(),
+  n: z.number().int(),
+  passed: z.number().int(),
+  unjudged: z.number().int(),
+  accuracy: z.number().nullable(),
+  trusted: z.boolean(),
+  misses: z.array(z.object({ kind: z.enum(["reference", "other_reference", "empty"]), question: z.string(), answer: z.string(), expected: verdict, verdict: verdict.nullable() })),
+  advice: z.string().nullable(),
+});
+const retrievalSchema = z.object({ k: z.number().int(), summary: summarySchema, items: z.array(judgedItemSchema) });
+const forgettingSchema = z.object({ version: z.string(), n: z.number().int(), base_score: z.number().nullable(), tuned_score: z.number().nullable(), drop: z.boolean() });
+/** The evaluations table's JSON columns: the summary carries the judge's check and the retrieval arm (added without a migration). */
+export const storedEvaluationSchema = z.object({
+  summary: summarySchema.extend({ judge_check: judgeCheckSchema.optional(), retrieval: retrievalSchema.optional() }),
+  items: z.array(judgedItemSchema),
+  forgetting: forgettingSchema.nullable(),
+});
+
+/** The scorecard, as GET /evaluation answers it (EvaluationView). */
+export const evaluationViewSchema = z.object({
+  run_id: z.string(),
+  judge_model: z.string(),
+  mode: z.enum(EVALUATION_MODES),
+  summary: summarySchema,
+  items: z.array(judgedItemSchema),
+  forgetting: forgettingSchema.nullable(),
+  judge_check: judgeCheckSchema.nullable().meta({ description: "The judge graded on answers of known grade; below its threshold the scorecard is not trusted." }),
+  retrieval: retrievalSchema.nullable().meta({ description: "The same questions with the passages BM25 found: fine-tune, retrieve, or both?" }),
+  created_at: z.string(),
+});

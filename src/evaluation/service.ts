@@ -17,9 +17,8 @@ import type { ProjectService } from "../projects/service.ts";
 import type { TrainingService } from "../training/service.ts";
 import type { TrainerClient } from "../training/trainer-client.ts";
 import { registerEvaluationJob } from "./job.ts";
-import { strongerThan, strongestModel, type JudgeCheck } from "./controls.ts";
-import type { JudgedItem, Summary } from "./scorecard.ts";
-import { EVALUATION_JOB, type EvaluateInput, type EvaluationMode, type EvaluationView, type Forgetting, type Retrieval } from "./schemas.ts";
+import { strongerThan, strongestModel } from "./controls.ts";
+import { EVALUATION_JOB, storedEvaluationSchema, type EvaluateInput, type EvaluationMode, type EvaluationView } from "./schemas.ts";
 
 export { EVALUATION_JOB, EVALUATION_MODES, evaluateInput, FORGETTING_DROP, type EvaluateInput, type EvaluationMode, type EvaluationView, type Forgetting } from "./schemas.ts";
 const DEFAULT_SAMPLES = 40;
@@ -80,15 +79,17 @@ export function createEvaluationService(deps: {
         .orderBy(desc(evaluations.createdAt))
         .get();
       if (!row) return null;
+      const stored = storedEvaluationSchema.parse({ summary: row.summary, items: row.items, forgetting: row.forgetting ?? null });
+      const { judge_check, retrieval, ...summary } = stored.summary;
       return {
         run_id: row.runId,
         judge_model: row.judgeModel,
         mode: row.mode,
-        summary: row.summary as Summary,
-        items: row.items as JudgedItem[],
-        forgetting: (row.forgetting as Forgetting | null) ?? null,
-        judge_check: (row.summary as { judge_check?: JudgeCheck }).judge_check ?? null,
-        retrieval: (row.summary as { retrieval?: Retrieval }).retrieval ?? null,
+        summary,
+        items: stored.items,
+        forgetting: stored.forgetting,
+        judge_check: judge_check ?? null,
+        retrieval: retrieval ?? null,
         created_at: new Date(row.createdAt).toISOString(),
       };
     },

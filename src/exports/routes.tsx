@@ -1,8 +1,8 @@
 /** Export: start the export job, list the files, download one (the zip by default). */
-import type { ApiTag } from "../lib/openapi.ts";
+import { apiRoutes, defineApi } from "../lib/api-operations.ts";
+import { jobStartedSchema } from "../jobs/schemas.ts";
 import { Hono } from "hono";
 import { z } from "zod";
-import { parseWith } from "../lib/validation.ts";
 import type { AppEnv } from "../lib/app-env.ts";
 import type { WizardRenderer } from "../wizard/render.tsx";
 import { ZIP_NAME, type ExportService } from "./service.ts";
@@ -15,25 +15,42 @@ export function attachment(filename: string): string {
 
 const downloadQuery = z.object({ file: z.string().optional().meta({ description: `One exported file's name (default: ${ZIP_NAME})` }) });
 
+export const EXPORT_API = defineApi({
+  name: "Export",
+  description: "The adapter, report, metrics and one zip.",
+  operations: {
+    start: { method: "post", path: "/projects/:id/export", summary: "Export the last successful run", response: { status: 202, description: "The export job", schema: jobStartedSchema }, errors: [404, 409] },
+    files: {
+      method: "get",
+      path: "/projects/:id/export/files",
+      summary: "The exported files with their download URLs",
+      response: { status: 200, description: "The files", schema: z.object({ files: z.array(z.object({ name: z.string(), size_bytes: z.number().int(), download_url: z.string() })) }) },
+      errors: [404],
+    },
+    download: { method: "get", path: "/projects/:id/export/download", summary: "Download one exported file (the zip by default)", query: downloadQuery, response: { status: 200, description: "The file", contentType: "application/octet-stream" }, errors: [404] },
+  },
+});
+
 export function exportApiRoutes(exports: ExportService) {
-  return new Hono<AppEnv>()
-    .post("/projects/:id/export", (c) => c.json({ job_id: exports.start(c.req.param("id")).id }, 202))
-    .get("/projects/:id/export/files", (c) => {
-      const id = c.req.param("id");
-      return c.json({
+  return apiRoutes(EXPORT_API, {
+    start: (c) => ({ job_id: exports.start(c.req.param("id")!).id }),
+    files: (c) => {
+      const id = c.req.param("id")!;
+      return {
         files: exports.files(id).map((f) => ({
           name: f.filename,
           size_bytes: f.sizeBytes,
           download_url: `/api/projects/${id}/export/download?file=${encodeURIComponent(f.filename)}`,
         })),
-      });
-    })
-    .get("/projects/:id/export/download", (c) => {
-      const { path, filename } = exports.pathOf(c.req.param("id"), parseWith(downloadQuery, c.req.query()).file ?? ZIP_NAME);
+      };
+    },
+    download: (c, { query }) => {
+      const { path, filename } = exports.pathOf(c.req.param("id")!, query.file ?? ZIP_NAME);
       return new Response(Bun.file(path), {
         headers: { "Content-Disposition": attachment(filename), "Content-Type": "application/octet-stream", "X-Content-Type-Options": "nosniff" },
       });
-    });
+    },
+  });
 }
 
 export function exportPageRoutes(exports: ExportService, wizard: WizardRenderer) {
@@ -43,12 +60,3 @@ export function exportPageRoutes(exports: ExportService, wizard: WizardRenderer)
   });
 }
 
-export const EXPORT_API: ApiTag = {
-  name: "Export",
-  description: "The adapter, report, metrics and one zip.",
-  operations: [
-    { method: "post", path: "/projects/:id/export", summary: "Export the last successful run", response: { status: 202, description: "`{ job_id }`" }, errors: [404, 409] },
-    { method: "get", path: "/projects/:id/export/files", summary: "The exported files with their download URLs", response: { status: 200, description: "`{ files }`" }, errors: [404] },
-    { method: "get", path: "/projects/:id/export/download", summary: "Download one exported file (the zip by default)", query: downloadQuery, response: { status: 200, description: "The file", contentType: "application/octet-stream" }, errors: [404] },
-  ],
-};

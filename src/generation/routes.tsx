@@ -1,27 +1,32 @@
 /** Dataset generation: the spec's API, and the Preview step's forms and self-refreshing panel. */
-import type { ApiTag } from "../lib/openapi.ts";
+import { z } from "zod";
+import { apiRoutes, defineApi } from "../lib/api-operations.ts";
+import { jobStartedSchema } from "../jobs/schemas.ts";
 import { Hono } from "hono";
 import { AppError } from "../lib/errors.ts";
-import { parseOptionalJsonBody, parseWith, readFormFields } from "../lib/validation.ts";
+import { parseWith, readFormFields } from "../lib/validation.ts";
 import type { AppEnv } from "../lib/app-env.ts";
 import type { WizardRenderer } from "../wizard/render.tsx";
 import { ModelPicker, PreviewPanelFragment } from "../../views/wizard/steps/PreviewStep.tsx";
 import type { PreviewData } from "./step.ts";
 import { generateInput, type GenerationService } from "./service.ts";
 
+export const GENERATION_API = defineApi({
+  name: "Generation",
+  description: "A local LLM (Ollama) writes examples from the documents.",
+  operations: {
+    models: { method: "get", path: "/generation/models", summary: "Models installed in Ollama", response: { status: 200, description: "The installed models' names", schema: z.object({ models: z.array(z.string()) }) }, errors: [502, 503] },
+    preview: { method: "post", path: "/projects/:id/dataset/preview", summary: "Generate 10 preview examples", body: generateInput, bodyOptional: true, response: { status: 202, description: "The generation job", schema: jobStartedSchema }, errors: [400, 404, 409, 415, 422, 502, 503] },
+    generate: { method: "post", path: "/projects/:id/dataset/generate", summary: "Generate the full dataset (default 2,000 examples)", body: generateInput, bodyOptional: true, response: { status: 202, description: "The generation job", schema: jobStartedSchema }, errors: [400, 404, 409, 415, 422, 502, 503] },
+  },
+});
+
 export function generationApiRoutes(generation: GenerationService) {
-  return new Hono<AppEnv>()
-    .get("/generation/models", async (c) => c.json({ models: await generation.listModels() }))
-    .post("/projects/:id/dataset/preview", async (c) => {
-      const input = await parseOptionalJsonBody(c, generateInput);
-      const job = await generation.start(c.req.param("id"), "preview", input);
-      return c.json({ job_id: job.id }, 202);
-    })
-    .post("/projects/:id/dataset/generate", async (c) => {
-      const input = await parseOptionalJsonBody(c, generateInput);
-      const job = await generation.start(c.req.param("id"), "full", input);
-      return c.json({ job_id: job.id }, 202);
-    });
+  return apiRoutes(GENERATION_API, {
+    models: async () => ({ models: await generation.listModels() }),
+    preview: async (c, { body }) => ({ job_id: (await generation.start(c.req.param("id")!, "preview", body)).id }),
+    generate: async (c, { body }) => ({ job_id: (await generation.start(c.req.param("id")!, "full", body)).id }),
+  });
 }
 
 export function generationPageRoutes(generation: GenerationService, wizard: WizardRenderer, loadPanel: (projectId: string) => PreviewData) {
@@ -53,12 +58,3 @@ export function generationPageRoutes(generation: GenerationService, wizard: Wiza
     });
 }
 
-export const GENERATION_API: ApiTag = {
-  name: "Generation",
-  description: "A local LLM (Ollama) writes examples from the documents.",
-  operations: [
-    { method: "get", path: "/generation/models", summary: "Models installed in Ollama", response: { status: 200, description: "`{ models }`" }, errors: [502, 503] },
-    { method: "post", path: "/projects/:id/dataset/preview", summary: "Generate 10 preview examples", body: generateInput, bodyOptional: true, response: { status: 202, description: "`{ job_id }`" }, errors: [400, 404, 409, 415, 422, 502, 503] },
-    { method: "post", path: "/projects/:id/dataset/generate", summary: "Generate the full dataset (default 2,000 examples)", body: generateInput, bodyOptional: true, response: { status: 202, description: "`{ job_id }`" }, errors: [400, 404, 409, 415, 422, 502, 503] },
-  ],
-};

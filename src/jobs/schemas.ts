@@ -1,4 +1,5 @@
 /** Jobs as the API and the JobProgress component see them (the spec's Job type; README's API table). */
+import { z } from "zod";
 import type { JobRow } from "./table.ts";
 
 export const JOB_STATUSES = ["queued", "running", "success", "failed", "retrying", "cancelled"] as const;
@@ -30,3 +31,21 @@ export function toJobJson(j: JobRow) {
 }
 
 export type JobView = ReturnType<typeof toJobJson>;
+
+/** The spec's Job, as the API answers it. */
+export const jobJsonSchema = z.object({
+  id: z.string(),
+  project_id: z.string().nullable().meta({ description: "Null for a machine-wide job (a hardware check outside a project)." }),
+  type: z.string().meta({ description: "document_extract, dataset_import, dataset_preview, dataset_generate, hardware_check, training, evaluation, export, ollama_publish, …" }),
+  status: z.enum(JOB_STATUSES),
+  progress_pct: z.number(),
+  progress_message: z.string().nullable(),
+  error_message: z.string().nullable(),
+  attempts: z.number().int(),
+  max_attempts: z.number().int(),
+  created_at: z.string(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+});
+/** What an operation that starts a job answers. */
+export const jobStartedSchema = z.object({ job_id: z.string() });

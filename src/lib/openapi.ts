@@ -1,8 +1,8 @@
 /**
- * The JSON API described as OpenAPI 3.1. Each capability lists its operations next to
- * its routes (`…_API` in its routes file), pointing at the same zod schemas the routes
- * parse with; this module turns them into the document served at /api/openapi.json.
- * A test checks that every /api route is documented and every documented one exists.
+ * The JSON API described as OpenAPI 3.1. Each capability defines its operations once
+ * (`…_API` in its routes file, api-operations.ts): the same definition registers the
+ * route, parses its input and types its answer; this module turns them into the document
+ * served at /api/openapi.json.
  */
 import { z } from "zod";
 import type { ErrorStatus } from "./errors.ts";
@@ -17,8 +17,11 @@ export type ApiOperation = {
   body?: z.ZodType | { multipart: Record<string, string> };
   /** Whether an empty body is accepted (the schema's defaults apply). */
   bodyOptional?: boolean;
+  /** The handler parses the body itself (its defaults depend on the project); `body` documents it. */
+  parsesOwnBody?: boolean;
   query?: z.ZodObject;
-  response: { status: 200 | 201 | 202; description: string; schema?: z.ZodType; contentType?: string };
+  /** A JSON answer names its schema (the handler is typed by it); a file or an event stream names its content type. */
+  response: { status: 200 | 201 | 202; description: string } & ({ schema: z.ZodType; contentType?: undefined } | { contentType: string; schema?: z.ZodType });
   /** The errors this operation can answer, beyond those every route can (401, 403, 421, 5xx). */
   errors: ErrorStatus[];
 };

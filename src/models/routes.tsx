@@ -1,12 +1,13 @@
 /** Resolving the base model: the API endpoint and the Model step's form share one service. */
-import type { ApiTag } from "../lib/openapi.ts";
+import { apiRoutes, defineApi } from "../lib/api-operations.ts";
+import { jobStartedSchema } from "../jobs/schemas.ts";
 import { Hono } from "hono";
 import { AppError } from "../lib/errors.ts";
 import { z } from "zod";
-import { parseJsonBody, parseWith, readFormFields } from "../lib/validation.ts";
+import { parseWith, readFormFields } from "../lib/validation.ts";
 import type { AppEnv } from "../lib/app-env.ts";
 import type { WizardRenderer } from "../wizard/render.tsx";
-import { isValidRepoId, resolveModelInput, type ModelInfo } from "./schemas.ts";
+import { cachedModelSchema, isValidRepoId, publicModelInfoSchema, resolveModelInput, weightsStateSchema, type ModelInfo } from "./schemas.ts";
 import type { WeightsService } from "./weights-service.ts";
 import type { ModelService } from "./service.ts";
 
@@ -17,26 +18,36 @@ const consentInput = z.object({ model_id: z.string().min(1).max(500) }).strict()
 
 const repoIdInput = z.object({ repo_id: z.string().trim().min(1, "repo_id is required.").max(200).refine(isValidRepoId, "repo_id must be a Hub id (organisation/name, or a one-part name such as gpt2).") });
 
-export function modelApiRoutes(models: ModelService, weights: WeightsService) {
-  return new Hono<AppEnv>()
-    .post("/projects/:id/model/download", (c) => c.json(weights.start(c.req.param("id")), 202))
-    .get("/projects/:id/model/weights", (c) => c.json(weights.state(c.req.param("id"))))
-    .get("/models/cache", (c) => c.json({ models: weights.cached() }))
+export const MODELS_API = defineApi({
+  name: "Model",
+  description: "Resolve the base model: a Hugging Face id or a local folder.",
+  operations: {
+    resolve: { method: "post", path: "/projects/:id/model/resolve", summary: "Resolve a model id or local folder and set it on the project", body: resolveModelInput, response: { status: 200, description: "ModelInfo: architecture, parameters, VRAM, license, warnings", schema: publicModelInfoSchema }, errors: [400, 404, 415, 422, 502, 503] },
+    download: { method: "post", path: "/projects/:id/model/download", summary: "Download the base model's weights (Hub models) into the shared cache, resumable", response: { status: 202, description: "The download job (the running download of this model when there is one)", schema: jobStartedSchema }, errors: [404, 409] },
+    weights: { method: "get", path: "/projects/:id/model/weights", summary: "Whether the base model's weights are here: local, none, partial, downloading, complete", response: { status: 200, description: "The weights' state", schema: weightsStateSchema }, errors: [404, 409] },
+    cache: { method: "get", path: "/models/cache", summary: "Models in the cache, their size on disk and the projects using each", response: { status: 200, description: "The cached models", schema: z.object({ models: z.array(cachedModelSchema.extend({ used_by: z.array(z.string()) })) }) }, errors: [] },
     // Any Hub id, one part ("gpt2") or two ("org/name"): the rest of the path is the id.
-    .delete("/models/cache/:repo{.+}", (c) => {
-      const { repo_id } = parseWith(repoIdInput, { repo_id: decodeURIComponent(c.req.param("repo")) });
+    uncache: { method: "delete", path: "/models/cache/:repo{.+}", summary: "Remove a cached model that no project uses", response: { status: 200, description: "The removed model's id", schema: z.object({ removed: z.string() }) }, errors: [404, 409, 422] },
+    remoteCode: { method: "post", path: "/projects/:id/model/remote-code", summary: "Allow the resolved model's own code to run (trust_remote_code)", body: consentInput, response: { status: 200, description: "The consent", schema: z.object({ allowed: z.literal(true), model_id: z.string() }) }, errors: [400, 404, 409, 415, 422] },
+  },
+});
+
+export function modelApiRoutes(models: ModelService, weights: WeightsService) {
+  return apiRoutes(MODELS_API, {
+    download: (c) => weights.start(c.req.param("id")!),
+    weights: (c) => weights.state(c.req.param("id")!),
+    cache: () => ({ models: weights.cached() }),
+    uncache: (c) => {
+      const { repo_id } = parseWith(repoIdInput, { repo_id: decodeURIComponent(c.req.param("repo")!) });
       weights.remove(repo_id);
-      return c.json({ removed: repo_id });
-    })
-    .post("/projects/:id/model/resolve", async (c) => {
-      const { model_id } = await parseJsonBody(c, resolveModelInput);
-      return c.json(publicInfo(await models.resolveForProject(c.req.param("id"), model_id)));
-    })
-    .post("/projects/:id/model/remote-code", async (c) => {
-      const { model_id } = await parseJsonBody(c, consentInput);
-      models.allowRemoteCode(c.req.param("id"), model_id);
-      return c.json({ allowed: true, model_id });
-    });
+      return { removed: repo_id };
+    },
+    resolve: async (c, { body }) => publicInfo(await models.resolveForProject(c.req.param("id")!, body.model_id)),
+    remoteCode: (c, { body }) => {
+      models.allowRemoteCode(c.req.param("id")!, body.model_id);
+      return { allowed: true as const, model_id: body.model_id };
+    },
+  });
 }
 
 export function modelPageRoutes(models: ModelService, weights: WeightsService, wizard: WizardRenderer) {
@@ -73,15 +84,3 @@ export function modelPageRoutes(models: ModelService, weights: WeightsService, w
   });
 }
 
-export const MODELS_API: ApiTag = {
-  name: "Model",
-  description: "Resolve the base model: a Hugging Face id or a local folder.",
-  operations: [
-    { method: "post", path: "/projects/:id/model/resolve", summary: "Resolve a model id or local folder and set it on the project", body: resolveModelInput, response: { status: 200, description: "ModelInfo: architecture, parameters, VRAM, license, warnings" }, errors: [400, 404, 415, 422, 502, 503] },
-    { method: "post", path: "/projects/:id/model/download", summary: "Download the base model's weights (Hub models) into the shared cache, resumable", response: { status: 202, description: "`{ job_id }` (the running download of this model when there is one)" }, errors: [404, 409] },
-    { method: "get", path: "/projects/:id/model/weights", summary: "Whether the base model's weights are here: local, none, partial, downloading, complete", response: { status: 200, description: "`{ state, bytes?, commit?, job_id? }`" }, errors: [404, 409] },
-    { method: "get", path: "/models/cache", summary: "Models in the cache, their size on disk and the projects using each", response: { status: 200, description: "`{ models: [{ repo_id, commit, bytes, complete, used_by }] }`" }, errors: [] },
-    { method: "delete", path: "/models/cache/:repo{.+}", summary: "Remove a cached model that no project uses", response: { status: 200, description: "`{ removed }`" }, errors: [404, 409, 422] },
-    { method: "post", path: "/projects/:id/model/remote-code", summary: "Allow the resolved model's own code to run (trust_remote_code)", body: consentInput, response: { status: 200, description: "The consent" }, errors: [400, 404, 409, 415, 422] },
-  ],
-};

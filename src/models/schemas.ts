@@ -64,12 +64,17 @@ export const formatParams = (n: number) =>
   n >= 1e9 ? `${(n / 1e9).toFixed(2)}B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : `${(n / 1e3).toFixed(0)}K`;
 
 /** A model's weights for a project, as the Model step shows them (weights-service.ts). */
-export type WeightsState =
-  | { state: "local" }
-  | { state: "none" }
-  | { state: "complete"; bytes: number; commit: string }
-  | { state: "downloading"; job_id: string }
-  | { state: "partial"; bytes: number };
+export const weightsStateSchema = z.discriminatedUnion("state", [
+  z.object({ state: z.literal("local") }),
+  z.object({ state: z.literal("none") }),
+  z.object({ state: z.literal("complete"), bytes: z.number(), commit: z.string() }),
+  z.object({ state: z.literal("downloading"), job_id: z.string() }),
+  z.object({ state: z.literal("partial"), bytes: z.number() }),
+]);
+export type WeightsState = z.infer<typeof weightsStateSchema>;
 
 /** A model in the shared weights cache (weights.ts). */
-export type CachedModel = { repo_id: string; commit: string; bytes: number; complete: boolean };
+export const cachedModelSchema = z.object({ repo_id: z.string(), commit: z.string(), bytes: z.number(), complete: z.boolean() });
+export type CachedModel = z.infer<typeof cachedModelSchema>;
+/** What the API shows of ModelInfo: everything but where files live on this machine. */
+export const publicModelInfoSchema = modelInfoSchema.omit({ files_dir: true });

@@ -1,5 +1,6 @@
 /** /healthz (no token needed, reveals only up / down per check) and /api/version. */
-import type { ApiTag } from "../lib/openapi.ts";
+import { z } from "zod";
+import { apiRoutes, defineApi } from "../lib/api-operations.ts";
 import { existsSync } from "node:fs";
 import { Hono } from "hono";
 import type { Db } from "../db/client.ts";
@@ -19,12 +20,15 @@ export function healthRoutes(db: Db, python: string) {
       const checks = { database, python: existsSync(python) ? "ok" : "missing" };
       const status = database === "ok" ? (checks.python === "ok" ? "ok" : "degraded") : "error";
       return c.json({ status, checks }, database === "ok" ? 200 : 503);
-    })
-    .get("/api/version", (c) => c.json({ name: "finetuneflow", version: pkg.version, bun: Bun.version }));
+    });
 }
 
-export const VERSION_API: ApiTag = {
+export const VERSION_API = defineApi({
   name: "Server",
   description: "What is running.",
-  operations: [{ method: "get", path: "/version", summary: "Name and version of the server", response: { status: 200, description: "`{ name, version, bun }`" }, errors: [] }],
-};
+  operations: {
+    version: { method: "get", path: "/version", summary: "Name and version of the server", response: { status: 200, description: "The server", schema: z.object({ name: z.literal("finetuneflow"), version: z.string(), bun: z.string() }) }, errors: [] },
+  },
+});
+
+export const versionApiRoutes = () => apiRoutes(VERSION_API, { version: () => ({ name: "finetuneflow" as const, version: pkg.version, bun: Bun.version }) });

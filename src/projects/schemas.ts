@@ -1,6 +1,6 @@
 /** The Project domain as zod schemas: the truth for forms, API bodies and responses. */
 import { z } from "zod";
-import type { ModelInfo } from "../models/schemas.ts";
+import { modelInfoSchema, type ModelInfo } from "../models/schemas.ts";
 import type { ProjectHardware, RunConfig } from "../training/schemas.ts";
 
 export const TASK_TYPES = ["instruction", "qa"] as const;
@@ -128,6 +128,23 @@ export type ProjectSummary = {
   fileCount: number;
   exampleCount: number;
 };
+
+/** The spec's Project, as the API answers it. */
+export const projectJsonSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string().nullable(),
+  task_type: z.enum(TASK_TYPES).nullable(),
+  base_model_id: z.string().nullable(),
+  model_info: modelInfoSchema.nullable(),
+  status: z.enum(PROJECT_STATUSES),
+  config: projectConfigSchema,
+  created_at: z.string(),
+  updated_at: z.string(),
+  file_count: z.number().int(),
+  example_count: z.number().int(),
+});
+export const projectPageSchema = z.object({ items: z.array(projectJsonSchema), total: z.number().int(), page: z.number().int(), pages: z.number().int() });
 
 export const toProjectJson = (p: ProjectSummary) => ({
   id: p.id,

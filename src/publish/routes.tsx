@@ -1,20 +1,31 @@
 /** "Run in Ollama": the API (scripts) and the Export step's form share the publish service. */
 import { Hono } from "hono";
-import type { ApiTag } from "../lib/openapi.ts";
+import { apiRoutes, defineApi } from "../lib/api-operations.ts";
+import { jobStartedSchema } from "../jobs/schemas.ts";
 import type { AppEnv } from "../lib/app-env.ts";
 import { AppError } from "../lib/errors.ts";
-import { parseJsonBody, readFormFields } from "../lib/validation.ts";
+import { readFormFields } from "../lib/validation.ts";
 import type { WizardRenderer } from "../wizard/render.tsx";
-import { publishInputSchema, type PublishService } from "./service.ts";
+import { publishInputSchema, publishRecordSchema, type PublishService } from "./service.ts";
+
+export const PUBLISH_API = defineApi({
+  name: "Ollama",
+  description: "Run the tuned model in Ollama, checked against the trained one.",
+  operations: {
+    publish: { method: "post", path: "/projects/:id/export/ollama", summary: "Publish the latest successful run to Ollama (adapter or merged lane) and run the parity check", body: publishInputSchema, response: { status: 202, description: "The publishing job", schema: jobStartedSchema }, errors: [400, 404, 409, 415, 422] },
+    latest: { method: "get", path: "/projects/:id/export/ollama", summary: "The last publication: model name, lane, base, quantization, parity verdicts", response: { status: 200, description: "PublishRecord", schema: publishRecordSchema }, errors: [404] },
+  },
+});
 
 export function publishApiRoutes(publish: PublishService) {
-  return new Hono<AppEnv>()
-    .post("/projects/:id/export/ollama", async (c) => c.json({ job_id: publish.start(c.req.param("id"), await parseJsonBody(c, publishInputSchema)).id }, 202))
-    .get("/projects/:id/export/ollama", (c) => {
-      const record = publish.latest(c.req.param("id"));
+  return apiRoutes(PUBLISH_API, {
+    publish: (c, { body }) => ({ job_id: publish.start(c.req.param("id")!, body).id }),
+    latest: (c) => {
+      const record = publish.latest(c.req.param("id")!);
       if (!record) throw new AppError(404, "not_published", "This project's model is not in Ollama yet: POST /api/projects/{id}/export/ollama.");
-      return c.json(record);
-    });
+      return record;
+    },
+  });
 }
 
 export function publishPageRoutes(publish: PublishService, wizard: WizardRenderer) {
@@ -36,11 +47,3 @@ export function publishPageRoutes(publish: PublishService, wizard: WizardRendere
   });
 }
 
-export const PUBLISH_API: ApiTag = {
-  name: "Ollama",
-  description: "Run the tuned model in Ollama, checked against the trained one.",
-  operations: [
-    { method: "post", path: "/projects/:id/export/ollama", summary: "Publish the latest successful run to Ollama (adapter or merged lane) and run the parity check", body: publishInputSchema, response: { status: 202, description: "`{ job_id }`" }, errors: [400, 404, 409, 415, 422] },
-    { method: "get", path: "/projects/:id/export/ollama", summary: "The last publication: model name, lane, base, quantization, parity verdicts", response: { status: 200, description: "PublishRecord" }, errors: [404] },
-  ],
-};

@@ -1,17 +1,29 @@
 /** The readiness check: the API's JSON and the panel the Review and Train steps load. */
 import { Hono } from "hono";
-import type { ApiOperation } from "../lib/openapi.ts";
+import { apiRoutes, defineApi } from "../lib/api-operations.ts";
 import type { AppEnv } from "../lib/app-env.ts";
-import { parseWith } from "../lib/validation.ts";
 import { ReadinessError, ReadinessPanel } from "../../views/components/ReadinessPanel.tsx";
 import { readinessQuerySchema, readinessReportSchema } from "./schemas.ts";
 import type { ReadinessService } from "./service.ts";
 
+/** Joins the Dataset operations in the API document. */
+export const READINESS_API = defineApi({
+  name: "Dataset",
+  description: "The readiness check.",
+  operations: {
+    readiness: {
+      method: "get",
+      path: "/projects/:id/dataset/readiness",
+      summary: "What training will see: a sample rendered token for token (trained vs masked), how many examples fit, a suggested max_seq_length",
+      query: readinessQuerySchema,
+      response: { status: 200, description: "ReadinessReport", schema: readinessReportSchema },
+      errors: [404, 422],
+    },
+  },
+});
+
 export function readinessApiRoutes(readiness: ReadinessService) {
-  return new Hono<AppEnv>().get("/projects/:id/dataset/readiness", (c) => {
-    const q = parseWith(readinessQuerySchema, c.req.query());
-    return c.json(readiness.report(c.req.param("id"), { maxSeqLength: q.max_seq_length, n: q.n }));
-  });
+  return apiRoutes(READINESS_API, { readiness: (c, { query }) => readiness.report(c.req.param("id")!, { maxSeqLength: query.max_seq_length, n: query.n }) });
 }
 
 export function readinessPageRoutes(readiness: ReadinessService) {
@@ -23,14 +35,3 @@ export function readinessPageRoutes(readiness: ReadinessService) {
   });
 }
 
-/** Joins the Dataset operations in the API document. */
-export const READINESS_OPERATIONS: ApiOperation[] = [
-  {
-    method: "get",
-    path: "/projects/:id/dataset/readiness",
-    summary: "What training will see: a sample rendered token for token (trained vs masked), how many examples fit, a suggested max_seq_length",
-    query: readinessQuerySchema,
-    response: { status: 200, description: "ReadinessReport", schema: readinessReportSchema },
-    errors: [404, 422],
-  },
-];

@@ -1,9 +1,10 @@
 /** Hardware check, training (start, status, cancel, resume, SSE stream) and their page fragments. */
-import type { ApiTag } from "../lib/openapi.ts";
+import { apiRoutes, defineApi } from "../lib/api-operations.ts";
+import { jobStartedSchema } from "../jobs/schemas.ts";
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { AppError } from "../lib/errors.ts";
-import { parseJsonBody, parseOptionalJsonBody, parseWith, readFormFields } from "../lib/validation.ts";
+import { parseJsonBody, parseOptionalJsonBody, readFormFields } from "../lib/validation.ts";
 import type { AppEnv } from "../lib/app-env.ts";
 import type { WizardRenderer } from "../wizard/render.tsx";
 import type { RunHub } from "./hub.ts";
@@ -12,7 +13,7 @@ import type { ProbeService } from "./probe.ts";
 import type { JobService } from "../jobs/service.ts";
 import { probeView } from "./step.ts";
 import { ProbePanel } from "../../views/components/ProbePanel.tsx";
-import { toRunJson, trainingConfigSchema } from "./schemas.ts";
+import { lossCurvesSchema, probeRecordSchema, projectHardwareSchema, runJsonSchema, runStartedSchema, toRunJson, trainingConfigSchema, trainingStatusSchema } from "./schemas.ts";
 import type { TrainingService } from "./service.ts";
 import { streamRunEvents } from "./stream.ts";
 import { isFinishedRun } from "./schemas.ts";
@@ -30,38 +31,60 @@ const streamQuery = z.object({
 const withPresetDefaults = (defaults: Record<string, unknown>) =>
   z.preprocess((body) => (body && typeof body === "object" && !Array.isArray(body) ? { ...defaults, ...body } : body), trainingConfigSchema);
 
+export const TRAINING_API = defineApi({
+  name: "Training",
+  description: "Hardware check, LoRA/QLoRA runs, live metrics.",
+  operations: {
+    hardware: { method: "get", path: "/hardware/check", summary: "GPU, VRAM, CUDA, PyTorch, bitsandbytes and a LoRA/QLoRA recommendation", query: hardwareQuery, response: { status: 200, description: "HardwareInfo (with the project's VRAM estimate when project_id is given)", schema: projectHardwareSchema }, errors: [404, 502, 503] },
+    // The handlers parse these bodies: their defaults are the project's model-family preset.
+    probe: { method: "post", path: "/projects/:id/hardware/probe", summary: "Measure on this GPU: a few real steps at these settings (longest batches first), backing off on out-of-memory", body: trainingConfigSchema, bodyOptional: true, parsesOwnBody: true, response: { status: 202, description: "The measuring job", schema: jobStartedSchema }, errors: [400, 404, 409, 415, 422] },
+    probeResult: { method: "get", path: "/projects/:id/hardware/probe", summary: "The last measurement: peak VRAM, tokens/s, the settings that fit, what was lowered", response: { status: 200, description: "ProbeRecord", schema: probeRecordSchema }, errors: [404] },
+    start: { method: "post", path: "/projects/:id/train/start", summary: "Start a training run", body: trainingConfigSchema, parsesOwnBody: true, response: { status: 202, description: "The run and its job", schema: runStartedSchema }, errors: [400, 404, 409, 415, 422, 507] },
+    status: { method: "get", path: "/projects/:id/train/status", summary: "The latest run: status, progress, metrics, queue position", response: { status: 200, description: "TrainingStatus", schema: trainingStatusSchema }, errors: [404] },
+    runs: { method: "get", path: "/projects/:id/train/runs", summary: "Every run of the project", response: { status: 200, description: "The runs", schema: z.object({ runs: z.array(runJsonSchema) }) }, errors: [404] },
+    curves: { method: "get", path: "/projects/:id/train/curves", summary: "Train-loss points of every run, to compare them", response: { status: 200, description: "Each run's [step, loss] points", schema: lossCurvesSchema }, errors: [404] },
+    cancel: { method: "post", path: "/projects/:id/train/cancel", summary: "Cancel the running run (its last checkpoint is kept)", response: { status: 200, description: "The run", schema: runJsonSchema }, errors: [404, 409] },
+    resume: { method: "post", path: "/projects/:id/train/resume", summary: "Resume an interrupted or cancelled run from its checkpoint", body: resumeInput, bodyOptional: true, response: { status: 202, description: "The run and its job", schema: runStartedSchema }, errors: [400, 404, 409, 415, 422] },
+    stream: {
+      method: "get",
+      path: "/projects/:id/train/logs/stream",
+      summary: "Live run events (Server-Sent Events); resumes after Last-Event-ID",
+      query: streamQuery,
+      response: { status: 200, description: "Events: started, log, eval, progress, checkpoint, stderr, complete, error, cancelled", contentType: "text/event-stream" },
+      errors: [404],
+    },
+  },
+});
+
 export function trainingApiRoutes(training: TrainingService, hardware: HardwareService, hub: RunHub, probe: ProbeService) {
-  return new Hono<AppEnv>()
-    .get("/hardware/check", async (c) => c.json(await hardware.check(parseWith(hardwareQuery, c.req.query()).project_id || undefined)))
-    .post("/projects/:id/hardware/probe", async (c) => {
-      const id = c.req.param("id");
+  return apiRoutes(TRAINING_API, {
+    hardware: (_c, { query }) => hardware.check(query.project_id || undefined),
+    probe: async (c) => {
+      const id = c.req.param("id")!;
       const config = await parseOptionalJsonBody(c, withPresetDefaults(training.presetDefaults(id)));
-      const job = probe.start(id, config);
-      return c.json({ job_id: job.id }, 202);
-    })
-    .get("/projects/:id/hardware/probe", (c) => c.json(probe.require(c.req.param("id"))))
-    .post("/projects/:id/train/start", async (c) => {
-      const id = c.req.param("id");
+      return { job_id: probe.start(id, config).id };
+    },
+    probeResult: (c) => probe.require(c.req.param("id")!),
+    start: async (c) => {
+      const id = c.req.param("id")!;
       const config = await parseJsonBody(c, withPresetDefaults(training.presetDefaults(id)));
       const { run, jobId } = training.start(id, config);
-      return c.json({ job_id: jobId, run_id: run.id }, 202);
-    })
-    .get("/projects/:id/train/status", (c) => {
-      const status = training.status(c.req.param("id"));
+      return { job_id: jobId, run_id: run.id };
+    },
+    status: (c) => {
+      const status = training.status(c.req.param("id")!);
       if (!status) throw new AppError(404, "no_training_run", "This project has no training run yet.");
-      return c.json(status);
-    })
-    .get("/projects/:id/train/runs", (c) => c.json({ runs: training.runs(c.req.param("id")).map(toRunJson) }))
-    .get("/projects/:id/train/curves", (c) => c.json({ runs: training.curves(c.req.param("id")) }))
-    .post("/projects/:id/train/cancel", (c) => c.json(toRunJson(training.cancel(c.req.param("id")))))
-    .post("/projects/:id/train/resume", async (c) => {
-      const body = await parseOptionalJsonBody(c, resumeInput);
-      const { run, jobId } = training.resume(c.req.param("id"), body.run_id);
-      return c.json({ job_id: jobId, run_id: run.id }, 202);
-    })
-    .get("/projects/:id/train/logs/stream", (c) => {
-      const projectId = c.req.param("id");
-      const query = parseWith(streamQuery, c.req.query());
+      return status;
+    },
+    runs: (c) => ({ runs: training.runs(c.req.param("id")!).map(toRunJson) }),
+    curves: (c) => ({ runs: training.curves(c.req.param("id")!) }),
+    cancel: (c) => toRunJson(training.cancel(c.req.param("id")!)),
+    resume: (c, { body }) => {
+      const { run, jobId } = training.resume(c.req.param("id")!, body.run_id);
+      return { job_id: jobId, run_id: run.id };
+    },
+    stream: (c, { query }) => {
+      const projectId = c.req.param("id")!;
       const run = query.run_id ? training.getRun(query.run_id) : training.latestRun(projectId);
       if (!run || run.projectId !== projectId) throw new AppError(404, "no_training_run", "This project has no training run yet.");
       // EventSource sends Last-Event-ID itself when it reconnects.
@@ -74,7 +97,8 @@ export function trainingApiRoutes(training: TrainingService, hardware: HardwareS
           { write: (e) => stream.writeSSE({ id: String(e.seq), event: e.event, data: JSON.stringify(e.data) }), heartbeat: () => stream.write(": keep-alive\n\n").then(() => {}), onAbort: (fn) => stream.onAbort(fn) },
         ),
       );
-    });
+    },
+  });
 }
 
 export function trainingPageRoutes(training: TrainingService, hardware: HardwareService, wizard: WizardRenderer, probe: ProbeService, jobs: JobService) {
@@ -138,26 +162,3 @@ export function trainingPageRoutes(training: TrainingService, hardware: Hardware
     });
 }
 
-export const TRAINING_API: ApiTag = {
-  name: "Training",
-  description: "Hardware check, LoRA/QLoRA runs, live metrics.",
-  operations: [
-    { method: "get", path: "/hardware/check", summary: "GPU, VRAM, CUDA, PyTorch, bitsandbytes and a LoRA/QLoRA recommendation", query: hardwareQuery, response: { status: 200, description: "HardwareInfo (with the project's VRAM estimate when project_id is given)" }, errors: [404, 502, 503] },
-    { method: "post", path: "/projects/:id/hardware/probe", summary: "Measure on this GPU: a few real steps at these settings (longest batches first), backing off on out-of-memory", body: trainingConfigSchema, bodyOptional: true, response: { status: 202, description: "`{ job_id }`" }, errors: [400, 404, 409, 415, 422] },
-    { method: "get", path: "/projects/:id/hardware/probe", summary: "The last measurement: peak VRAM, tokens/s, the settings that fit, what was lowered", response: { status: 200, description: "ProbeRecord" }, errors: [404] },
-    { method: "post", path: "/projects/:id/train/start", summary: "Start a training run", body: trainingConfigSchema, response: { status: 202, description: "`{ run_id, job_id }`" }, errors: [400, 404, 409, 415, 422, 507] },
-    { method: "get", path: "/projects/:id/train/status", summary: "The latest run: status, progress, metrics, queue position", response: { status: 200, description: "TrainingStatus" }, errors: [404] },
-    { method: "get", path: "/projects/:id/train/runs", summary: "Every run of the project", response: { status: 200, description: "`{ runs }`" }, errors: [404] },
-    { method: "get", path: "/projects/:id/train/curves", summary: "Train-loss points of every run, to compare them", response: { status: 200, description: "`{ runs: [{ run_id, label, points }] }`" }, errors: [404] },
-    { method: "post", path: "/projects/:id/train/cancel", summary: "Cancel the running run (its last checkpoint is kept)", response: { status: 200, description: "The run" }, errors: [404, 409] },
-    { method: "post", path: "/projects/:id/train/resume", summary: "Resume an interrupted or cancelled run from its checkpoint", body: resumeInput, bodyOptional: true, response: { status: 202, description: "`{ run_id, job_id }`" }, errors: [400, 404, 409, 415, 422] },
-    {
-      method: "get",
-      path: "/projects/:id/train/logs/stream",
-      summary: "Live run events (Server-Sent Events); resumes after Last-Event-ID",
-      query: streamQuery,
-      response: { status: 200, description: "Events: started, log, eval, progress, checkpoint, stderr, complete, error, cancelled", contentType: "text/event-stream" },
-      errors: [404],
-    },
-  ],
-};

@@ -106,6 +106,52 @@ export function toRunJson(r: TrainingRunRow) {
   };
 }
 
+/** A training run, as the API answers it. */
+export const runJsonSchema = z.object({
+  run_id: z.string(),
+  job_id: z.string().nullable(),
+  status: z.enum(RUN_STATUSES),
+  method: z.enum(["lora", "qlora"]),
+  config: z.record(z.string(), z.unknown()).meta({ description: "The settings the run was started with (the training body, with its defaults)." }),
+  final_train_loss: z.number().nullable(),
+  final_eval_loss: z.number().nullable(),
+  error_code: z.string().nullable(),
+  error_message: z.string().nullable(),
+  created_at: z.string().nullable(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+});
+/** What starting or resuming a run answers. */
+export const runStartedSchema = z.object({ job_id: z.string(), run_id: z.string() });
+/** The spec's TrainingStatus: the latest run's status, progress and metrics. */
+export const trainingStatusSchema = z.object({
+  run_id: z.string(),
+  job_id: z.string().nullable(),
+  status: z.enum(RUN_STATUSES),
+  progress_pct: z.number(),
+  current_metrics: z.object({ step: z.number(), total_steps: z.number(), train_loss: z.number().nullable(), eval_loss: z.number().nullable(), learning_rate: z.number().nullable(), epoch: z.number().nullable() }),
+  execution: z
+    .object({
+      device: z.string(),
+      world_size: z.number().int(),
+      packing: z.boolean().nullable(),
+      attn_implementation: z.string().nullable(),
+      liger: z.boolean().nullable(),
+      checkpointed_layers: z.number().int().nullable(),
+      decoder_layers: z.number().int().nullable(),
+    })
+    .nullable()
+    .meta({ description: "How the trainer runs this attempt: device, processes, packing, attention, Liger, checkpointed layers." }),
+  started_at: z.string().nullable(),
+  elapsed_seconds: z.number().nullable(),
+  queue_position: z.number().int(),
+  error_code: z.string().nullable(),
+  error_message: z.string().nullable(),
+  resume_from_step: z.number().int().nullable().meta({ description: "The checkpoint a resume continues from." }),
+});
+/** Every run's train-loss points, to compare them. */
+export const lossCurvesSchema = z.object({ runs: z.array(z.object({ run_id: z.string(), label: z.string(), points: z.array(z.tuple([z.number(), z.number()])) })) });
+
 /** A "Measure on this GPU" result, kept in <project>/probe/probe.json (probe.ts). */
 export const probeRecordSchema = probeMetricsSchema.extend({
   method: z.enum(["lora", "qlora"]),
