@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { servedRoutes } from "../../tests/helpers/routes.ts";
+import type { ApiOperation } from "../lib/openapi.ts";
 import { makeTestApp, type TestApp } from "../../tests/helpers/test-app.ts";
 
 let t: TestApp;
@@ -67,7 +68,7 @@ describe("the OpenAPI document", () => {
   test("an answer outside its schema, or with a field the schema does not name, is caught", async () => {
     const { checkAnswer } = await import("../lib/api-operations.ts");
     const { z } = await import("zod");
-    const op = { method: "get", path: "/things/:id", summary: "A thing", response: { status: 200, description: "The thing", schema: z.object({ id: z.string(), tags: z.array(z.object({ name: z.string() })) }) }, errors: [] } as const;
+    const op: ApiOperation = { method: "get", path: "/things/:id", summary: "A thing", response: { status: 200, description: "The thing", schema: z.object({ id: z.string(), tags: z.array(z.object({ name: z.string() })) }) }, errors: [] };
     expect(() => checkAnswer(op, { id: "a", tags: [{ name: "x" }] })).not.toThrow();
     expect(() => checkAnswer(op, { id: 1, tags: [] })).toThrow("GET /api/things/:id answered outside its documented schema");
     expect(() => checkAnswer(op, { id: "a", tags: [{ name: "x", colour: "red" }], secret: "/home/me" })).toThrow("answered fields its schema does not document: tags[0].colour, secret");
