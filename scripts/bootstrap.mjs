@@ -5,7 +5,7 @@
 // browser for e2e tests), then hands over to Bun.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -128,46 +128,18 @@ function handOver(args) {
   child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
 
-/**
- * Runs a test suite and reads its pass/fail/skip counts. Its output is echoed as it
- * comes, or, for a suite running beside another (`quiet`), printed whole when it ends.
- */
+/** Runs a test suite, echoing its output, and reads its pass/fail/skip counts. */
 function suite(cmd, args, parse, opts = {}) {
-  const { quiet, ...spawnOpts } = opts;
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], ...spawnOpts });
+    const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], ...opts });
     let tail = "";
-    let held = "";
-    const keep = (chunk, stream) => {
+    const keep = (chunk) => {
       tail = (tail + chunk.toString()).slice(-20000);
-      if (quiet) held += chunk.toString();
-      else stream.write(chunk);
     };
-    child.stdout.on("data", (c) => keep(c, process.stdout));
-    child.stderr.on("data", (c) => keep(c, process.stderr));
-    child.on("exit", (code) => {
-      if (quiet) process.stdout.write(held);
-      resolve({ code: code ?? 1, ...parse(tail) });
-    });
+    child.stdout.on("data", (c) => (process.stdout.write(c), keep(c)));
+    child.stderr.on("data", (c) => (process.stderr.write(c), keep(c)));
+    child.on("exit", (code) => resolve({ code: code ?? 1, ...parse(tail) }));
   });
-}
-
-/** The real journey (a real Ollama generating, training SmolLM2, publishing): it wants both cores, so it runs alone, after the rest. */
-const ALONE_TEST_DIRS = ["tests/real"];
-
-/** Every other bun test file, found on disk so a new one is never left out. */
-function testFilesBesidePython() {
-  const found = [];
-  const walk = (dir) => {
-    for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
-      const rel = `${dir}/${entry.name}`;
-      if (entry.isDirectory()) {
-        if (entry.name !== "node_modules" && !ALONE_TEST_DIRS.includes(rel)) walk(rel);
-      } else if (/\.test\.tsx?$/.test(entry.name)) found.push(`./${rel}`);
-    }
-  };
-  for (const dir of ["src", "tests", "views", "bench", "scripts"]) if (existsSync(join(root, dir))) walk(dir);
-  return found;
 }
 
 const count = (text, re) => Number(text.match(re)?.[1] ?? 0);
@@ -188,26 +160,13 @@ async function runTests(extra) {
   must(bin("tsc"), ["--noEmit", "-p", "."], "type check");
   const wantsPython = extra.length === 0 || extra.some((a) => a.startsWith("python"));
   const bunArgs = extra.filter((a) => !a.startsWith("python"));
-  const pytestArgs = extra.filter((a) => a.startsWith("python")).map((a) => a.replace(/^python\//, ""));
-  // One torch thread: the Python tests share the machine with the light bun tests (2 cores in CI).
-  const pytest = (quiet) =>
-    suite(join(root, "python", ".venv", "bin", "python"), ["-m", "pytest", "-q", "-rs", ...pytestArgs], parsePytest, {
-      cwd: join(root, "python"),
-      quiet,
-      env: { ...process.env, OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" },
-    });
   const results = [];
-  if (extra.length === 0) {
-    // The whole suite in two phases, so it fits CI's time on 2 cores: the Python tests
-    // (one torch thread) beside the bun tests that wait on servers and browsers as much as
-    // they compute, then the real journey alone. Every test keeps its own timeouts.
-    say("bun tests beside the Python tests (their output follows when they end)");
-    results.push(...(await Promise.all([suite(bun, ["test", ...testFilesBesidePython()], parseBun), pytest(true)])));
-    say("the real journey, alone");
-    results.push(await suite(bun, ["test", ...ALONE_TEST_DIRS.map((d) => `./${d}`)], parseBun));
-  } else {
-    if (bunArgs.length > 0) results.push(await suite(bun, ["test", ...bunArgs], parseBun));
-    if (wantsPython) results.push(await pytest(false));
+  if (extra.length === 0 || bunArgs.length > 0) results.push(await suite(bun, ["test", ...bunArgs], parseBun));
+  if (wantsPython) {
+    const pytestArgs = extra.filter((a) => a.startsWith("python")).map((a) => a.replace(/^python\//, ""));
+    results.push(
+      await suite(join(root, "python", ".venv", "bin", "python"), ["-m", "pytest", "-q", "-rs", ...pytestArgs], parsePytest, { cwd: join(root, "python") }),
+    );
   }
   const total = results.reduce((a, r) => ({ passed: a.passed + r.passed, failed: a.failed + r.failed, skipped: a.skipped + r.skipped }), { passed: 0, failed: 0, skipped: 0 });
   const failed = results.some((r) => r.code !== 0);
