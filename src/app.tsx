@@ -72,6 +72,7 @@ import { RECOUNT_JOB, registerRecountJob } from "./datasets/recount.ts";
 import { createProgressQuery } from "./wizard/progress-queries.ts";
 import { createWizardRenderer } from "./wizard/render.tsx";
 import { wizardRoutes } from "./wizard/routes.tsx";
+import { raftSource } from "./training/raft.ts";
 
 export type AppDeps = {
   db: Db;
@@ -140,7 +141,7 @@ export function createApp(deps: AppDeps) {
   // The probe needs training's file writer and the hardware estimate; the plan reads the probe back.
   let probe: ProbeService | null = null;
   const hardware = createHardwareService({ examples, readiness, queue: deps.queue, projects, settings, trainer, logger: deps.logger, probeFor: (id) => probe?.latest(id) ?? null });
-  const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, diskGuard, readiness, prepareWeights: weights.prepareRun, hardwareFor: hardware.forProject, checkpointLayers: hardware.checkpointLayers, onRunSucceeded: (projectId) => evaluation.afterTraining(projectId) });
+  const training = createTrainingService({ db: deps.db, queue: deps.queue, hub, projects, review, dataDir: deps.config.dataDir, trainer, logger: deps.logger, now, diskGuard, readiness, prepareWeights: weights.prepareRun, hardwareFor: hardware.forProject, checkpointLayers: hardware.checkpointLayers, onRunSucceeded: (projectId) => evaluation.afterTraining(projectId), raftSource: (projectId) => raftSource(documents, projectId) });
   probe = createProbeService({ queue: deps.queue, dataDir: deps.config.dataDir, trainer, logger: deps.logger, writeTrainerFiles: training.writeTrainerFiles, estimateAllocated: hardware.estimateAllocated, prepareWeights: weights.prepareRun });
   const probes = probe;
   const playground = createPlaygroundService({ projects, training, examples, trainer, ollamaHost: deps.config.generation.ollamaHosts[0] ?? null, gpu: deps.queue.gpu, logger: deps.logger });

@@ -11,7 +11,8 @@ import { COLUMNS, directional, LIVE, toRow, type FilterRows, type ReviewQuery } 
 
 const ANCHOR_EVERY = 1000;
 
-export type ExampleText = Pick<ExampleRow, "instruction" | "input" | "output">;
+/** An example as the exports and the trainer read it (the id, kind and chunk for retrieval-aware training, raft.ts). */
+export type ExampleText = Pick<ExampleRow, "id" | "kind" | "chunkId" | "instruction" | "input" | "output">;
 
 /** `edits` counts text edits (edits.ts bumps it): anchors are rebuilt when it moves. */
 export function createReviewPages(deps: { sqlite: Database; projects: ProjectService; query: ReviewQuery; edits: { count: number } }) {
@@ -107,7 +108,7 @@ export function createReviewPages(deps: { sqlite: Database; projects: ProjectSer
       // A walk along the rowid, batch after batch: through a project index SQLite would
       // sort every match again for each batch (1.2 MB/s at a million rows).
       const query = sqlite.query(
-        `select rowid as r, instruction, input, output from examples not indexed where rowid > ?1 and project_id = ?2 and is_valid = 1 and ${LIVE} and split ${split === "all" ? "in ('train', 'eval')" : "= ?3"} order by rowid limit 2000`,
+        `select rowid as r, id, kind, chunk_id as chunkId, instruction, input, output from examples not indexed where rowid > ?1 and project_id = ?2 and is_valid = 1 and ${LIVE} and split ${split === "all" ? "in ('train', 'eval')" : "= ?3"} order by rowid limit 2000`,
       );
       let after = 0;
       for (;;) {

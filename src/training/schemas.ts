@@ -57,12 +57,16 @@ export const trainingConfigSchema = z
     checkpointing: z.enum(["auto", "all", "none"], { error: "Checkpointing is auto, all or none." }).optional(),
     /** Liger's fused linear cross-entropy on CUDA for the families Liger knows (default on). */
     use_liger: z.boolean().optional(),
+    /** Q&A: train each question with its passage among distractor passages, as retrieval will hand them (RAFT, raft.ts); the form's checkbox sends "on". */
+    retrieval_training: z.union([z.boolean(), z.literal("on").transform(() => true)]).optional(),
     /** Training processes (DDP through torchrun); default: every visible GPU. */
     num_processes: z.coerce.number().int().min(1, "At least one process.").max(64, "At most 64 processes.").optional(),
   })
   .strict();
 
 export type TrainingConfig = z.infer<typeof trainingConfigSchema>;
+/** Retrieval training's passages per question (raft.ts): one more than the retrieval arm hands the model (2), so it learns to skip what does not answer. */
+export const RAFT_PASSAGES = 3;
 /** What a run was started with (training_runs.config, and the project's last Train form). */
 export type RunConfig = TrainingConfig & { method: "lora" | "qlora" };
 

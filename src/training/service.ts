@@ -26,6 +26,7 @@ import { createTrainingJob, TRAINING_JOB, trainingJobPayload } from "./run-job.t
 import { isFinishedRun, isResumableRun, type TrainingConfig } from "./schemas.ts";
 import type { TrainerClient } from "./trainer-client.ts";
 import { writeRunConfig } from "./run-config.ts";
+import { RAFT_PASSAGES, raftRow, type RaftSource } from "./raft.ts";
 
 export { TRAINING_JOB } from "./run-job.ts";
 export type { TrainerSettings } from "./supervisor.ts";
@@ -50,6 +51,8 @@ export function createTrainingService(deps: {
   hardwareFor: (projectId: string) => { recommended_method?: "lora" | "qlora" | null; cuda_available?: boolean; bnb_available?: boolean } | null;
   /** After a run succeeds. */
   onRunSucceeded?: (projectId: string) => void;
+  /** The project's passages for retrieval-aware training (raft.ts): absent, the option is refused. */
+  raftSource?: (projectId: string) => RaftSource & { longestPassageTokens: number };
 }) {
   const { db } = deps;
   const now = deps.now ?? Date.now;
@@ -63,12 +66,12 @@ export function createTrainingService(deps: {
   const job = createTrainingJob({ store, trainer: deps.trainer, logger: deps.logger, now, setProjectStatus: deps.projects.transition, prepareWeights: deps.prepareWeights, onSucceeded: deps.onRunSucceeded });
   deps.queue.register(TRAINING_JOB, { payload: trainingJobPayload, group: "gpu", maxAttempts: 1, onRestart: "fail", run: job.run });
 
-  function writeDataset(projectId: string, dir: string): { train: string; eval: string | null } {
+  function writeDataset(projectId: string, dir: string, raft: RaftSource | null): { train: string; eval: string | null } {
     const write = (split: "train" | "eval") => {
       let n = 0;
       let text = "";
       for (const batch of deps.review.exportRows(projectId, split)) {
-        for (const e of batch) text += exportLine("alpaca", e);
+        for (const e of batch) text += exportLine("alpaca", raft ? raftRow(e, raft) : e);
         n += batch.length;
       }
       const path = join(dir, `${split}.jsonl`);
@@ -80,6 +83,18 @@ export function createTrainingService(deps: {
     return { train: train.path, eval: evalSet.n > 0 ? evalSet.path : null };
   }
 
+
+  /** The passages of retrieval-aware training, once the project can have it: Q&A on documents, examples long enough for its passages. */
+  function raftFor(task: string | null, projectId: string, maxSeqLength: number): RaftSource {
+    if (task !== "qa" || !deps.raftSource) throw new AppError(422, "retrieval_training_unavailable", "Retrieval training is for Q&A projects made from documents: it trains each question with passages of them.");
+    const source = deps.raftSource(projectId);
+    // The passages, the question and its answer must fit, or the trainer would cut the answers off.
+    const needed = Math.ceil((RAFT_PASSAGES * source.longestPassageTokens + 256) / 64) * 64;
+    if (maxSeqLength < needed) {
+      throw new AppError(422, "retrieval_training_too_short", `Retrieval training puts ${RAFT_PASSAGES} passages in each example (up to ${source.longestPassageTokens} tokens each): set Max sequence length to at least ${needed}.`);
+    }
+    return source;
+  }
 
   /**
    * Checks the project can train with `config`, then writes what the trainer reads into
@@ -101,8 +116,9 @@ export function createTrainingService(deps: {
     const info = project.modelInfo;
     if (!info) throw new AppError(409, "model_not_resolved", "Resolve a base model first (Model step).");
     const trustRemote = trustRemoteCode(info, project.config);
+    const raft = config.retrieval_training ? raftFor(project.taskType, projectId, config.max_seq_length) : null;
     mkdirSync(dir, { recursive: true });
-    const data = writeDataset(projectId, dir);
+    const data = writeDataset(projectId, dir, raft);
     const full = { ...config, method };
     const preset = deps.readiness.preset(projectId) ?? SAFE_DEFAULTS;
     const trainerConfig = {

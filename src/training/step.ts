@@ -20,7 +20,7 @@ export type TrainStatusView = { run_id: string; status: string; progress_pct: nu
 export type PresetSummary = { label: string | null; learningRateBand: string; changes: string[] };
 /** The Train step: the form's values and defaults, the preset, the live plan, the run and past runs. */
 export type TrainData = {
-  values: Record<string, string | number>;
+  values: Record<string, string | number | boolean>;
   /** What Reset returns to: the preset's values over the spec's defaults. */
   defaults: Record<TrainingField, number>;
   preset: PresetSummary;

@@ -1,7 +1,7 @@
 import { ProbePanel } from "../../components/ProbePanel.tsx";
 import type { PresetSummary, TrainData, TrainStatusView } from "../../../src/training/step.ts";
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
-import { isActiveRun, isFinishedRun, TRAINING_FIELDS, type RunView, type TrainingField, type TrainPlanView } from "../../../src/training/schemas.ts";
+import { isActiveRun, isFinishedRun, RAFT_PASSAGES, TRAINING_FIELDS, type RunView, type TrainingField, type TrainPlanView } from "../../../src/training/schemas.ts";
 import { ReadinessSlot } from "../../components/ReadinessPanel.tsx";
 
 
@@ -63,6 +63,17 @@ function HyperparamForm({ project, data }: { project: ProjectSummary; data: Trai
             Auto recomputes only as many layers as the GPU's memory needs: the rest run faster.
           </span>
         </label>
+        {project.taskType === "qa" ? (
+          <label class="hp-field hp-check">
+            <span>
+              <input type="checkbox" name="retrieval_training" checked={v.retrieval_training === true || v.retrieval_training === "on"} aria-describedby="retrieval-training-hint" /> Train for retrieval
+            </span>
+            <span id="retrieval-training-hint" class="field-hint">
+              For a model you will run behind search: each question is trained with its passage among {RAFT_PASSAGES - 1} look-alike passages (sometimes without it), so it learns to
+              find the answer in what it is handed. Needs a longer max sequence length.
+            </span>
+          </label>
+        ) : null}
         {FIELDS.map((f) => (
           <label class="hp-field">
             {f.label}
