@@ -43,13 +43,22 @@ const finished = (j: { status: string }) => ["success", "failed", "cancelled"].i
 
 type StreamEvent = { type: string; data: Record<string, unknown> };
 
-/** The client's stream until `stop` says enough; the client closes it, as a page would. */
-function collect(projectId: string, stop: (e: StreamEvent) => boolean): Promise<StreamEvent[]> {
-  return new Promise((resolve) => {
+/**
+ * The client's stream until `stop` says enough; the client closes it, as a page would.
+ * A stream that does not get there in `ms` is closed too and fails with what it saw: left
+ * open, its reconnects to a stopped server would throw into every later test.
+ */
+function collect(projectId: string, stop: (e: StreamEvent) => boolean, ms = 150_000): Promise<StreamEvent[]> {
+  return new Promise((resolve, reject) => {
     const seen: StreamEvent[] = [];
+    const timer = setTimeout(() => {
+      es.close();
+      reject(new Error(`the training stream did not end in ${ms / 1000} s; its events: ${seen.map((e) => e.type).join(", ") || "none"}`));
+    }, ms);
     const es = api.streamTrainingLogs(projectId, (e: StreamEvent) => {
       seen.push(e);
       if (stop(e)) {
+        clearTimeout(timer);
         es.close();
         resolve(seen);
       }
