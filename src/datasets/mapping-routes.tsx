@@ -18,7 +18,7 @@ export const MAPPING_API = defineApi({
 });
 
 export function mappingApiRoutes(imports: ImportService) {
-  return apiRoutes(MAPPING_API, { mapping: (c, { body }) => toFileJson(imports.applyMapping(c.req.param("id")!, c.req.param("fileId")!, body)) });
+  return apiRoutes(MAPPING_API, { mapping: (_c, { body, params }) => toFileJson(imports.applyMapping(params.id, params.fileId, body)) });
 }
 
 /** The form answers with the Data step's file list (renderFileList), re-rendered by documents. */

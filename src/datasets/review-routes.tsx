@@ -31,22 +31,22 @@ export const DATASET_API = defineApi({
 
 export function reviewApiRoutes(review: ReviewService, projects: ProjectService) {
   return apiRoutes(DATASET_API, {
-    stats: (c) => review.stats(c.req.param("id")!),
-    examples: (c, { query }) => {
-      const page = review.page(c.req.param("id")!, query);
+    stats: (_c, { params }) => review.stats(params.id),
+    examples: (_c, { query, params }) => {
+      const page = review.page(params.id, query);
       return { ...page, items: page.items.map(toExampleJson) };
     },
-    remove: (c, { body }) => {
-      const id = c.req.param("id")!;
+    remove: (_c, { body, params }) => {
+      const id = params.id;
       return { deleted: "ids" in body ? review.deleteIds(id, body.ids) : review.deleteMatching(id, { split: body.filter.split, valid: body.filter.valid, kind: body.filter.kind, q: body.filter.q }) };
     },
-    example: (c) => {
-      const e = review.get(c.req.param("id")!, c.req.param("exampleId")!);
+    example: (_c, { params }) => {
+      const e = review.get(params.id, params.exampleId);
       return { ...toExampleJson(e), provenance: review.chunkOf(e.id) ?? { source_file: review.sourceFile(e.id), source_line: e.sourceLine } };
     },
-    edit: (c, { body }) => toExampleJson(review.update(c.req.param("id")!, c.req.param("exampleId")!, body)),
-    download: (c, { query: q }) => {
-      const id = c.req.param("id")!;
+    edit: (_c, { body, params }) => toExampleJson(review.update(params.id, params.exampleId, body)),
+    download: (c, { query: q, params }) => {
+      const id = params.id;
       const project = projects.get(id);
       c.header("Content-Type", q.format === "csv" ? "text/csv; charset=utf-8" : "application/jsonl; charset=utf-8");
       c.header("Content-Disposition", `attachment; filename="${exportFilename(project.name, q.format, q.split)}"`);

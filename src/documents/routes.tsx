@@ -28,8 +28,8 @@ export const FILES_API = defineApi({
 
 export function documentApiRoutes(documents: DocumentService) {
   return apiRoutes(FILES_API, {
-    upload: async (c) => {
-      const { accepted, errors } = await documents.upload(c.req.param("id")!, c.req.raw);
+    upload: async (c, { params }) => {
+      const { accepted, errors } = await documents.upload(params.id, c.req.raw);
       const body = { files: accepted.map(toFileJson), errors: errors.map(({ status: _s, ...e }) => e) };
       if (accepted.length === 0 && errors.length > 0) {
         const first = errors[0]!;
@@ -38,10 +38,10 @@ export function documentApiRoutes(documents: DocumentService) {
       }
       return body;
     },
-    list: (c) => ({ files: documents.list(c.req.param("id")!).map(toFileJson) }),
-    remove: async (c) => {
-      await documents.remove(c.req.param("id")!, c.req.param("fileId")!);
-      return { deleted: true as const, id: c.req.param("fileId")! };
+    list: (_c, { params }) => ({ files: documents.list(params.id).map(toFileJson) }),
+    remove: async (_c, { params }) => {
+      await documents.remove(params.id, params.fileId);
+      return { deleted: true as const, id: params.fileId };
     },
   });
 }

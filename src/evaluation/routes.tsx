@@ -39,9 +39,9 @@ export const EVALUATION_API = defineApi({
 
 export function evaluationApiRoutes(evaluation: EvaluationService) {
   return apiRoutes(EVALUATION_API, {
-    start: async (c, { body }) => ({ job_id: (await evaluation.start(c.req.param("id")!, body)).id }),
-    latest: (c, { query }) => {
-      const view = evaluation.latest(c.req.param("id")!, query.mode);
+    start: async (_c, { body, params }) => ({ job_id: (await evaluation.start(params.id, body)).id }),
+    latest: (_c, { query, params }) => {
+      const view = evaluation.latest(params.id, query.mode);
       if (!view) throw notFound("Evaluation", "evaluation_not_found");
       return view;
     },

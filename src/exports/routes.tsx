@@ -33,9 +33,9 @@ export const EXPORT_API = defineApi({
 
 export function exportApiRoutes(exports: ExportService) {
   return apiRoutes(EXPORT_API, {
-    start: (c) => ({ job_id: exports.start(c.req.param("id")!).id }),
-    files: (c) => {
-      const id = c.req.param("id")!;
+    start: (_c, { params }) => ({ job_id: exports.start(params.id).id }),
+    files: (_c, { params }) => {
+      const id = params.id;
       return {
         files: exports.files(id).map((f) => ({
           name: f.filename,
@@ -44,8 +44,8 @@ export function exportApiRoutes(exports: ExportService) {
         })),
       };
     },
-    download: (c, { query }) => {
-      const { path, filename } = exports.pathOf(c.req.param("id")!, query.file ?? ZIP_NAME);
+    download: (_c, { query, params }) => {
+      const { path, filename } = exports.pathOf(params.id, query.file ?? ZIP_NAME);
       return new Response(Bun.file(path), {
         headers: { "Content-Disposition": attachment(filename), "Content-Type": "application/octet-stream", "X-Content-Type-Options": "nosniff" },
       });

@@ -24,8 +24,8 @@ export const GENERATION_API = defineApi({
 export function generationApiRoutes(generation: GenerationService) {
   return apiRoutes(GENERATION_API, {
     models: async () => ({ models: await generation.listModels() }),
-    preview: async (c, { body }) => ({ job_id: (await generation.start(c.req.param("id")!, "preview", body)).id }),
-    generate: async (c, { body }) => ({ job_id: (await generation.start(c.req.param("id")!, "full", body)).id }),
+    preview: async (_c, { body, params }) => ({ job_id: (await generation.start(params.id, "preview", body)).id }),
+    generate: async (_c, { body, params }) => ({ job_id: (await generation.start(params.id, "full", body)).id }),
   });
 }
 

@@ -21,10 +21,10 @@ export const JOBS_API = defineApi({
 
 export function jobApiRoutes(jobs: JobService, projects: ProjectService, queue: JobQueue) {
   return apiRoutes(JOBS_API, {
-    get: (c) => toJobJson(jobs.get(c.req.param("id")!)),
-    cancel: (c) => toJobJson(queue.cancel(c.req.param("id")!)),
-    list: (c) => {
-      const id = c.req.param("id")!;
+    get: (_c, { params }) => toJobJson(jobs.get(params.id)),
+    cancel: (_c, { params }) => toJobJson(queue.cancel(params.id)),
+    list: (_c, { params }) => {
+      const id = params.id;
       projects.get(id);
       return { jobs: jobs.listForProject(id).map(toJobJson) };
     },

@@ -8,6 +8,7 @@
  * a field the document does not name fails the test that produced it.
  */
 import { Hono, type Context } from "hono";
+import type { ParamKeys } from "hono/types";
 import type { z } from "zod";
 import type { AppEnv } from "./app-env.ts";
 import type { ApiOperation, ApiTag } from "./openapi.ts";
@@ -18,7 +19,9 @@ type QueryOf<O> = O extends { query: infer Q extends z.ZodType } ? z.infer<Q> : 
 /** A JSON operation answers its schema's shape (or a Response it built: an error that carries more than detail and error_code); the others a Response. */
 type ReplyOf<O> = O extends { response: { schema: infer S extends z.ZodType; contentType?: undefined } } ? z.input<S> | Response : Response;
 
-export type OperationInput<O> = { body: BodyOf<O>; query: QueryOf<O> };
+/** The path's parameters (`:id` → `params.id`), from the operation's path. */
+type ParamsOf<O> = O extends { path: infer P extends string } ? { [K in ParamKeys<P>]: string } : Record<string, never>;
+export type OperationInput<O> = { body: BodyOf<O>; query: QueryOf<O>; params: ParamsOf<O> };
 export type OperationHandler<O> = (c: Context<AppEnv>, input: OperationInput<O>) => ReplyOf<O> | Promise<ReplyOf<O>>;
 
 /** A tag whose operations are named, so each gets exactly one handler. */
@@ -37,7 +40,7 @@ export function apiRoutes<Ops extends Record<string, ApiOperation>>(group: { ope
     app.on(op.method.toUpperCase(), op.path, async (c) => {
       const body = op.body && !("multipart" in op.body) && !op.parsesOwnBody ? await parseJsonBody(c, op.body, { optional: op.bodyOptional }) : undefined;
       const query = op.query ? parseWith(op.query, c.req.query()) : undefined;
-      const out: unknown = await handler(c, { body, query } as OperationInput<ApiOperation>);
+      const out: unknown = await handler(c, { body, query, params: c.req.param() } as OperationInput<ApiOperation>);
       if (out instanceof Response) return out;
       if (process.env.FTF_CHECK_API_RESPONSES) checkAnswer(op, out);
       return c.json(out as object, op.response.status);

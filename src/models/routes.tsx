@@ -34,17 +34,17 @@ export const MODELS_API = defineApi({
 
 export function modelApiRoutes(models: ModelService, weights: WeightsService) {
   return apiRoutes(MODELS_API, {
-    download: (c) => weights.start(c.req.param("id")!),
-    weights: (c) => weights.state(c.req.param("id")!),
+    download: (_c, { params }) => weights.start(params.id),
+    weights: (_c, { params }) => weights.state(params.id),
     cache: () => ({ models: weights.cached() }),
-    uncache: (c) => {
-      const { repo_id } = parseWith(repoIdInput, { repo_id: decodeURIComponent(c.req.param("repo")!) });
+    uncache: (_c, { params }) => {
+      const { repo_id } = parseWith(repoIdInput, { repo_id: decodeURIComponent(params.repo) });
       weights.remove(repo_id);
       return { removed: repo_id };
     },
-    resolve: async (c, { body }) => publicInfo(await models.resolveForProject(c.req.param("id")!, body.model_id)),
-    remoteCode: (c, { body }) => {
-      models.allowRemoteCode(c.req.param("id")!, body.model_id);
+    resolve: async (_c, { body, params }) => publicInfo(await models.resolveForProject(params.id, body.model_id)),
+    remoteCode: (_c, { body, params }) => {
+      models.allowRemoteCode(params.id, body.model_id);
       return { allowed: true as const, model_id: body.model_id };
     },
   });

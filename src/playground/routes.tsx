@@ -30,8 +30,8 @@ export const PLAYGROUND_API = defineApi({
 
 export function playgroundApiRoutes(playground: PlaygroundService) {
   return apiRoutes(PLAYGROUND_API, {
-    chat: (c, { body: input }) => {
-      const id = c.req.param("id")!;
+    chat: (c, { body: input, params }) => {
+      const id = params.id;
       // Refusals (no run, GPU busy, no Ollama, too long) are JSON errors; once streaming, errors are `error` events.
       // A client that goes away cancels the reply inside the worker, not just here.
       const gone = new AbortController();
@@ -50,7 +50,7 @@ export function playgroundApiRoutes(playground: PlaygroundService) {
         }
       });
     },
-    save: (c, { body }) => playground.saveExample(c.req.param("id")!, body),
+    save: (_c, { body, params }) => playground.saveExample(params.id, body),
   });
 }
 

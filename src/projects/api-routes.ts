@@ -27,11 +27,11 @@ export function projectApiRoutes(projects: ProjectService) {
       return { items: items.map(toProjectJson), total, page, pages };
     },
     create: (_c, { body }) => toProjectJson(projects.create(body)),
-    get: (c) => toProjectJson(projects.get(c.req.param("id")!)),
-    update: (c, { body }) => toProjectJson(projects.update(c.req.param("id")!, body)),
-    remove: async (c) => {
-      await projects.remove(c.req.param("id")!);
-      return { deleted: true as const, id: c.req.param("id")! };
+    get: (_c, { params }) => toProjectJson(projects.get(params.id)),
+    update: (_c, { body, params }) => toProjectJson(projects.update(params.id, body)),
+    remove: async (_c, { params }) => {
+      await projects.remove(params.id);
+      return { deleted: true as const, id: params.id };
     },
   });
 }

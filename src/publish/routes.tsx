@@ -19,9 +19,9 @@ export const PUBLISH_API = defineApi({
 
 export function publishApiRoutes(publish: PublishService) {
   return apiRoutes(PUBLISH_API, {
-    publish: (c, { body }) => ({ job_id: publish.start(c.req.param("id")!, body).id }),
-    latest: (c) => {
-      const record = publish.latest(c.req.param("id")!);
+    publish: (_c, { body, params }) => ({ job_id: publish.start(params.id, body).id }),
+    latest: (_c, { params }) => {
+      const record = publish.latest(params.id);
       if (!record) throw new AppError(404, "not_published", "This project's model is not in Ollama yet: POST /api/projects/{id}/export/ollama.");
       return record;
     },

@@ -23,7 +23,7 @@ export const READINESS_API = defineApi({
 });
 
 export function readinessApiRoutes(readiness: ReadinessService) {
-  return apiRoutes(READINESS_API, { readiness: (c, { query }) => readiness.report(c.req.param("id")!, { maxSeqLength: query.max_seq_length, n: query.n }) });
+  return apiRoutes(READINESS_API, { readiness: (_c, { query, params }) => readiness.report(params.id, { maxSeqLength: query.max_seq_length, n: query.n }) });
 }
 
 export function readinessPageRoutes(readiness: ReadinessService) {

@@ -59,32 +59,32 @@ export const TRAINING_API = defineApi({
 export function trainingApiRoutes(training: TrainingService, hardware: HardwareService, hub: RunHub, probe: ProbeService) {
   return apiRoutes(TRAINING_API, {
     hardware: (_c, { query }) => hardware.check(query.project_id || undefined),
-    probe: async (c) => {
-      const id = c.req.param("id")!;
+    probe: async (c, { params }) => {
+      const id = params.id;
       const config = await parseOptionalJsonBody(c, withPresetDefaults(training.presetDefaults(id)));
       return { job_id: probe.start(id, config).id };
     },
-    probeResult: (c) => probe.require(c.req.param("id")!),
-    start: async (c) => {
-      const id = c.req.param("id")!;
+    probeResult: (_c, { params }) => probe.require(params.id),
+    start: async (c, { params }) => {
+      const id = params.id;
       const config = await parseJsonBody(c, withPresetDefaults(training.presetDefaults(id)));
       const { run, jobId } = training.start(id, config);
       return { job_id: jobId, run_id: run.id };
     },
-    status: (c) => {
-      const status = training.status(c.req.param("id")!);
+    status: (_c, { params }) => {
+      const status = training.status(params.id);
       if (!status) throw new AppError(404, "no_training_run", "This project has no training run yet.");
       return status;
     },
-    runs: (c) => ({ runs: training.runs(c.req.param("id")!).map(toRunJson) }),
-    curves: (c) => ({ runs: training.curves(c.req.param("id")!) }),
-    cancel: (c) => toRunJson(training.cancel(c.req.param("id")!)),
-    resume: (c, { body }) => {
-      const { run, jobId } = training.resume(c.req.param("id")!, body.run_id);
+    runs: (_c, { params }) => ({ runs: training.runs(params.id).map(toRunJson) }),
+    curves: (_c, { params }) => ({ runs: training.curves(params.id) }),
+    cancel: (_c, { params }) => toRunJson(training.cancel(params.id)),
+    resume: (_c, { body, params }) => {
+      const { run, jobId } = training.resume(params.id, body.run_id);
       return { job_id: jobId, run_id: run.id };
     },
-    stream: (c, { query }) => {
-      const projectId = c.req.param("id")!;
+    stream: (c, { query, params }) => {
+      const projectId = params.id;
       const run = query.run_id ? training.getRun(query.run_id) : training.latestRun(projectId);
       if (!run || run.projectId !== projectId) throw new AppError(404, "no_training_run", "This project has no training run yet.");
       // EventSource sends Last-Event-ID itself when it reconnects.
