@@ -111,7 +111,7 @@ describe("retrieval training through the API and the Train step", () => {
     expect(runs.map((r: { config: { retrieval_training?: boolean } }) => r.config.retrieval_training ?? false).sort()).toEqual([false, true]);
   });
 
-  test("refused with a reason: an instruction project, a max sequence length too short for the passages", async () => {
+  test("refused with a reason: an instruction project, a max sequence length too short for the passages, no document passages", async () => {
     const pid = qaProject("instruction");
     const instruction = await t.json("POST", `/api/projects/${pid}/train/start`, { num_epochs: 1, retrieval_training: true });
     expect(instruction.status).toBe(422);
@@ -122,6 +122,10 @@ describe("retrieval training through the API and the Train step", () => {
     expect(short.status).toBe(422);
     expect((await short.json()).detail).toBe("Retrieval training puts 3 passages in each example (up to 900 tokens each): set Max sequence length to at least 3008.");
     expect((await t.json("POST", `/api/projects/${pid}/train/start`, { num_epochs: 1, retrieval_training: "yes" })).status).toBe(422);
+    // Questions imported from a file have no passages to train with.
+    t.db.$client.run("delete from chunks where project_id = ?", [pid]);
+    const none = await t.json("POST", `/api/projects/${pid}/train/start`, { num_epochs: 1, retrieval_training: true });
+    expect(await none.json()).toMatchObject({ error_code: "retrieval_training_unavailable", detail: expect.stringContaining("no document passages") });
     // Nothing was started by the refusals.
     expect((await (await t.request(`/api/projects/${pid}/train/runs`)).json()).runs).toEqual([]);
   });

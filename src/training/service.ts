@@ -88,6 +88,7 @@ export function createTrainingService(deps: {
   function raftFor(task: string | null, projectId: string, maxSeqLength: number): RaftSource {
     if (task !== "qa" || !deps.raftSource) throw new AppError(422, "retrieval_training_unavailable", "Retrieval training is for Q&A projects made from documents: it trains each question with passages of them.");
     const source = deps.raftSource(projectId);
+    if (source.longestPassageTokens === 0) throw new AppError(422, "retrieval_training_unavailable", "Retrieval training needs questions written from your documents: this project has no document passages (its examples come from a dataset file).");
     // The passages, the question and its answer must fit, or the trainer would cut the answers off.
     const needed = Math.ceil((RAFT_PASSAGES * source.longestPassageTokens + 256) / 64) * 64;
     if (maxSeqLength < needed) {
