@@ -214,6 +214,19 @@ describe("the answers verdict and near-ties", () => {
     expect(noTie).toMatchObject({ ok: false, summary: "answers agree on 1/5 only" });
   });
 
+  test("chat and raw answers parting only at a near-tie of the tuned answer render alike; parting elsewhere, or from the start, they do not", async () => {
+    const { parityVerdicts } = await import("./parity.ts");
+    const template = (prompts: (ReturnType<typeof prompt> & { tokens?: number })[], chat: string[], raw: string[]) =>
+      parityVerdicts({ prompts, chat: chat.map(said), raw: raw.map(said), specialTokens: [], stops: [], quantize: "none" }).find((v) => v.check === "template")!;
+    // The tuned model barely chose "lin" (characters 1–4): the chat call took it, the raw call the other branch.
+    expect(template([prompt("Slinzega", [[1, 4]]), prompt("Paris")], ["Slinzega", "Paris"], ["Sinzega", "Paris"])).toMatchObject({ ok: true, summary: "template matches (2/2 prompts render alike)" });
+    // Parting where the tuned model was sure, or before the tuned words: a rendering difference.
+    expect(template([prompt("Slinzega", [[1, 4]]), prompt("Paris")], ["Slinzega", "Paris"], ["Slinzega is", "Lyon"])).toMatchObject({ ok: false, summary: "template differs on 2/2 prompts" });
+    expect(template([prompt("Slinzega", [[1, 4]])], ["Xlinzega"], ["Xinzega"])).toMatchObject({ ok: false });
+    // A reply undecided on most tokens gets no allowance.
+    expect(template([{ ...prompt("Slinzega", [[1, 4], [4, 6]]), tokens: 3 }], ["Slinzega"], ["Sinzega"])).toMatchObject({ ok: false });
+  });
+
   test("unquantized weights must say the whole answer; quantized ones need only its first words", async () => {
     const { parityVerdicts } = await import("./parity.ts");
     // Opens alike, parts later at a token the tuned model chose firmly: what a misread RoPE base gave.
