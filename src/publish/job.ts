@@ -157,6 +157,12 @@ export function registerPublishJob(deps: PublishDeps) {
     // Greedy, as the tuned model answered: Ollama's default repeat penalty (1.1) would change the answers.
     const options = { temperature: 0, top_k: 1, repeat_penalty: 1, presence_penalty: 0, frequency_penalty: 0, num_predict: PARITY_TOKENS };
     for (const [i, q] of prepared.prompts.entries()) {
+      // Ollama keeps each prompt's KV cache and reuses the longest common prefix, so a raw call right
+      // after the chat computes only the last prompt token where the chat computed the whole prompt:
+      // other float rounding, and at a near-tie another answer (1 prompt in 45 measured on long prompts).
+      // A one-token chat first fills the cache, so the chat and the raw call compute alike, token for
+      // token, and any difference left between them is the rendering's.
+      await client.chat({ model: p.name, messages: prompts[i]!.messages, stream: false, options: { ...options, num_predict: 1 } });
       const c = await client.chat({ model: p.name, messages: prompts[i]!.messages, stream: false, options });
       chat.push({ text: c.message.content.trim(), doneReason: c.done_reason });
       const r = await client.generate({ model: p.name, prompt: q.rendered, raw: true, stream: false, options });
@@ -170,6 +176,7 @@ export function registerPublishJob(deps: PublishDeps) {
       quantize,
       lane_note: lane === "merged" && p.lane !== "merged" ? `Merged weights, because the adapter lane needs its base in Ollama: ${found.why.join("; ")}.` : null,
       verdicts,
+      answers: prepared.prompts.map((q, i) => ({ id: q.id, prompt: prompts[i]!.messages.at(-1)!.content, tuned: q.answer, chat: chat[i]!.text, raw: raw[i]!.text })),
       run_id: runRow.id,
       created_at: new Date().toISOString(),
     };

@@ -2,8 +2,9 @@
  * The parity check: does the Ollama model run what was trained? The same held-out
  * prompts go through the tuned model in Python (PEFT, greedy) and through Ollama at
  * temperature 0 with the same token limit, twice: as a chat (Ollama applies its
- * template) and raw with the Jinja rendering (no template). Equal raw and chat answers
- * (or answers parting only at a near-tie, below) mean both sides render the prompt alike.
+ * template) and raw with the Jinja rendering (no template). The job makes both calls
+ * compute alike (same cached prefix, see job.ts), so equal raw and chat answers mean both
+ * sides render the prompt alike, and any difference, even at a near-tie, means they do not.
  *
  * Ollama runs float16 weights and a float16 KV cache where PyTorch ran float32: where the
  * tuned model itself was nearly undecided between two tokens (its top two logits under
@@ -46,23 +47,9 @@ function agreement(q: PreparedPrompt, ollama: string, exact: boolean): "same" | 
   return ties.some(([start, end]) => start <= at && at < Math.max(end, start + 1)) ? "tie" : "differs";
 }
 
-/**
- * Whether Ollama's chat and the raw Jinja rendering of one prompt gave the same answer:
- * equal, or the tuned answer's words up to a token the tuned model itself barely chose,
- * where they part. Two calls on the same weights can differ there (the KV cache reused,
- * batches split otherwise): the real journey once failed on 1 prompt of 5 this way.
- */
-function renderedAlike(q: PreparedPrompt, chat: string, raw: string): boolean {
-  if (chat === raw) return true;
-  const ties = q.near_ties ?? [];
-  if (q.tokens !== undefined && ties.length > q.tokens / 2) return false;
-  const at = partsAt(chat, raw);
-  return chat.slice(0, at) === q.answer.slice(0, at) && ties.some(([start, end]) => start <= at && at < Math.max(end, start + 1));
-}
-
 export function parityVerdicts(p: ParityInput): Verdict[] {
   const n = p.prompts.length;
-  const rendered = p.prompts.filter((q, i) => renderedAlike(q, p.chat[i]?.text ?? "", p.raw[i]?.text ?? "")).length;
+  const rendered = p.prompts.filter((_, i) => (p.chat[i]?.text ?? "") === (p.raw[i]?.text ?? "")).length;
   const agreements = p.prompts.map((q, i) => agreement(q, p.chat[i]?.text ?? "", p.quantize === "none"));
   // Stopping is judged where both said the same thing: a reply that took another branch may rightly run on.
   // A reply whose very ending was a near-tie for the tuned model may rightly run on in Ollama.

@@ -49,6 +49,12 @@ describe("Run in Ollama", () => {
     expect(r.lane_note).toContain("no Ollama library model is known");
     expect(r.verdicts.map((v: { check: string; ok: boolean }) => [v.check, v.ok])).toEqual([["template", true], ["stopping", true], ["special_tokens", true], ["answers", true]]);
     expect(r.verdicts[3].summary).toBe("answers agree on 5/5");
+    // What each side said is kept, so a failed check shows the prompt it failed on.
+    expect(r.answers).toHaveLength(5);
+    expect(r.answers[0]).toEqual({ id: "p1", prompt: expect.any(String), tuned: `Answer about ${r.answers[0].prompt}`, chat: `Answer about ${r.answers[0].prompt}`, raw: `Answer about ${r.answers[0].prompt}` });
+    // Each prompt: a one-token chat fills Ollama's cache, so the chat and raw calls after it compute alike.
+    const calls = ollama!.served.filter((c) => c.model === "ftf-manual").map((c) => `${c.endpoint}${c.raw ? " raw" : ""} ${c.numPredict}`);
+    expect(calls).toEqual(Array.from({ length: 5 }, () => ["chat 1", "chat 64", "generate raw 64"]).flat());
     // Each blob went up once: HEAD said missing, then POST.
     expect(ollama!.requests.filter((q) => q.startsWith("POST /api/blobs")).length).toBe(3);
     const models = await (await t.request("/api/generation/models")).json();
@@ -175,6 +181,7 @@ describe("Run in Ollama", () => {
     const page = await (await t.request(`/projects/${pid}/step/export`)).text();
     expect(page).toContain("ollama run ftf-form");
     expect(page).toContain("✓ answers agree on 5/5");
+    expect(page).toContain("What each side answered (5 held-out prompts)");
     expect(ollama!.created.get("ftf-form")!.quantize).toBe("q8_0");
     expect(existsSync(join(t.dataDir))).toBe(true);
   });
@@ -214,17 +221,14 @@ describe("the answers verdict and near-ties", () => {
     expect(noTie).toMatchObject({ ok: false, summary: "answers agree on 1/5 only" });
   });
 
-  test("chat and raw answers parting only at a near-tie of the tuned answer render alike; parting elsewhere, or from the start, they do not", async () => {
+  test("chat and raw answers that differ at all, even at a near-tie of the tuned answer, render differently", async () => {
     const { parityVerdicts } = await import("./parity.ts");
-    const template = (prompts: (ReturnType<typeof prompt> & { tokens?: number })[], chat: string[], raw: string[]) =>
+    const template = (prompts: ReturnType<typeof prompt>[], chat: string[], raw: string[]) =>
       parityVerdicts({ prompts, chat: chat.map(said), raw: raw.map(said), specialTokens: [], stops: [], quantize: "none" }).find((v) => v.check === "template")!;
-    // The tuned model barely chose "lin" (characters 1–4): the chat call took it, the raw call the other branch.
-    expect(template([prompt("Slinzega", [[1, 4]]), prompt("Paris")], ["Slinzega", "Paris"], ["Sinzega", "Paris"])).toMatchObject({ ok: true, summary: "template matches (2/2 prompts render alike)" });
-    // Parting where the tuned model was sure, or before the tuned words: a rendering difference.
+    expect(template([prompt("Slinzega", [[1, 4]]), prompt("Paris")], ["Slinzega", "Paris"], ["Slinzega", "Paris"])).toMatchObject({ ok: true, summary: "template matches (2/2 prompts render alike)" });
+    // The job computes both answers from the same cached prefix: a parting is the rendering's, tie or not.
+    expect(template([prompt("Slinzega", [[1, 4]]), prompt("Paris")], ["Slinzega", "Paris"], ["Sinzega", "Paris"])).toMatchObject({ ok: false, summary: "template differs on 1/2 prompts" });
     expect(template([prompt("Slinzega", [[1, 4]]), prompt("Paris")], ["Slinzega", "Paris"], ["Slinzega is", "Lyon"])).toMatchObject({ ok: false, summary: "template differs on 2/2 prompts" });
-    expect(template([prompt("Slinzega", [[1, 4]])], ["Xlinzega"], ["Xinzega"])).toMatchObject({ ok: false });
-    // A reply undecided on most tokens gets no allowance.
-    expect(template([{ ...prompt("Slinzega", [[1, 4], [4, 6]]), tokens: 3 }], ["Slinzega"], ["Sinzega"])).toMatchObject({ ok: false });
   });
 
   test("unquantized weights must say the whole answer; quantized ones need only its first words", async () => {

@@ -26,6 +26,11 @@ export const publishRecordSchema = z.object({
   quantize: z.string().nullable(),
   lane_note: z.string().nullable(),
   verdicts: z.array(z.object({ check: z.string(), ok: z.boolean(), summary: z.string(), advice: z.string().nullable() })),
+  /** What each side said to each held-out prompt, so a failed check shows where (absent from records before 2026-12). */
+  answers: z
+    .array(z.object({ id: z.string(), prompt: z.string(), tuned: z.string(), chat: z.string(), raw: z.string() }))
+    .default([])
+    .meta({ description: "Per held-out prompt: the tuned model's greedy answer (PEFT), Ollama's chat answer and its raw answer to the Jinja rendering" }),
   run_id: z.string(),
   created_at: z.string(),
 });

@@ -179,6 +179,9 @@ m=PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(sys.argv[3]), s
   expect(await page.locator('.verdicts [data-check="template"]').textContent()).toContain("✓ template matches");
   expect(await page.locator('.verdicts [data-check="answers"]').textContent()).toContain("✗ answers agree on 0/");
   expect(ollama.created.get("journey-model")?.quantize).toBe("q4_K_M");
+  // What each side answered, opened: one row per held-out prompt.
+  await page.getByText("What each side answered").click();
+  expect(await page.locator(".parity-answers tbody tr").count()).toBe(5);
   await screenshot(page, "journey-11-ollama");
 
   // The playground: one question to the tuned model and the base, both streamed by the real worker.

@@ -26,6 +26,8 @@ export type FakeOllama = {
   created: Map<string, CreatedModel>;
   blobs: Map<string, number>;
   requests: string[];
+  /** Each chat or generate call a created model answered, in order. */
+  served: { model: string; endpoint: "chat" | "generate"; raw: boolean; numPredict: number | undefined }[];
 };
 
 /** A model made by /api/create: how the fake runs it (its template and stops, like Ollama). */
@@ -95,6 +97,7 @@ export function startFakeOllama(opts: { models?: string[]; responder?: Responder
   const created = new Map<string, CreatedModel>();
   const blobs = new Map<string, number>();
   const requests: string[] = [];
+  const served: FakeOllama["served"] = [];
   const publish = opts.publish ?? {};
   let responder = opts.responder ?? groundedResponder();
   const calls: ChatCall[] = [];
@@ -278,6 +281,7 @@ export function startFakeOllama(opts: { models?: string[]; responder?: Responder
     const peek = (await req.clone().json()) as { model: string; messages?: { role: string; content: string }[]; prompt?: string; raw?: boolean; options?: { num_predict?: number } };
     const made = created.get(peek.model);
     if (!made) return null;
+    served.push({ model: peek.model, endpoint: isGenerate ? "generate" : "chat", raw: peek.raw === true, numPredict: peek.options?.num_predict });
     const prompt = isGenerate && peek.raw ? (peek.prompt ?? "") : renderGoTemplate(publish.useTemplate ?? made.template, peek.messages ?? [{ role: "user", content: peek.prompt ?? "" }]);
     // The "weights": the reply, its end-of-turn text, then whatever a model says next.
     const produced = `${(publish.answer ?? (() => "I cannot say."))(prompt)}${publish.endOfTurn ?? "<|end|>"}\n<|user|>\nand more`;
@@ -293,6 +297,7 @@ export function startFakeOllama(opts: { models?: string[]; responder?: Responder
 
   return {
     created,
+    served,
     blobs,
     requests,
     url: `http://127.0.0.1:${server.port}${opts.openai ? "/v1" : ""}`,

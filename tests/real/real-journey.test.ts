@@ -141,6 +141,8 @@ test("documents → SmolLM2 → a tuned model in a real Ollama, both lanes, with
     expect({ name, status: job.status, error: job.error_message }).toEqual({ name, status: "success", error: null });
     const record = (await call("GET", `/projects/${pid}/export/ollama`)).body;
     expect(record.model).toBe(name);
+    // A failed check prints what each side said: the prompt, the tuned answer, Ollama's chat and raw answers.
+    if (record.verdicts.some((v: Json) => !v.ok)) console.log(`${name}: ${JSON.stringify(record.verdicts)}\n${JSON.stringify(record.answers, null, 1)}`);
     return Object.fromEntries(record.verdicts.map((v: Json) => [v.check, v])) as Record<string, Json>;
   };
   const none = await verdictsOf("ftf-real-none", { lane: "merged", quantize: "none" });

@@ -71,6 +71,32 @@ export function OllamaPanel(props: { projectId: string; data: OllamaData }) {
               </li>
             ))}
           </ul>
+          {record.answers.length ? (
+            <details class="parity-answers">
+              <summary>What each side answered ({record.answers.length} held-out prompts)</summary>
+              <table class="table">
+                <caption class="muted">The tuned model in PyTorch (greedy), then Ollama as a chat and raw on the training template's rendering.</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Prompt</th>
+                    <th scope="col">Tuned model</th>
+                    <th scope="col">Ollama chat</th>
+                    <th scope="col">Ollama raw</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {record.answers.map((a) => (
+                    <tr data-prompt={a.id}>
+                      <td>{a.prompt}</td>
+                      <td>{a.tuned}</td>
+                      <td class={a.chat === a.raw ? undefined : "verdict-bad"}>{a.chat}</td>
+                      <td>{a.raw}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </details>
+          ) : null}
         </div>
       ) : null}
     </section>
