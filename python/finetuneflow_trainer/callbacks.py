@@ -33,6 +33,14 @@ def latest_checkpoint(checkpoints: Path) -> Path | None:
     return max(found, key=lambda p: int(p.name.split("-")[-1]), default=None)
 
 
+def _preference(logs: dict) -> dict:
+    """A preference round's (DPO) rewards as TRL logs them, under one key; nothing for SFT."""
+    keys = {"rewards_chosen": "rewards/chosen", "rewards_rejected": "rewards/rejected", "margin": "rewards/margins", "accuracy": "rewards/accuracies"}
+    if not all(k in logs for k in keys.values()):
+        return {}
+    return {"preference": {name: float(logs[key]) for name, key in keys.items()}}
+
+
 def json_lines_callback(cfg: TrainConfig, cancel: CancelFlag, collator, checkpoints: Path, started_at: float):
     from transformers import TrainerCallback
 
@@ -80,6 +88,7 @@ def json_lines_callback(cfg: TrainConfig, cancel: CancelFlag, collator, checkpoi
                     tokens_per_second=round(tps, 2) if tps else None,
                     elapsed_seconds=round(elapsed, 2),
                     eta_seconds=round(eta, 1) if eta is not None else None,
+                    **_preference(logs),
                 )
             if "eval_loss" in logs:
                 loss = float(logs["eval_loss"])

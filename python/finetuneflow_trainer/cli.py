@@ -91,6 +91,10 @@ def dispatch(args: argparse.Namespace) -> int:
         if processes > 1:
             argv = ["train", "--config", args.config, *(["--resume"] if args.resume else [])]
             return ranks.launch(processes, argv, events.protocol_stream())
+        if cfg.stage == "dpo":
+            from .preference import run as preference_round
+
+            return preference_round(cfg, resume=args.resume)
         return run(cfg, resume=args.resume)
     if args.command == "probe":
         from .config import load_config

@@ -54,6 +54,9 @@ class TrainConfig:
     packing: bool
     use_liger: bool
     num_processes: int | None
+    stage: str
+    start_adapter: str | None
+    dpo_beta: float
 
     def to_json(self) -> dict:
         return asdict(self)

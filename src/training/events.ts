@@ -155,6 +155,8 @@ export const trainerEventSchema = z.discriminatedUnion("event", [
     tokens_per_second: nullableNum,
     elapsed_seconds: num,
     eta_seconds: nullableNum,
+    /** A preference round's rewards (DPO, as TRL logs them): chosen, rejected, their margin, the share ranked right. */
+    preference: z.object({ rewards_chosen: num, rewards_rejected: num, margin: num, accuracy: num }).optional(),
   }),
   // perplexity follows metrics.ts: null past MAX_PERPLEXITY_LOSS (the trainer never sends NaN or Infinity).
   z.object({ event: z.literal("eval"), step, eval_loss: num, perplexity: nullableNum }),

@@ -52,6 +52,9 @@ export const runConfigSchema = z
     packing: z.boolean().default(true).meta({ description: "Padding-free packing where the isolation check passes (packing.py)" }),
     use_liger: z.boolean().default(true).meta({ description: "Liger kernels on CUDA for the families Liger supports (liger.py)" }),
     num_processes: optionalCount(1, 64).meta({ description: "Ranks (DDP through torchrun); null = every visible GPU, 1 on a CPU-only machine" }),
+    stage: z.enum(["sft", "dpo"]).default("sft").meta({ description: "sft: supervised fine-tuning on train_file's examples; dpo: a preference round on start_adapter, train_file holding prompt/chosen/rejected pairs" }),
+    start_adapter: z.string().nullable().default(null).meta({ description: "dpo: the adapter the round starts from (and holds as its frozen reference)" }),
+    dpo_beta: z.number().min(0.01).max(5).default(0.1).meta({ description: "dpo: how far the policy may move from the reference (higher: less)" }),
   })
   .strict();
 export type RunConfig = z.output<typeof runConfigSchema>;
