@@ -12,6 +12,7 @@ import sql9 from "./0009_soft_delete.sql" with { type: "text" };
 import sql10 from "./0010_evaluations.sql" with { type: "text" };
 import sql11 from "./0011_chunks_fts.sql" with { type: "text" };
 import sql12 from "./0012_example_kind.sql" with { type: "text" };
+import sql13 from "./0013_preferences.sql" with { type: "text" };
 
 export const embeddedMigrations: { tag: string; when: number; breakpoints: boolean; sql: string }[] = [
   { tag: "0000_init", when: 1795617676028, breakpoints: true, sql: sql0 },
@@ -27,4 +28,5 @@ export const embeddedMigrations: { tag: string; when: number; breakpoints: boole
   { tag: "0010_evaluations", when: 1796402986609, breakpoints: true, sql: sql10 },
   { tag: "0011_chunks_fts", when: 1796578716635, breakpoints: true, sql: sql11 },
   { tag: "0012_example_kind", when: 1796579134112, breakpoints: true, sql: sql12 },
+  { tag: "0013_preferences", when: 1796599020431, breakpoints: true, sql: sql13 },
 ];

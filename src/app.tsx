@@ -73,6 +73,8 @@ import { createProgressQuery } from "./wizard/progress-queries.ts";
 import { createWizardRenderer } from "./wizard/render.tsx";
 import { wizardRoutes } from "./wizard/routes.tsx";
 import { raftSource } from "./training/raft.ts";
+import { createPreferenceService } from "./preferences/service.ts";
+import { preferenceApiRoutes, preferencePageRoutes } from "./preferences/routes.tsx";
 
 export type AppDeps = {
   db: Db;
@@ -161,6 +163,7 @@ export function createApp(deps: AppDeps) {
     retrieve: documents.retrieve,
     now,
   });
+  const preferences = createPreferenceService({ db: deps.db, projects, training, latestEvaluation: (projectId) => evaluation.latest(projectId), now });
   const publish = createPublishService({ queue: deps.queue, projects, training, review, reports: exportsService, ollamaHost: deps.config.generation.ollamaHosts[0] ?? null, trainer });
 
   const previewStep = previewStepLoader(generation);
@@ -239,6 +242,7 @@ export function createApp(deps: AppDeps) {
   app.route("/api", publishApiRoutes(publish));
   app.route("/api", playgroundApiRoutes(playground));
   app.route("/api", evaluationApiRoutes(evaluation));
+  app.route("/api", preferenceApiRoutes(preferences));
   app.route("/", projectPageRoutes(projects, now));
   app.route("/", wizardRoutes({ projects, wizard }));
   app.route("/", readinessPageRoutes(readiness));
@@ -252,6 +256,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", publishPageRoutes(publish, wizard));
   app.route("/", playgroundPageRoutes(projects, generation.listModels));
   app.route("/", evaluationPageRoutes(evaluation, wizard, generation));
+  app.route("/", preferencePageRoutes(preferences, projects));
   app.route("/", jobPageRoutes(jobs, deps.queue));
 
   app.notFound((c) => renderError(c, routeNotFound(c)));

@@ -14,6 +14,7 @@ import { EVALUATION_API } from "../evaluation/routes.tsx";
 import { EXPORT_API } from "../exports/routes.tsx";
 import { PUBLISH_API } from "../publish/routes.tsx";
 import { PLAYGROUND_API } from "../playground/routes.tsx";
+import { PREFERENCES_API } from "../preferences/routes.tsx";
 import { VERSION_API } from "../ops/health.ts";
 import pkg from "../../package.json" with { type: "json" };
 
@@ -29,6 +30,7 @@ export const API_TAGS: ApiTag[] = [
   asTag(PUBLISH_API),
   asTag(PLAYGROUND_API),
   asTag(EVALUATION_API),
+  asTag(PREFERENCES_API),
   asTag(JOBS_API),
   asTag(VERSION_API),
 ];

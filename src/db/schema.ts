@@ -15,6 +15,7 @@ export * from "../jobs/table.ts";
 export * from "../training/tables.ts";
 export * from "../exports/table.ts";
 export * from "../evaluation/table.ts";
+export * from "../preferences/table.ts";
 
 /** Machine-wide state that belongs to no project (the last hardware check, secrets). */
 export const settings = sqliteTable("settings", {

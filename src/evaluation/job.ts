@@ -19,6 +19,7 @@ import type { TrainerClient } from "../training/trainer-client.ts";
 import general from "./general-questions.v1.json";
 import { judge } from "./judge.ts";
 import { scorecardMarkdown, summarize, type JudgedItem } from "./scorecard.ts";
+import { preferenceRoundScore } from "./before-after.ts";
 import { controlPairs, judgeCheck } from "./controls.ts";
 import { CLOSED_SUFFIX, EVALUATION_JOB, EVALUATION_MODES, FORGETTING_DROP, type EvaluationMode, type Forgetting, type Retrieval } from "./schemas.ts";
 
@@ -179,7 +180,8 @@ export function registerEvaluationJob(deps: Deps) {
       tx.insert(evaluations).values({ id: job.id, projectId: run.projectId, runId: run.id, judgeModel: payload.judgeModel, mode: payload.mode, summary, items: ownItems, forgetting, createdAt: at + (closedSummary ? 1 : 0) }).run();
     });
     // The run's section for the next export, and for any export already made.
-    writeFileSync(join(dir, "scorecard.md"), scorecardMarkdown(summary, { judgeModel: payload.judgeModel, mode: payload.mode, forgetting, closedBook: closedSummary, judgeCheck: judgeChecked, retrieval }));
+    const preferenceRound = preferenceRoundScore(deps.db, run, payload.mode, ownItems, forgetting.tuned_score);
+    writeFileSync(join(dir, "scorecard.md"), scorecardMarkdown(summary, { judgeModel: payload.judgeModel, mode: payload.mode, forgetting, closedBook: closedSummary, judgeCheck: judgeChecked, retrieval, preferenceRound }));
     deps.reports.refreshReport(run.id);
     return { n: summary.n, tuned_score: summary.tuned.score, base_score: summary.base.score, unjudged: summary.tuned.unjudged + summary.base.unjudged, judge_trusted: judgeChecked.trusted };
   }

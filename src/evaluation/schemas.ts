@@ -1,7 +1,7 @@
 /** The judged evaluation's inputs and what it shows: shared by its job, service, routes and views. */
 import { z } from "zod";
 import type { JudgeCheck } from "./controls.ts";
-import type { JudgedItem, Summary } from "./scorecard.ts";
+import type { BeforeAfter, JudgedItem, Summary } from "./scorecard.ts";
 
 export const EVALUATION_JOB = "evaluation";
 export const EVALUATION_MODES = ["closed_book", "with_context"] as const;
@@ -36,6 +36,8 @@ export type EvaluationView = {
   judge_check: JudgeCheck | null;
   /** Fine-tune, retrieve, or both? Null for evaluations from before the retrieval arm. */
   retrieval: Retrieval | null;
+  /** A preference round's run: its adapter against the one it started from, on the same questions; null otherwise. */
+  preference_round: BeforeAfter | null;
   created_at: string;
 };
 
@@ -92,5 +94,22 @@ export const evaluationViewSchema = z.object({
   forgetting: forgettingSchema.nullable(),
   judge_check: judgeCheckSchema.nullable().meta({ description: "The judge graded on answers of known grade; below its threshold the scorecard is not trusted." }),
   retrieval: retrievalSchema.nullable().meta({ description: "The same questions with the passages BM25 found: fine-tune, retrieve, or both?" }),
+  preference_round: z
+    .object({
+      parent_run_id: z.string(),
+      n: z.number().int(),
+      excluded_feedback: z.number().int(),
+      before_score: z.number().nullable(),
+      after_score: z.number().nullable(),
+      wins: z.number().int(),
+      ties: z.number().int(),
+      losses: z.number().int(),
+      win_rate: z.number().nullable(),
+      ci: z.tuple([z.number(), z.number()]).nullable(),
+      forgetting_before: z.number().nullable(),
+      forgetting_after: z.number().nullable(),
+    })
+    .nullable()
+    .meta({ description: "For a preference round's run: its adapter against the one it started from on the same held-out questions (those used as feedback left out)" }),
   created_at: z.string(),
 });

@@ -96,6 +96,68 @@ export function headline(s: Summary): string {
   return `tuned ${s.tuned.score.toFixed(2)} vs base ${s.base.score.toFixed(2)} (n = ${s.n}, ±${margin.toFixed(2)}); wins ${s.wins}, ties ${s.ties}, losses ${s.losses}`;
 }
 
+/**
+ * A preference round measured: the same held-out questions, the adapter before the round
+ * (its run's scorecard) against after (this one), each answer graded by the judge against
+ * the reference. Questions that were themselves turned into feedback are left out: the
+ * round saw their reference answers.
+ */
+export type BeforeAfter = {
+  parent_run_id: string;
+  n: number;
+  excluded_feedback: number;
+  before_score: number | null;
+  after_score: number | null;
+  wins: number;
+  ties: number;
+  losses: number;
+  win_rate: number | null;
+  ci: [number, number] | null;
+  forgetting_before: number | null;
+  forgetting_after: number | null;
+};
+
+export function beforeAfter(parentRunId: string, before: JudgedItem[], after: JudgedItem[], feedback: ReadonlySet<string>, forgetting: { before: number | null; after: number | null }): BeforeAfter {
+  const earlier = new Map(before.map((i) => [i.example_id, i.tuned_verdict]));
+  const shared = after.filter((i) => earlier.has(i.example_id));
+  const compared = shared.filter((i) => !feedback.has(i.example_id));
+  let wins = 0;
+  let ties = 0;
+  let losses = 0;
+  for (const i of compared) {
+    const was = earlier.get(i.example_id);
+    if (!was || !i.tuned_verdict) continue;
+    const d = POINTS[i.tuned_verdict] - POINTS[was];
+    if (d > 0) wins++;
+    else if (d < 0) losses++;
+    else ties++;
+  }
+  const decided = wins + ties + losses;
+  return {
+    parent_run_id: parentRunId,
+    n: compared.length,
+    excluded_feedback: shared.length - compared.length,
+    before_score: side(compared.map((i) => earlier.get(i.example_id) ?? null)).score,
+    after_score: side(compared.map((i) => i.tuned_verdict)).score,
+    wins,
+    ties,
+    losses,
+    // A tie is half a win, as in the judged win rates of preference papers.
+    win_rate: decided ? round3((wins + ties / 2) / decided) : null,
+    ci: wilson(wins + ties / 2, decided),
+    forgetting_before: forgetting.before,
+    forgetting_after: forgetting.after,
+  };
+}
+
+/** "after the round 0.62 vs before 0.48 on 30 questions: win rate 0.63 (0.46–0.78); 2 questions used as feedback left out" */
+export function beforeAfterHeadline(b: BeforeAfter): string {
+  if (b.win_rate === null || b.before_score === null || b.after_score === null) return `No question was judged both before and after the round (n = ${b.n}).`;
+  const ci = b.ci ? ` (95% interval ${b.ci[0].toFixed(2)}–${b.ci[1].toFixed(2)})` : "";
+  const left = b.excluded_feedback ? `; ${b.excluded_feedback} question${b.excluded_feedback === 1 ? "" : "s"} used as feedback left out` : "";
+  return `after the round ${b.after_score.toFixed(2)} vs before ${b.before_score.toFixed(2)} on ${b.n} questions: win rate ${b.win_rate.toFixed(2)}${ci}; wins ${b.wins}, ties ${b.ties}, losses ${b.losses}${left}`;
+}
+
 /** Scores this far apart count as a difference in the retrieval verdict (partial credit, 0–1). */
 const ARM_MARGIN = 0.05;
 const pct = (x: number) => `${Math.round(x * 100)}%`;
@@ -124,6 +186,7 @@ export function scorecardMarkdown(
     closedBook?: Summary | null;
     judgeCheck?: { n: number; passed: number; trusted: boolean; advice: string | null } | null;
     retrieval?: { k: number; summary: Summary } | null;
+    preferenceRound?: BeforeAfter | null;
   },
 ): string {
   const score = (x: number | null) => (x === null ? "—" : x.toFixed(2));
@@ -156,6 +219,17 @@ export function scorecardMarkdown(
       "| Document | Questions | Base | Tuned | Base + retrieval | Tuned + retrieval |",
       "|---|---|---|---|---|---|",
       ...r.per_document.map((d) => `| ${(d.filename ?? "(imported rows)").replace(/\|/g, "\\|")} | ${d.n} | ${score(byFile.get(d.file_id)?.base_score ?? null)} | ${score(byFile.get(d.file_id)?.tuned_score ?? null)} | ${score(d.base_score)} | ${score(d.tuned_score)} |`),
+    );
+  }
+  if (meta.preferenceRound) {
+    const b = meta.preferenceRound;
+    lines.push(
+      "",
+      "### The preference round: before and after",
+      "",
+      `**${beforeAfterHeadline(b)}**`,
+      "",
+      `The same held-out questions, the adapter of run ${b.parent_run_id} (before) against this round's (after), both graded by the judge against the reference answers.${b.forgetting_before !== null && b.forgetting_after !== null ? ` Forgetting check, tuned score on general questions: ${score(b.forgetting_before)} before, ${score(b.forgetting_after)} after.` : ""}`,
     );
   }
   if (meta.forgetting) {

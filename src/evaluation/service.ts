@@ -17,6 +17,7 @@ import type { ProjectService } from "../projects/service.ts";
 import type { TrainingService } from "../training/service.ts";
 import type { TrainerClient } from "../training/trainer-client.ts";
 import { registerEvaluationJob } from "./job.ts";
+import { preferenceRoundScore } from "./before-after.ts";
 import { strongerThan, strongestModel } from "./controls.ts";
 import { EVALUATION_JOB, storedEvaluationSchema, type EvaluateInput, type EvaluationMode, type EvaluationView } from "./schemas.ts";
 
@@ -81,6 +82,7 @@ export function createEvaluationService(deps: {
       if (!row) return null;
       const stored = storedEvaluationSchema.parse({ summary: row.summary, items: row.items, forgetting: row.forgetting ?? null });
       const { judge_check, retrieval, ...summary } = stored.summary;
+      const run = deps.training.getRun(row.runId);
       return {
         run_id: row.runId,
         judge_model: row.judgeModel,
@@ -90,6 +92,7 @@ export function createEvaluationService(deps: {
         forgetting: stored.forgetting,
         judge_check: judge_check ?? null,
         retrieval: retrieval ?? null,
+        preference_round: run ? preferenceRoundScore(db, run, row.mode, stored.items, stored.forgetting?.tuned_score ?? null) : null,
         created_at: new Date(row.createdAt).toISOString(),
       };
     },

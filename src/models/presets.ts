@@ -29,6 +29,8 @@ export type ModelPreset = {
   quirks: TemplateQuirks;
   /** Passed to every chat-template render, here and in the trainer. */
   templateKwargs: TemplateKwargs;
+  /** A preference round's (DPO) defaults: beta (how near the adapter it starts from it stays) and passes over the pairs. */
+  preference: { beta: number; epochs: number };
 };
 
 const LLAMA_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
@@ -43,6 +45,8 @@ const preset = (id: string, label: string, p: Partial<Omit<ModelPreset, "id" | "
   learningRate: p.learningRate ?? LOW_LR,
   quirks: { ...STANDARD_QUIRKS, ...p.quirks },
   templateKwargs: p.templateKwargs ?? {},
+  // DPO's usual beta; no family has measured better here, so each starts from it.
+  preference: p.preference ?? { beta: 0.1, epochs: 3 },
 });
 
 export const PRESETS = {

@@ -67,8 +67,10 @@ export const trainingConfigSchema = z
 export type TrainingConfig = z.infer<typeof trainingConfigSchema>;
 /** Retrieval training's passages per question (raft.ts): one more than the retrieval arm hands the model (2), so it learns to skip what does not answer. */
 export const RAFT_PASSAGES = 3;
-/** What a run was started with (training_runs.config, and the project's last Train form). */
-export type RunConfig = TrainingConfig & { method: "lora" | "qlora" };
+/** A preference round's run (DPO on the adapter of `parent_run_id`): its pairs and the scorecard questions among them. */
+export type PreferenceRound = { parent_run_id: string; pairs: number; beta: number; question_ids: string[] };
+/** What a run was started with (training_runs.config, and the project's last Train form); a preference round says so. */
+export type RunConfig = TrainingConfig & { method: "lora" | "qlora"; preference?: PreferenceRound };
 
 /** A hardware check as stored (projects.hardware_info, settings.machine_hardware): the
  * trainer's answer plus this project's VRAM estimate (null for a machine-level check). */

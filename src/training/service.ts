@@ -5,13 +5,13 @@
  * Export step. A run cut by a restart is marked interrupted and resumes from its last
  * checkpoint.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Db } from "../db/client.ts";
 import type { TrainingRunRow } from "./tables.ts";
 import { exportLine } from "../datasets/export.ts";
 import type { ReviewService } from "../datasets/review-service.ts";
-import { SAFE_DEFAULTS } from "../models/presets.ts";
+import { presetFor, SAFE_DEFAULTS } from "../models/presets.ts";
 import type { ReadinessService } from "../readiness/service.ts";
 import { trustRemoteCode } from "../models/remote-code.ts";
 import { projectDir } from "../lib/data-dir.ts";
@@ -25,7 +25,7 @@ import { checkpointStep, createRunStore } from "./run-store.ts";
 import { createTrainingJob, TRAINING_JOB, trainingJobPayload } from "./run-job.ts";
 import { isFinishedRun, isResumableRun, type TrainingConfig } from "./schemas.ts";
 import type { TrainerClient } from "./trainer-client.ts";
-import { writeRunConfig } from "./run-config.ts";
+import { runConfigSchema, writeRunConfig } from "./run-config.ts";
 import { RAFT_PASSAGES, raftRow, type RaftSource } from "./raft.ts";
 
 export { TRAINING_JOB } from "./run-job.ts";
@@ -188,6 +188,56 @@ export function createTrainingService(deps: {
       );
       store.insertRun({ id, projectId, status: "queued", method, config: full, outputDir: dir, createdAt: now() });
       deps.projects.updateConfig(projectId, { training: full });
+      const job = deps.queue.enqueue(TRAINING_JOB, projectId, { runId: id, resume: false });
+      setRun(id, { jobId: job.id });
+      return { run: getRun(id)!, jobId: job.id };
+    },
+
+    /**
+     * A preference round: DPO on the latest successful run's adapter with `pairs` (TRL's
+     * conversational JSONL). A run like any other (history, curves, evaluation, export,
+     * publish, playground), whose config names the run it started from.
+     */
+    startPreferenceRound(projectId: string, round: { pairs: string; count: number; questionIds: string[]; beta?: number; num_epochs?: number; learning_rate?: number }): { run: TrainingRunRow; jobId: string } {
+      const project = deps.projects.get(projectId);
+      deps.diskGuard?.();
+      if (store.activeRun(projectId)) throw new AppError(409, "training_running", "A training run of this project is already queued or running.");
+      const parent = store.runs(projectId).find((r) => r.status === "success");
+      if (!parent) throw new AppError(409, "no_trained_run", "No training run finished successfully yet: train the model first, then improve it with feedback.");
+      if (parent.method !== "lora") throw new AppError(409, "preference_needs_lora", "Preference rounds start from a LoRA adapter; the latest run is QLoRA. Train with LoRA first.");
+      const defaults = (presetFor(project.modelInfo) ?? SAFE_DEFAULTS).preference;
+      const beta = round.beta ?? defaults.beta;
+      const numEpochs = round.num_epochs ?? defaults.epochs;
+      // DPO moves a model much further per step than SFT at the same rate.
+      const learningRate = round.learning_rate ?? parent.config.learning_rate / 10;
+      const trained = runConfigSchema.parse(JSON.parse(readFileSync(join(parent.outputDir, "run.json"), "utf8")));
+      const id = crypto.randomUUID();
+      const dir = runDir(projectId, id);
+      mkdirSync(dir, { recursive: true });
+      const pairsFile = join(dir, "pairs.jsonl");
+      writeFileSync(pairsFile, round.pairs);
+      writeRunConfig(dir, {
+        ...trained,
+        output_dir: dir,
+        train_file: pairsFile,
+        eval_file: null,
+        stage: "dpo",
+        start_adapter: join(parent.outputDir, "adapter"),
+        dpo_beta: beta,
+        num_epochs: numEpochs,
+        learning_rate: learningRate,
+        max_steps: -1,
+        save_steps: null,
+        eval_steps: null,
+        // Chosen and rejected go through the model side by side: one pair per step keeps memory at the SFT run's.
+        per_device_batch_size: 1,
+        gradient_accumulation_steps: Math.min(8, Math.max(1, Math.floor(round.count / 4))),
+        packing: false,
+        num_processes: 1,
+      });
+      writeFileSync(join(dir, "provenance.json"), JSON.stringify({ Project: project.name, "Preference pairs": round.count, "Started from run": parent.id, Beta: beta }));
+      const config = { ...parent.config, num_epochs: numEpochs, learning_rate: learningRate, preference: { parent_run_id: parent.id, pairs: round.count, beta, question_ids: round.questionIds } };
+      store.insertRun({ id, projectId, status: "queued", method: parent.method, config, outputDir: dir, createdAt: now() });
       const job = deps.queue.enqueue(TRAINING_JOB, projectId, { runId: id, resume: false });
       setRun(id, { jobId: job.id });
       return { run: getRun(id)!, jobId: job.id };

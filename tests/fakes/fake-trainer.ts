@@ -162,6 +162,10 @@ if (command === "evaluate") {
   out({ event: "complete", adapter_path: null, metrics: { eval_loss: 2.2, perplexity: 9.0, samples: 0 } });
   process.exit(0);
 }
+// Like the real trainer: the validated config beside the run (evaluate and export read it); a preference round logs its rewards.
+const runJson = process.argv.includes("--config") ? JSON.parse((await import("node:fs")).readFileSync(process.argv[process.argv.indexOf("--config") + 1]!, "utf8")) : null;
+if (runJson?.output_dir) (await import("node:fs")).writeFileSync(`${runJson.output_dir}/run_config.json`, JSON.stringify(runJson));
+const preference = (step: number) => (runJson?.stage === "dpo" ? { preference: { rewards_chosen: step * 0.1, rewards_rejected: -step * 0.1, margin: step * 0.2, accuracy: Math.min(1, step / 5) } } : {});
 out({ event: "started", total_steps: steps, num_train_examples: 40, num_eval_examples: 4, device: "cpu", method: "lora", trainable_params: 16384, resumed_from_step: process.argv.includes("--resume") ? 3 : null, world_size: 1, packing: true, attn_implementation: "sdpa", liger: false, checkpointed_layers: 0, decoder_layers: 2 });
 process.stderr.write("loading the model\n");
 if (mode === "garbage") {
@@ -179,7 +183,7 @@ for (let step = first; step <= steps; step++) {
     process.exit(3);
   }
   await Bun.sleep(delay);
-  out({ event: "log", step, total_steps: steps, epoch: step / steps, train_loss: 3 - step * 0.1, learning_rate: 2e-4, grad_norm: 0.5, tokens_per_second: 1000, elapsed_seconds: step * 0.01, eta_seconds: (steps - step) * 0.01 });
+  out({ event: "log", step, total_steps: steps, epoch: step / steps, train_loss: 3 - step * 0.1, learning_rate: 2e-4, grad_norm: 0.5, tokens_per_second: 1000, elapsed_seconds: step * 0.01, eta_seconds: (steps - step) * 0.01, ...preference(step) });
   out({ event: "progress", progress_pct: (100 * step) / steps, step, total_steps: steps, ...(process.env.FAKE_TS ? { message: String(Date.now()) } : {}) });
   if (step % 5 === 0) out({ event: "eval", step, eval_loss: 3 - step * 0.08, perplexity: Math.exp(3 - step * 0.08) });
   if (mode === "crash" && step === 3) {

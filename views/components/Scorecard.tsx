@@ -1,6 +1,6 @@
 /** The judged evaluation on the Export step: the headline, per-document coverage (weakest first), the forgetting check. */
 import type { EvaluationView } from "../../src/evaluation/schemas.ts";
-import { headline, retrievalVerdict } from "../../src/evaluation/scorecard.ts";
+import { beforeAfterHeadline, headline, retrievalVerdict } from "../../src/evaluation/scorecard.ts";
 import { isActiveJob, type JobView } from "../../src/jobs/schemas.ts";
 import { JobProgress } from "./JobProgress.tsx";
 
@@ -37,6 +37,7 @@ export function Scorecard(props: { projectId: string; evaluation: EvaluationView
             {e.summary.tuned.wrong} wrong{e.summary.tuned.unjudged ? `, ${e.summary.tuned.unjudged} unjudged` : ""}
             {e.judge_check && e.judge_check.n ? ` · the judge graded ${e.judge_check.passed} of ${e.judge_check.n} answers of known grade as expected` : ""}
           </p>
+          {e.preference_round ? <BeforeAfterPanel round={e.preference_round} /> : null}
           {e.forgetting?.drop ? (
             <div class="panel panel-warning" role="alert">
               <strong>It may have forgotten general knowledge</strong>
@@ -93,6 +94,7 @@ export function Scorecard(props: { projectId: string; evaluation: EvaluationView
             </tbody>
           </table>
           <RetrievalArm evaluation={e} closedBook={props.closedBook ?? null} />
+          <WrongAnswers projectId={projectId} evaluation={e} />
         </>
       ) : null}
       <form hx-post={`/projects/${projectId}/evaluate`} hx-target="#wizard" hx-swap="outerHTML" hx-disinherit="*">
@@ -149,5 +151,70 @@ function RetrievalArm({ evaluation: e, closedBook }: { evaluation: EvaluationVie
         </tbody>
       </table>
     </section>
+  );
+}
+
+/** A preference round's effect: its adapter against the one it started from, on the same held-out questions. */
+function BeforeAfterPanel({ round: b }: { round: NonNullable<EvaluationView["preference_round"]> }) {
+  return (
+    <div class="panel" data-testid="before-after">
+      <strong>The preference round: before and after</strong>
+      <p>{beforeAfterHeadline(b)}</p>
+      <p class="muted">
+        The same questions answered by the adapter before the round and after it, each graded against the reference answer; a tie counts half.
+        {b.forgetting_before !== null && b.forgetting_after !== null ? ` General questions (forgetting check): ${score(b.forgetting_before)} before, ${score(b.forgetting_after)} after.` : ""}
+      </p>
+    </div>
+  );
+}
+
+/** The questions the tuned model got wrong or partly right, each of which can become a preference pair. */
+function WrongAnswers({ projectId, evaluation: e }: { projectId: string; evaluation: EvaluationView }) {
+  const wrong = e.items.filter((i) => i.tuned_verdict === "wrong" || i.tuned_verdict === "partial");
+  if (!wrong.length) return null;
+  return (
+    <details class="wrong-answers" data-testid="wrong-answers">
+      <summary>
+        Answers the tuned model got wrong or partly right ({wrong.length}): use them as feedback
+      </summary>
+      <p class="muted">
+        "Use as feedback" keeps the reference answer as the preferred reply and the tuned answer as the rejected one, for a preference round. <a href={`/projects/${projectId}/feedback`}>See the feedback</a>.
+      </p>
+      <table class="table">
+        <thead>
+          <tr>
+            <th scope="col">Question</th>
+            <th scope="col">Reference</th>
+            <th scope="col">Tuned answer</th>
+            <th scope="col">
+              <span class="visually-hidden">Action</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {wrong.map((i) => (
+            <tr>
+              <td>{i.question}</td>
+              <td>{i.reference}</td>
+              <td>
+                {i.tuned_answer} <span class="muted">({i.tuned_verdict})</span>
+              </td>
+              <td>
+                <button
+                  type="button"
+                  class="btn btn-small"
+                  hx-post={`/projects/${projectId}/feedback/scorecard`}
+                  hx-vals={JSON.stringify({ question_id: i.example_id })}
+                  hx-swap="outerHTML"
+                  aria-label={`Use as feedback: ${i.question.slice(0, 80)}`}
+                >
+                  Use as feedback
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
   );
 }
