@@ -16,6 +16,7 @@ import { publishBench } from "./publish.bench.ts";
 import { realGenerationBench } from "./real-generation.bench.ts";
 import { dedupBench } from "./dedup.bench.ts";
 import { knowledgeBench } from "./knowledge.bench.ts";
+import { preferenceBench } from "./preference.bench.ts";
 
 const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   dashboard: dashboardBench,
@@ -33,12 +34,14 @@ const BENCHES: Record<string, () => Promise<BenchRow[]>> = {
   dedup: dedupBench,
   // Real parts, hours on a CPU at full size (FTF_BENCH_KNOWLEDGE_* to shrink it).
   knowledge: knowledgeBench,
+  // DPO against SFT on the tiny Llama (and SmolLM2 when the real parts are built): minutes on a CPU.
+  preference: preferenceBench,
   // GPU only (prints the plain-vs-ours table); not part of the default run.
   "trainer-gpu": trainerGpuBench,
 };
 
 const wanted = process.argv.slice(2);
-const names = wanted.length ? wanted : Object.keys(BENCHES).filter((n) => n !== "trainer-gpu" && n !== "real-generation" && n !== "dedup" && n !== "knowledge");
+const names = wanted.length ? wanted : Object.keys(BENCHES).filter((n) => n !== "trainer-gpu" && n !== "real-generation" && n !== "dedup" && n !== "knowledge" && n !== "preference");
 const rows: BenchRow[] = [];
 for (const name of names) {
   const bench = BENCHES[name];

@@ -82,6 +82,7 @@
       delete reply.dataset.streaming;
     }
     const conversation = messages;
+    const settled = { target, answer, messages: conversation, ok: !reply.querySelector("[role=alert]") && answer.trim() !== "" };
     reply.querySelector("[data-correction]").value = answer;
     reply.querySelector("[data-save]").addEventListener("click", async () => {
       const saved = reply.querySelector("[data-saved]");
@@ -90,6 +91,50 @@
       const json = await res.json().catch(() => ({}));
       saved.textContent = res.ok ? "Saved to the training set." : (json.detail ?? `Not saved (HTTP ${res.status}).`);
     });
+    return settled;
+  }
+
+  const feedbackTemplate = root.querySelector("[data-judge-template]");
+  const judgements = root.querySelector("[data-judgements]");
+  /** Saves one preference pair; the bar says what happened. */
+  async function savePair(bar, pair) {
+    const status = bar.querySelector("[data-judge-status]");
+    const res = await fetch(`${url.replace(/\/playground$/, "")}/preferences`, { method: "POST", headers, body: JSON.stringify(pair) });
+    const json = await res.json().catch(() => ({}));
+    if (res.ok) {
+      for (const b of bar.querySelectorAll("button")) b.disabled = true;
+      status.textContent = "Saved as feedback.";
+    } else {
+      status.textContent = json.detail ?? `Not saved (HTTP ${res.status}).`;
+    }
+  }
+
+  /** After both panes answered one question: which reply is better, or the right answer written. */
+  function offerJudgement(question, left, right) {
+    if (!feedbackTemplate || !left.ok || !right.ok) return;
+    const bar = feedbackTemplate.content.firstElementChild.cloneNode(true);
+    bar.querySelector("[data-judge-question]").textContent = question;
+    const same = left.answer.trim() === right.answer.trim();
+    const pick = (chosen, rejected) => () =>
+      savePair(bar, { source: "playground_choice", prompt: chosen.messages, chosen: chosen.answer, rejected: rejected.answer, chosen_by: chosen.target, rejected_by: rejected.target });
+    const [leftBtn, rightBtn] = [bar.querySelector("[data-left-better]"), bar.querySelector("[data-right-better]")];
+    leftBtn.addEventListener("click", pick(left, right));
+    rightBtn.addEventListener("click", pick(right, left));
+    if (same) {
+      leftBtn.disabled = rightBtn.disabled = true;
+      bar.querySelector("[data-judge-status]").textContent = "Both replies are the same: nothing to choose between.";
+    }
+    // A written answer is preferred to the tuned model's reply (or the left one when neither pane is tuned).
+    const wrong = left.target === "tuned" || right.target !== "tuned" ? left : right;
+    bar.querySelector("[data-save-right]").addEventListener("click", () => {
+      const written = bar.querySelector("[data-right-answer]").value.trim();
+      if (!written) {
+        bar.querySelector("[data-judge-status]").textContent = "Write the right answer first.";
+        return;
+      }
+      void savePair(bar, { source: "playground_correction", prompt: wrong.messages, chosen: written, rejected: wrong.answer, chosen_by: "user", rejected_by: wrong.target });
+    });
+    judgements.prepend(bar);
   }
 
   form.addEventListener("submit", (ev) => {
@@ -99,11 +144,12 @@
     if (!message) return;
     const options = { temperature: Number(data.get("temperature") || 0), max_new_tokens: Number(data.get("max_new_tokens") || 256) };
     form.querySelector("textarea").value = "";
-    for (const pane of panes) {
+    const asked = panes.map((pane) => {
       pane.history.push({ role: "user", content: message });
       addLine(pane, "user", message);
-      void ask(pane, options);
-    }
+      return ask(pane, options);
+    });
+    void Promise.all(asked).then(([left, right]) => offerJudgement(message, left, right));
   });
   root.querySelector("[data-clear]").addEventListener("click", () => {
     for (const pane of panes) {
@@ -111,5 +157,6 @@
       pane.el.querySelector("[data-log]").replaceChildren();
       pane.el.querySelector("[data-stats]").textContent = "";
     }
+    judgements?.replaceChildren();
   });
 })();

@@ -21,6 +21,21 @@
     );
   }
 
+  /** A preference round's rewards by step: chosen, rejected and their margin. */
+  function rewardChart(el) {
+    return new uPlot(
+      {
+        width: Math.max(300, el.clientWidth || 600),
+        height: 220,
+        scales: { x: { time: false } },
+        axes: [{ label: "step" }, { label: "reward" }],
+        series: [{ label: "step" }, { label: "chosen", stroke: "#059669", width: 2, spanGaps: true }, { label: "rejected", stroke: "#dc2626", width: 2, spanGaps: true }, { label: "margin", stroke: "#4f46e5", width: 2, spanGaps: true }],
+      },
+      [[], [], [], []],
+      el,
+    );
+  }
+
   function start(section) {
     if (section.dataset.wired) return;
     section.dataset.wired = "1";
@@ -51,9 +66,21 @@
     const bar = section.querySelector("[data-progress]");
     const source = new EventSource(section.dataset.streamUrl);
     const point = (step) => points.get(step) || (points.set(step, [null, null]), points.get(step));
+    const rewardEl = section.querySelector("[data-reward-chart]");
+    const rewards = new Map(); // step -> [chosen, rejected, margin]
+    const rewardPlot = rewardEl && typeof uPlot === "function" ? rewardChart(rewardEl) : null;
     source.addEventListener("log", (e) => {
       const d = JSON.parse(e.data);
       point(d.step)[0] = d.train_loss;
+      if (d.preference) {
+        rewards.set(d.step, [d.preference.rewards_chosen, d.preference.rewards_rejected, d.preference.margin]);
+        set("margin", fmt(d.preference.margin, 3));
+        set("accuracy", `${Math.round(d.preference.accuracy * 100)}%`);
+        if (rewardPlot) {
+          const steps = [...rewards.keys()].sort((a, b) => a - b);
+          rewardPlot.setData([steps, ...[0, 1, 2].map((k) => steps.map((s) => rewards.get(s)[k]))]);
+        }
+      }
       set("step", `${d.step} / ${d.total_steps}`);
       set("train_loss", fmt(d.train_loss));
       set("learning_rate", fmt(d.learning_rate, 6));
@@ -108,7 +135,7 @@
       if (section.dataset.active) htmx.ajax("GET", section.dataset.refreshUrl, { target: "#wizard", swap: "outerHTML" });
     };
     for (const name of ["complete", "error", "cancelled"]) source.addEventListener(name, end);
-    window.__ftfChart = { points, redraw, get plot() { return plot; } };
+    window.__ftfChart = { points, rewards, redraw, get plot() { return plot; } };
   }
 
   // Past runs on one chart: one train-loss series per run, on the union of their steps.

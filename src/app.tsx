@@ -177,7 +177,7 @@ export function createApp(deps: AppDeps) {
       review: reviewStepLoader(review, examples),
       hardware: hardwareStepLoader(hardware, jobs, probes),
       train: trainStepLoader(projects, hardware, training, readiness, jobs, probes),
-      export: exportStepLoader(exportsService, jobs, evaluation, publish, projects),
+      export: exportStepLoader(exportsService, jobs, evaluation, publish, projects, preferences.counts),
     },
   });
 

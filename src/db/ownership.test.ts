@@ -39,7 +39,7 @@ owners.set("settings", "db");
 
 describe("one writer per table", () => {
   test("every table is defined by one capability", () => {
-    expect([...owners.keys()]).toEqual(expect.arrayContaining(["projects", "files", "chunks", "examples", "jobs", "training_runs", "run_metrics", "artifacts", "evaluations"]));
+    expect([...owners.keys()]).toEqual(expect.arrayContaining(["projects", "files", "chunks", "examples", "jobs", "training_runs", "run_metrics", "artifacts", "evaluations", "preferences"]));
   });
 
   test("a table object is imported only inside the capability that owns it", () => {

@@ -9,6 +9,7 @@ import { EVALUATION_JOB, type EvaluationService } from "../evaluation/service.ts
 import { EXPORT_JOB, type ExportService } from "./service.ts";
 import { PUBLISH_JOB, type PublishService } from "../publish/service.ts";
 import type { ProjectService } from "../projects/service.ts";
+import { MIN_PREFERENCE_PAIRS, type PreferenceCounts } from "../preferences/schemas.ts";
 
 /** The Export step: the run and its files, the export job, the judged scorecard, Run in Ollama. */
 export type ExportData = {
@@ -20,6 +21,8 @@ export type ExportData = {
   closedBook: EvaluationView | null;
   evaluationJob?: JobView;
   ollama: OllamaData;
+  /** The user's preference pairs, for "Improve with feedback". */
+  feedback: { counts: PreferenceCounts; minPairs: number };
 };
 
 /** The latest evaluation and, when it asked with the passage, its closed-book twin from the same run. */
@@ -37,7 +40,7 @@ export function ollamaView(jobs: JobService, publish: PublishService, projects: 
 }
 
 export const exportStepLoader =
-  (exportsService: ExportService, jobs: JobService, evaluation: EvaluationService, publish: PublishService, projects: ProjectService) =>
+  (exportsService: ExportService, jobs: JobService, evaluation: EvaluationService, publish: PublishService, projects: ProjectService, preferenceCounts: (projectId: string) => PreferenceCounts) =>
   (projectId: string): ExportData => {
     const job = jobs.latest(projectId, EXPORT_JOB);
     const evaluationJob = jobs.latest(projectId, EVALUATION_JOB);
@@ -48,5 +51,6 @@ export const exportStepLoader =
       ...withTwin(evaluation, projectId),
       evaluationJob: evaluationJob ? toJobJson(evaluationJob) : undefined,
       ollama: ollamaView(jobs, publish, projects, projectId),
+      feedback: { counts: preferenceCounts(projectId), minPairs: MIN_PREFERENCE_PAIRS },
     };
   };

@@ -111,7 +111,7 @@ export function preferencePageRoutes(preferences: PreferenceService, projects: P
     .post("/projects/:id/feedback/round", async (c) => {
       const id = c.req.param("id");
       const form = parseWith(roundForm, await readFormFields(c));
-      return orRefusal(c, id, undefined, () => void preferences.startRound(id, preferenceRoundInputSchema.parse(form)), `/projects/${id}/step/train`);
+      return orRefusal(c, id, undefined, () => void preferences.startRound(id, preferenceRoundInputSchema.parse(form)), `/projects/${id}/wizard?step=train`);
     })
     .post("/projects/:id/feedback/scorecard", async (c) => {
       // htmx from the scorecard: the button becomes "Saved as feedback".

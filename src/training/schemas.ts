@@ -154,6 +154,10 @@ export const trainingStatusSchema = z.object({
   error_code: z.string().nullable(),
   error_message: z.string().nullable(),
   resume_from_step: z.number().int().nullable().meta({ description: "The checkpoint a resume continues from." }),
+  preference_round: z
+    .object({ parent_run_id: z.string(), pairs: z.number().int(), beta: z.number(), question_ids: z.array(z.string()) })
+    .nullable()
+    .meta({ description: "For a preference round (DPO): the run whose adapter it starts from, its pairs and beta; null for supervised training." }),
 });
 /** Every run's train-loss points, to compare them. */
 export const lossCurvesSchema = z.object({ runs: z.array(z.object({ run_id: z.string(), label: z.string(), points: z.array(z.tuple([z.number(), z.number()])) })) });

@@ -317,6 +317,7 @@ export function createTrainingService(deps: {
         error_message: run.errorMessage,
         /** The checkpoint a resume continues from (not the last step reached). */
         resume_from_step: resumable ? checkpointStep(run.outputDir) : null,
+        preference_round: run.config.preference ?? null,
       };
     },
   };

@@ -16,7 +16,7 @@ export type ProbeData = { job?: JobView; result: ProbeRecord | null; error?: str
 /** The Hardware step. */
 export type HardwareData = { job?: JobView; hw: ProjectHardware | null; probe: ProbeData };
 /** The latest run as the Train step shows it (GET train/status). */
-export type TrainStatusView = { run_id: string; status: string; progress_pct: number; queue_position: number; error_message: string | null; resume_from_step: number | null; current_metrics: { step: number; total_steps: number }; execution: { device: string; world_size: number; packing: boolean | null; attn_implementation: string | null; liger: boolean | null; checkpointed_layers: number | null; decoder_layers: number | null } | null } | null;
+export type TrainStatusView = { run_id: string; status: string; progress_pct: number; queue_position: number; error_message: string | null; resume_from_step: number | null; current_metrics: { step: number; total_steps: number }; execution: { device: string; world_size: number; packing: boolean | null; attn_implementation: string | null; liger: boolean | null; checkpointed_layers: number | null; decoder_layers: number | null } | null; preference_round: { parent_run_id: string; pairs: number; beta: number } | null } | null;
 export type PresetSummary = { label: string | null; learningRateBand: string; changes: string[] };
 /** The Train step: the form's values and defaults, the preset, the live plan, the run and past runs. */
 export type TrainData = {

@@ -199,6 +199,57 @@ m=PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(sys.argv[3]), s
   await page.locator(".play-reply").first().getByRole("button", { name: "Save as training example" }).click();
   await page.locator(".play-reply [data-saved]", { hasText: "Saved to the training set." }).waitFor();
 
+  // Judgement as preference pairs: the right answer written for that question, then a side picked
+  // on a second one, asked of the tuned model and of the published Ollama model.
+  const pid = new URL(page.url()).pathname.split("/")[2]!;
+  const firstBar = page.locator(".play-judge").first();
+  await firstBar.locator("summary").click();
+  await firstBar.getByLabel("The right answer").fill("Lima is the capital of Peru.");
+  await firstBar.getByRole("button", { name: "Save as feedback" }).click();
+  await firstBar.locator("[data-judge-status]", { hasText: "Saved as feedback." }).waitFor();
+  await page.getByRole("button", { name: "New chat" }).click();
+  await page.locator("[data-pane]").nth(1).getByLabel("Model").selectOption("ollama:journey-model");
+  await page.getByLabel("Your message").fill("What is the capital of France?");
+  await page.getByRole("button", { name: "Send to both" }).click();
+  await page.locator(".play-judge").waitFor({ timeout: 120_000 });
+  await page.getByRole("button", { name: "Right is better" }).click();
+  await page.locator(".play-judge [data-judge-status]", { hasText: "Saved as feedback." }).waitFor();
+  await screenshot(page, "journey-13-judged");
+  const pairs = await (await fetch(`${server.url}/api/projects/${pid}/preferences`)).json();
+  expect(pairs.counts).toMatchObject({ total: 2, playground_choice: 1, playground_correction: 1 });
+  expect(pairs.items[0]).toMatchObject({ source: "playground_choice", prompt: [{ role: "user", content: "What is the capital of France?" }], chosen: "The capital is Paris.", chosen_by: "ollama:journey-model", rejected_by: "tuned" });
+  expect(pairs.items[1]).toMatchObject({ source: "playground_correction", prompt: [{ role: "user", content: "What is the capital of Peru?" }], chosen: "Lima is the capital of Peru.", chosen_by: "user", rejected_by: "tuned" });
+
+  // Six more pairs (the API) reach a round's minimum; the Feedback view lists them and starts the round.
+  for (const [country, city] of [["Spain", "Madrid"], ["Italy", "Rome"], ["Japan", "Tokyo"], ["Egypt", "Cairo"], ["Chile", "Santiago"], ["Kenya", "Nairobi"]]) {
+    const saved = await fetch(`${server.url}/api/projects/${pid}/preferences`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ source: "playground_correction", prompt: `What is the capital of ${country}?`, chosen: `The capital of ${country} is ${city}.`, rejected: "I do not know." }),
+    });
+    expect(saved.status).toBe(201);
+  }
+  await page.goto(`${server.url}/projects/${pid}/feedback`);
+  expect(await page.locator("[data-pair]").count()).toBe(8);
+  await screenshot(page, "journey-14-feedback");
+  await page.getByRole("button", { name: "Improve with feedback" }).click();
+  await page.waitForURL(/step=train/);
+  await page.locator("#live-title", { hasText: "Preference round" }).waitFor();
+  // The round's rewards arrive over the same stream as the loss, on a chart of their own.
+  await page.waitForFunction(() => ((window as unknown as { __ftfChart?: { rewards: Map<number, unknown> } }).__ftfChart?.rewards.size ?? 0) >= 2, null, { timeout: 120_000 });
+  await screenshot(page, "journey-15-round");
+  // The round ends, the judged evaluation runs on it, and the scorecard compares it with the adapter before.
+  await page.locator('[data-run-status]', { hasText: "success" }).waitFor({ timeout: 180_000 });
+  let beforeAfter = "";
+  for (let i = 0; i < 120 && !beforeAfter; i++) {
+    await page.goto(`${server.url}/projects/${pid}/wizard?step=export`);
+    beforeAfter = (await page.locator('[data-testid="before-after"]').textContent({ timeout: 1000 }).catch(() => null)) ?? "";
+    if (!beforeAfter) await Bun.sleep(1000);
+  }
+  expect(beforeAfter).toMatch(/after the round \d\.\d\d vs before \d\.\d\d on \d+ questions: win rate \d\.\d\d/);
+  expect(await page.locator('[data-testid="feedback-panel"]').textContent()).toContain("8 preference pairs");
+  await screenshot(page, "journey-16-before-after");
+
   await page.goto(server.url + "/");
   expect(await page.locator(".project-card", { hasText: "Journey" }).locator(".badge.status-completed").count()).toBe(1);
   expect(problems).toEqual([]);

@@ -38,12 +38,13 @@ export function PlaygroundPage(props: { project: ProjectSummary; ollamaModels: s
       <div class="playground" data-playground data-url={`/api/projects/${id}/playground`}>
         <h1>Playground: {props.project.name}</h1>
         <p>
-          <a href={`/projects/${id}/step/export`}>Back to Export</a> · Greedy when the temperature is 0. A reply you correct can be saved as a training example.
+          <a href={`/projects/${id}/step/export`}>Back to Export</a> · <a href={`/projects/${id}/feedback`}>Feedback</a> · Greedy when the temperature is 0. A reply you correct can be saved as a training example; after both reply, say which is better.
         </p>
         <div class="play-panes">
           {pane(1, "tuned")}
           {pane(2, "base")}
         </div>
+        <div class="play-judgements" data-judgements aria-live="polite"></div>
         <form class="play-form" data-ask>
           <label for="play-input">Your message</label>
           <textarea id="play-input" name="message" rows={3} required maxlength={20000}></textarea>
@@ -62,6 +63,32 @@ export function PlaygroundPage(props: { project: ProjectSummary; ollamaModels: s
             New chat
           </button>
         </form>
+        <template data-judge-template>
+          <section class="play-judge panel" aria-label="Your judgement of the two replies">
+            <p>
+              Which reply to “<span data-judge-question></span>” is better? Your choice is kept as feedback for a preference round.
+            </p>
+            <div class="play-judge-actions">
+              <button type="button" class="btn" data-left-better>
+                Left is better
+              </button>
+              <button type="button" class="btn" data-right-better>
+                Right is better
+              </button>
+            </div>
+            <details>
+              <summary>Both wrong — write the right answer</summary>
+              <label>
+                The right answer
+                <textarea rows={3} maxlength={20000} data-right-answer></textarea>
+              </label>
+              <button type="button" class="btn" data-save-right>
+                Save as feedback
+              </button>
+            </details>
+            <p class="muted" role="status" data-judge-status></p>
+          </section>
+        </template>
         <template data-reply-template>
           <li class="play-reply">
             <div class="play-text" data-text></div>

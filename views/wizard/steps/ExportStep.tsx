@@ -1,3 +1,4 @@
+import { pageCsrfToken } from "../../../src/security/page-token.ts";
 import type { RunMetrics } from "../../../src/training/events.ts";
 import { isActiveJob } from "../../../src/jobs/schemas.ts";
 import { formatBytes } from "../../../src/lib/format.ts";
@@ -78,6 +79,7 @@ export function ExportStep(props: { project: ProjectSummary; data: ExportData })
         </section>
       ) : null}
       <Scorecard projectId={id} evaluation={props.data.evaluation} closedBook={props.data.closedBook} job={props.data.evaluationJob} />
+      <FeedbackPanel projectId={id} feedback={props.data.feedback} />
       <form hx-post={`/projects/${id}/export`} hx-target="#wizard" hx-swap="outerHTML" hx-disinherit="*">
         <button type="submit" class="btn btn-primary" disabled={job && isActiveJob(job.status)}>
           {files.length ? "Export again" : "Export Artifacts"}
@@ -112,5 +114,32 @@ export function ExportStep(props: { project: ProjectSummary; data: ExportData })
         </a>
       </p>
     </div>
+  );
+}
+
+/** "Improve with feedback": the pairs collected so far and the round they allow. */
+function FeedbackPanel(props: { projectId: string; feedback: ExportData["feedback"] }) {
+  const { counts, minPairs } = props.feedback;
+  const short = minPairs - counts.total;
+  return (
+    <section class="panel" aria-labelledby="feedback-title" data-testid="feedback-panel">
+      <h3 id="feedback-title">Improve with feedback</h3>
+      <p>
+        {counts.total} preference pair{counts.total === 1 ? "" : "s"}: {counts.playground_choice} picked in the playground, {counts.playground_correction} written there, {counts.scorecard} from the
+        scorecard.{" "}
+        {short > 0 ? `A preference round needs ${short} more.` : "Enough for a preference round (DPO) on this adapter; the scorecard then compares before and after."}
+      </p>
+      <p>
+        <a href={`/projects/${props.projectId}/feedback`}>See and edit the feedback</a> · <a href={`/projects/${props.projectId}/playground`}>Judge replies in the playground</a>
+      </p>
+      {short > 0 ? null : (
+        <form method="post" action={`/projects/${props.projectId}/feedback/round`}>
+          <input type="hidden" name="_csrf" value={pageCsrfToken()} />
+          <button type="submit" class="btn btn-primary">
+            Improve with feedback
+          </button>
+        </form>
+      )}
+    </section>
   );
 }

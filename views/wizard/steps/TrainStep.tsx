@@ -182,7 +182,7 @@ function LiveRun({ projectId, status }: { projectId: string; status: NonNullable
   return (
     <section class="live-run" aria-labelledby="live-title" data-live-run data-stream-url={`/api/projects/${projectId}/train/logs/stream?run_id=${status.run_id}`} data-refresh-url={`/projects/${projectId}/step/train`} data-active={active ? "1" : ""}>
       <div class="live-head">
-        <h3 id="live-title">Training run</h3>
+        <h3 id="live-title">{status.preference_round ? "Preference round" : "Training run"}</h3>
         <span class={`badge status-${status.status}`} data-run-status>
           {status.status === "queued" && status.queue_position > 1 ? `Queued (position ${status.queue_position})` : status.status}
         </span>
@@ -212,6 +212,26 @@ function LiveRun({ projectId, status }: { projectId: string; status: NonNullable
         </label>
       </div>
       <div class="loss-chart" data-loss-chart role="img" aria-label="Train and eval loss by step"></div>
+      {status.preference_round ? (
+        <div class="reward-panel" data-reward-panel>
+          <p class="muted">
+            DPO on the adapter of run {status.preference_round.parent_run_id.slice(0, 8)} with {status.preference_round.pairs} pairs, beta {status.preference_round.beta}. Rewards: how much more
+            likely than the starting adapter each reply became (×beta); the margin is chosen minus rejected; accuracy, the share of pairs ranked right.
+          </p>
+          <dl class="facts-grid live-metrics">
+            {(["margin", "accuracy"] as const).map((k) => (
+              <div>
+                <dt>{k === "margin" ? "Reward margin" : "Accuracy"}</dt>
+                <dd data-metric={k}>—</dd>
+              </div>
+            ))}
+          </dl>
+          <div class="chart-head">
+            <span>Rewards</span>
+          </div>
+          <div class="loss-chart" data-reward-chart role="img" aria-label="Rewards of the chosen and rejected replies, and their margin, by step"></div>
+        </div>
+      ) : null}
       <details class="log-stream">
         <summary>Trainer log</summary>
         <pre data-log-stream aria-live="off"></pre>
