@@ -1,6 +1,7 @@
 """A preference round (DPO through TRL) on a trained tiny adapter, on CPU: the real CLI."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,31 @@ def test_a_round_without_a_trained_adapter_is_refused(tiny_model, tmp_path):
     result = run_cli("train", "--config", str(dpo_config(tmp_path, tiny_model, tmp_path / "nothing", [pair("Peru", "Lima")])))
     assert result.code == 2
     assert result.of("error")[0]["error_code"] == "no_adapter"
+
+
+def real_smollm2() -> Path:
+    """The SmolLM2-135M-Instruct folder the real parts build (scripts/real-parts.mjs, run by npm test)."""
+    root = Path(os.environ.get("FTF_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "finetuneflow")
+    parts = root / "real" / "parts.json"
+    assert parts.exists(), "The real parts are not built: run `node scripts/real-parts.mjs` (npm test does it when they are missing)."
+    return Path(json.loads(parts.read_text())["smollm2"]["hf"])
+
+
+def test_a_round_on_the_real_smollm2_prefers_the_chosen_replies(tmp_path):
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = real_smollm2()
+    # The adapter the round starts from: LoRA as training initialises it (B = 0, the base's own answers).
+    start = tmp_path / "start"
+    get_peft_model(AutoModelForCausalLM.from_pretrained(str(model)), LoraConfig(r=8, lora_alpha=16, target_modules="all-linear", task_type="CAUSAL_LM")).save_pretrained(str(start))
+    AutoTokenizer.from_pretrained(str(model)).save_pretrained(str(start))
+    pairs = [pair(c, k) for c, k in COUNTRIES[:8]]
+    before = margin(model, start, pairs)
+    config = dpo_config(tmp_path, model, start, pairs, max_steps=8, logging_steps=2, save_steps=8, learning_rate=5e-4, per_device_batch_size=1, max_seq_length=256)
+    result = run_cli("train", "--config", str(config))
+    assert result.code == 0, result.stderr[-3000:]
+    assert result.of("started")[0]["num_train_examples"] == 8
+    after = margin(model, tmp_path / "run" / "adapter", pairs)
+    # A real model prefers the answer it would give; eight DPO steps turn it towards the chosen phrase.
+    assert after > before + 1, (before, after)

@@ -135,6 +135,33 @@ describe("preference pairs through the API", () => {
   });
 });
 
+describe("the Feedback page's forms", () => {
+  const form = (path: string, fields: Record<string, string>) => t.request(path, { method: "POST", body: new URLSearchParams(fields) });
+
+  test("edit, delete and Improve with feedback answer on the page; a refusal is said beside the form", async () => {
+    const pid = insertReadyProject(t.db);
+    const id = (await api("POST", `/${pid}/preferences`, choice(1))).body.id;
+    const page = await (await t.request(`/projects/${pid}/feedback`)).text();
+    expect(page).toContain("All (1)");
+    expect(page).toContain("A round needs at least 8 pairs: 7 more to go.");
+
+    const same = await form(`/projects/${pid}/feedback/${id}/edit`, { chosen: "Same.", rejected: "Same." });
+    expect(same.status).toBe(422);
+    expect(await same.text()).toContain("The chosen and rejected replies are the same");
+    const edited = await form(`/projects/${pid}/feedback/${id}/edit`, { chosen: "Better.", rejected: "Worse." });
+    expect(edited.status).toBe(303);
+    expect(edited.headers.get("Location")).toBe(`/projects/${pid}/feedback`);
+    expect((await api("GET", `/${pid}/preferences`)).body.items[0]).toMatchObject({ chosen: "Better.", rejected: "Worse." });
+
+    const short = await form(`/projects/${pid}/feedback/round`, { beta: "", num_epochs: "" });
+    expect(short.status).toBe(409);
+    expect(await short.text()).toContain("A preference round needs at least 8 pairs; this project has 1");
+
+    expect((await form(`/projects/${pid}/feedback/${id}/delete`, {})).status).toBe(303);
+    expect(await (await t.request(`/projects/${pid}/feedback`)).text()).toContain("No pair yet");
+  });
+});
+
 describe("a preference round", () => {
   test("refused with the numbers below the minimum, or without a trained run", async () => {
     const untrained = insertReadyProject(t.db);
@@ -166,6 +193,11 @@ describe("a preference round", () => {
     // Two wrong FAQ answers become pairs: chosen the reference, rejected the tuned answer; asked twice, one pair.
     const used = await api("POST", `/${pid}/preferences/scorecard`, { question_id: faq[0].example_id });
     expect(used.status).toBe(201);
+    // The scorecard lists the wrong answers with "Use as feedback"; its button saves the pair (htmx).
+    const exportPage = await (await t.request(`/projects/${pid}/step/export`)).text();
+    expect(exportPage).toContain("Answers the tuned model got wrong or partly right (8)");
+    const viaButton = await t.request(`/projects/${pid}/feedback/scorecard`, { method: "POST", headers: { "HX-Request": "true" }, body: new URLSearchParams({ question_id: faq[0].example_id }) });
+    expect(await viaButton.text()).toContain("Saved as feedback");
     expect(used.body).toMatchObject({ source: "scorecard", chosen: faq[0].reference, rejected: faq[0].tuned_answer, chosen_by: "reference", rejected_by: "tuned", run_id: before.run_id, question_id: faq[0].example_id });
     expect((await api("POST", `/${pid}/preferences/scorecard`, { question_id: faq[0].example_id })).body.id).toBe(used.body.id);
     await api("POST", `/${pid}/preferences/scorecard`, { question_id: faq[1].example_id });

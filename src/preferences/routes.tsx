@@ -101,7 +101,7 @@ export function preferencePageRoutes(preferences: PreferenceService, projects: P
     .post("/projects/:id/feedback/:prefId/edit", async (c) => {
       const id = c.req.param("id");
       const form = parseWith(editForm, await readFormFields(c));
-      return orRefusal(c, id, c.req.param("prefId"), () => void preferences.update(id, c.req.param("prefId"), preferenceUpdateSchema.parse(form)), `/projects/${id}/feedback`);
+      return orRefusal(c, id, c.req.param("prefId"), () => void preferences.update(id, c.req.param("prefId"), parseWith(preferenceUpdateSchema, form)), `/projects/${id}/feedback`);
     })
     .post("/projects/:id/feedback/:prefId/delete", (c) => {
       const id = c.req.param("id");
@@ -111,7 +111,7 @@ export function preferencePageRoutes(preferences: PreferenceService, projects: P
     .post("/projects/:id/feedback/round", async (c) => {
       const id = c.req.param("id");
       const form = parseWith(roundForm, await readFormFields(c));
-      return orRefusal(c, id, undefined, () => void preferences.startRound(id, preferenceRoundInputSchema.parse(form)), `/projects/${id}/wizard?step=train`);
+      return orRefusal(c, id, undefined, () => void preferences.startRound(id, parseWith(preferenceRoundInputSchema, form)), `/projects/${id}/wizard?step=train`);
     })
     .post("/projects/:id/feedback/scorecard", async (c) => {
       // htmx from the scorecard: the button becomes "Saved as feedback".
