@@ -189,4 +189,6 @@ export type TrainPlanView = {
 };
 
 /** A past run as the Train step lists it. */
-export type RunView = Pick<TrainingRunRow, "id" | "status" | "method" | "createdAt" | "finalTrainLoss" | "finalEvalLoss">;
+export type RunView = Pick<TrainingRunRow, "id" | "status" | "method" | "config" | "createdAt" | "finalTrainLoss" | "finalEvalLoss">;
+/** "lora", or "lora + DPO (12 pairs)" for a preference round. */
+export const runMethodLabel = (r: Pick<TrainingRunRow, "method" | "config">) => (r.config.preference ? `${r.method} + DPO (${r.config.preference.pairs} pairs)` : r.method);

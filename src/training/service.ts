@@ -23,7 +23,7 @@ import { MIN_VALID_EXAMPLES } from "../datasets/validate.ts";
 import type { RunHub } from "./hub.ts";
 import { checkpointStep, createRunStore } from "./run-store.ts";
 import { createTrainingJob, TRAINING_JOB, trainingJobPayload } from "./run-job.ts";
-import { isFinishedRun, isResumableRun, type TrainingConfig } from "./schemas.ts";
+import { isFinishedRun, isResumableRun, runMethodLabel, type TrainingConfig } from "./schemas.ts";
 import type { TrainerClient } from "./trainer-client.ts";
 import { runConfigSchema, writeRunConfig } from "./run-config.ts";
 import { RAFT_PASSAGES, raftRow, type RaftSource } from "./raft.ts";
@@ -267,7 +267,7 @@ export function createTrainingService(deps: {
       deps.projects.get(projectId);
       return store.runs(projectId).map((r) => ({
         run_id: r.id,
-        label: `${new Date(r.createdAt).toISOString().slice(0, 16).replace("T", " ")} · ${r.method} · ${r.status}`,
+        label: `${new Date(r.createdAt).toISOString().slice(0, 16).replace("T", " ")} · ${runMethodLabel(r)} · ${r.status}`,
         points: store.lossPoints(r.id),
       }));
     },

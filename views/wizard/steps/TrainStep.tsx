@@ -1,7 +1,7 @@
 import { ProbePanel } from "../../components/ProbePanel.tsx";
 import type { PresetSummary, TrainData, TrainStatusView } from "../../../src/training/step.ts";
 import type { ProjectSummary } from "../../../src/projects/schemas.ts";
-import { isActiveRun, isFinishedRun, RAFT_PASSAGES, TRAINING_FIELDS, type RunView, type TrainingField, type TrainPlanView } from "../../../src/training/schemas.ts";
+import { isActiveRun, isFinishedRun, RAFT_PASSAGES, runMethodLabel, TRAINING_FIELDS, type RunView, type TrainingField, type TrainPlanView } from "../../../src/training/schemas.ts";
 import { ReadinessSlot } from "../../components/ReadinessPanel.tsx";
 
 
@@ -262,7 +262,7 @@ function PastRuns({ projectId, runs }: { projectId: string; runs: RunView[] }) {
           <tr>
             <th scope="col">Started</th>
             <th scope="col">Method</th>
-            <th scope="col">TrainStatusView</th>
+            <th scope="col">Status</th>
             <th scope="col">Final train loss</th>
             <th scope="col">Final eval loss</th>
           </tr>
@@ -271,7 +271,7 @@ function PastRuns({ projectId, runs }: { projectId: string; runs: RunView[] }) {
           {runs.map((r) => (
             <tr>
               <td>{new Date(r.createdAt).toISOString().slice(0, 16).replace("T", " ")}</td>
-              <td>{r.method}</td>
+              <td>{runMethodLabel(r)}</td>
               <td>{r.status}</td>
               <td>{r.finalTrainLoss?.toFixed(4) ?? "—"}</td>
               <td>{r.finalEvalLoss?.toFixed(4) ?? "—"}</td>
