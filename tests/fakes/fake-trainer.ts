@@ -163,7 +163,8 @@ if (command === "evaluate") {
   process.exit(0);
 }
 // Like the real trainer: the validated config beside the run (evaluate and export read it); a preference round logs its rewards.
-const runJson = process.argv.includes("--config") ? JSON.parse((await import("node:fs")).readFileSync(process.argv[process.argv.indexOf("--config") + 1]!, "utf8")) : null;
+const configPath = process.argv.includes("--config") ? process.argv[process.argv.indexOf("--config") + 1]! : null;
+const runJson = configPath && (await import("node:fs")).existsSync(configPath) ? JSON.parse((await import("node:fs")).readFileSync(configPath, "utf8")) : null;
 if (runJson?.output_dir) (await import("node:fs")).writeFileSync(`${runJson.output_dir}/run_config.json`, JSON.stringify(runJson));
 const preference = (step: number) => (runJson?.stage === "dpo" ? { preference: { rewards_chosen: step * 0.1, rewards_rejected: -step * 0.1, margin: step * 0.2, accuracy: Math.min(1, step / 5) } } : {});
 out({ event: "started", total_steps: steps, num_train_examples: 40, num_eval_examples: 4, device: "cpu", method: "lora", trainable_params: 16384, resumed_from_step: process.argv.includes("--resume") ? 3 : null, world_size: 1, packing: true, attn_implementation: "sdpa", liger: false, checkpointed_layers: 0, decoder_layers: 2 });
