@@ -121,15 +121,17 @@ def dpo_arguments(cfg: TrainConfig, checkpoints: Path, device: str, pairs: int):
 
 
 def run(cfg: TrainConfig, resume: bool = False) -> int:
-    import torch
-    from transformers import set_seed
-
+    # What can be refused is refused before torch, transformers and TRL load (seconds).
     if not cfg.start_adapter or not (Path(cfg.start_adapter) / "adapter_config.json").exists():
         raise TrainerError("no_adapter", f"A preference round starts from a trained adapter; none at {cfg.start_adapter}.", "Train the model first, then improve it with feedback.")
     if cfg.method == "qlora":
         raise TrainerError("dpo_needs_lora", "Preference rounds run on LoRA adapters; this run asks for QLoRA.", "Start the round from a LoRA run.")
+    pairs = read_pairs(cfg.train_file)
+
+    import torch
     from datasets import Dataset
     from peft import PeftModel
+    from transformers import set_seed
     from trl import DPOTrainer
 
     cancel = CancelFlag()
@@ -145,7 +147,6 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
     set_seed(cfg.seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     cuda = device == "cuda"
-    pairs = read_pairs(cfg.train_file)
     tokenizer = load_tokenizer(cfg)
     had_template = ensure_chat_template(tokenizer)
     system = [{"role": "system", "content": cfg.system_prompt}] if cfg.system_prompt else []

@@ -25,7 +25,7 @@ def sft(tiny_model, tmp_path_factory) -> Path:
     """The adapter a round starts from: a short SFT run on the capitals."""
     tmp = tmp_path_factory.mktemp("sft")
     train = write_rows(tmp / "train.jsonl", capital_rows(40))
-    result = run_cli("train", "--config", str(make_config(tmp, tiny_model, train, None, max_steps=20)))
+    result = run_cli("train", "--config", str(make_config(tmp, tiny_model, train, None, max_steps=10)))
     assert result.code == 0, result.stderr[-3000:]
     return tmp / "run" / "adapter"
 
@@ -84,7 +84,7 @@ def test_a_round_raises_the_chosen_phrase_over_the_rejected_one(tiny_model, sft,
 
 def test_sigterm_stops_a_round_with_a_checkpoint_and_resume_finishes_it(tiny_model, sft, tmp_path):
     pairs = [pair(c, k) for c, k in COUNTRIES]
-    config = dpo_config(tmp_path, tiny_model, sft, pairs, max_steps=60, save_steps=500, logging_steps=1)
+    config = dpo_config(tmp_path, tiny_model, sft, pairs, max_steps=20, save_steps=500, logging_steps=1)
     first = run_cli_until(lambda e: e["event"] == "log" and e["step"] >= 6, "train", "--config", str(config))
     assert first.code == 3, first.stderr[-3000:]
     stopped_at = first.of("cancelled")[0]["step"]
@@ -93,23 +93,35 @@ def test_sigterm_stops_a_round_with_a_checkpoint_and_resume_finishes_it(tiny_mod
     assert second.code == 0, second.stderr[-3000:]
     assert second.of("started")[0]["resumed_from_step"] == stopped_at
     steps = [e["step"] for e in second.of("log")]
-    assert steps[0] == stopped_at + 1 and steps[-1] == 60
+    assert steps[0] == stopped_at + 1 and steps[-1] == 20
 
 
 @pytest.mark.parametrize(
     "bad, message",
     [
         ({**pair("Peru", "Lima"), "chosen": [{"role": "assistant", "content": "   "}]}, "pairs.jsonl line 1: chosen has an empty message."),
-        ({**pair("Peru", "Lima"), "rejected": pair("Peru", "Lima")["rejected"], "chosen": pair("Peru", "Lima")["rejected"]}, "pairs.jsonl line 1: the chosen and rejected replies are the same."),
+        ({**pair("Peru", "Lima"), "chosen": pair("Peru", "Lima")["rejected"]}, "pairs.jsonl line 1: the chosen and rejected replies are the same."),
         ({"prompt": "What is the capital of Peru?", "chosen": "Lima", "rejected": "Paris"}, "pairs.jsonl line 1: prompt must be a non-empty list of messages."),
         ({**pair("Peru", "Lima"), "prompt": [{"role": "assistant", "content": "Hi"}]}, "pairs.jsonl line 1: prompt must end with a user message."),
+        ({**pair("Peru", "Lima"), "rejected": [{"role": "user", "content": "Paris"}]}, "pairs.jsonl line 1: rejected must end with a assistant message."),
     ],
 )
-def test_bad_pairs_are_an_error_naming_the_line(tiny_model, sft, tmp_path, bad, message):
-    result = run_cli("train", "--config", str(dpo_config(tmp_path, tiny_model, sft, [bad])))
+def test_bad_pairs_are_refused_naming_the_line(tmp_path, bad, message):
+    from finetuneflow_trainer.errors import TrainerError
+    from finetuneflow_trainer.preference import read_pairs
+
+    with pytest.raises(TrainerError) as refused:
+        read_pairs(write_rows(tmp_path / "pairs.jsonl", [bad]))
+    assert refused.value.error_code == "invalid_dataset" and refused.value.message == message
+
+
+def test_a_bad_pairs_file_is_an_error_event_before_any_model_loads(tiny_model, sft, tmp_path):
+    pairs_file = tmp_path / "bad.jsonl"
+    pairs_file.write_text(json.dumps(pair("Peru", "Lima")) + "\n{not json\n")
+    result = run_cli("train", "--config", str(dpo_config(tmp_path, tiny_model, sft, [pair("Peru", "Lima")], train_file=str(pairs_file))))
     assert result.code == 2
-    error = result.of("error")[0]
-    assert error["error_code"] == "invalid_dataset" and error["message"] == message
+    assert result.of("error")[0]["message"].startswith("bad.jsonl line 2 is not valid JSON")
+    assert not result.of("started")
 
 
 def test_a_round_without_a_trained_adapter_is_refused(tiny_model, tmp_path):
