@@ -234,5 +234,9 @@ describe("a preference round", () => {
     const page = await (await t.request(`/projects/${pid}/step/export`)).text();
     expect(page).toContain("after the round 1.00 vs before 0.67 on 18 questions: win rate 0.67");
     expect(page).toContain("2 questions used as feedback left out");
+    // The report's scorecard section says the same.
+    const section = readFileSync(join(dpo.dir, "evaluation", "scorecard.md"), "utf8");
+    expect(section).toContain("### The preference round: before and after");
+    expect(section).toContain(`**after the round 1.00 vs before 0.67 on 18 questions: win rate 0.67`);
   });
 });
