@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # FineTuneFlow for a GPU host: the compiled binary plus the trainer's Python env
-# (torch with CUDA, transformers, peft, bitsandbytes) installed from python/uv.lock,
+# (torch with CUDA, transformers, peft, bitsandbytes, TRL) installed from python/uv.lock,
 # the same lock `npm start` uses.
 #
 #   docker build -t finetuneflow .
