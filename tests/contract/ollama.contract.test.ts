@@ -154,6 +154,9 @@ for (const kind of ["loopback", "real"] as const) {
       const shown = (await (await post(s, "/api/show", { model: name })).json()) as { parameters: string; template: string };
       expect(shown.template).toBe("{{ range .Messages }}{{ .Content }}{{ end }}");
       expect(shown.parameters).toMatch(/stop\s+"<\|im_end\|>"/);
+      // The name with its :latest tag is the same model (the playground lists models that way).
+      const tagged = (await (await post(s, "/api/show", { model: `${name}:latest` })).json()) as { template: string };
+      expect(tagged.template).toBe(shown.template);
     }, 120_000);
 
     test("create from an uploaded GGUF file", async () => {

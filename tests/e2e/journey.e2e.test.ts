@@ -219,8 +219,7 @@ m=PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(sys.argv[3]), s
   await screenshot(page, "journey-13-judged");
   const pairs = await (await fetch(`${server.url}/api/projects/${pid}/preferences`)).json();
   expect(pairs.counts).toMatchObject({ total: 2, playground_choice: 1, playground_correction: 1 });
-  expect(pairs.items[0]).toMatchObject({ source: "playground_choice", prompt: [{ role: "user", content: "What is the capital of France?" }], chosen_by: published, rejected_by: "tuned" });
-  expect(pairs.items[0].chosen).not.toBe(pairs.items[0].rejected);
+  expect(pairs.items[0]).toMatchObject({ source: "playground_choice", prompt: [{ role: "user", content: "What is the capital of France?" }], chosen: "The capital is Paris.", chosen_by: published, rejected_by: "tuned" });
   expect(pairs.items[1]).toMatchObject({ source: "playground_correction", prompt: [{ role: "user", content: "What is the capital of Peru?" }], chosen: "Lima is the capital of Peru.", chosen_by: "user", rejected_by: "tuned" });
 
   // Six more pairs (the API) reach a round's minimum; the Feedback view lists them and starts the round.

@@ -95,6 +95,8 @@ export function startFakeOllama(opts: { models?: string[]; responder?: Responder
   const embedOf = opts.embed ?? embedding;
   const models = [...(opts.models ?? ["llama3.1:8b", "qwen2.5:7b"]), ...Object.keys(opts.publish?.bases ?? {})];
   const created = new Map<string, CreatedModel>();
+  /** Like Ollama, "name" and "name:latest" are one model. */
+  const createdModel = (name: string) => created.get(name) ?? created.get(name.replace(/:latest$/, ""));
   const blobs = new Map<string, number>();
   const requests: string[] = [];
   const served: FakeOllama["served"] = [];
@@ -271,7 +273,7 @@ export function startFakeOllama(opts: { models?: string[]; responder?: Responder
       const { model } = (await req.json()) as { model: string };
       const info = publish.bases?.[model];
       if (info) return json({ modelfile: "", parameters: "", template: "", details: { family: String(info["general.architecture"]) }, model_info: info });
-      const made = created.get(model);
+      const made = createdModel(model);
       if (made) return json({ modelfile: `FROM ${made.from ?? "weights"}\n`, parameters: made.stop.map((s) => `stop                           "${s}"`).join("\n"), template: made.template, details: { format: "gguf", family: "llama" }, model_info: { "general.architecture": "llama" } });
       if (installed(model)) return json({ modelfile: "FROM weights\n", parameters: "", template: "{{ .Prompt }}", details: { format: "gguf", family: "llama" }, model_info: { "general.architecture": "llama" } });
       return json({ error: `model '${model}' not found` }, 404);
@@ -279,7 +281,7 @@ export function startFakeOllama(opts: { models?: string[]; responder?: Responder
     const isGenerate = url.pathname === "/api/generate";
     if (url.pathname !== "/api/chat" && !isGenerate) return null;
     const peek = (await req.clone().json()) as { model: string; messages?: { role: string; content: string }[]; prompt?: string; raw?: boolean; options?: { num_predict?: number } };
-    const made = created.get(peek.model);
+    const made = createdModel(peek.model);
     if (!made) return null;
     served.push({ model: peek.model, endpoint: isGenerate ? "generate" : "chat", raw: peek.raw === true, numPredict: peek.options?.num_predict });
     const prompt = isGenerate && peek.raw ? (peek.prompt ?? "") : renderGoTemplate(publish.useTemplate ?? made.template, peek.messages ?? [{ role: "user", content: peek.prompt ?? "" }]);
