@@ -180,7 +180,7 @@ export function registerEvaluationJob(deps: Deps) {
       tx.insert(evaluations).values({ id: job.id, projectId: run.projectId, runId: run.id, judgeModel: payload.judgeModel, mode: payload.mode, summary, items: ownItems, forgetting, createdAt: at + (closedSummary ? 1 : 0) }).run();
     });
     // The run's section for the next export, and for any export already made.
-    const preferenceRound = preferenceRoundScore(deps.db, run, payload.mode, ownItems, forgetting.tuned_score);
+    const preferenceRound = preferenceRoundScore(deps.db, run, payload.mode, payload.judgeModel, ownItems, forgetting.tuned_score);
     writeFileSync(join(dir, "scorecard.md"), scorecardMarkdown(summary, { judgeModel: payload.judgeModel, mode: payload.mode, forgetting, closedBook: closedSummary, judgeCheck: judgeChecked, retrieval, preferenceRound }));
     deps.reports.refreshReport(run.id);
     return { n: summary.n, tuned_score: summary.tuned.score, base_score: summary.base.score, unjudged: summary.tuned.unjudged + summary.base.unjudged, judge_trusted: judgeChecked.trusted };

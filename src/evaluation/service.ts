@@ -17,7 +17,7 @@ import type { ProjectService } from "../projects/service.ts";
 import type { TrainingService } from "../training/service.ts";
 import type { TrainerClient } from "../training/trainer-client.ts";
 import { registerEvaluationJob } from "./job.ts";
-import { preferenceRoundScore } from "./before-after.ts";
+import { parentJudge, preferenceRoundScore } from "./before-after.ts";
 import { strongerThan, strongestModel } from "./controls.ts";
 import { EVALUATION_JOB, storedEvaluationSchema, type EvaluateInput, type EvaluationMode, type EvaluationView } from "./schemas.ts";
 
@@ -54,7 +54,9 @@ export function createEvaluationService(deps: {
       // The default judge is the strongest installed model, not the generation model by habit.
       const installed = await deps.listModels().catch(() => [] as string[]);
       const parameters = await (deps.modelParameters?.() ?? Promise.resolve({})).catch(() => ({}));
-      const judgeModel = input.judge_model ?? strongestModel(installed, parameters) ?? project.config.generation_model;
+      // A preference round is judged by its starting run's judge while installed: two judges' grades do not compare.
+      const sameJudge = parentJudge(db, run);
+      const judgeModel = input.judge_model ?? (sameJudge && installed.includes(sameJudge) ? sameJudge : null) ?? strongestModel(installed, parameters) ?? project.config.generation_model;
       if (!judgeModel) throw new AppError(409, "no_models", "No judge model: Ollama has none installed. Install one with `ollama pull llama3.1:8b`, then try again.");
       const mode = input.mode ?? (project.taskType === "qa" && project.config.qa_context !== "closed_book" ? "with_context" : "closed_book");
       return deps.queue.enqueue(EVALUATION_JOB, projectId, { runId: run.id, judgeModel, samples: input.samples ?? DEFAULT_SAMPLES, mode, strongerJudge: strongerThan(judgeModel, installed, parameters) });
@@ -92,7 +94,7 @@ export function createEvaluationService(deps: {
         forgetting: stored.forgetting,
         judge_check: judge_check ?? null,
         retrieval: retrieval ?? null,
-        preference_round: run ? preferenceRoundScore(db, run, row.mode, stored.items, stored.forgetting?.tuned_score ?? null) : null,
+        preference_round: run ? preferenceRoundScore(db, run, row.mode, row.judgeModel, stored.items, stored.forgetting?.tuned_score ?? null) : null,
         created_at: new Date(row.createdAt).toISOString(),
       };
     },

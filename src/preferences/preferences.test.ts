@@ -183,7 +183,7 @@ describe("a preference round", () => {
 
   test("scorecard answers as feedback, a round on the adapter, then the scorecard before and after on the same questions", async () => {
     const pid = await trainedProject();
-    const ev = await api("POST", `/${pid}/evaluate`, { judge_model: "llama3.1:8b", mode: "closed_book" });
+    const ev = await api("POST", `/${pid}/evaluate`, { judge_model: "qwen2.5:7b", mode: "closed_book" });
     expect(ev.status).toBe(202);
     await t.queue.runUntilEmpty(60_000);
     const before = (await api("GET", `/${pid}/evaluation`)).body;
@@ -224,10 +224,11 @@ describe("a preference round", () => {
     afterRound = true;
     await t.queue.runUntilEmpty(60_000);
     expect((await api("GET", `/${pid}/train/status`)).body).toMatchObject({ run_id: dpo.id, status: "success" });
-    expect((await api("POST", `/${pid}/evaluate`, { judge_model: "llama3.1:8b", mode: "closed_book" })).status).toBe(202);
+    // Judged by the judge of the run before, though a stronger one is installed: two judges' grades do not compare.
+    expect((await api("POST", `/${pid}/evaluate`, { mode: "closed_book" })).status).toBe(202);
     await t.queue.runUntilEmpty(60_000);
     const after = (await api("GET", `/${pid}/evaluation`)).body;
-    expect(after.run_id).toBe(dpo.id);
+    expect(after).toMatchObject({ run_id: dpo.id, judge_model: "qwen2.5:7b" });
     // 20 questions, 2 used as feedback left out; the 6 other FAQ answers went from wrong to correct.
     expect(after.preference_round).toMatchObject({ parent_run_id: parent.id, n: 18, excluded_feedback: 2, wins: 6, ties: 12, losses: 0, win_rate: 0.667, before_score: 0.667, after_score: 1 });
     expect(after.preference_round.ci[0]).toBeLessThan(0.667);
@@ -238,5 +239,9 @@ describe("a preference round", () => {
     const section = readFileSync(join(dpo.dir, "evaluation", "scorecard.md"), "utf8");
     expect(section).toContain("### The preference round: before and after");
     expect(section).toContain(`**after the round 1.00 vs before 0.67 on 18 questions: win rate 0.67`);
+    // Asked of another judge, the round has nothing to compare with.
+    expect((await api("POST", `/${pid}/evaluate`, { judge_model: "llama3.1:8b", mode: "closed_book" })).status).toBe(202);
+    await t.queue.runUntilEmpty(60_000);
+    expect((await api("GET", `/${pid}/evaluation`)).body).toMatchObject({ judge_model: "llama3.1:8b", preference_round: null });
   });
 });
