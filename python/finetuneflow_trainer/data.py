@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import torch
 
@@ -22,28 +22,30 @@ IGNORE = -100
 FALLBACK_TEMPLATE = (Path(__file__).parent / "fallback_template.jinja").read_text(encoding="utf-8")
 
 
-def read_examples(path: str | Path) -> list[dict]:
-    """Reads a JSONL file of {instruction, input?, output} or {messages: [...]} rows."""
-    p = Path(path)
+def jsonl_rows(p: Path, what: str, advice: str | None, line_advice: str) -> Iterator[tuple[int, Any]]:
+    """Each non-blank line of a JSONL file, parsed, with its number; a missing file or a
+    line that is not JSON is an `invalid_dataset` error naming it."""
     if not p.exists():
-        raise TrainerError("invalid_dataset", f"The dataset file {p} does not exist.")
-    rows: list[dict] = []
+        raise TrainerError("invalid_dataset", f"The {what} {p} does not exist.", advice)
     with p.open(encoding="utf-8") as f:
         for number, line in enumerate(f, start=1):
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
+                yield number, json.loads(line)
             except json.JSONDecodeError as e:
-                raise TrainerError(
-                    "invalid_dataset",
-                    f"{p.name} line {number} is not valid JSON ({e.msg}).",
-                    "Fix or remove that line, or export the dataset again from the Review step.",
-                ) from e
-            problem = _row_problem(row)
-            if problem:
-                raise TrainerError("invalid_dataset", f"{p.name} line {number}: {problem}.", "Fix or remove that line.")
-            rows.append(row)
+                raise TrainerError("invalid_dataset", f"{p.name} line {number} is not valid JSON ({e.msg}).", line_advice) from e
+
+
+def read_examples(path: str | Path) -> list[dict]:
+    """Reads a JSONL file of {instruction, input?, output} or {messages: [...]} rows."""
+    p = Path(path)
+    rows: list[dict] = []
+    for number, row in jsonl_rows(p, "dataset file", None, "Fix or remove that line, or export the dataset again from the Review step."):
+        problem = _row_problem(row)
+        if problem:
+            raise TrainerError("invalid_dataset", f"{p.name} line {number}: {problem}.", "Fix or remove that line.")
+        rows.append(row)
     if not rows:
         raise TrainerError("invalid_dataset", f"{p.name} holds no examples.")
     return rows

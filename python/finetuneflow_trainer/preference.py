@@ -20,11 +20,11 @@ from pathlib import Path
 from . import ranks
 from .callbacks import CancelFlag, json_lines_callback, latest_checkpoint
 from .config import TrainConfig
-from .data import ensure_chat_template
+from .data import ensure_chat_template, jsonl_rows
 from .errors import EXIT_CANCELLED, EXIT_OK, EXIT_OOM, OOM_ADVICE, TrainerError
 from .events import emit, log
 from .loading import load_model, load_tokenizer
-from .train import planned_steps
+from .train import planned_steps, schedule_arguments
 
 PAIRS_ADVICE = "Export the feedback again from the Feedback page, or fix the line named."
 
@@ -46,26 +46,17 @@ def _turns(value, role: str) -> str | None:
 def read_pairs(path: str | Path) -> list[dict]:
     """The pairs file, each line checked: a user prompt, two different assistant replies."""
     p = Path(path)
-    if not p.exists():
-        raise TrainerError("invalid_dataset", f"The preference file {p} does not exist.", PAIRS_ADVICE)
     pairs: list[dict] = []
-    with p.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise TrainerError("invalid_dataset", f"{p.name} line {number} is not valid JSON ({e.msg}).", PAIRS_ADVICE) from e
-            if not isinstance(row, dict):
-                raise TrainerError("invalid_dataset", f"{p.name} line {number}: a pair must be a JSON object.", PAIRS_ADVICE)
-            for key, role in (("prompt", "user"), ("chosen", "assistant"), ("rejected", "assistant")):
-                problem = _turns(row.get(key), role)
-                if problem:
-                    raise TrainerError("invalid_dataset", f"{p.name} line {number}: {key} {problem}.", PAIRS_ADVICE)
-            if row["chosen"][-1]["content"].strip() == row["rejected"][-1]["content"].strip():
-                raise TrainerError("invalid_dataset", f"{p.name} line {number}: the chosen and rejected replies are the same.", PAIRS_ADVICE)
-            pairs.append({"prompt": row["prompt"], "chosen": row["chosen"], "rejected": row["rejected"]})
+    for number, row in jsonl_rows(p, "preference file", PAIRS_ADVICE, PAIRS_ADVICE):
+        if not isinstance(row, dict):
+            raise TrainerError("invalid_dataset", f"{p.name} line {number}: a pair must be a JSON object.", PAIRS_ADVICE)
+        for key, role in (("prompt", "user"), ("chosen", "assistant"), ("rejected", "assistant")):
+            problem = _turns(row.get(key), role)
+            if problem:
+                raise TrainerError("invalid_dataset", f"{p.name} line {number}: {key} {problem}.", PAIRS_ADVICE)
+        if row["chosen"][-1]["content"].strip() == row["rejected"][-1]["content"].strip():
+            raise TrainerError("invalid_dataset", f"{p.name} line {number}: the chosen and rejected replies are the same.", PAIRS_ADVICE)
+        pairs.append({"prompt": row["prompt"], "chosen": row["chosen"], "rejected": row["rejected"]})
     if not pairs:
         raise TrainerError("invalid_dataset", f"{p.name} holds no pairs.", PAIRS_ADVICE)
     return pairs
@@ -86,36 +77,14 @@ class _CountingCollator:
 
 
 def dpo_arguments(cfg: TrainConfig, checkpoints: Path, device: str, pairs: int):
-    import torch
     from trl import DPOConfig
 
-    cuda = device == "cuda"
-    bf16 = cuda and torch.cuda.is_bf16_supported()
     return DPOConfig(
+        **schedule_arguments(cfg, device == "cuda", pairs),
         output_dir=str(checkpoints),
         beta=cfg.dpo_beta,
         loss_type=["sigmoid"],
         max_length=cfg.max_seq_length,
-        num_train_epochs=cfg.num_epochs,
-        max_steps=cfg.max_steps,
-        per_device_train_batch_size=cfg.per_device_batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
-        learning_rate=cfg.learning_rate,
-        warmup_steps=cfg.warmup_ratio,
-        lr_scheduler_type="cosine",
-        logging_steps=cfg.logging_steps,
-        logging_first_step=True,
-        logging_nan_inf_filter=False,
-        save_strategy="steps",
-        save_steps=cfg.save_steps or max(1, planned_steps(cfg, pairs) // 5),
-        save_total_limit=2,
-        bf16=bf16,
-        fp16=cuda and not bf16,
-        use_cpu=not cuda,
-        report_to="none",
-        disable_tqdm=True,
-        seed=cfg.seed,
-        data_seed=cfg.seed,
         gradient_checkpointing=cfg.checkpointing == "all",
     )
 

@@ -116,20 +116,16 @@ def prepare_model(cfg: TrainConfig, device: str, model_config, load) -> ModelSet
     return ModelSetup(model, trainable, attn, packed, packing_reason, liger_on, liger_reason, checkpointed, layers)
 
 
-def training_arguments(cfg: TrainConfig, setup: Setup, output_dir: Path, **overrides):
+def schedule_arguments(cfg: TrainConfig, cuda: bool, examples: int) -> dict:
+    """What every run's Trainer shares (SFT here, the preference round's DPOConfig too):
+    the schedule, logging, checkpoints, precision and seeds."""
     import torch
-    from transformers import TrainingArguments
 
-    cuda = setup.device == "cuda"
     bf16 = cuda and torch.cuda.is_bf16_supported()
-    planned = planned_steps(cfg, len(setup.train_ds))
-    has_eval = len(setup.eval_ds) > 0
-    kwargs = dict(
-        output_dir=str(output_dir),
+    return dict(
         num_train_epochs=cfg.num_epochs,
         max_steps=cfg.max_steps,
         per_device_train_batch_size=cfg.per_device_batch_size,
-        per_device_eval_batch_size=cfg.per_device_batch_size,
         gradient_accumulation_steps=cfg.gradient_accumulation_steps,
         learning_rate=cfg.learning_rate,
         warmup_steps=cfg.warmup_ratio,
@@ -138,19 +134,32 @@ def training_arguments(cfg: TrainConfig, setup: Setup, output_dir: Path, **overr
         logging_first_step=True,
         # The default filter hides a NaN loss behind the running mean: we must see it.
         logging_nan_inf_filter=False,
-        eval_strategy="steps" if has_eval else "no",
-        eval_steps=cfg.eval_steps or max(1, planned // 10),
         save_strategy="steps",
-        save_steps=cfg.save_steps or max(1, planned // 5),
+        save_steps=cfg.save_steps or max(1, planned_steps(cfg, examples) // 5),
         save_total_limit=2,
         bf16=bf16,
         fp16=cuda and not bf16,
         use_cpu=not cuda,
-        optim="adamw_torch_fused" if cuda else "adamw_torch",
         report_to="none",
         disable_tqdm=True,
         seed=cfg.seed,
         data_seed=cfg.seed,
+    )
+
+
+def training_arguments(cfg: TrainConfig, setup: Setup, output_dir: Path, **overrides):
+    from transformers import TrainingArguments
+
+    cuda = setup.device == "cuda"
+    planned = planned_steps(cfg, len(setup.train_ds))
+    has_eval = len(setup.eval_ds) > 0
+    kwargs = dict(
+        **schedule_arguments(cfg, cuda, len(setup.train_ds)),
+        output_dir=str(output_dir),
+        per_device_eval_batch_size=cfg.per_device_batch_size,
+        eval_strategy="steps" if has_eval else "no",
+        eval_steps=cfg.eval_steps or max(1, planned // 10),
+        optim="adamw_torch_fused" if cuda else "adamw_torch",
         # Padded batches waste least when lengths are grouped; packed batches have no padding,
         # so they keep the random order that trains best.
         train_sampling_strategy="random" if setup.built.packing else "group_by_length",
