@@ -5,7 +5,7 @@
  * Export step. A run cut by a restart is marked interrupted and resumes from its last
  * checkpoint.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Db } from "../db/client.ts";
 import type { TrainingRunRow } from "./tables.ts";
@@ -23,9 +23,11 @@ import { MIN_VALID_EXAMPLES } from "../datasets/validate.ts";
 import type { RunHub } from "./hub.ts";
 import { checkpointStep, createRunStore } from "./run-store.ts";
 import { createTrainingJob, TRAINING_JOB, trainingJobPayload } from "./run-job.ts";
-import { isFinishedRun, isResumableRun, runMethodLabel, type TrainingConfig } from "./schemas.ts";
+import { isResumableRun, runMethodLabel, type TrainingConfig } from "./schemas.ts";
+import { runStatusView } from "./status.ts";
 import type { TrainerClient } from "./trainer-client.ts";
-import { runConfigSchema, writeRunConfig } from "./run-config.ts";
+import { writeRunConfig } from "./run-config.ts";
+import { type PreferenceRoundRequest, writePreferenceRoundFiles } from "./preference-round.ts";
 import { RAFT_PASSAGES, raftRow, type RaftSource } from "./raft.ts";
 
 export { TRAINING_JOB } from "./run-job.ts";
@@ -66,6 +68,17 @@ export function createTrainingService(deps: {
   const job = createTrainingJob({ store, trainer: deps.trainer, logger: deps.logger, now, setProjectStatus: deps.projects.transition, prepareWeights: deps.prepareWeights, onSucceeded: deps.onRunSucceeded });
   deps.queue.register(TRAINING_JOB, { payload: trainingJobPayload, group: "gpu", maxAttempts: 1, onRestart: "fail", run: job.run });
 
+  function assertNoActiveRun(projectId: string) {
+    if (store.activeRun(projectId)) throw new AppError(409, "training_running", "A training run of this project is already queued or running.");
+  }
+
+  /** Queues the training job of a run written to disk (new, a round, or a resume). */
+  function enqueue(projectId: string, runId: string, resume: boolean): { run: TrainingRunRow; jobId: string } {
+    const job = deps.queue.enqueue(TRAINING_JOB, projectId, { runId, resume });
+    setRun(runId, { jobId: job.id });
+    return { run: getRun(runId)!, jobId: job.id };
+  }
+
   function writeDataset(projectId: string, dir: string, raft: RaftSource | null): { train: string; eval: string | null } {
     const write = (split: "train" | "eval") => {
       let n = 0;
@@ -82,7 +95,6 @@ export function createTrainingService(deps: {
     const evalSet = write("eval");
     return { train: train.path, eval: evalSet.n > 0 ? evalSet.path : null };
   }
-
 
   /** The passages of retrieval-aware training, once the project can have it: Q&A on documents, examples long enough for its passages. */
   function raftFor(task: string | null, projectId: string, maxSeqLength: number): RaftSource {
@@ -178,7 +190,7 @@ export function createTrainingService(deps: {
     start(projectId: string, config: TrainingConfig): { run: TrainingRunRow; jobId: string } {
       deps.projects.get(projectId);
       deps.diskGuard?.();
-      if (store.activeRun(projectId)) throw new AppError(409, "training_running", "A training run of this project is already queued or running.");
+      assertNoActiveRun(projectId);
       const id = crypto.randomUUID();
       const dir = runDir(projectId, id);
       const { method, full, stats, project } = writeTrainerFiles(projectId, config, dir);
@@ -188,59 +200,26 @@ export function createTrainingService(deps: {
       );
       store.insertRun({ id, projectId, status: "queued", method, config: full, outputDir: dir, createdAt: now() });
       deps.projects.updateConfig(projectId, { training: full });
-      const job = deps.queue.enqueue(TRAINING_JOB, projectId, { runId: id, resume: false });
-      setRun(id, { jobId: job.id });
-      return { run: getRun(id)!, jobId: job.id };
+      return enqueue(projectId, id, false);
     },
 
     /**
-     * A preference round: DPO on the latest successful run's adapter with `pairs` (TRL's
-     * conversational JSONL). A run like any other (history, curves, evaluation, export,
+     * A preference round: DPO on the latest successful run's adapter with the user's pairs
+     * (preference-round.ts). A run like any other (history, curves, evaluation, export,
      * publish, playground), whose config names the run it started from.
      */
-    startPreferenceRound(projectId: string, round: { pairs: string; count: number; questionIds: string[]; beta?: number; num_epochs?: number; learning_rate?: number }): { run: TrainingRunRow; jobId: string } {
+    startPreferenceRound(projectId: string, round: PreferenceRoundRequest): { run: TrainingRunRow; jobId: string } {
       const project = deps.projects.get(projectId);
       deps.diskGuard?.();
-      if (store.activeRun(projectId)) throw new AppError(409, "training_running", "A training run of this project is already queued or running.");
+      assertNoActiveRun(projectId);
       const parent = store.runs(projectId).find((r) => r.status === "success");
       if (!parent) throw new AppError(409, "no_trained_run", "No training run finished successfully yet: train the model first, then improve it with feedback.");
       if (parent.method !== "lora") throw new AppError(409, "preference_needs_lora", "Preference rounds start from a LoRA adapter; the latest run is QLoRA. Train with LoRA first.");
-      const defaults = (presetFor(project.modelInfo) ?? SAFE_DEFAULTS).preference;
-      const beta = round.beta ?? defaults.beta;
-      const numEpochs = round.num_epochs ?? defaults.epochs;
-      // DPO moves a model much further per step than SFT at the same rate.
-      const learningRate = round.learning_rate ?? parent.config.learning_rate / 10;
-      const trained = runConfigSchema.parse(JSON.parse(readFileSync(join(parent.outputDir, "run.json"), "utf8")));
       const id = crypto.randomUUID();
       const dir = runDir(projectId, id);
-      mkdirSync(dir, { recursive: true });
-      const pairsFile = join(dir, "pairs.jsonl");
-      writeFileSync(pairsFile, round.pairs);
-      writeRunConfig(dir, {
-        ...trained,
-        output_dir: dir,
-        train_file: pairsFile,
-        eval_file: null,
-        stage: "dpo",
-        start_adapter: join(parent.outputDir, "adapter"),
-        dpo_beta: beta,
-        num_epochs: numEpochs,
-        learning_rate: learningRate,
-        max_steps: -1,
-        save_steps: null,
-        eval_steps: null,
-        // Chosen and rejected go through the model side by side: one pair per step keeps memory at the SFT run's.
-        per_device_batch_size: 1,
-        gradient_accumulation_steps: Math.min(8, Math.max(1, Math.floor(round.count / 4))),
-        packing: false,
-        num_processes: 1,
-      });
-      writeFileSync(join(dir, "provenance.json"), JSON.stringify({ Project: project.name, "Preference pairs": round.count, "Started from run": parent.id, Beta: beta }));
-      const config = { ...parent.config, num_epochs: numEpochs, learning_rate: learningRate, preference: { parent_run_id: parent.id, pairs: round.count, beta, question_ids: round.questionIds } };
+      const config = writePreferenceRoundFiles(dir, parent, round, (presetFor(project.modelInfo) ?? SAFE_DEFAULTS).preference, project.name);
       store.insertRun({ id, projectId, status: "queued", method: parent.method, config, outputDir: dir, createdAt: now() });
-      const job = deps.queue.enqueue(TRAINING_JOB, projectId, { runId: id, resume: false });
-      setRun(id, { jobId: job.id });
-      return { run: getRun(id)!, jobId: job.id };
+      return enqueue(projectId, id, false);
     },
 
     resume(projectId: string, runId?: string): { run: TrainingRunRow; jobId: string } {
@@ -249,9 +228,7 @@ export function createTrainingService(deps: {
       if (!isResumableRun(run.status)) throw new AppError(409, "run_not_resumable", `Only an interrupted or cancelled run can resume (this one is ${run.status}).`);
       if (checkpointStep(run.outputDir) === null) throw new AppError(409, "no_checkpoint", "This run stopped before its first checkpoint: start a new run instead.");
       setRun(run.id, { status: "queued" });
-      const job = deps.queue.enqueue(TRAINING_JOB, projectId, { runId: run.id, resume: true });
-      setRun(run.id, { jobId: job.id });
-      return { run: getRun(run.id)!, jobId: job.id };
+      return enqueue(projectId, run.id, true);
     },
 
     cancel(projectId: string): TrainingRunRow {
@@ -279,46 +256,7 @@ export function createTrainingService(deps: {
       deps.projects.get(projectId);
       const run = latestRun(projectId);
       if (!run) return null;
-      const job = run.jobId ? deps.queue.get(run.jobId) : undefined;
-      const log = store.lastEvent(run.id, "log");
-      const evalEvent = store.lastEvent(run.id, "eval");
-      const started = store.lastEvent(run.id, "started");
-      const terminal = isFinishedRun(run.status);
-      const resumable = isResumableRun(run.status);
-      return {
-        run_id: run.id,
-        job_id: run.jobId,
-        status: run.status,
-        progress_pct: run.status === "success" ? 100 : (job?.progressPct ?? 0),
-        current_metrics: {
-          step: log?.step ?? 0,
-          total_steps: log?.total_steps ?? 0,
-          train_loss: log?.train_loss ?? null,
-          eval_loss: evalEvent?.eval_loss ?? null,
-          learning_rate: log?.learning_rate ?? null,
-          epoch: log?.epoch ?? null,
-        },
-        /** How the trainer runs this attempt (its `started` event): device, processes, packing, attention, Liger. */
-        execution: started
-          ? {
-              device: started.device,
-              world_size: started.world_size ?? 1,
-              packing: started.packing ?? null,
-              attn_implementation: started.attn_implementation ?? null,
-              liger: started.liger ?? null,
-              checkpointed_layers: started.checkpointed_layers ?? null,
-              decoder_layers: started.decoder_layers ?? null,
-            }
-          : null,
-        started_at: run.startedAt ? new Date(run.startedAt).toISOString() : null,
-        elapsed_seconds: run.startedAt ? Math.round(((terminal && run.finishedAt ? run.finishedAt : now()) - run.startedAt) / 100) / 10 : null,
-        queue_position: run.jobId ? deps.queue.queuePosition(run.jobId) : 0,
-        error_code: run.errorCode,
-        error_message: run.errorMessage,
-        /** The checkpoint a resume continues from (not the last step reached). */
-        resume_from_step: resumable ? checkpointStep(run.outputDir) : null,
-        preference_round: run.config.preference ?? null,
-      };
+      return runStatusView(run, run.jobId ? deps.queue.get(run.jobId) : undefined, store, run.jobId ? deps.queue.queuePosition(run.jobId) : 0, now());
     },
   };
 }
