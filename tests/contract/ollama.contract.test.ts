@@ -1,6 +1,7 @@
 /**
  * One contract, two servers: the loopback Ollama this project wrote (tests/fakes) and a
- * real Ollama built from its Go module serving SmolLM2-135M-Instruct. Every test below
+ * real Ollama built from its Go module serving SmolLM2-135M-Instruct and the embedding
+ * model all-MiniLM-L6-v2. Every test below
  * runs against both; where they disagree, the fake is wrong. The assertions are about
  * the API's shapes and rules (what any model's answers obey), never a model's words.
  */
@@ -9,6 +10,7 @@ import { connect } from "node:net";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createBackends } from "../../src/generation/backends.ts";
+import { JobError } from "../../src/jobs/worker.ts";
 import { groundedResponder, startFakeOllama, type FakeOllama } from "../fakes/fake-ollama.ts";
 import { realParts, startRealOllama } from "../helpers/real-parts.ts";
 
@@ -27,7 +29,7 @@ async function start(kind: Kind): Promise<Server> {
     const real = await startRealOllama();
     return { url: real.url, model: "smollm2:latest", stop: real.stop };
   }
-  const fake: FakeOllama = startFakeOllama({ models: ["smollm2"], responder: groundedResponder("qa") });
+  const fake: FakeOllama = startFakeOllama({ models: ["smollm2", "all-minilm"], responder: groundedResponder("qa") });
   return { url: fake.url, model: "smollm2:latest", stop: fake.stop };
 }
 
@@ -111,6 +113,29 @@ for (const kind of ["loopback", "real"] as const) {
       expect(body.embeddings[0]!.length).toBeGreaterThan(16);
       expect(body.embeddings[0]!.length).toBe(body.embeddings[1]!.length);
       expect(body.embeddings[0]!.every((x) => Number.isFinite(x))).toBe(true);
+    }, 120_000);
+
+    test("an embedding model embeds, and refuses chat and generate with a 400 and a sentence, on both paths", async () => {
+      const tags = (await (await fetch(`${s.url}/api/tags`)).json()) as { models: { name: string }[] };
+      expect(tags.models.map((m) => m.name)).toContain("all-minilm:latest");
+      const embedded = (await (await post(s, "/api/embed", { model: "all-minilm", input: ["a", "b c"] })).json()) as { embeddings: number[][] };
+      expect(embedded.embeddings).toHaveLength(2);
+      const chat = await post(s, "/api/chat", { model: "all-minilm", messages: [{ role: "user", content: "hi" }], stream: false });
+      expect(chat.status).toBe(400);
+      expect(((await chat.json()) as { error: string }).error).toBe('"all-minilm" does not support chat');
+      const generate = await post(s, "/api/generate", { model: "all-minilm", prompt: "hi", stream: false });
+      expect(generate.status).toBe(400);
+      expect(((await generate.json()) as { error: string }).error).toBe('"all-minilm" does not support generate');
+      const v1 = await post(s, "/v1/chat/completions", { model: "all-minilm", messages: [{ role: "user", content: "hi" }] });
+      expect(v1.status).toBe(400);
+      expect(((await v1.json()) as { error: { message: string } }).error.message).toBe('"all-minilm" does not support chat');
+      // The app says so as the server did, and does not try again.
+      const [backend] = createBackends({ ollamaHosts: [s.url], timeoutMs: 60_000, concurrency: 1 });
+      const err = (await backend!.chat({ model: "all-minilm", prompt: "hi", schema: SCHEMA, numCtx: 2048, maxTokens: 16 }).catch((e: unknown) => e)) as JobError;
+      expect(err).toBeInstanceOf(JobError);
+      expect(err.message).toContain("refused the request (400)");
+      expect(err.message).toContain("does not support chat");
+      expect(err.retryable).toBe(false);
     }, 120_000);
 
     test("blobs: HEAD says missing, POST stores what matches its digest, a wrong digest is refused", async () => {

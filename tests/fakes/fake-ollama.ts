@@ -90,6 +90,9 @@ function invalidSchema(schema: unknown): string | null {
   return null;
 }
 
+/** The installed models the fake treats as embedding models (the real server knows from each model's capabilities). */
+const EMBEDDING_MODEL = /embed|minilm|bge/i;
+
 /** `parameterSizes`: /api/tags' details.parameter_size per model ("135M"); "8.0B" for the others. */
 export function startFakeOllama(opts: { models?: string[]; responder?: Responder; latencyMs?: number; capacity?: number; openai?: boolean; publish?: OllamaModelOptions; parameterSizes?: Record<string, string>; embed?: (text: string) => number[] } = {}): FakeOllama {
   const embedOf = opts.embed ?? embedding;
@@ -188,6 +191,11 @@ export function startFakeOllama(opts: { models?: string[]; responder?: Responder
         return openai
           ? json({ error: { message: `model "${body.model}" not found, try pulling it first`, type: "api_error", param: null, code: null } }, 404)
           : json({ error: `model "${body.model}" not found, try pulling it first` }, 404);
+      }
+      // An embedding model has no chat or generate capability: Ollama refuses with 400.
+      if (EMBEDDING_MODEL.test(body.model)) {
+        const refusal = `"${body.model.replace(/:latest$/, "")}" does not support ${isGenerate ? "generate" : "chat"}`;
+        return json(openai ? { error: { message: refusal, type: "api_error", param: null, code: null } } : { error: refusal }, 400);
       }
       const schemaError = call.format && typeof call.format === "object" ? invalidSchema(openai ? (call.format as { json_schema?: { schema?: unknown } }).json_schema?.schema : call.format) : null;
       if (schemaError) return json(openai ? { error: { message: schemaError, type: "invalid_request_error" } } : { error: schemaError }, 400);
