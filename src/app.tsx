@@ -158,7 +158,7 @@ export function createApp(deps: AppDeps) {
     trainer,
     reports: exportsService,
     logger: deps.logger,
-    listModels: generation.listModels,
+    listModels: generation.chatModels,
     modelParameters: generation.modelParameters,
     retrieve: documents.retrieve,
     now,
@@ -254,7 +254,7 @@ export function createApp(deps: AppDeps) {
   app.route("/", trainingPageRoutes(training, hardware, wizard, probes, jobs));
   app.route("/", exportPageRoutes(exportsService, wizard));
   app.route("/", publishPageRoutes(publish, wizard));
-  app.route("/", playgroundPageRoutes(projects, generation.listModels));
+  app.route("/", playgroundPageRoutes(projects, generation.chatModels));
   app.route("/", evaluationPageRoutes(evaluation, wizard, generation));
   app.route("/", preferencePageRoutes(preferences, projects));
   app.route("/", jobPageRoutes(jobs, deps.queue));

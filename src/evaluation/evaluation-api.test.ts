@@ -197,7 +197,8 @@ describe("a judge you can trust: controls beside the real items", () => {
   async function evaluateWith(honest: boolean, body: Record<string, unknown> = {}) {
     t.close();
     judge.stop();
-    judge = startFakeOllama({ models: ["smollm2:135m", "llama3.1:8b"], parameterSizes: { "smollm2:135m": "135M", "llama3.1:8b": "8.0B" }, responder: gradingJudge(honest) });
+    // The embedding model is the largest installed, but cannot judge: never picked, never suggested.
+    judge = startFakeOllama({ models: ["smollm2:135m", "llama3.1:8b", "qwen3-embedding:8b"], parameterSizes: { "smollm2:135m": "135M", "llama3.1:8b": "8.0B", "qwen3-embedding:8b": "8.2B" }, responder: gradingJudge(honest) });
     t = makeTestApp({ generation: { ollamaHosts: [judge.url] }, trainer: { command: FAKE_TRAINER } });
     pid = (await (await t.json("POST", "/api/projects", { name: "controls" })).json()).id;
     resolveModel(t.db, pid);

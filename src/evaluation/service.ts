@@ -35,6 +35,7 @@ export function createEvaluationService(deps: {
   /** The export service: puts scorecard.md into a report already exported. */
   reports: { refreshReport: (runId: string) => void };
   logger: Logger;
+  /** The installed models that can chat (embedding models left out): judge candidates. */
   listModels: () => Promise<string[]>;
   /** BM25 over the project's document chunks (documents service): the retrieval arm. */
   retrieve: (projectId: string, query: string, k: number) => { text: string }[];

@@ -452,6 +452,12 @@ describe("near-duplicates by meaning (embeddings)", () => {
     expect(j.status).toBe("success");
     const result = JSON.parse((t.db.$client.query("select result from jobs where id = ?").get(j.id) as { result: string }).result);
     expect(result.dedup).toBe("embeddings (nomic-embed-text:latest)");
+    // The step's generation model picker offers the models that can write: not the embedding model.
+    const picker = await (await t.request(`/projects/${pid}/generation/models`)).text();
+    expect(picker).toContain('value="llama3.1:8b"');
+    expect(picker).not.toContain("nomic-embed-text");
+    // The API lists every installed model (a script may name the embedding model).
+    expect((await (await t.request("/api/generation/models")).json()).models).toContain("nomic-embed-text:latest");
     expect(result.duplicates_by_kind.semantic).toBeGreaterThan(0);
     expect(result.duplicates_by_kind.exact).toBe(0);
     // No two kept examples ask about the same item.

@@ -38,7 +38,7 @@ export function generationPageRoutes(generation: GenerationService, wizard: Wiza
     .get("/projects/:id/generation/models", async (c) => {
       const project = wizard.load(c.req.param("id")).project;
       try {
-        return c.html(<ModelPicker models={await generation.listModels()} selected={project.config.generation_model} />);
+        return c.html(<ModelPicker models={await generation.chatModels()} selected={project.config.generation_model} />);
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         return c.html(<ModelPicker models={[]} error={err.message} />);

@@ -12,9 +12,12 @@ export const SEMANTIC_DUPLICATE_COSINE = 0.9;
 /** Names of embedding models as Ollama's library and the usual servers call them. */
 const EMBEDDING_NAME = /embed|minilm|bge|\be5\b|e5-|gte|nomic|arctic|mxbai|granite-embedding/i;
 
+/** Whether a model's name says it embeds text (it cannot chat: Ollama answers "does not support chat"). */
+export const isEmbeddingModel = (name: string) => EMBEDDING_NAME.test(name);
+
 /** The installed embedding model to use by default, or null (MinHash only). */
 export function pickEmbeddingModel(installed: string[]): string | null {
-  return installed.find((m) => EMBEDDING_NAME.test(m)) ?? null;
+  return installed.find(isEmbeddingModel) ?? null;
 }
 
 /** What is embedded for an example: its question (instruction) and its answer. */

@@ -10,7 +10,7 @@ import { AppError } from "../lib/errors.ts";
 import type { JobQueue } from "../jobs/queue.ts";
 import { createGenerationJob, type GenerationJobDeps } from "./job.ts";
 import { generationPayload } from "./job-schemas.ts";
-import { pickEmbeddingModel } from "./semantic-dedup.ts";
+import { isEmbeddingModel, pickEmbeddingModel } from "./semantic-dedup.ts";
 import { strongestModel } from "../models/parameter-count.ts";
 
 export const PREVIEW_JOB = "dataset_preview";
@@ -44,6 +44,11 @@ export function createGenerationService(deps: Omit<GenerationJobDeps, "now"> & {
     return [...new Set(lists.flat())].sort();
   }
 
+  /** The installed models that can write, judge and chat: the embedding models left out. */
+  async function chatModels(): Promise<string[]> {
+    return (await listModels()).filter((m) => !isEmbeddingModel(m));
+  }
+
   async function start(projectId: string, mode: "preview" | "full", input: z.infer<typeof generateInput>): Promise<JobRow> {
     const project = deps.projects.get(projectId);
     if (input.file_id && !deps.readyChunks(projectId).some((c) => c.fileId === input.file_id)) {
@@ -60,7 +65,7 @@ export function createGenerationService(deps: Omit<GenerationJobDeps, "now"> & {
       const models = installed.length ? installed : await listModels();
       if (models.length === 0) throw new AppError(409, "no_models", "Ollama has no models installed. Install one with `ollama pull llama3.1:8b`, then try again.");
       // An embedding model cannot write examples: the first model that is not one.
-      model = models.find((m) => !pickEmbeddingModel([m])) ?? models[0]!;
+      model = models.find((m) => !isEmbeddingModel(m)) ?? models[0]!;
     }
     // Near-duplicates by meaning: the asked embedding model, the project's, else one installed ("none": word overlap only).
     const asked = input.embedding_model ?? project.config.embedding_model;
@@ -70,7 +75,7 @@ export function createGenerationService(deps: Omit<GenerationJobDeps, "now"> & {
     const target = mode === "preview" ? PREVIEW_SIZE : (input.target ?? DEFAULT_TARGET);
     // The second look reads with the judge's model: the strongest installed (not an embedding model), else the generation model.
     const wantsLook = input.answerability_check ?? project.config.answerability_check ?? false;
-    const readers = installed.filter((m) => !pickEmbeddingModel([m]));
+    const readers = installed.filter((m) => !isEmbeddingModel(m));
     const answerabilityModel = wantsLook ? (strongestModel(readers, await modelParameters().catch(() => ({}))) ?? model) : null;
     if (input.answerability_check !== undefined) deps.projects.updateConfig(projectId, { answerability_check: input.answerability_check });
     return deps.queue.enqueue(mode === "preview" ? PREVIEW_JOB : GENERATE_JOB, projectId, { projectId, mode, model, target, embeddingModel, answerabilityModel, ...(input.file_id ? { fileId: input.file_id } : {}) });
@@ -84,6 +89,7 @@ export function createGenerationService(deps: Omit<GenerationJobDeps, "now"> & {
 
   return {
     listModels,
+    chatModels,
     modelParameters,
     start,
     latestJob: (projectId: string, type: string): JobRow | undefined => deps.queue.latest(projectId, type),

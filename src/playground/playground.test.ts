@@ -16,7 +16,7 @@ afterEach(() => {
 });
 
 async function trained(env: Record<string, string> = {}) {
-  ollama = startFakeOllama({ models: ["llama3.1:8b"], responder: () => ({ content: "Ollama says hello" }) });
+  ollama = startFakeOllama({ models: ["llama3.1:8b", "nomic-embed-text"], responder: () => ({ content: "Ollama says hello" }) });
   t = makeTestApp({ trainer: { command: FAKE_TRAINER, env, graceMs: 2000 }, generation: { ollamaHosts: [ollama.url] } });
   return insertTrainedProject(t);
 }
@@ -177,10 +177,11 @@ describe("playground", () => {
     expect((await short.json()).detail).toContain("too short");
   });
 
-  test("the page lists the targets and loads its script", async () => {
+  test("the page lists the targets (not an embedding model: it cannot chat) and loads its script", async () => {
     const pid = await trained();
     const html = await (await t.request(`/projects/${pid}/playground`)).text();
     expect(html).toContain('value="ollama:llama3.1:8b"');
+    expect(html).not.toContain("nomic-embed-text");
     expect(html).toContain("playground.js");
   });
 });
