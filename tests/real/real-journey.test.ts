@@ -103,6 +103,10 @@ test("documents → SmolLM2 → a tuned model in a real Ollama, both lanes, with
   const generateJob = await settle(generate.body.job_id, 900_000);
   expect(generateJob.status).toBe("success");
   const stats = (await call("GET", `/projects/${pid}/dataset/stats`)).body;
+  // The real embedding model (all-MiniLM-L6-v2) is installed: near-duplicates were looked for by meaning with it.
+  const generated = generationResults().find((j) => (j as Json).type === "dataset_generate") as Json;
+  expect(JSON.parse(generated.result).dedup).toBe("embeddings (all-minilm:latest)");
+  expect(stats.duplicates_by_kind).toHaveProperty("semantic");
   // Too few to train on: say what the generation jobs counted (refusal reasons, why they stopped).
   if (stats.valid < 10) throw new Error(`${stats.valid} valid examples, 10 needed to train. The generation jobs: ${JSON.stringify(generationResults())}`);
 
