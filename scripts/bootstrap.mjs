@@ -146,6 +146,13 @@ const count = (text, re) => Number(text.match(re)?.[1] ?? 0);
 const parseBun = (t) => ({ passed: count(t, /^\s*(\d+) pass$/m), failed: count(t, /^\s*(\d+) fail$/m), skipped: count(t, /^\s*(\d+) skip$/m) });
 const parsePytest = (t) => ({ passed: count(t, /(\d+) passed/), failed: count(t, /(\d+) failed/) + count(t, /(\d+) errors?/), skipped: count(t, /(\d+) skipped/) });
 
+/**
+ * A test's time limit unless it sets its own: a test that starts a server or a browser
+ * can take seconds on a busy 2-core machine. (Bun's default is 5 s, and it reads no
+ * timeout from bunfig.toml.)
+ */
+const TEST_TIMEOUT_MS = 30_000;
+
 async function runTests(extra) {
   ensureTestPackages();
   // The real Ollama and SmolLM2 the contract and real-journey tests run against: built
@@ -161,7 +168,7 @@ async function runTests(extra) {
   const wantsPython = extra.length === 0 || extra.some((a) => a.startsWith("python"));
   const bunArgs = extra.filter((a) => !a.startsWith("python"));
   const results = [];
-  if (extra.length === 0 || bunArgs.length > 0) results.push(await suite(bun, ["test", ...bunArgs], parseBun));
+  if (extra.length === 0 || bunArgs.length > 0) results.push(await suite(bun, ["test", `--timeout=${TEST_TIMEOUT_MS}`, ...bunArgs], parseBun));
   if (wantsPython) {
     const pytestArgs = extra.filter((a) => a.startsWith("python")).map((a) => a.replace(/^python\//, ""));
     results.push(
