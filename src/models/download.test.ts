@@ -4,64 +4,29 @@
  * continues the file, a checksum mismatch, a gated repo without a token, a disk too
  * small, a local folder, and the cache shared between projects.
  */
-import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { projects } from "../projects/table.ts";
-import { fixtureRepo, startFakeHub, type FakeRepo } from "../../tests/fakes/fake-hub.ts";
+import type { FakeRepo } from "../../tests/fakes/fake-hub.ts";
 import { createHubClient } from "./hub-client.ts";
 import { checkHardware, chooseTask, insertExamples, insertProject, modelInfoFor } from "../../tests/helpers/builders.ts";
-import { FAKE_TRAINER, makeTestApp, type TestApp } from "../../tests/helpers/test-app.ts";
+import { downloadHarness, randomBytes } from "../../tests/helpers/download-harness.ts";
 import { waitFor } from "../../tests/helpers/training-harness.ts";
 
-const hub = startFakeHub();
-let t: TestApp;
-afterEach(() => t?.close());
-afterAll(() => hub.stop());
-
-const random = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed * 17 + (i >> 8)) & 0xff);
-let repoSeq = 0;
-
-function repo(extra: Partial<FakeRepo> = {}): FakeRepo {
-  const r: FakeRepo = {
-    id: `org/weights-${++repoSeq}`,
-    sha: `${String(repoSeq).padStart(4, "0")}c0ffee${"0".repeat(30)}`,
-    files: {
-      "config.json": JSON.stringify({ model_type: "llama", architectures: ["LlamaForCausalLM"] }),
-      "tokenizer_config.json": "{}",
-      "model-00001-of-00002.safetensors": random(3 * 1024 * 1024, 1),
-      "model-00002-of-00002.safetensors": random(512 * 1024, 2),
-      "model.safetensors.index.json": JSON.stringify({ weight_map: {} }),
-      "README.md": "# not needed",
-      "onnx/model.onnx": random(1024, 3),
-    },
-    ...extra,
-  };
-  hub.add(r);
-  return r;
-}
-
-function projectOn(repoId: string, name = "P") {
-  const pid = insertProject(t.db, { name });
-  t.db.update(projects).set({ baseModelId: repoId, modelInfo: modelInfoFor(repoId, { source: "hub" }) }).where(eq(projects.id, pid)).run();
-  return pid;
-}
-
-const app = () => (t = makeTestApp({ hub: { endpoint: hub.url }, trainer: { command: FAKE_TRAINER, env: { FAKE_ECHO_HUB: "1" } } }));
-const job = async (id: string) => (await (await t.request(`/api/jobs/${id}`)).json()) as { status: string; progress_message: string | null; error_message: string | null };
-const startDownload = async (pid: string) => ((await (await t.json("POST", `/api/projects/${pid}/model/download`)).json()) as { job_id: string }).job_id;
-const snapshot = (r: FakeRepo) => join(t.dataDir, "models", "hub", `models--${r.id.replace("/", "--")}`, "snapshots", r.sha!);
+const h = downloadHarness();
+const { hub, app, repo, projectOn, job, startDownload, snapshot } = h;
 
 test("downloads what training needs into the Hub cache layout, with byte progress, once for every project", async () => {
   app();
   const r = repo();
   const pid = projectOn(r.id);
-  expect(await (await t.request(`/api/projects/${pid}/model/weights`)).json()).toEqual({ state: "none" });
+  expect(await (await h.t.request(`/api/projects/${pid}/model/weights`)).json()).toEqual({ state: "none" });
   const id = await startDownload(pid);
   const messages = new Set<string>();
-  t.queue.start();
+  h.t.queue.start();
   await waitFor(async () => {
     const j = await job(id);
     if (j.progress_message) messages.add(j.progress_message);
@@ -71,18 +36,18 @@ test("downloads what training needs into the Hub cache layout, with byte progres
   const dir = snapshot(r);
   expect(readdirSync(dir).sort()).toEqual([".finetuneflow.json", "config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json", "tokenizer_config.json"]);
   expect(readFileSync(join(dir, "model-00001-of-00002.safetensors"))).toEqual(Buffer.from(r.files["model-00001-of-00002.safetensors"] as Uint8Array));
-  expect(readFileSync(join(t.dataDir, "models/hub", `models--${r.id.replace("/", "--")}`, "refs/main"), "utf8")).toBe(r.sha!);
+  expect(readFileSync(join(h.t.dataDir, "models/hub", `models--${r.id.replace("/", "--")}`, "refs/main"), "utf8")).toBe(r.sha!);
   expect([...messages].some((m) => /of 3\.\d MB/.test(m))).toBe(true);
-  const weights = await (await t.request(`/api/projects/${pid}/model/weights`)).json();
+  const weights = await (await h.t.request(`/api/projects/${pid}/model/weights`)).json();
   const needed = ["config.json", "tokenizer_config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json"];
   const size = (c: string | Uint8Array) => (typeof c === "string" ? Buffer.byteLength(c) : c.length);
   expect(weights).toEqual({ state: "complete", commit: r.sha, bytes: needed.reduce((n, f) => n + size(r.files[f]!), 0) });
   // A second project on the same model shares the copy: nothing is fetched again.
   const before = hub.requests.length;
   const other = projectOn(r.id, "Q");
-  expect((await (await t.request(`/api/projects/${other}/model/weights`)).json()).state).toBe("complete");
+  expect((await (await h.t.request(`/api/projects/${other}/model/weights`)).json()).state).toBe("complete");
   expect(hub.requests.length).toBe(before);
-  const cache = (await (await t.request("/api/models/cache")).json()) as { models: { repo_id: string; used_by: string[]; complete: boolean }[] };
+  const cache = (await (await h.t.request("/api/models/cache")).json()) as { models: { repo_id: string; used_by: string[]; complete: boolean }[] };
   expect(cache.models.find((m) => m.repo_id === r.id)).toMatchObject({ complete: true, used_by: ["P", "Q"] });
 }, 30_000);
 
@@ -91,10 +56,10 @@ test("a cancelled download continues with a Range request and ends with the righ
   const r = repo({ throttle: 1024 * 1024 });
   const pid = projectOn(r.id);
   const id = await startDownload(pid);
-  t.queue.start();
+  h.t.queue.start();
   const partial = join(snapshot(r), "model-00001-of-00002.safetensors.incomplete");
   await waitFor(() => existsSync(partial) && statSync(partial).size > 256 * 1024, 20_000);
-  await t.json("POST", `/api/jobs/${id}/cancel`);
+  await h.t.json("POST", `/api/jobs/${id}/cancel`);
   await waitFor(async () => (await job(id)).status === "cancelled");
   const kept = statSync(partial).size;
   expect(kept).toBeGreaterThan(0);
@@ -112,12 +77,12 @@ test("a file whose sha256 does not match is fetched again, then refused with a c
   const r = repo({ corrupt: ["model-00002-of-00002.safetensors"] });
   const pid = projectOn(r.id);
   const id = await startDownload(pid);
-  t.queue.start();
+  h.t.queue.start();
   await waitFor(async () => (await job(id)).status === "failed", 20_000);
   expect((await job(id)).error_message).toContain("model-00002-of-00002.safetensors of " + r.id + " arrived damaged twice (sha256");
   expect(hub.requests.filter((q) => q.path.startsWith(`/${r.id}/resolve/`) && q.path.endsWith("model-00002-of-00002.safetensors")).length).toBe(2);
   expect(existsSync(join(snapshot(r), "model-00002-of-00002.safetensors"))).toBe(false);
-  expect((await (await t.request(`/api/projects/${pid}/model/weights`)).json()).state).toBe("partial");
+  expect((await (await h.t.request(`/api/projects/${pid}/model/weights`)).json()).state).toBe("partial");
 }, 30_000);
 
 test("a gated repo without a token fails with what to do", async () => {
@@ -125,7 +90,7 @@ test("a gated repo without a token fails with what to do", async () => {
   const r = repo({ gated: "manual" });
   const pid = projectOn(r.id);
   const id = await startDownload(pid);
-  t.queue.start();
+  h.t.queue.start();
   await waitFor(async () => (await job(id)).status === "failed", 20_000);
   expect((await job(id)).error_message).toContain(`${r.id} is a gated model and no HF_TOKEN is set`);
 }, 30_000);
@@ -135,7 +100,7 @@ test("a model bigger than the free disk is refused with the numbers, before any 
   const r = repo({ listedSizes: { "model-00001-of-00002.safetensors": 40 * 1024 ** 4 } });
   const pid = projectOn(r.id);
   const id = await startDownload(pid);
-  t.queue.start();
+  h.t.queue.start();
   await waitFor(async () => (await job(id)).status === "failed", 20_000);
   const message = (await job(id)).error_message!;
   expect(message).toMatch(new RegExp(`^${r.id} needs 40 TB more .* but only .* are free under the data directory`));
@@ -144,52 +109,52 @@ test("a model bigger than the free disk is refused with the numbers, before any 
 
 test("a local folder needs no download; a model in use cannot be removed, an unused one can", async () => {
   app();
-  const local = insertProject(t.db);
-  t.db.update(projects).set({ modelInfo: modelInfoFor("/models/x") }).where(eq(projects.id, local)).run();
-  const refused = await t.json("POST", `/api/projects/${local}/model/download`);
+  const local = insertProject(h.t.db);
+  h.t.db.update(projects).set({ modelInfo: modelInfoFor("/models/x") }).where(eq(projects.id, local)).run();
+  const refused = await h.t.json("POST", `/api/projects/${local}/model/download`);
   expect(refused.status).toBe(409);
   expect(((await refused.json()) as { error_code: string }).error_code).toBe("local_model");
 
   const r = repo();
   const pid = projectOn(r.id);
   const id = await startDownload(pid);
-  t.queue.start();
+  h.t.queue.start();
   await waitFor(async () => (await job(id)).status === "success", 20_000);
   const [org, name] = r.id.split("/");
-  const inUse = await t.request(`/api/models/cache/${org}/${name}`, { method: "DELETE" });
+  const inUse = await h.t.request(`/api/models/cache/${org}/${name}`, { method: "DELETE" });
   expect(inUse.status).toBe(409);
   expect(((await inUse.json()) as { detail: string }).detail).toContain("is used by P");
   // Deleting the project leaves the shared copy; then it can go.
-  expect((await t.request(`/api/projects/${pid}`, { method: "DELETE" })).status).toBeLessThan(300);
+  expect((await h.t.request(`/api/projects/${pid}`, { method: "DELETE" })).status).toBeLessThan(300);
   expect(existsSync(snapshot(r))).toBe(true);
-  expect((await t.request(`/api/models/cache/${org}/${name}`, { method: "DELETE" })).status).toBe(200);
+  expect((await h.t.request(`/api/models/cache/${org}/${name}`, { method: "DELETE" })).status).toBe(200);
   expect(existsSync(snapshot(r))).toBe(false);
-  expect((await t.request(`/api/models/cache/${org}/bad--name`, { method: "DELETE" })).status).toBe(422);
+  expect((await h.t.request(`/api/models/cache/${org}/bad--name`, { method: "DELETE" })).status).toBe(422);
 }, 30_000);
 
 test("train/start fetches missing weights first, in the run's progress, then trains from the cache offline", async () => {
   app();
   const r = repo({ throttle: 4 * 1024 * 1024 });
   const pid = projectOn(r.id);
-  chooseTask(t.db, pid);
-  insertExamples(t.db, pid, 12);
-  checkHardware(t.db, pid);
-  const started = await t.json("POST", `/api/projects/${pid}/train/start`, { num_epochs: 1 });
+  chooseTask(h.t.db, pid);
+  insertExamples(h.t.db, pid, 12);
+  checkHardware(h.t.db, pid);
+  const started = await h.t.json("POST", `/api/projects/${pid}/train/start`, { num_epochs: 1 });
   expect(started.status).toBe(202);
-  t.queue.start();
-  await waitFor(async () => ((await (await t.request(`/api/projects/${pid}/train/status`)).json()) as { status: string }).status === "success", 20_000);
-  const events = t.db.$client.query("select data as event from run_metrics order by seq").all() as { event: string }[];
+  h.t.queue.start();
+  await waitFor(async () => ((await (await h.t.request(`/api/projects/${pid}/train/status`)).json()) as { status: string }).status === "success", 20_000);
+  const events = h.t.db.$client.query("select data as event from run_metrics order by seq").all() as { event: string }[];
   const text = events.map((e) => e.event).join("\n");
   expect(text).toContain("Downloading the base model: ");
-  expect(text).toContain(`hub offline=1 cache=${join(t.dataDir, "models", "hub")}`);
-  expect((await (await t.request(`/api/projects/${pid}/model/weights`)).json()).state).toBe("complete");
+  expect(text).toContain(`hub offline=1 cache=${join(h.t.dataDir, "models", "hub")}`);
+  expect((await (await h.t.request(`/api/projects/${pid}/model/weights`)).json()).state).toBe("complete");
 }, 30_000);
 
 describe("a hostile Hub mirror", () => {
   const failedWith = async (r: FakeRepo) => {
     const pid = projectOn(r.id);
     const id = await startDownload(pid);
-    t.queue.start();
+    h.t.queue.start();
     await waitFor(async () => ["failed", "success"].includes((await job(id)).status), 20_000);
     return job(id);
   };
@@ -201,10 +166,10 @@ describe("a hostile Hub mirror", () => {
     const j = await failedWith(r);
     expect(j.status).toBe("failed");
     expect(j.error_message).toContain("which is not a commit id (40 hexadecimal characters)");
-    expect(j.error_message).not.toContain(t.dataDir);
+    expect(j.error_message).not.toContain(h.t.dataDir);
     expect(readdirSync(outside)).toEqual([]);
     expect(hub.requests.some((q) => q.path.startsWith(`/${r.id}/resolve/`))).toBe(false);
-    const cache = (await (await t.request("/api/models/cache")).json()) as { models: { repo_id: string; commit: string }[] };
+    const cache = (await (await h.t.request("/api/models/cache")).json()) as { models: { repo_id: string; commit: string }[] };
     expect(cache.models.some((m) => m.commit.includes(".."))).toBe(false);
     rmSync(outside, { recursive: true });
   }, 30_000);
@@ -218,15 +183,15 @@ describe("a hostile Hub mirror", () => {
   ])("a sibling name with %s is refused with the name and no server path", async (_what, name) => {
     app();
     const r = repo();
-    r.files[name] = random(1024, 9);
+    r.files[name] = randomBytes(1024, 9);
     const j = await failedWith(r);
     expect(j.status).toBe("failed");
     expect(j.error_message).toContain(`named ${JSON.stringify(name)}, which is not a plain file name`);
-    expect(j.error_message).not.toContain(t.dataDir);
+    expect(j.error_message).not.toContain(h.t.dataDir);
     // One refusal, no retries, and nothing fetched.
     expect(hub.requests.filter((q) => q.path.startsWith(`/api/models/${r.id}/revision/`)).length).toBe(1);
     expect(hub.requests.some((q) => q.path.startsWith(`/${r.id}/resolve/`))).toBe(false);
-    expect(existsSync(join(t.dataDir, "models", "hub", `models--${r.id.replace("/", "--")}`))).toBe(false);
+    expect(existsSync(join(h.t.dataDir, "models", "hub", `models--${r.id.replace("/", "--")}`))).toBe(false);
   }, 30_000);
 
   test("a body longer than its declared size is cut at that size, fetched once more, then refused with both numbers", async () => {
@@ -275,33 +240,4 @@ describe("a hostile Hub mirror", () => {
     await client.download("org/name", "0".repeat(40), "x?y.safetensors", 0, new AbortController().signal);
     expect(seen).toEqual(["http://hub.invalid/org/name/resolve/main/a%20b%23c.json", `http://hub.invalid/org/name/resolve/${"0".repeat(40)}/x%3Fy.safetensors`]);
   });
-});
-
-describe("one naming rule for the model cache", () => {
-  test("resolving models/x leaves no phantom x in the cache list", async () => {
-    const id = "models/x";
-    hub.add(fixtureRepo("meta-llama__Llama-3.1-8B-Instruct", { id }));
-    app();
-    const pid = insertProject(t.db);
-    const res = await t.json("POST", `/api/projects/${pid}/model/resolve`, { model_id: id });
-    expect(res.status).toBe(200);
-    expect(((await (await t.request("/api/models/cache")).json()) as { models: unknown[] }).models).toEqual([]);
-  });
-
-  test("a one-part model id is downloaded to models--name and removed through the API", async () => {
-    app();
-    const r = repo({ id: `gpt${++repoSeq}` });
-    const pid = projectOn(r.id);
-    const id = await startDownload(pid);
-    t.queue.start();
-    await waitFor(async () => (await job(id)).status === "success", 20_000);
-    expect(existsSync(join(t.dataDir, "models", "hub", `models--${r.id}`, "snapshots", r.sha!))).toBe(true);
-    const cache = (await (await t.request("/api/models/cache")).json()) as { models: { repo_id: string }[] };
-    expect(cache.models.map((m) => m.repo_id)).toContain(r.id);
-    expect((await t.request(`/api/projects/${pid}`, { method: "DELETE" })).status).toBeLessThan(300);
-    const removed = await t.request(`/api/models/cache/${r.id}`, { method: "DELETE" });
-    expect(removed.status).toBe(200);
-    expect(await removed.json()).toEqual({ removed: r.id });
-    expect(existsSync(join(t.dataDir, "models", "hub", `models--${r.id}`))).toBe(false);
-  }, 30_000);
 });
