@@ -1,4 +1,4 @@
-"""The Trainer callback that speaks the app's JSON-lines protocol, and the cancel flag it obeys."""
+"""The Trainer callback that speaks the app's JSON-lines protocol, the cancel flag it obeys, and the run of a Trainer to its end."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import ranks
 from .config import TrainConfig
+from .errors import EXIT_OOM, OOM_ADVICE, TrainerError
 from .events import emit, log
 from .metrics import perplexity
 
@@ -111,3 +112,20 @@ def json_lines_callback(cfg: TrainConfig, cancel: CancelFlag, collator, checkpoi
             emit("checkpoint", step=state.global_step, path=str(checkpoints / f"checkpoint-{state.global_step}"))
 
     return JsonLinesCallback()
+
+
+def train_to_end(trainer, callback, resume_from: Path | None, what: str, diverged_advice: str) -> None:
+    """Runs `trainer` (the SFT Trainer or the round's DPOTrainer) with `callback` attached.
+
+    Running out of GPU memory and a loss that stopped being finite are the user's errors,
+    said with what to do; `what` names the run in them ("training", "the preference round").
+    """
+    try:
+        trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    except RuntimeError as e:  # torch.cuda.OutOfMemoryError is one, and says so
+        if "out of memory" in str(e).lower():
+            raise TrainerError("cuda_oom", f"The GPU ran out of memory during {what}.", OOM_ADVICE, exit_code=EXIT_OOM) from e
+        raise
+    if callback.diverged:
+        metric, step = callback.diverged
+        raise TrainerError("loss_not_finite", f"The {metric} at step {step}: {what} stopped.", diverged_advice)

@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 from . import ranks
-from .callbacks import CancelFlag, json_lines_callback, latest_checkpoint
+from .callbacks import CancelFlag, json_lines_callback, latest_checkpoint, train_to_end
 from .config import TrainConfig
 from .data import ensure_chat_template, jsonl_rows
-from .errors import EXIT_CANCELLED, EXIT_OK, EXIT_OOM, OOM_ADVICE, TrainerError
+from .errors import EXIT_CANCELLED, EXIT_OK, TrainerError
 from .events import emit, log
 from .loading import load_model, load_tokenizer
 from .train import planned_steps, schedule_arguments
@@ -146,15 +146,7 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
     )
     if cuda:
         torch.cuda.reset_peak_memory_stats()
-    try:
-        trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
-    except RuntimeError as e:
-        if "out of memory" in str(e).lower():
-            raise TrainerError("cuda_oom", "The GPU ran out of memory during the preference round.", OOM_ADVICE, exit_code=EXIT_OOM) from e
-        raise
-    if callback.diverged:
-        what, step = callback.diverged
-        raise TrainerError("loss_not_finite", f"The {what} at step {step}: the round stopped.", "Lower the learning rate or beta, and check the pairs.")
+    train_to_end(trainer, callback, resume_from, "the preference round", "Lower the learning rate or beta, and check the pairs.")
 
     adapter_dir = out / "adapter"
     # The frozen "ref" copy stays behind: the adapter is the trained policy alone.

@@ -21,8 +21,8 @@ from . import checkpointing, liger, packing, ranks
 from .config import TrainConfig
 from .loading import load_model, load_tokenizer, ready_for_training
 from .data import EncodedDataset, PadCollator, encode_all, ensure_chat_template, read_examples
-from .callbacks import CancelFlag, json_lines_callback, latest_checkpoint
-from .errors import EXIT_CANCELLED, EXIT_OK, EXIT_OOM, OOM_ADVICE, TrainerError
+from .callbacks import CancelFlag, json_lines_callback, latest_checkpoint, train_to_end
+from .errors import EXIT_CANCELLED, EXIT_OK, TrainerError
 from .events import emit, log
 from .metrics import perplexity
 
@@ -234,18 +234,7 @@ def run(cfg: TrainConfig, resume: bool = False) -> int:
     )
     if cuda:
         torch.cuda.reset_peak_memory_stats()
-    try:
-        trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
-    except torch.cuda.OutOfMemoryError as e:
-        raise TrainerError("cuda_oom", "The GPU ran out of memory during training.", OOM_ADVICE, exit_code=EXIT_OOM) from e
-    except RuntimeError as e:
-        if "out of memory" in str(e).lower():
-            raise TrainerError("cuda_oom", "The GPU ran out of memory during training.", OOM_ADVICE, exit_code=EXIT_OOM) from e
-        raise
-
-    if callback.diverged:
-        what, step = callback.diverged
-        raise TrainerError("loss_not_finite", f"The {what} at step {step}: training stopped.", DIVERGED_ADVICE)
+    train_to_end(trainer, callback, resume_from, "training", DIVERGED_ADVICE)
 
     adapter_dir = out / "adapter"
     trainer.save_model(str(adapter_dir))  # rank 0 writes (args.should_save)
