@@ -194,7 +194,7 @@ describe("a judge you can trust: controls beside the real items", () => {
     return { content: JSON.stringify({ A: grade("A"), B: grade("B") }) };
   };
 
-  async function evaluateWith(honest: boolean, body: Record<string, unknown> = {}) {
+  async function evaluateWith(honest: boolean, body: Record<string, unknown> = {}, questions = 6) {
     t.close();
     judge.stop();
     // The embedding model is the largest installed, but cannot judge: never picked, never suggested.
@@ -204,7 +204,7 @@ describe("a judge you can trust: controls beside the real items", () => {
     resolveModel(t.db, pid);
     // The project's data came from the small model: by habit it would also judge.
     t.db.$client.run("update projects set config = json_set(config, '$.generation_model', 'smollm2:135m') where id = ?", [pid]);
-    for (let k = 0; k < 6; k++) insertExamples(t.db, pid, 1, { split: "eval", instruction: `Question ${k}?`, output: `Answer ${k}.` });
+    for (let k = 0; k < questions; k++) insertExamples(t.db, pid, 1, { split: "eval", instruction: `Question ${k}?`, output: `Answer ${k}.` });
     runId = insertRun(t.db, pid, "success");
     const dir = join(t.dataDir, "runs", runId);
     mkdirSync(dir, { recursive: true });
@@ -223,6 +223,16 @@ describe("a judge you can trust: controls beside the real items", () => {
     expect(e.summary.n).toBe(6);
     expect(readFileSync(join(dir, "evaluation", "scorecard.md"), "utf8")).toContain("Judge: llama3.1:8b (graded 16 of 16 answers of known grade as expected)");
     const page = await (await t.request(`/projects/${pid}/wizard?step=export`)).text();
+    expect(page).not.toContain("This scorecard cannot be trusted");
+  });
+
+  test("with one held-out question there is no other reference to offer: the scorecard says the judge was not checked", async () => {
+    const { e, dir } = await evaluateWith(true, {}, 1);
+    expect(e.summary.n).toBe(1);
+    expect(readFileSync(join(dir, "evaluation", "scorecard.md"), "utf8")).toContain("Judge: llama3.1:8b (not checked: answers of known grade need at least 2 held-out questions)");
+    expect(e.judge_check).toMatchObject({ n: 0, trusted: false, advice: null });
+    const page = await (await t.request(`/projects/${pid}/wizard?step=export`)).text();
+    expect(page).toContain("the judge was not checked: answers of known grade need at least 2 held-out questions");
     expect(page).not.toContain("This scorecard cannot be trusted");
   });
 

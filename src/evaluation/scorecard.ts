@@ -198,7 +198,7 @@ export function scorecardMarkdown(
     `**${headline(s)}**`,
     ...(meta.closedBook ? ["", `Asked without the passage (closed-book): ${headline(meta.closedBook)}`] : []),
     "",
-    `Judge: ${meta.judgeModel}${check && check.n ? ` (graded ${check.passed} of ${check.n} answers of known grade as expected)` : ""} · ${meta.mode === "closed_book" ? "closed-book (questions without their passage)" : "with the passage"} · base ${s.base.correct}/${s.base.partial}/${s.base.wrong} and tuned ${s.tuned.correct}/${s.tuned.partial}/${s.tuned.wrong} correct/partial/wrong${s.tuned.unjudged + s.base.unjudged ? `, ${s.tuned.unjudged + s.base.unjudged} answers unjudged` : ""}.`,
+    `Judge: ${meta.judgeModel}${check && check.n ? ` (graded ${check.passed} of ${check.n} answers of known grade as expected)` : check ? " (not checked: answers of known grade need at least 2 held-out questions)" : ""} · ${meta.mode === "closed_book" ? "closed-book (questions without their passage)" : "with the passage"} · base ${s.base.correct}/${s.base.partial}/${s.base.wrong} and tuned ${s.tuned.correct}/${s.tuned.partial}/${s.tuned.wrong} correct/partial/wrong${s.tuned.unjudged + s.base.unjudged ? `, ${s.tuned.unjudged + s.base.unjudged} answers unjudged` : ""}.`,
     "",
     "| Document (weakest first) | Questions | Base | Tuned |",
     "|---|---|---|---|",

@@ -36,6 +36,7 @@ export function Scorecard(props: { projectId: string; evaluation: EvaluationView
             Judge {e.judge_model} · {e.mode === "closed_book" ? "closed-book" : "with the passage"} · tuned {e.summary.tuned.correct} correct, {e.summary.tuned.partial} partial,{" "}
             {e.summary.tuned.wrong} wrong{e.summary.tuned.unjudged ? `, ${e.summary.tuned.unjudged} unjudged` : ""}
             {e.judge_check && e.judge_check.n ? ` · the judge graded ${e.judge_check.passed} of ${e.judge_check.n} answers of known grade as expected` : ""}
+            {e.judge_check && !e.judge_check.n ? " · the judge was not checked: answers of known grade need at least 2 held-out questions, so read these grades with care" : ""}
           </p>
           {e.preference_round ? <BeforeAfterPanel round={e.preference_round} /> : null}
           {e.forgetting?.drop ? (
