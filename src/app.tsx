@@ -158,7 +158,7 @@ export function createApp(deps: AppDeps) {
     trainer,
     reports: exportsService,
     logger: deps.logger,
-    listModels: generation.chatModels,
+    chatModels: generation.chatModels,
     modelParameters: generation.modelParameters,
     retrieve: documents.retrieve,
     now,

@@ -36,7 +36,7 @@ export function createEvaluationService(deps: {
   reports: { refreshReport: (runId: string) => void };
   logger: Logger;
   /** The installed models that can chat (embedding models left out): judge candidates. */
-  listModels: () => Promise<string[]>;
+  chatModels: () => Promise<string[]>;
   /** BM25 over the project's document chunks (documents service): the retrieval arm. */
   retrieve: (projectId: string, query: string, k: number) => { text: string }[];
   /** Installed models' parameter counts (the default judge is the largest). */
@@ -53,7 +53,7 @@ export function createEvaluationService(deps: {
       const run = deps.training.latestSuccess(projectId);
       if (deps.queue.active(projectId, [EVALUATION_JOB])) throw new AppError(409, "evaluation_running", "An evaluation is already running for this project.");
       // The default judge is the strongest installed model, not the generation model by habit.
-      const installed = await deps.listModels().catch(() => [] as string[]);
+      const installed = await deps.chatModels().catch(() => [] as string[]);
       const parameters = await (deps.modelParameters?.() ?? Promise.resolve({})).catch(() => ({}));
       // A preference round is judged by its starting run's judge while installed: two judges' grades do not compare.
       const sameJudge = parentJudge(db, run);
